@@ -43,7 +43,8 @@ import java.util.Arrays;
  *
  * <p><b>Poisoning</b> (optional, the {@code page_poison} debug feature): a freed block is filled
  * with {@link #PAGE_POISON} before it returns to the free lists, and an allocation checks that the
- * pattern is intact; a write after free throws {@link IllegalStateException} naming the page.
+ * pattern is intact; a write after free makes that allocation throw {@link IllegalStateException}
+ * naming the page (the block goes back to the free lists, re-poisoned).
  */
 @Linux(file = "mm/page_alloc.c", fn = "__alloc_pages")
 @Linux(file = "mm/page_alloc.c", fn = "__free_pages")
@@ -194,7 +195,7 @@ public final class PageAllocator {
             handle = ((long) c << COOKIE_SHIFT) | ((firstPfn + rel) << PFN_SHIFT) | order;
         }
         if (poison) {
-            checkPoison(pfn(handle), order);
+            checkPoison(handle);
         }
         return handle;
     }
@@ -509,12 +510,18 @@ public final class PageAllocator {
         }
     }
 
+    /**
+     * Checks a block just taken off the free lists still holds the poison pattern. If not, someone wrote
+     * to it while it was free: the block goes back (re-poisoned) and the write is reported.
+     */
     @Linux(file = "mm/page_poison.c", fn = "__kernel_unpoison_pages")
-    private void checkPoison(long pfn, int order) {
-        for (int i = 0; i < 1 << order; i++) {
+    private void checkPoison(long handle) {
+        long pfn = pfn(handle);
+        for (int i = 0; i < 1 << order(handle); i++) {
             ByteBuffer p = memory.page(pfn + i);
             for (int off = 0; off < GuestMemory.PAGE_SIZE; off += Long.BYTES) {
                 if (p.getLong(off) != POISON_WORD) {
+                    freePages(handle);
                     throw new IllegalStateException("free page was written (use after free): memory=" + memory.name()
                             + " pfn=" + (pfn + i) + " offset=" + off);
                 }
