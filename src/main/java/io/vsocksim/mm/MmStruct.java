@@ -13,7 +13,7 @@ import java.util.TreeMap;
  * The address space of one simulated process ({@code struct mm_struct} subset): a set of
  * non-overlapping {@link VmArea}s with the calls that create, look up, advise and remove them.
  *
- * <p>Addresses are handed out top-down below {@link #MMAP_BASE}, each area in the highest gap that
+ * <p>Addresses are handed out top-down below the mmap base ({@link #MMAP_BASE} unless given), each area in the highest gap that
  * fits (the x86-64 top-down layout of {@code get_unmapped_area}); holes left by {@code munmap} are
  * reused. SIM: no stack, heap or file mappings exist, there is no {@code MAP_FIXED}, and areas are
  * never merged.
@@ -33,16 +33,36 @@ public final class MmStruct {
     /** Most areas one address space may hold ({@code DEFAULT_MAX_MAP_COUNT}). */
     public static final int DEFAULT_MAX_MAP_COUNT = 65530;
 
+    /**
+     * Largest area, in pages (64 GiB). SIM: the kernel's limit is the free address space; this cap
+     * bounds the page-table directory an area allocates up front.
+     */
+    public static final int MAX_AREA_PAGES = 1 << 24;
+
     private static final int PAGE_MASK_LOW = GuestMemory.PAGE_SIZE - 1;
 
     private final String name;
+    private final long mmapBase;
     // Protected by this (mmap_lock). Keyed by vm_start; the kernel keeps a maple tree.
     private final TreeMap<Long, VmArea> areas = new TreeMap<>();
     private long totalVm;
 
     /** @param name for messages, e.g. {@code "guest 3 pid 100"} */
     public MmStruct(String name) {
+        this(name, MMAP_BASE);
+    }
+
+    /**
+     * @param name     for messages
+     * @param mmapBase top of the mmap region ({@code mm->mmap_base}, which the kernel derives from the
+     *                 stack limit and randomization), page-aligned, above {@link #MMAP_MIN_ADDR}
+     */
+    public MmStruct(String name, long mmapBase) {
+        if ((mmapBase & PAGE_MASK_LOW) != 0 || mmapBase <= MMAP_MIN_ADDR || mmapBase > TASK_SIZE) {
+            throw new IllegalArgumentException("bad mmap base: mmapBase=0x" + Long.toHexString(mmapBase));
+        }
         this.name = name;
+        this.mmapBase = mmapBase;
     }
 
     /**
@@ -51,7 +71,8 @@ public final class MmStruct {
      * @param prot  {@link Mman} {@code PROT_*} bits
      * @param owner tag kept in the area (the object that created it), may be null
      * @return the page-aligned start address ({@code > 0}); {@code -EINVAL} for {@code npages <= 0} or
-     *         unknown prot bits; {@code -ENOMEM} if no gap fits or the map count limit is reached
+     *         unknown prot bits; {@code -ENOMEM} if no gap fits, the map count limit is reached or
+     *         {@code npages > MAX_AREA_PAGES}
      */
     @Linux(file = "mm/mmap.c", fn = "do_mmap")
     @Linux(file = "mm/mmap.c", fn = "arch_get_unmapped_area_topdown")
@@ -59,11 +80,11 @@ public final class MmStruct {
         if (npages <= 0 || (prot & ~Mman.PROT_MASK) != 0) {
             return -EINVAL;
         }
-        if (areas.size() >= DEFAULT_MAX_MAP_COUNT) {
+        if (npages > MAX_AREA_PAGES || areas.size() >= DEFAULT_MAX_MAP_COUNT) {
             return -ENOMEM;
         }
         long len = (long) npages << GuestMemory.PAGE_SHIFT;
-        long gapEnd = MMAP_BASE;
+        long gapEnd = mmapBase;
         for (VmArea vma : areas.descendingMap().values()) {
             if (vma.end() <= gapEnd && gapEnd - vma.end() >= len) {
                 break;

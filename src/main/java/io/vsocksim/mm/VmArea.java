@@ -12,7 +12,8 @@ import java.nio.ByteOrder;
  * One mapped range {@code [start, end)} of a simulated process ({@code struct vm_area_struct}
  * subset), created by {@link MmStruct#mmap}. Its page table is a run of slots, one per page: a slot
  * is empty or holds one page, named by the {@link PageAllocator} that owns it, the block handle and
- * the page's index in the block.
+ * the page's index in the block. Slots live in page-table-sized tables of 512, created on the first
+ * insert into their 2 MiB run, so inserting into a warm table allocates nothing.
  *
  * <p><b>References.</b> A filled slot holds one reference on its block ({@code vm_insert_page} takes
  * it, {@link #zap} drops it), so a page that is mapped cannot go back to its allocator, whoever else
@@ -34,10 +35,8 @@ public final class VmArea {
     private final int prot;
     private final Object owner;
 
-    // Protected by this.
-    private final PageAllocator[] slotAllocator;
-    private final long[] slotHandle;
-    private final int[] slotIndex;
+    // Protected by this. Filled on first insert into each run of PTES_PER_TABLE slots.
+    private final PteTable[] tables;
     private int mapped;
     private boolean detached;
 
@@ -47,9 +46,20 @@ public final class VmArea {
         this.npages = npages;
         this.prot = prot;
         this.owner = owner;
-        this.slotAllocator = new PageAllocator[npages];
-        this.slotHandle = new long[npages];
-        this.slotIndex = new int[npages];
+        this.tables = new PteTable[(npages + PTES_PER_TABLE - 1) / PTES_PER_TABLE];
+    }
+
+    /** Slots per page-table page: 512 eight-byte PTEs fill one 4 KiB page on x86-64. */
+    static final int PTES_PER_TABLE = 512;
+
+    /**
+     * One page-table page: the slots of a 2 MiB run of the area. Allocated when a page is first inserted
+     * in that run (as {@code pte_alloc} does), so a large, sparsely used area costs little.
+     */
+    private static final class PteTable {
+        final PageAllocator[] allocator = new PageAllocator[PTES_PER_TABLE];
+        final long[] handle = new long[PTES_PER_TABLE];
+        final int[] index = new int[PTES_PER_TABLE];
     }
 
     /** First user address of the area ({@code vm_start}), page-aligned. */
@@ -119,13 +129,18 @@ public final class VmArea {
             if (detached || slot < 0 || slot >= npages) {
                 return -EFAULT;
             }
-            if (slotAllocator[slot] != null) {
+            PteTable t = tables[slot / PTES_PER_TABLE];
+            if (t == null) {
+                t = tables[slot / PTES_PER_TABLE] = new PteTable();
+            }
+            int e = slot % PTES_PER_TABLE;
+            if (t.allocator[e] != null) {
                 return -EBUSY;
             }
             a.getPage(handle);
-            slotAllocator[slot] = a;
-            slotHandle[slot] = handle;
-            slotIndex[slot] = index;
+            t.allocator[e] = a;
+            t.handle[e] = handle;
+            t.index[e] = index;
             mapped++;
             return 0;
         }
@@ -146,12 +161,16 @@ public final class VmArea {
         int n = 0;
         synchronized (this) {
             for (int s = firstSlot; s < firstSlot + count; s++) {
-                PageAllocator a = slotAllocator[s];
-                if (a != null) {
-                    long h = slotHandle[s];
-                    slotAllocator[s] = null;
-                    slotHandle[s] = 0;
-                    slotIndex[s] = 0;
+                PteTable t = tables[s / PTES_PER_TABLE];
+                int e = s % PTES_PER_TABLE;
+                if (t == null) {
+                    s |= PTES_PER_TABLE - 1; // no table: the whole run is empty
+                } else if (t.allocator[e] != null) {
+                    PageAllocator a = t.allocator[e];
+                    long h = t.handle[e];
+                    t.allocator[e] = null;
+                    t.handle[e] = 0;
+                    t.index[e] = 0;
                     mapped--;
                     n++;
                     a.putPage(h);
@@ -164,7 +183,7 @@ public final class VmArea {
     /** True if slot {@code slot} holds a page. */
     public synchronized boolean isMapped(int slot) {
         checkSlot(slot);
-        return slotAllocator[slot] != null;
+        return allocatorAt(slot) != null;
     }
 
     /** Filled slots ({@code MM_FILEPAGES}-like count for this area). */
@@ -175,13 +194,15 @@ public final class VmArea {
     /** Block handle mapped at {@code slot}, or 0 if the slot is empty. */
     public synchronized long handleAt(int slot) {
         checkSlot(slot);
-        return slotHandle[slot];
+        PteTable t = tables[slot / PTES_PER_TABLE];
+        return t == null ? 0 : t.handle[slot % PTES_PER_TABLE];
     }
 
     /** Allocator of the page mapped at {@code slot}, or null if the slot is empty. */
     public synchronized PageAllocator allocatorAt(int slot) {
         checkSlot(slot);
-        return slotAllocator[slot];
+        PteTable t = tables[slot / PTES_PER_TABLE];
+        return t == null ? null : t.allocator[slot % PTES_PER_TABLE];
     }
 
     /**
@@ -197,9 +218,11 @@ public final class VmArea {
         long h;
         int i;
         synchronized (this) {
-            a = slotAllocator[slot];
-            h = slotHandle[slot];
-            i = slotIndex[slot];
+            PteTable t = tables[slot / PTES_PER_TABLE];
+            int e = slot % PTES_PER_TABLE;
+            a = t == null ? null : t.allocator[e];
+            h = a == null ? 0 : t.handle[e];
+            i = a == null ? 0 : t.index[e];
             if (detached || a == null) {
                 throw new SegmentationFault("read of unmapped slot: addr=0x" + Long.toHexString(addrOf(slot))
                         + " slot=" + slot + " " + range(), addrOf(slot));
@@ -237,14 +260,23 @@ public final class VmArea {
         synchronized (dst) {
             for (int k = 0; k < count; k++) {
                 int s = from + k;
-                if (slotAllocator[s] != null) {
-                    dst.slotAllocator[k] = slotAllocator[s];
-                    dst.slotHandle[k] = slotHandle[s];
-                    dst.slotIndex[k] = slotIndex[s];
+                PteTable t = tables[s / PTES_PER_TABLE];
+                int e = s % PTES_PER_TABLE;
+                if (t == null) {
+                    k += PTES_PER_TABLE - 1 - e; // no table: the rest of the run is empty
+                } else if (t.allocator[e] != null) {
+                    PteTable d = dst.tables[k / PTES_PER_TABLE];
+                    if (d == null) {
+                        d = dst.tables[k / PTES_PER_TABLE] = new PteTable();
+                    }
+                    int f = k % PTES_PER_TABLE;
+                    d.allocator[f] = t.allocator[e];
+                    d.handle[f] = t.handle[e];
+                    d.index[f] = t.index[e];
                     dst.mapped++;
-                    slotAllocator[s] = null;
-                    slotHandle[s] = 0;
-                    slotIndex[s] = 0;
+                    t.allocator[e] = null;
+                    t.handle[e] = 0;
+                    t.index[e] = 0;
                     mapped--;
                 }
             }
