@@ -75,7 +75,7 @@ public final class MmStruct {
      *         {@code npages > MAX_AREA_PAGES}
      */
     @Linux(file = "mm/mmap.c", fn = "do_mmap")
-    @Linux(file = "mm/mmap.c", fn = "arch_get_unmapped_area_topdown")
+    @Linux(file = "arch/x86/kernel/sys_x86_64.c", fn = "arch_get_unmapped_area_topdown")
     public synchronized long mmap(int npages, int prot, Object owner) {
         if (npages <= 0 || (prot & ~Mman.PROT_MASK) != 0) {
             return -EINVAL;
@@ -121,7 +121,7 @@ public final class MmStruct {
      * @return 0, or {@code -EINVAL} if {@code addr} is not page-aligned, {@code len} is 0 or the range
      *         leaves user space
      */
-    @Linux(file = "mm/mmap.c", fn = "do_vmi_munmap")
+    @Linux(file = "mm/mmap.c", fn = "__vm_munmap")
     public synchronized int munmap(long addr, long len) {
         if ((addr & PAGE_MASK_LOW) != 0 || addr < 0 || addr > TASK_SIZE || len < 0 || len > TASK_SIZE - addr) {
             return -EINVAL;

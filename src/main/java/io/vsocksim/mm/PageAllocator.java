@@ -46,7 +46,7 @@ import java.util.Arrays;
  * pattern is intact; a write after free makes that allocation throw {@link IllegalStateException}
  * naming the page (the block goes back to the free lists, re-poisoned).
  */
-@Linux(file = "mm/page_alloc.c", fn = "__alloc_pages")
+@Linux(file = "mm/page_alloc.c", fn = "__alloc_pages_noprof")
 @Linux(file = "mm/page_alloc.c", fn = "__free_pages")
 public final class PageAllocator {
     /** Largest block order, {@code MAX_PAGE_ORDER} on x86-64: blocks of up to 1024 pages (4 MiB). */
@@ -254,7 +254,7 @@ public final class PageAllocator {
     }
 
     /** Current reference count of a live block. */
-    @Linux(file = "include/linux/mm.h", fn = "page_ref_count")
+    @Linux(file = "include/linux/page_ref.h", fn = "page_ref_count")
     public int refCount(long handle) {
         synchronized (lock) {
             return refCount[checkLive(handle, "page_ref_count")];

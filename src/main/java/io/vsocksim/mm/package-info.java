@@ -10,7 +10,7 @@
  *       from {@code include/linux/mm.h}, and {@code mm/page_poison.c}.</li>
  *   <li>{@link io.vsocksim.mm.MmStruct}, {@link io.vsocksim.mm.VmArea}: the {@code mm_struct} /
  *       {@code vm_area_struct} subset of {@code include/linux/mm_types.h}, {@code do_mmap} and
- *       {@code do_vmi_munmap} ({@code mm/mmap.c}), {@code __split_vma} ({@code mm/vma.c}),
+ *       {@code __vm_munmap} ({@code mm/mmap.c}), {@code __split_vma} ({@code mm/vma.c}),
  *       {@code vm_insert_page} and {@code zap_page_range_single} ({@code mm/memory.c}) and
  *       {@code MADV_DONTNEED} ({@code mm/madvise.c}): enough for the zerocopy receive RFC to map RX
  *       pages into a process and take them back.</li>

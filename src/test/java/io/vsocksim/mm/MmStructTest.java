@@ -162,6 +162,23 @@ class MmStructTest {
     }
 
     @Test
+    void shouldKeepSlotAddressesWhenSplitSkipsEmptyTables() {
+        long addr = mm.mmap(1100, Mman.PROT_READ, owner);
+        long h = alloc.allocPages(0);
+        alloc.page(h, 0).put(0, (byte) 0x42);
+        assertThat(mm.findVma(addr).insertPage(1050, alloc, h, 0)).isZero();
+        alloc.putPage(h);
+
+        assertThat(mm.munmap(addr, PAGE)).isZero();
+        VmArea rest = mm.findVma(addr + PAGE);
+        assertThat(rest.start()).isEqualTo(addr + PAGE);
+        assertThat(rest.isMapped(1049)).isTrue();
+        assertThat(rest.mappedPages()).isEqualTo(1);
+        assertThat(mm.readByte(addr + 1050 * PAGE)).isEqualTo(0x42);
+        assertThat(alloc.pagesInUse()).isEqualTo(1);
+    }
+
+    @Test
     void shouldReturnEinvalWhenMunmapArgumentsAreBad() {
         long addr = mm.mmap(1, Mman.PROT_READ, owner);
         assertThat(mm.munmap(addr + 1, PAGE)).isEqualTo(-EINVAL);
