@@ -1,0 +1,27 @@
+package io.vsocksim.mm;
+
+import io.vsocksim.Linux;
+
+/**
+ * Protection bits for {@code mmap()} and advice values for {@code madvise()}, with their Linux
+ * numbers.
+ */
+@Linux(file = "include/uapi/asm-generic/mman-common.h", fn = "PROT_READ")
+public final class Mman {
+    /** Page cannot be accessed. */
+    public static final int PROT_NONE = 0x0;
+    /** Page can be read. */
+    public static final int PROT_READ = 0x1;
+    /** Page can be written. */
+    public static final int PROT_WRITE = 0x2;
+    /** Page can be executed. */
+    public static final int PROT_EXEC = 0x4;
+    /** Every protection bit that {@code mmap()} accepts here. */
+    public static final int PROT_MASK = PROT_READ | PROT_WRITE | PROT_EXEC;
+
+    /** Drop the pages of a range now; the next access sees an empty mapping. */
+    public static final int MADV_DONTNEED = 4;
+
+    private Mman() {
+    }
+}

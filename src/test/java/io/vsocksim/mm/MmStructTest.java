@@ -1,0 +1,229 @@
+package io.vsocksim.mm;
+
+import static io.vsocksim.uapi.Errno.EFAULT;
+import static io.vsocksim.uapi.Errno.EINVAL;
+import static io.vsocksim.uapi.Errno.ENOMEM;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class MmStructTest {
+    private static final long PAGE = GuestMemory.PAGE_SIZE;
+    private final Object owner = "socket";
+    private PageAllocator alloc;
+    private MmStruct mm;
+
+    @BeforeEach
+    void setUp() {
+        alloc = new PageAllocator(new GuestMemory("guest", 4L << 20), 0, 1024, true);
+        mm = new MmStruct("proc");
+    }
+
+    @AfterEach
+    void allPagesReturned() {
+        mm.exitMmap();
+        assertThat(mm.mapCount()).isZero();
+        assertThat(alloc.pagesInUse()).isZero();
+    }
+
+    /** Maps fresh order-0 pages into every slot; drops the allocation references so the area owns them. */
+    private void fill(VmArea vma, int seed) {
+        for (int s = 0; s < vma.npages(); s++) {
+            long h = alloc.allocPages(0);
+            alloc.page(h, 0).put(0, (byte) (seed + s));
+            assertThat(vma.insertPage(s, alloc, h, 0)).isZero();
+            alloc.putPage(h);
+        }
+    }
+
+    @Test
+    void shouldFindAreaWhenAddressIsAtStartInsideOrOutside() {
+        long addr = mm.mmap(3, Mman.PROT_READ | Mman.PROT_WRITE, owner);
+        assertThat(addr).isPositive();
+        assertThat(addr % PAGE).isZero();
+        VmArea vma = mm.findVma(addr);
+        assertThat(vma).isNotNull();
+        assertThat(vma.start()).isEqualTo(addr);
+        assertThat(vma.owner()).isSameAs(owner);
+        assertThat(mm.findVma(addr + 2 * PAGE + 4095)).isSameAs(vma);
+        assertThat(mm.findVma(addr + 3 * PAGE)).isNull();
+        assertThat(mm.findVma(addr - 1)).isNull();
+        assertThat(mm.findVma(0)).isNull();
+        assertThat(mm.mapCount()).isEqualTo(1);
+        assertThat(mm.totalVm()).isEqualTo(3);
+    }
+
+    @Test
+    void shouldNeverOverlapWhenCreatingAndRemovingAreas() {
+        List<VmArea> areas = new ArrayList<>();
+        for (int n = 1; n <= 6; n++) {
+            areas.add(mm.findVma(mm.mmap(n, Mman.PROT_READ, owner)));
+        }
+        assertThat(mm.munmap(areas.get(2).start(), areas.get(2).npages() * PAGE)).isZero();
+        areas.remove(2);
+        areas.add(mm.findVma(mm.mmap(2, Mman.PROT_READ, owner))); // fits in the hole left above
+        areas.add(mm.findVma(mm.mmap(5, Mman.PROT_READ, owner))); // does not
+        areas.sort(Comparator.comparingLong(VmArea::start));
+        for (int i = 1; i < areas.size(); i++) {
+            assertThat(areas.get(i).start()).isGreaterThanOrEqualTo(areas.get(i - 1).end());
+        }
+        for (VmArea vma : areas) {
+            assertThat(vma.end()).isLessThanOrEqualTo(MmStruct.MMAP_BASE);
+            assertThat(mm.findVma(vma.start())).isSameAs(vma);
+            assertThat(mm.findVma(vma.end() - 1)).isSameAs(vma);
+        }
+        assertThat(mm.mapCount()).isEqualTo(7);
+    }
+
+    @Test
+    void shouldReturnEinvalWhenMmapArgumentsAreBad() {
+        assertThat(mm.mmap(0, Mman.PROT_READ, owner)).isEqualTo(-EINVAL);
+        assertThat(mm.mmap(1, 0x8, owner)).isEqualTo(-EINVAL);
+        assertThat(mm.mmap(MmStruct.MAX_AREA_PAGES, Mman.PROT_READ, owner)).isPositive(); // 64 GiB, no pages yet
+        assertThat(mm.mmap(MmStruct.MAX_AREA_PAGES + 1, Mman.PROT_READ, owner)).isEqualTo(-ENOMEM);
+        assertThat(mm.mapCount()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldReturnEnomemWhenAddressSpaceIsFull() {
+        MmStruct small = new MmStruct("small", MmStruct.MMAP_MIN_ADDR + 8 * PAGE);
+        long a = small.mmap(5, Mman.PROT_READ, owner);
+        assertThat(a).isEqualTo(MmStruct.MMAP_MIN_ADDR + 3 * PAGE);
+        assertThat(small.mmap(4, Mman.PROT_READ, owner)).isEqualTo(-ENOMEM);
+        assertThat(small.mmap(3, Mman.PROT_READ, owner)).isEqualTo(MmStruct.MMAP_MIN_ADDR);
+        assertThat(small.munmap(a + PAGE, PAGE)).isZero();
+        assertThat(small.mmap(1, Mman.PROT_READ, owner)).isEqualTo(a + PAGE); // the hole is reused
+        assertThat(small.mmap(1, Mman.PROT_READ, owner)).isEqualTo(-ENOMEM);
+    }
+
+    @Test
+    void shouldMapPagesFarApartWhenAreaSpansManyTables() {
+        VmArea big = mm.findVma(mm.mmap(MmStruct.MAX_AREA_PAGES, Mman.PROT_READ, owner));
+        long h = alloc.allocPages(0);
+        alloc.page(h, 0).put(7, (byte) 0x77);
+        assertThat(big.insertPage(0, alloc, h, 0)).isZero();
+        assertThat(big.insertPage(MmStruct.MAX_AREA_PAGES - 1, alloc, h, 0)).isZero();
+        assertThat(mm.readByte(big.end() - PAGE + 7)).isEqualTo(0x77);
+        assertThat(big.mappedPages()).isEqualTo(2);
+        alloc.putPage(h);
+        assertThat(mm.munmap(big.start() + PAGE, (long) (MmStruct.MAX_AREA_PAGES - 2) * PAGE)).isZero(); // split, keep both ends
+        assertThat(mm.mapCount()).isEqualTo(2);
+        assertThat(alloc.refCount(h)).isEqualTo(2);
+        assertThat(mm.madvise(big.start(), big.end() - big.start(), Mman.MADV_DONTNEED)).isEqualTo(-ENOMEM);
+        assertThat(alloc.pagesInUse()).isZero();
+    }
+
+    @Test
+    void shouldDropPageReferencesWhenUnmapped() {
+        long addr = mm.mmap(4, Mman.PROT_READ, owner);
+        VmArea vma = mm.findVma(addr);
+        fill(vma, 10);
+        assertThat(alloc.pagesInUse()).isEqualTo(4);
+        assertThat(mm.mappedPages()).isEqualTo(4);
+
+        assertThat(mm.munmap(addr, 4 * PAGE)).isZero();
+        assertThat(alloc.pagesInUse()).isZero();
+        assertThat(mm.findVma(addr)).isNull();
+        assertThat(mm.mapCount()).isZero();
+        assertThat(mm.totalVm()).isZero();
+        // The caller's stale VmArea is detached.
+        long h = alloc.allocPages(0);
+        assertThat(vma.insertPage(0, alloc, h, 0)).isEqualTo(-EFAULT);
+        assertThatThrownBy(() -> vma.read(0)).isInstanceOf(SegmentationFault.class);
+        alloc.freePages(h);
+        assertThatThrownBy(() -> mm.readByte(addr)).isInstanceOf(SegmentationFault.class);
+    }
+
+    @Test
+    void shouldSplitAreaWhenMiddleIsUnmapped() {
+        long addr = mm.mmap(5, Mman.PROT_READ, owner);
+        fill(mm.findVma(addr), 20);
+
+        assertThat(mm.munmap(addr + PAGE, 2 * PAGE - 100)).isZero(); // length rounds up to 2 pages
+        assertThat(alloc.pagesInUse()).isEqualTo(3);
+        assertThat(mm.mapCount()).isEqualTo(2);
+        assertThat(mm.totalVm()).isEqualTo(3);
+        VmArea left = mm.findVma(addr);
+        VmArea right = mm.findVma(addr + 3 * PAGE);
+        assertThat(left.npages()).isEqualTo(1);
+        assertThat(right.npages()).isEqualTo(2);
+        assertThat(right.owner()).isSameAs(owner);
+        assertThat(mm.findVma(addr + PAGE)).isNull();
+        assertThat(mm.readByte(addr)).isEqualTo(20);
+        assertThat(mm.readByte(addr + 3 * PAGE)).isEqualTo(23);
+        assertThat(mm.readByte(addr + 4 * PAGE)).isEqualTo(24);
+        assertThat(mm.mappedPages()).isEqualTo(3);
+    }
+
+    @Test
+    void shouldKeepSlotAddressesWhenSplitSkipsEmptyTables() {
+        long addr = mm.mmap(1100, Mman.PROT_READ, owner);
+        long h = alloc.allocPages(0);
+        alloc.page(h, 0).put(0, (byte) 0x42);
+        assertThat(mm.findVma(addr).insertPage(1050, alloc, h, 0)).isZero();
+        alloc.putPage(h);
+
+        assertThat(mm.munmap(addr, PAGE)).isZero();
+        VmArea rest = mm.findVma(addr + PAGE);
+        assertThat(rest.start()).isEqualTo(addr + PAGE);
+        assertThat(rest.isMapped(1049)).isTrue();
+        assertThat(rest.mappedPages()).isEqualTo(1);
+        assertThat(mm.readByte(addr + 1050 * PAGE)).isEqualTo(0x42);
+        assertThat(alloc.pagesInUse()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldReturnEinvalWhenMunmapArgumentsAreBad() {
+        long addr = mm.mmap(1, Mman.PROT_READ, owner);
+        assertThat(mm.munmap(addr + 1, PAGE)).isEqualTo(-EINVAL);
+        assertThat(mm.munmap(addr, 0)).isEqualTo(-EINVAL);
+        assertThat(mm.munmap(addr, -1)).isEqualTo(-EINVAL);
+        assertThat(mm.munmap(MmStruct.TASK_SIZE, 2 * PAGE)).isEqualTo(-EINVAL);
+        assertThat(mm.munmap(0x10000, PAGE)).isZero(); // nothing there: not an error
+        assertThat(mm.mapCount()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldZapButKeepAreaWhenMadviseDontneed() {
+        long addr = mm.mmap(3, Mman.PROT_READ, owner);
+        VmArea vma = mm.findVma(addr);
+        fill(vma, 0);
+        assertThat(mm.madvise(addr + PAGE, 2 * PAGE, Mman.MADV_DONTNEED)).isZero();
+        assertThat(alloc.pagesInUse()).isEqualTo(1);
+        assertThat(mm.findVma(addr + PAGE)).isSameAs(vma);
+        assertThat(vma.isMapped(0)).isTrue();
+        assertThat(vma.isMapped(1)).isFalse();
+        assertThatThrownBy(() -> mm.readByte(addr + PAGE)).isInstanceOf(SegmentationFault.class);
+
+        assertThat(mm.madvise(addr, 4 * PAGE, Mman.MADV_DONTNEED)).isEqualTo(-ENOMEM); // runs past the area
+        assertThat(alloc.pagesInUse()).isZero(); // the mapped part was still zapped
+        assertThat(mm.madvise(addr + 1, PAGE, Mman.MADV_DONTNEED)).isEqualTo(-EINVAL);
+        assertThat(mm.madvise(addr, PAGE, 99)).isEqualTo(-EINVAL);
+        assertThat(mm.madvise(addr, 0, Mman.MADV_DONTNEED)).isZero();
+    }
+
+    @Test
+    void shouldReadAcrossPagesAndFaultAtFirstHoleWhenReadingRange() {
+        long addr = mm.mmap(2, Mman.PROT_READ, owner);
+        VmArea vma = mm.findVma(addr);
+        long h = alloc.allocPages(1);
+        alloc.page(h, 0).put(4095, (byte) 0xA1);
+        alloc.page(h, 1).put(0, (byte) 0xB2);
+        vma.insertPage(0, alloc, h, 0);
+        vma.insertPage(1, alloc, h, 1);
+        alloc.putPage(h);
+
+        byte[] dst = new byte[2];
+        mm.read(addr + 4095, dst, 0, 2);
+        assertThat(dst).containsExactly(0xA1, 0xB2);
+        byte[] tooFar = new byte[3];
+        assertThatThrownBy(() -> mm.read(addr + 2 * PAGE - 2, tooFar, 0, 3))
+                .isInstanceOfSatisfying(SegmentationFault.class, f -> assertThat(f.addr()).isEqualTo(addr + 2 * PAGE));
+    }
+}
