@@ -51,12 +51,8 @@ import java.util.Arrays;
 public final class PageAllocator {
     /** Largest block order, {@code MAX_PAGE_ORDER} on x86-64: blocks of up to 1024 pages (4 MiB). */
     public static final int MAX_ORDER = 10;
-    /**
-     * Byte that freed pages are filled with when poisoning is on. SIM: the kernel's page poisoning
-     * uses {@code PAGE_POISON} (0xaa); we use {@code POISON_FREE} (0x6b, the slab's freed-object
-     * byte) as the project chose, so a stale read shows the familiar {@code 6b6b6b6b}.
-     */
-    public static final byte PAGE_POISON = 0x6b;
+    /** Byte that freed pages are filled with when poisoning is on: the kernel's {@code PAGE_POISON}. */
+    public static final byte PAGE_POISON = (byte) 0xaa;
 
     private static final int ORDER_BITS = 4;
     private static final long ORDER_MASK = (1L << ORDER_BITS) - 1;
@@ -76,7 +72,7 @@ public final class PageAllocator {
     /** Head of a block whose last reference is gone but that is not back on a free list yet. */
     private static final byte FREEING = 3;
 
-    private static final long POISON_WORD = 0x6b6b6b6b6b6b6b6bL;
+    private static final long POISON_WORD = 0xaaaaaaaaaaaaaaaaL;
 
     private final GuestMemory memory;
     private final long firstPfn;

@@ -45,7 +45,7 @@
  *       stale or foreign handle is caught instead of freeing someone else's block.</li>
  *   <li>SIM: one reference count per block (as for compound pages), and no separate
  *       {@code _mapcount}: a mapping holds a plain reference.</li>
- *   <li>SIM: poisoning uses 0x6b ({@code POISON_FREE}) rather than {@code PAGE_POISON} (0xaa); a
+ *   <li>SIM: poisoning fills with {@code PAGE_POISON} (0xaa, include/linux/poison.h); a
  *       poisoned allocator fills its whole range at creation, like pages freed into the buddy at
  *       boot, and a corrupted pattern at allocation throws instead of logging.</li>
  *   <li>SIM: user mappings have no page tables, faults or file backing; an access to an empty slot is a

@@ -296,7 +296,7 @@ class PageAllocatorTest {
                             if (a.page(h, 0).getLong(0) != h) {
                                 throw new AssertionError("block shared between owners: " + Long.toHexString(h));
                             }
-                            a.page(h, 0).putLong(0, 0x6b6b6b6b6b6b6b6bL);
+                            a.page(h, 0).putLong(0, 0xaaaaaaaaaaaaaaaaL);
                             a.getPage(h);
                             a.putPage(h);
                             a.freePages(h);
@@ -304,7 +304,7 @@ class PageAllocatorTest {
                     }
                     while (n > 0) {
                         long h = held[--n];
-                        a.page(h, 0).putLong(0, 0x6b6b6b6b6b6b6b6bL);
+                        a.page(h, 0).putLong(0, 0xaaaaaaaaaaaaaaaaL);
                         a.freePages(h);
                     }
                     return ok;
