@@ -1,0 +1,79 @@
+package io.vsocksim.testing;
+
+import io.vsocksim.mm.PageAllocator;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Fails a test whose page allocators did not return to the count they had when the test started
+ * tracking them: a leaked page is a failed test.
+ *
+ * <p>Register it as a field and track every allocator the test creates or uses:
+ * <pre>
+ *   &#64;RegisterExtension final LeakCheck leaks = new LeakCheck();
+ *   PageAllocator alloc = leaks.track(new PageAllocator(memory));
+ * </pre>
+ * The check runs after the test's own {@code @AfterEach} methods, so fixtures may release their pages
+ * there. Other things that must come back (sockets, skbs, warnings) register a {@link Probe}.
+ */
+public final class LeakCheck implements AfterEachCallback {
+    /** Something that must be back at its baseline when the test ends. */
+    public interface Probe {
+        /** Describes what is still outstanding, or returns null when everything is back. */
+        String outstanding();
+    }
+
+    private final List<PageAllocator> allocators = new ArrayList<>();
+    private final List<Long> baselines = new ArrayList<>();
+    private final List<Probe> probes = new ArrayList<>();
+
+    /** Tracks {@code a} from now on: at the end of the test it must hold as many pages as now. */
+    public PageAllocator track(PageAllocator a) {
+        allocators.add(a);
+        baselines.add(a.pagesInUse());
+        return a;
+    }
+
+    /** Adds a probe checked at the end of the test. */
+    public void probe(Probe p) {
+        probes.add(p);
+    }
+
+    /** Runs the check now (also called automatically after each test); throws on a leak. */
+    public void verify() {
+        StringBuilder leaks = new StringBuilder();
+        for (int i = 0; i < allocators.size(); i++) {
+            PageAllocator a = allocators.get(i);
+            long base = baselines.get(i);
+            if (a.pagesInUse() != base) {
+                leaks.append("\n  pages leaked: allocator over ").append(a.memory().name())
+                        .append(" holds ").append(a.pagesInUse()).append(" pages, started with ").append(base)
+                        .append(" (").append(a).append(')');
+            }
+        }
+        for (Probe p : probes) {
+            String s = p.outstanding();
+            if (s != null) {
+                leaks.append("\n  ").append(s);
+            }
+        }
+        if (leaks.length() > 0) {
+            throw new AssertionError("leak check failed:" + leaks);
+        }
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        try {
+            if (context.getExecutionException().isEmpty()) {
+                verify();
+            }
+        } finally {
+            allocators.clear();
+            baselines.clear();
+            probes.clear();
+        }
+    }
+}

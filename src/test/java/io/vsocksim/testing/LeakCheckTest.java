@@ -1,0 +1,47 @@
+package io.vsocksim.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vsocksim.mm.GuestMemory;
+import io.vsocksim.mm.PageAllocator;
+import org.junit.jupiter.api.Test;
+
+class LeakCheckTest {
+    @Test
+    void shouldFailWhenAPageIsLeaked() {
+        LeakCheck check = new LeakCheck();
+        PageAllocator a = check.track(new PageAllocator(new GuestMemory("leaky", 1 << 20)));
+        long h = a.allocPages(0);
+        assertThatThrownBy(check::verify)
+                .isInstanceOf(AssertionError.class)
+                .hasMessageContaining("pages leaked")
+                .hasMessageContaining("holds 1 pages, started with 0");
+        a.freePages(h);
+        check.verify();
+    }
+
+    @Test
+    void shouldMeasureFromTheCountAtTrackingTime() {
+        LeakCheck check = new LeakCheck();
+        PageAllocator a = new PageAllocator(new GuestMemory("shared", 1 << 20));
+        long held = a.allocPages(1);
+        check.track(a);
+        long h = a.allocPages(0);
+        a.freePages(h);
+        check.verify();
+        a.freePages(held);
+        assertThatThrownBy(check::verify).hasMessageContaining("started with 2");
+    }
+
+    @Test
+    void shouldReportOutstandingProbes() {
+        LeakCheck check = new LeakCheck();
+        int[] sockets = {1};
+        check.probe(() -> sockets[0] == 0 ? null : sockets[0] + " socket(s) still open");
+        assertThatThrownBy(check::verify).hasMessageContaining("1 socket(s) still open");
+        sockets[0] = 0;
+        check.verify();
+        assertThat(sockets[0]).isZero();
+    }
+}
