@@ -1,0 +1,106 @@
+package io.vsocksim.kernel;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.Lock;
+
+/**
+ * Deterministic time: it stands still until a test calls {@link #advance} (gVisor's
+ * {@code faketime.ManualClock}, Netty's {@code advanceTimeBy}).
+ *
+ * <p>Threads parked through {@link #awaitUntil} are registered here with their deadline; an advance
+ * that reaches a deadline signals that sleeper's condition under its own lock, so blocked user calls
+ * time out and {@link ThreadedWorkQueue} timers fire exactly when virtual time crosses them.
+ * {@link ManualWorkQueue} needs no signal: it compares its timers with {@link #nanoTime()} whenever a
+ * test runs it.
+ *
+ * <p>Locking: the clock's monitor guards {@code now} updates and the sleeper list. It is never held
+ * while taking a sleeper's lock, so a sleeper may hold its lock while registering (lock order:
+ * sleeper lock, then clock monitor).
+ */
+public final class VirtualClock implements Clock {
+    private record Sleeper(Lock lock, Condition cond, long deadline) {
+    }
+
+    private volatile long now;
+    private final List<Sleeper> sleepers = new ArrayList<>(); // guarded by this
+
+    /** A clock at boot time (0 ns, jiffy 0). */
+    public VirtualClock() {
+    }
+
+    @Override
+    public long nanoTime() {
+        return now;
+    }
+
+    /**
+     * Moves time forward by {@code nanos} and wakes every sleeper whose deadline is now reached.
+     *
+     * @throws IllegalArgumentException if {@code nanos} is negative (time never goes back)
+     */
+    public void advance(long nanos) {
+        if (nanos < 0) {
+            throw new IllegalArgumentException("time never goes back: nanos=" + nanos);
+        }
+        List<Sleeper> due = new ArrayList<>();
+        synchronized (this) {
+            now = Clock.deadline(now, nanos);
+            for (Sleeper s : sleepers) {
+                if (s.deadline <= now) {
+                    due.add(s);
+                }
+            }
+        }
+        // Outside the monitor: a sleeper holds its lock while registering (see class comment).
+        for (Sleeper s : due) {
+            s.lock.lock();
+            try {
+                s.cond.signalAll();
+            } finally {
+                s.lock.unlock();
+            }
+        }
+    }
+
+    /** Moves time forward by {@code j} jiffies. */
+    public void advanceJiffies(long j) {
+        advance(Clock.jiffiesToNanos(j));
+    }
+
+    /**
+     * Test synchronisation: blocks until at least {@code n} threads are parked on this clock (in
+     * {@link #awaitUntil}), so a test advances time only once its waiters are really asleep. Has no
+     * timeout of its own: bound it with JUnit's {@code @Timeout}, which interrupts the test thread.
+     */
+    public synchronized void awaitSleepers(int n) throws InterruptedException {
+        while (sleepers.size() < n) {
+            wait(); // notified by every registration in awaitUntil
+        }
+    }
+
+    /** Number of threads currently parked on this clock. */
+    public synchronized int sleepers() {
+        return sleepers.size();
+    }
+
+    @Override
+    public void awaitUntil(Lock lock, Condition cond, long deadlineNanos) throws InterruptedException {
+        Sleeper s = new Sleeper(lock, cond, deadlineNanos);
+        synchronized (this) {
+            if (now >= deadlineNanos) {
+                return;
+            }
+            sleepers.add(s);
+            notifyAll();
+        }
+        try {
+            cond.await();
+        } finally {
+            synchronized (this) {
+                sleepers.remove(s);
+            }
+        }
+    }
+}

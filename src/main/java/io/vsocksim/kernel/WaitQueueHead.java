@@ -1,0 +1,165 @@
+package io.vsocksim.kernel;
+
+import static io.vsocksim.uapi.Errno.ERESTARTSYS;
+
+import io.vsocksim.Linux;
+import java.util.Objects;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Where user threads sleep until a condition holds ({@code struct wait_queue_head}), e.g. a socket's
+ * {@code sk_wq}. Wakers change state first, then call {@link #wakeUp()}; sleepers re-check their
+ * condition after every wake-up, with timeouts read from the machine's {@link Clock}.
+ *
+ * <p>No lost wake-ups, without evaluating the condition under this queue's lock: a sleeper notes the
+ * wake-up count before it evaluates its condition and parks only if no wake-up happened since (the
+ * {@code WQ_FLAG_WOKEN} idea of {@code wait_woken()}). So conditions may take socket or transport locks
+ * freely, and wakers may call {@link #wakeUp()} while holding them.
+ *
+ * <p>SIM: Java interruption models a pending signal. Like a signal it stays pending: the interrupt
+ * status is left set when {@code -ERESTARTSYS} is returned, for the syscall edge to turn into EINTR.
+ * Timeouts and the remaining time are in nanoseconds of the clock rather than jiffies.
+ */
+@Linux(file = "include/linux/wait.h", fn = "wait_queue_head")
+public final class WaitQueueHead {
+    /** An infinite timeout ({@code MAX_SCHEDULE_TIMEOUT} = {@code LONG_MAX}). */
+    @Linux(file = "include/linux/sched.h", fn = "MAX_SCHEDULE_TIMEOUT")
+    public static final long MAX_SCHEDULE_TIMEOUT = Long.MAX_VALUE;
+
+    private final Clock clock;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition woken = lock.newCondition();
+    // Guarded by lock.
+    private long wakeups;
+    private int waiters;
+
+    /** A wait queue whose timeouts are measured on {@code clock} ({@code init_waitqueue_head}). */
+    @Linux(file = "include/linux/wait.h", fn = "init_waitqueue_head")
+    public WaitQueueHead(Clock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /**
+     * Wakes every sleeper so it re-checks its condition ({@code wake_up_interruptible_all}). Call it
+     * after making the condition true.
+     */
+    @Linux(file = "include/linux/wait.h", fn = "wake_up_interruptible_all")
+    public void wakeUp() {
+        lock.lock();
+        try {
+            wakeups++;
+            if (waiters > 0) {
+                woken.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Number of threads inside a wait on this queue ({@code waitqueue_active()} as a count). */
+    @Linux(file = "include/linux/wait.h", fn = "waitqueue_active")
+    public int waiters() {
+        lock.lock();
+        try {
+            return waiters;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Sleeps until {@code cond} holds, the timeout expires or the thread is interrupted.
+     *
+     * @param timeoutNanos relative timeout, or {@link #MAX_SCHEDULE_TIMEOUT}
+     * @return the remaining time if {@code cond} became true (at least 1, even when it did so exactly at
+     *     the timeout), 0 on timeout, {@code -ERESTARTSYS} if interrupted; the condition wins over the
+     *     timeout, and both win over the interrupt, as in the kernel macro
+     */
+    @Linux(file = "include/linux/wait.h", fn = "wait_event_interruptible_timeout")
+    public long waitEventInterruptibleTimeout(BooleanSupplier cond, long timeoutNanos) {
+        return waitEvent(null, cond, timeoutNanos);
+    }
+
+    /**
+     * Like {@link #waitEventInterruptibleTimeout(BooleanSupplier, long)}, for a caller holding
+     * {@code lockHeld} (the socket lock): it is released while the thread sleeps and re-acquired
+     * before every evaluation of {@code cond}, and it is held again on return, as with
+     * {@code release_sock()} / {@code lock_sock()} around the sleep in {@code sk_wait_event()}.
+     */
+    @Linux(file = "include/net/sock.h", fn = "sk_wait_event")
+    public long waitEventInterruptibleTimeout(Lock lockHeld, BooleanSupplier cond, long timeoutNanos) {
+        Objects.requireNonNull(lockHeld, "lockHeld");
+        assert !(lockHeld instanceof ReentrantLock rl) || rl.isHeldByCurrentThread() : "lockHeld not held";
+        return waitEvent(lockHeld, cond, timeoutNanos);
+    }
+
+    private long waitEvent(Lock lockHeld, BooleanSupplier cond, long timeoutNanos) {
+        if (timeoutNanos < 0) {
+            throw new IllegalArgumentException("timeout must not be negative: timeoutNanos=" + timeoutNanos);
+        }
+        boolean forever = timeoutNanos == MAX_SCHEDULE_TIMEOUT;
+        long deadline = forever ? Long.MAX_VALUE : Clock.deadline(clock.nanoTime(), timeoutNanos);
+        long seen;
+        lock.lock();
+        try {
+            waiters++;
+            seen = wakeups;
+        } finally {
+            lock.unlock();
+        }
+        try {
+            for (;;) {
+                long remaining = forever ? MAX_SCHEDULE_TIMEOUT : Math.max(0, deadline - clock.nanoTime());
+                if (cond.getAsBoolean()) {
+                    return Math.max(remaining, 1);
+                }
+                if (remaining == 0) {
+                    return 0;
+                }
+                if (Thread.currentThread().isInterrupted()) {
+                    return -ERESTARTSYS;
+                }
+                if (lockHeld != null) {
+                    lockHeld.unlock();
+                }
+                try {
+                    seen = sleep(seen, deadline);
+                } finally {
+                    if (lockHeld != null) {
+                        lockHeld.lock();
+                    }
+                }
+            }
+        } finally {
+            lock.lock();
+            try {
+                waiters--;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Parks unless a wake-up happened since {@code seen}; returns the wake-up count to check against next. */
+    private long sleep(long seen, long deadline) {
+        lock.lock();
+        try {
+            if (wakeups == seen) {
+                if (deadline == Long.MAX_VALUE) {
+                    woken.await();
+                } else {
+                    clock.awaitUntil(lock, woken, deadline);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // a pending signal stays pending
+        } finally {
+            seen = wakeups;
+            lock.unlock();
+        }
+        return seen;
+    }
+}
