@@ -17,8 +17,8 @@
  * <p><b>Layers</b>, lowest first, each importing only the ones below it:
  * <pre>
  *   uapi     include/uapi/linux/*: wire header, user header, sockaddr_vm, option/errno numbers
- *   kernel   work queues, wait queues, clock, WARN_ONCE registry (kernel/workqueue.c, wait.h)
  *   mm       guest physical memory, page allocator, user mappings (mm/)
+ *   kernel   per-machine context: work queues, wait queues, clock, WARN_ONCE (kernel/workqueue.c, wait.h)
  *   virtio   split virtqueue, driver side (drivers/virtio/virtio_ring.c)
  *   vhost    split virtqueue, device side (drivers/vhost/vhost.c)
  * </pre>

@@ -1,0 +1,108 @@
+package io.vsocksim.kernel;
+
+import io.vsocksim.mm.GuestMemory;
+import io.vsocksim.mm.PageAllocator;
+
+/**
+ * One simulated kernel: everything Linux keeps in globals for a machine, held as fields so that a host
+ * and several guests coexist in one JVM (the project's one structural deviation, see
+ * {@code io.vsocksim} package notes).
+ *
+ * <p>It owns the machine's physical memory and its page allocator, the clock, the system work queue
+ * ({@code system_wq}: connect and close timeouts, loopback work, driver work) and the WARN_ONCE sink.
+ * Layers above add their own per-machine state (socket tables, transports) beside it.
+ *
+ * <p>Two ready-made shapes: {@link #threaded} for real use (real threads, real time) and
+ * {@link #deterministic} for tests (work runs only when the test says so; time moves only when the
+ * test advances it).
+ */
+public final class KernelContext implements AutoCloseable {
+    private final String name;
+    private final Clock clock;
+    private final WorkQueue systemWq;
+    private final GuestMemory memory;
+    private final PageAllocator pages;
+    private final KernelWarnings warnings;
+
+    /**
+     * Assembles a context from parts; the context owns them and closes the work queue on
+     * {@link #close()}.
+     */
+    public KernelContext(String name, Clock clock, WorkQueue systemWq, GuestMemory memory, PageAllocator pages) {
+        if (systemWq.clock() != clock) {
+            throw new IllegalArgumentException("work queue must run on the context's clock: machine=" + name);
+        }
+        if (pages.memory() != memory) {
+            throw new IllegalArgumentException("allocator must manage the context's memory: machine=" + name);
+        }
+        this.name = name;
+        this.clock = clock;
+        this.systemWq = systemWq;
+        this.memory = memory;
+        this.pages = pages;
+        this.warnings = new KernelWarnings(name);
+    }
+
+    /**
+     * A machine on real time with a work queue of {@code workers} threads and {@code memorySize}
+     * bytes of memory, all of it managed by one page allocator.
+     */
+    public static KernelContext threaded(String name, long memorySize, int workers) {
+        RealClock clock = new RealClock();
+        GuestMemory memory = new GuestMemory(name, memorySize);
+        return new KernelContext(name, clock, new ThreadedWorkQueue(name + "/system_wq", workers, clock),
+                memory, new PageAllocator(memory));
+    }
+
+    /**
+     * A deterministic machine for tests: a {@link VirtualClock} and a {@link ManualWorkQueue}; freed
+     * pages are poisoned so that a stale reader sees {@code 0xaa}, never someone else's data.
+     */
+    public static KernelContext deterministic(String name, long memorySize) {
+        VirtualClock clock = new VirtualClock();
+        GuestMemory memory = new GuestMemory(name, memorySize);
+        return new KernelContext(name, clock, new ManualWorkQueue(name + "/system_wq", clock), memory,
+                new PageAllocator(memory, 0, (int) memory.pages(), true));
+    }
+
+    /** The machine's name, e.g. {@code "host"} or {@code "guest3"}. */
+    public String name() {
+        return name;
+    }
+
+    /** The only source of time for this machine. */
+    public Clock clock() {
+        return clock;
+    }
+
+    /** {@code system_wq}: where this machine's deferred work runs. */
+    public WorkQueue systemWq() {
+        return systemWq;
+    }
+
+    /** The machine's physical memory. */
+    public GuestMemory memory() {
+        return memory;
+    }
+
+    /** The page allocator over {@link #memory()}. */
+    public PageAllocator pages() {
+        return pages;
+    }
+
+    /** The machine's WARN_ONCE record. */
+    public KernelWarnings warnings() {
+        return warnings;
+    }
+
+    /** Stops the work queue (draining what is queued). */
+    @Override
+    public void close() {
+        systemWq.close();
+    }
+
+    @Override
+    public String toString() {
+        return "KernelContext{" + name + ", " + pages + "}";
+    }
+}
