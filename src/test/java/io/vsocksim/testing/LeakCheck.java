@@ -1,5 +1,6 @@
 package io.vsocksim.testing;
 
+import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.mm.PageAllocator;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,6 +35,16 @@ public final class LeakCheck implements AfterEachCallback {
         allocators.add(a);
         baselines.add(a.pagesInUse());
         return a;
+    }
+
+    /**
+     * Tracks a whole machine: its page allocator must come back to its current count and no
+     * WARN_ONCE may fire on it during the test.
+     */
+    public KernelContext track(KernelContext k) {
+        track(k.pages());
+        probe(() -> k.warnings().fired().isEmpty() ? null : "WARN_ONCE fired on " + k.name() + ": " + k.warnings().fired());
+        return k;
     }
 
     /** Adds a probe checked at the end of the test. */

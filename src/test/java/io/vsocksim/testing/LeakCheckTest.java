@@ -35,6 +35,16 @@ class LeakCheckTest {
     }
 
     @Test
+    void shouldFailWhenAWarningFiredOnATrackedMachine() {
+        LeakCheck check = new LeakCheck();
+        try (io.vsocksim.kernel.KernelContext k = check.track(io.vsocksim.kernel.KernelContext.deterministic("m", 1 << 20))) {
+            check.verify();
+            k.warnings().warnOnce(true, "rx_queue is empty, but rx_bytes is non-zero");
+            assertThatThrownBy(check::verify).hasMessageContaining("WARN_ONCE fired on m");
+        }
+    }
+
+    @Test
     void shouldReportOutstandingProbes() {
         LeakCheck check = new LeakCheck();
         int[] sockets = {1};
