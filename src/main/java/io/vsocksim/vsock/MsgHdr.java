@@ -1,0 +1,109 @@
+package io.vsocksim.vsock;
+
+import static io.vsocksim.uapi.Errno.EFAULT;
+
+import io.vsocksim.Linux;
+import io.vsocksim.mm.GuestMemory;
+import java.nio.ByteBuffer;
+
+/**
+ * {@code struct msghdr} as a transport sees it: the user's data iterator ({@code msg_iter}), the call's
+ * flags and the out flags of recvmsg ({@code msg_flags}), and whether a destination address was
+ * given ({@code msg_namelen != 0}).
+ *
+ * <p>The user buffer is a {@link ByteBuffer}; its position is the iterator. A buffer that user space
+ * could not access is modelled in two ways: a read-only buffer cannot be received into, and
+ * {@link #faultAfter(int)} makes every access beyond the first {@code n} bytes fault (an unmapped page
+ * in the middle of the buffer). A copy that would touch inaccessible bytes copies nothing and returns
+ * {@code -EFAULT}; the iterator does not move (SIM: the kernel may copy the accessible prefix before
+ * failing; no caller observes the difference because the failed skb keeps its data).
+ *
+ * <p>Reused per call; not thread-safe.
+ */
+@Linux(file = "include/linux/socket.h", fn = "msghdr")
+public final class MsgHdr {
+    private ByteBuffer buf;
+    private int accessibleEnd;
+    /** {@code msg_flags}: call flags on send; out flags (MSG_TRUNC, MSG_EOR) on receive. */
+    public int msgFlags;
+    /** True if the caller passed a destination address ({@code msg_namelen != 0}). */
+    public boolean hasName;
+
+    /** Points the iterator at {@code buf}'s remaining bytes. */
+    public MsgHdr init(ByteBuffer buf, int msgFlags) {
+        this.buf = buf;
+        this.accessibleEnd = buf.limit();
+        this.msgFlags = msgFlags;
+        this.hasName = false;
+        return this;
+    }
+
+    /** Makes every byte past the first {@code n} of the current remaining bytes inaccessible. */
+    public MsgHdr faultAfter(int n) {
+        this.accessibleEnd = Math.min(buf.limit(), buf.position() + n);
+        return this;
+    }
+
+    /** The user buffer. */
+    public ByteBuffer buffer() {
+        return buf;
+    }
+
+    /** {@code msg_data_left(msg)}. */
+    public int dataLeft() {
+        return buf.remaining();
+    }
+
+    /** Bytes consumed so far from where the iterator started is up to the caller; this is the position. */
+    public int position() {
+        return buf.position();
+    }
+
+    /**
+     * Copies {@code len} bytes of memory at {@code gpa} into the user buffer (receive direction,
+     * {@code skb_copy_datagram_iter}). Returns 0 or {@code -EFAULT} with nothing copied.
+     */
+    public int copyFromMemory(GuestMemory mem, long gpa, int len) {
+        if (buf.isReadOnly() || len > accessibleEnd - buf.position() || len > buf.remaining()) {
+            return -EFAULT;
+        }
+        int limit = buf.limit();
+        buf.limit(buf.position() + len);
+        int rc = mem.read(gpa, buf);
+        buf.limit(limit);
+        return rc;
+    }
+
+    /**
+     * Copies {@code len} bytes from {@code src} at absolute index {@code index} into the user buffer.
+     * Returns 0 or {@code -EFAULT}.
+     */
+    public int copyFromBuffer(ByteBuffer src, int index, int len) {
+        if (buf.isReadOnly() || len > accessibleEnd - buf.position() || len > buf.remaining()) {
+            return -EFAULT;
+        }
+        buf.put(buf.position(), src, index, len);
+        buf.position(buf.position() + len);
+        return 0;
+    }
+
+    /**
+     * Copies the next {@code len} user bytes into memory at {@code gpa} (send direction,
+     * {@code copy_from_iter_full}). Returns 0 or {@code -EFAULT} with nothing consumed.
+     */
+    public int copyToMemory(GuestMemory mem, long gpa, int len) {
+        if (len > accessibleEnd - buf.position() || len > buf.remaining()) {
+            return -EFAULT;
+        }
+        int limit = buf.limit();
+        buf.limit(buf.position() + len);
+        int rc = mem.write(gpa, buf);
+        buf.limit(limit);
+        return rc;
+    }
+
+    /** Skips {@code len} bytes of the iterator (data the kernel discards, e.g. a truncated message). */
+    public void advance(int len) {
+        buf.position(buf.position() + len);
+    }
+}

@@ -1,0 +1,101 @@
+package io.vsocksim.vsock;
+
+import io.vsocksim.uapi.VirtioVsockOp;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * What a machine's vsock stack paid for, counted where it happens (SIM: the kernel keeps most of
+ * this only in tracepoints). Updated on the hot path without allocation; read by tests, the
+ * benchmark and the CLI.
+ */
+public final class VsockCounters {
+    /** Counter indices. */
+    public enum Counter {
+        /** Payload bytes copied from user buffers into packets (send side, copy 1). */
+        BYTES_COPIED_FROM_USER,
+        /** Payload bytes copied from packets into user buffers (receive side, copy 3). */
+        BYTES_COPIED_TO_USER,
+        /** Payload bytes copied by a device between memories (vhost, copy 2). */
+        BYTES_COPIED_BY_DEVICE,
+        /** Packets handed to a transport's send_pkt. */
+        PKTS_SENT,
+        /** Packets handed to virtio_transport_recv_pkt. */
+        PKTS_RECEIVED,
+        /** Payload bytes sent in OP_RW packets. */
+        BYTES_SENT,
+        /** Payload bytes received in OP_RW packets (enqueued). */
+        BYTES_RECEIVED,
+        /** OP_CREDIT_UPDATE packets sent. */
+        CREDIT_UPDATES_SENT,
+        /** OP_RST packets sent (any cause). */
+        RST_SENT,
+        /** Connections reset because a packet did not fit (ENOBUFS). */
+        RX_OVERFLOW_RESETS,
+        /** Small payloads merged into the tail packet of a receive queue. */
+        RX_MERGES,
+        /** Receive-queue collapse runs. */
+        RX_COLLAPSES,
+        /** Packets dropped with no reply (wrong state, bad op in a connected state). */
+        PKTS_DROPPED
+    }
+
+    private static final VirtioVsockOp[] OPS = VirtioVsockOp.values();
+    private final AtomicLongArray counters = new AtomicLongArray(Counter.values().length);
+    private final AtomicLongArray sentByOp = new AtomicLongArray(OPS.length);
+    private final AtomicLongArray receivedByOp = new AtomicLongArray(OPS.length);
+
+    /** Adds {@code n} to a counter. */
+    public void add(Counter c, long n) {
+        counters.addAndGet(c.ordinal(), n);
+    }
+
+    /** Increments a counter. */
+    public void inc(Counter c) {
+        counters.incrementAndGet(c.ordinal());
+    }
+
+    /** Current value. */
+    public long get(Counter c) {
+        return counters.get(c.ordinal());
+    }
+
+    /** Counts a packet of wire op {@code op} handed to send_pkt. */
+    public void sent(int op) {
+        inc(Counter.PKTS_SENT);
+        if (op >= 0 && op < OPS.length) {
+            sentByOp.incrementAndGet(op);
+        }
+    }
+
+    /** Counts a packet of wire op {@code op} received. */
+    public void received(int op) {
+        inc(Counter.PKTS_RECEIVED);
+        if (op >= 0 && op < OPS.length) {
+            receivedByOp.incrementAndGet(op);
+        }
+    }
+
+    /** Packets sent with {@code op}. */
+    public long sent(VirtioVsockOp op) {
+        return sentByOp.get(op.value());
+    }
+
+    /** Packets received with {@code op}. */
+    public long received(VirtioVsockOp op) {
+        return receivedByOp.get(op.value());
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("VsockCounters{");
+        for (Counter c : Counter.values()) {
+            sb.append(c.name().toLowerCase(java.util.Locale.ROOT)).append('=').append(get(c)).append(", ");
+        }
+        for (VirtioVsockOp op : OPS) {
+            sb.append("sent_").append(op.name().substring("VIRTIO_VSOCK_OP_".length()).toLowerCase(java.util.Locale.ROOT))
+                    .append('=').append(sent(op)).append(", ");
+        }
+        sb.setLength(sb.length() - 2);
+        return sb.append('}').toString();
+    }
+}

@@ -1,0 +1,229 @@
+package io.vsocksim.vsock;
+
+import io.vsocksim.Linux;
+import io.vsocksim.kernel.DelayedWork;
+import io.vsocksim.kernel.WaitQueueHead;
+import io.vsocksim.uapi.SockaddrVm;
+import io.vsocksim.uapi.SocketState;
+import io.vsocksim.uapi.TcpState;
+import io.vsocksim.uapi.VmSockets;
+import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One vsock socket: {@code struct vsock_sock} together with the parts of {@code struct sock} and
+ * {@code struct socket} that af_vsock and the virtio transports use.
+ *
+ * <p>Field groups and their protection, as in the kernel:
+ * <ul>
+ *   <li>{@link #lock} ({@code lock_sock}) protects the socket state ({@code skState}, {@code sockState},
+ *       {@code skShutdown}, addresses, transport, buffer sizes, accept queue). User calls and the
+ *       transport's receive path take it; it is released while sleeping on {@link #sleep}.</li>
+ *   <li>{@code skErr}, {@code peerShutdown} and {@code flags} are read without the lock by poll and
+ *       wait conditions ({@code READ_ONCE} in the kernel), hence volatile.</li>
+ *   <li>Table membership ({@code bound*}, {@code conn*} links) is guarded by the owning
+ *       {@link VsockCore}'s table lock.</li>
+ *   <li>{@link #trans} is the transport's private state ({@code vsk->trans}); its fields have their own
+ *       locks.</li>
+ * </ul>
+ *
+ * <p>Lifetime follows {@code sock_hold}/{@code sock_put}: creation holds one reference (dropped by
+ * release), each table entry and each pending timer holds one; at zero the socket is destructed
+ * ({@code vsock_sk_destruct}) and its transport state freed. Lock order: listener before child,
+ * socket lock before transport locks before the table lock.
+ */
+@Linux(file = "include/net/af_vsock.h", fn = "vsock_sock")
+public final class VsockSock {
+    /** {@code sock_flag} bits. */
+    public static final int SOCK_DEAD = 1;
+    public static final int SOCK_DONE = 1 << 1;
+    public static final int SOCK_LINGER = 1 << 2;
+    public static final int SOCK_ZEROCOPY = 1 << 3;
+
+    /** {@code VSOCK_DEFAULT_BUFFER_SIZE}: 256 KiB. */
+    public static final long VSOCK_DEFAULT_BUFFER_SIZE = 256 * 1024;
+    /** {@code VSOCK_DEFAULT_BUFFER_MAX_SIZE}. */
+    public static final long VSOCK_DEFAULT_BUFFER_MAX_SIZE = 256 * 1024;
+    /** {@code VSOCK_DEFAULT_BUFFER_MIN_SIZE}. */
+    public static final long VSOCK_DEFAULT_BUFFER_MIN_SIZE = 128;
+
+    private final VsockCore core;
+    /** {@code sk_type}: SOCK_STREAM or SOCK_SEQPACKET. */
+    public final int type;
+    /** {@code lock_sock()}. */
+    public final ReentrantLock lock = new ReentrantLock();
+    /** {@code sk_sleep(sk)}: every state change, data, space and error wakes it. */
+    public final WaitQueueHead sleep;
+    private final AtomicInteger refcnt = new AtomicInteger(1);
+    private final int id;
+
+    // ---- struct socket ------------------------------------------------------------------------------
+    /** {@code sock->state}. */
+    public SocketState sockState = SocketState.SS_UNCONNECTED;
+    /** O_NONBLOCK on the file. */
+    public volatile boolean nonblock;
+
+    // ---- struct sock --------------------------------------------------------------------------------
+    /** {@code sk_state}. */
+    public volatile TcpState skState = TcpState.TCP_CLOSE;
+    /** {@code sk_err}: positive errno or 0. */
+    public volatile int skErr;
+    /** {@code sk_shutdown}: RCV_SHUTDOWN | SEND_SHUTDOWN. */
+    public volatile int skShutdown;
+    /** {@code sock_flag} bits ({@link #SOCK_DONE} ...). */
+    public volatile int flags;
+    /** {@code sk_rcvlowat}, at least 1. */
+    public volatile int rcvlowat = 1;
+    /** SO_RCVTIMEO in clock nanoseconds; {@link WaitQueueHead#MAX_SCHEDULE_TIMEOUT} = none. */
+    public volatile long rcvtimeo = WaitQueueHead.MAX_SCHEDULE_TIMEOUT;
+    /** SO_SNDTIMEO in clock nanoseconds. */
+    public volatile long sndtimeo = WaitQueueHead.MAX_SCHEDULE_TIMEOUT;
+    /** {@code sk_lingertime} in clock nanoseconds (with {@link #SOCK_LINGER}). */
+    public long lingertime;
+    /** {@code sk_ack_backlog}. */
+    public int ackBacklog;
+    /** {@code sk_max_ack_backlog}. */
+    public int maxAckBacklog;
+
+    // ---- struct vsock_sock --------------------------------------------------------------------------
+    /** {@code vsk->transport}, null until assigned. */
+    public volatile VsockTransport transport;
+    /** {@code local_addr}. */
+    public volatile SockaddrVm localAddr = new SockaddrVm(VmSockets.VMADDR_CID_ANY, VmSockets.VMADDR_PORT_ANY);
+    /** {@code remote_addr}. */
+    public volatile SockaddrVm remoteAddr = new SockaddrVm(VmSockets.VMADDR_CID_ANY, VmSockets.VMADDR_PORT_ANY);
+    /** {@code connect_timeout} in jiffies. */
+    public long connectTimeout;
+    /** Listening socket this child came from. */
+    public VsockSock listener;
+    /** Children waiting for accept (the listener's {@code accept_queue}). */
+    public final ArrayDeque<VsockSock> acceptQueue = new ArrayDeque<>();
+    /** {@code connect_work}: the non-blocking connect timeout. */
+    public final DelayedWork connectWork;
+    /** {@code close_work}: the transport's close timeout, set up by the transport when it arms it. */
+    public DelayedWork closeWork;
+    /** {@code close_work_scheduled}. */
+    public boolean closeWorkScheduled;
+    /** {@code peer_shutdown}: RCV_SHUTDOWN | SEND_SHUTDOWN as learned from the peer. */
+    public volatile int peerShutdown;
+    /** SO_VM_SOCKETS_BUFFER_SIZE. */
+    public long bufferSize;
+    /** SO_VM_SOCKETS_BUFFER_MIN_SIZE. */
+    public long bufferMinSize;
+    /** SO_VM_SOCKETS_BUFFER_MAX_SIZE. */
+    public long bufferMaxSize;
+    /** {@code vsk->trans}: the transport's per-socket state. */
+    public volatile Object trans;
+
+    // ---- table links, guarded by the core's table lock ------------------------------------------------
+    int boundBucket = -1;
+    VsockSock boundNext;
+    VsockSock boundPrev;
+    int connBucket = -1;
+    VsockSock connNext;
+    VsockSock connPrev;
+
+    /** Owner credentials: may bind ports up to {@link VmSockets#LAST_RESERVED_PORT}. */
+    public final boolean capNetBindService;
+
+    VsockSock(VsockCore core, int type, int id, boolean capNetBindService, Runnable connectTimeoutFn) {
+        this.core = core;
+        this.type = type;
+        this.id = id;
+        this.capNetBindService = capNetBindService;
+        this.sleep = new WaitQueueHead(core.kernel().clock());
+        this.connectWork = new DelayedWork("vsock-connect-" + id, connectTimeoutFn);
+    }
+
+    /** The machine's vsock core this socket belongs to. */
+    public VsockCore core() {
+        return core;
+    }
+
+    /** A small number unique on this machine, for names and logs. */
+    public int id() {
+        return id;
+    }
+
+    // ---- sock_flag ------------------------------------------------------------------------------------
+
+    /** {@code sock_flag(sk, flag)}. */
+    public boolean sockFlag(int flag) {
+        return (flags & flag) != 0;
+    }
+
+    /** {@code sock_set_flag(sk, flag)}; caller holds {@link #lock} (or owns the socket). */
+    public void sockSetFlag(int flag) {
+        flags |= flag;
+    }
+
+    /** {@code sock_reset_flag(sk, flag)}; caller holds {@link #lock}. */
+    public void sockResetFlag(int flag) {
+        flags &= ~flag;
+    }
+
+    // ---- lock_sock --------------------------------------------------------------------------------------
+
+    /** {@code lock_sock(sk)}. */
+    public void lockSock() {
+        lock.lock();
+    }
+
+    /** {@code release_sock(sk)}. */
+    public void releaseSock() {
+        lock.unlock();
+    }
+
+    // ---- sk callbacks: every one wakes the socket's waiters, as sock_def_* do ------------------------
+
+    /** {@code sk->sk_state_change(sk)}. */
+    public void stateChange() {
+        sleep.wakeUp();
+    }
+
+    /** {@code sk->sk_data_ready(sk)}. */
+    public void dataReady() {
+        sleep.wakeUp();
+    }
+
+    /** {@code sk->sk_write_space(sk)}. */
+    public void writeSpace() {
+        sleep.wakeUp();
+    }
+
+    /** {@code sk_error_report(sk)}. */
+    public void errorReport() {
+        sleep.wakeUp();
+    }
+
+    // ---- references -------------------------------------------------------------------------------------
+
+    /** {@code sock_hold(sk)}. */
+    public void sockHold() {
+        int r = refcnt.getAndIncrement();
+        assert r > 0 : "sock_hold on a dead socket: id=" + id;
+    }
+
+    /** {@code sock_put(sk)}: the last reference destructs the socket. */
+    public void sockPut() {
+        int r = refcnt.decrementAndGet();
+        if (r == 0) {
+            core.destruct(this);
+        } else if (r < 0) {
+            throw new AssertionError("sock_put below zero: id=" + id);
+        }
+    }
+
+    /** Current reference count (diagnostics and tests). */
+    public int refCount() {
+        return refcnt.get();
+    }
+
+    @Override
+    public String toString() {
+        return "VsockSock{" + core.kernel().name() + "#" + id + " " + (type == io.vsocksim.uapi.Sock.SOCK_STREAM ? "STREAM" : "SEQPACKET")
+                + " " + localAddr + " -> " + remoteAddr + " " + skState + "/" + sockState + " err=" + skErr
+                + " shut=" + skShutdown + " peer_shut=" + peerShutdown + " flags=0x" + Integer.toHexString(flags) + "}";
+    }
+}
