@@ -75,12 +75,14 @@ public final class VsockSock {
     public volatile int flags;
     /** {@code sk_rcvlowat}, at least 1. */
     public volatile int rcvlowat = 1;
-    /** SO_RCVTIMEO in clock nanoseconds; {@link WaitQueueHead#MAX_SCHEDULE_TIMEOUT} = none. */
+    /** {@code sk_rcvtimeo} (SO_RCVTIMEO) in jiffies; {@link WaitQueueHead#MAX_SCHEDULE_TIMEOUT} = none. */
     public volatile long rcvtimeo = WaitQueueHead.MAX_SCHEDULE_TIMEOUT;
-    /** SO_SNDTIMEO in clock nanoseconds. */
+    /** {@code sk_sndtimeo} (SO_SNDTIMEO) in jiffies. */
     public volatile long sndtimeo = WaitQueueHead.MAX_SCHEDULE_TIMEOUT;
-    /** {@code sk_lingertime} in clock nanoseconds (with {@link #SOCK_LINGER}). */
+    /** {@code sk_lingertime} in jiffies (meaningful with {@link #SOCK_LINGER}). */
     public long lingertime;
+    /** SIGPIPE signals this socket's sends raised (SIM: the signal is counted, not delivered). */
+    public final java.util.concurrent.atomic.AtomicLong sigpipes = new java.util.concurrent.atomic.AtomicLong();
     /** {@code sk_ack_backlog}. */
     public int ackBacklog;
     /** {@code sk_max_ack_backlog}. */

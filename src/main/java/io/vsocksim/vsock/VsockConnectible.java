@@ -1,0 +1,286 @@
+package io.vsocksim.vsock;
+
+import static io.vsocksim.uapi.Errno.EAGAIN;
+import static io.vsocksim.uapi.Errno.EDESTADDRREQ;
+import static io.vsocksim.uapi.Errno.EINVAL;
+import static io.vsocksim.uapi.Errno.EISCONN;
+import static io.vsocksim.uapi.Errno.ENOMEM;
+import static io.vsocksim.uapi.Errno.ENOTCONN;
+import static io.vsocksim.uapi.Errno.EOPNOTSUPP;
+import static io.vsocksim.uapi.Errno.EPIPE;
+import static io.vsocksim.uapi.Sock.MSG_DONTWAIT;
+import static io.vsocksim.uapi.Sock.MSG_ERRQUEUE;
+import static io.vsocksim.uapi.Sock.MSG_NOSIGNAL;
+import static io.vsocksim.uapi.Sock.MSG_OOB;
+import static io.vsocksim.uapi.Sock.MSG_PEEK;
+import static io.vsocksim.uapi.Sock.MSG_TRUNC;
+import static io.vsocksim.uapi.Sock.MSG_WAITALL;
+import static io.vsocksim.uapi.Sock.MSG_ZEROCOPY;
+import static io.vsocksim.uapi.Sock.RCV_SHUTDOWN;
+import static io.vsocksim.uapi.Sock.SEND_SHUTDOWN;
+import static io.vsocksim.uapi.Sock.SOCK_SEQPACKET;
+import static io.vsocksim.uapi.Sock.SOCK_STREAM;
+
+import io.vsocksim.Linux;
+import io.vsocksim.uapi.TcpState;
+
+/**
+ * The data half of af_vsock's connectible proto_ops: sendmsg, recvmsg (STREAM and SEQPACKET) and the
+ * data wait. Entry points take the socket lock themselves and return the kernel's result.
+ */
+@Linux(file = "net/vmw_vsock/af_vsock.c", fn = "vsock_connectible_sendmsg")
+public final class VsockConnectible {
+    private VsockConnectible() {
+    }
+
+    /** True if the socket's error queue holds MSG_ZEROCOPY completions. */
+    static boolean errqueueNotEmpty(VsockSock sk) {
+        return false;
+    }
+
+    /**
+     * Mirrors vsock_connectible_sendmsg(): sends {@code len} bytes of {@code msg}, waiting for credit
+     * (SO_SNDTIMEO; not at all with MSG_DONTWAIT). STREAM returns a partial count if anything was
+     * queued; SEQPACKET only the whole length. For STREAM the result passes through sk_stream_error.
+     */
+    @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "vsock_connectible_sendmsg")
+    public static long sendmsg(VsockSock sk, MsgHdr msg, long len) {
+        if ((msg.msgFlags & MSG_OOB) != 0) {
+            return -EOPNOTSUPP;
+        }
+        long err;
+        long totalWritten = 0;
+        sk.lockSock();
+        try {
+            VsockTransport transport = sk.transport;
+            out:
+            {
+                if (msg.hasName) {
+                    err = sk.skState == TcpState.TCP_ESTABLISHED ? -EISCONN : -EOPNOTSUPP;
+                    break out;
+                }
+                if ((sk.skShutdown & SEND_SHUTDOWN) != 0 || (sk.peerShutdown & RCV_SHUTDOWN) != 0) {
+                    err = -EPIPE;
+                    break out;
+                }
+                if (transport == null || sk.skState != TcpState.TCP_ESTABLISHED || !sk.localAddr.isBound()) {
+                    err = -ENOTCONN;
+                    break out;
+                }
+                if (!sk.remoteAddr.isBound()) {
+                    err = -EDESTADDRREQ;
+                    break out;
+                }
+                if ((msg.msgFlags & MSG_ZEROCOPY) != 0 && !transport.msgzerocopyAllow()) {
+                    err = -EOPNOTSUPP;
+                    break out;
+                }
+                long timeout = (msg.msgFlags & MSG_DONTWAIT) != 0 ? 0 : sk.sndtimeo;
+                err = 0;
+                while (totalWritten < len) {
+                    while (transport.streamHasSpace(sk) == 0 && sk.skErr == 0
+                            && (sk.skShutdown & SEND_SHUTDOWN) == 0 && (sk.peerShutdown & RCV_SHUTDOWN) == 0) {
+                        if (timeout == 0) {
+                            err = -EAGAIN;
+                            break;
+                        }
+                        long remaining = sk.sleep.waitEventInterruptibleTimeout(sk.lock,
+                                () -> transport.streamHasSpace(sk) != 0 || sk.skErr != 0
+                                        || (sk.skShutdown & SEND_SHUTDOWN) != 0 || (sk.peerShutdown & RCV_SHUTDOWN) != 0,
+                                AfVsock.toNanos(timeout));
+                        if (remaining < 0) {
+                            err = AfVsock.sockIntrErrno(timeout);
+                            break;
+                        } else if (remaining == 0) {
+                            err = -EAGAIN;
+                            break;
+                        }
+                        timeout = timeout == io.vsocksim.kernel.WaitQueueHead.MAX_SCHEDULE_TIMEOUT ? timeout
+                                : Math.max(1, io.vsocksim.kernel.Clock.nanosToJiffies(remaining));
+                    }
+                    if (err != 0) {
+                        break;
+                    }
+                    if (sk.skErr != 0) {
+                        err = -sk.skErr;
+                        break;
+                    } else if ((sk.skShutdown & SEND_SHUTDOWN) != 0 || (sk.peerShutdown & RCV_SHUTDOWN) != 0) {
+                        err = -EPIPE;
+                        break;
+                    }
+                    long written = sk.type == SOCK_SEQPACKET
+                            ? transport.seqpacketEnqueue(sk, msg, len - totalWritten)
+                            : transport.streamEnqueue(sk, msg, len - totalWritten);
+                    if (written < 0) {
+                        err = written;
+                        break;
+                    }
+                    totalWritten += written;
+                }
+                if (totalWritten > 0 && (sk.type == SOCK_STREAM || totalWritten == len)) {
+                    err = totalWritten;
+                }
+            }
+            if (sk.type == SOCK_STREAM) {
+                err = skStreamError(sk, msg.msgFlags, err);
+            }
+            return err;
+        } finally {
+            sk.releaseSock();
+        }
+    }
+
+    /**
+     * Mirrors sk_stream_error(): EPIPE is replaced by a pending socket error (consuming it); a
+     * remaining EPIPE raises SIGPIPE unless MSG_NOSIGNAL.
+     */
+    @Linux(file = "net/core/stream.c", fn = "sk_stream_error")
+    private static long skStreamError(VsockSock sk, int flags, long err) {
+        if (err == -EPIPE) {
+            int pending = AfVsock.sockError(sk);
+            err = pending != 0 ? pending : -EPIPE;
+        }
+        if (err == -EPIPE && (flags & MSG_NOSIGNAL) == 0) {
+            sk.sigpipes.incrementAndGet();
+        }
+        return err;
+    }
+
+    /**
+     * Mirrors vsock_connectible_recvmsg() / __vsock_connectible_recvmsg(). {@code msg.msgFlags} receives
+     * the out flags (MSG_TRUNC, MSG_EOR).
+     */
+    @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "__vsock_connectible_recvmsg")
+    public static long recvmsg(VsockSock sk, MsgHdr msg, long len, int flags) {
+        msg.msgFlags = 0;
+        if ((flags & MSG_ERRQUEUE) != 0) {
+            // sock_recv_errqueue(): MSG_ZEROCOPY completions are not queued yet, so it is always empty.
+            return -EAGAIN;
+        }
+        sk.lockSock();
+        try {
+            VsockTransport transport = sk.transport;
+            if (transport == null || sk.skState != TcpState.TCP_ESTABLISHED) {
+                return sk.sockFlag(VsockSock.SOCK_DONE) ? 0 : -ENOTCONN;
+            }
+            if ((flags & MSG_OOB) != 0) {
+                return -EOPNOTSUPP;
+            }
+            if ((sk.skShutdown & RCV_SHUTDOWN) != 0) {
+                return 0;
+            }
+            if (len == 0) {
+                return 0;
+            }
+            return sk.type == SOCK_STREAM ? streamRecvmsg(sk, transport, msg, len, flags)
+                    : seqpacketRecvmsg(sk, transport, msg, len, flags);
+        } finally {
+            sk.releaseSock();
+        }
+    }
+
+    /**
+     * Mirrors vsock_connectible_wait_data(): waits until data is queued (bytes for STREAM, whole
+     * messages for SEQPACKET). Returns the amount, 0 when the wait ends on error or shutdown, or
+     * {@code -EAGAIN} / {@code -EINTR} / {@code -ERESTARTSYS}.
+     *
+     * @param timeout in/out: {@code timeout[0]} jiffies left
+     */
+    @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "vsock_connectible_wait_data")
+    private static long waitData(VsockSock sk, VsockTransport transport, long[] timeout) {
+        for (;;) {
+            long data = connectibleHasData(sk, transport);
+            if (data != 0) {
+                return data < 0 ? -ENOMEM : data;
+            }
+            if (sk.skErr != 0 || (sk.skShutdown & RCV_SHUTDOWN) != 0 || (sk.peerShutdown & io.vsocksim.uapi.Sock.SEND_SHUTDOWN) != 0) {
+                return 0;
+            }
+            if (timeout[0] == 0) {
+                return -EAGAIN;
+            }
+            long t = timeout[0];
+            long remaining = sk.sleep.waitEventInterruptibleTimeout(sk.lock, () -> connectibleHasData(sk, transport) != 0
+                    || sk.skErr != 0 || (sk.skShutdown & RCV_SHUTDOWN) != 0
+                    || (sk.peerShutdown & io.vsocksim.uapi.Sock.SEND_SHUTDOWN) != 0, AfVsock.toNanos(t));
+            if (remaining < 0) {
+                return AfVsock.sockIntrErrno(t);
+            } else if (remaining == 0) {
+                timeout[0] = 0;
+                return -EAGAIN;
+            }
+            if (t != io.vsocksim.kernel.WaitQueueHead.MAX_SCHEDULE_TIMEOUT) {
+                timeout[0] = Math.max(1, io.vsocksim.kernel.Clock.nanosToJiffies(remaining));
+            }
+        }
+    }
+
+    /** Mirrors vsock_connectible_has_data(). */
+    @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "vsock_connectible_has_data")
+    static long connectibleHasData(VsockSock sk, VsockTransport transport) {
+        return sk.type == SOCK_SEQPACKET ? transport.seqpacketHasData(sk) : transport.streamHasData(sk);
+    }
+
+    /** Mirrors __vsock_stream_recvmsg(); socket lock held. */
+    @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "__vsock_stream_recvmsg")
+    private static long streamRecvmsg(VsockSock sk, VsockTransport transport, MsgHdr msg, long len, int flags) {
+        long target = (flags & MSG_WAITALL) != 0 ? len : Math.min(sk.rcvlowat, len);
+        target = Math.max(target, 1);
+        if (target >= transport.streamRcvhiwat(sk)) {
+            return -ENOMEM;
+        }
+        long[] timeout = {(flags & MSG_DONTWAIT) != 0 ? 0 : sk.rcvtimeo};
+        long copied = 0;
+        long err;
+        for (;;) {
+            err = waitData(sk, transport, timeout);
+            if (err <= 0) {
+                break;
+            }
+            long read = transport.streamDequeue(sk, msg, len - copied, flags);
+            if (read < 0) {
+                err = read;
+                break;
+            }
+            copied += read;
+            if (read >= target || (flags & MSG_PEEK) != 0) {
+                break;
+            }
+            target -= read;
+        }
+        if (sk.skErr != 0) {
+            err = -sk.skErr;
+        } else if ((sk.skShutdown & RCV_SHUTDOWN) != 0) {
+            err = 0;
+        }
+        if (copied > 0) {
+            err = copied;
+        }
+        return err;
+    }
+
+    /** Mirrors __vsock_seqpacket_recvmsg(); socket lock held. */
+    @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "__vsock_seqpacket_recvmsg")
+    private static long seqpacketRecvmsg(VsockSock sk, VsockTransport transport, MsgHdr msg, long len, int flags) {
+        long[] timeout = {(flags & MSG_DONTWAIT) != 0 ? 0 : sk.rcvtimeo};
+        long err = waitData(sk, transport, timeout);
+        if (err <= 0) {
+            return err;
+        }
+        int start = msg.position();
+        long msgLen = transport.seqpacketDequeue(sk, msg, flags);
+        if (msgLen < 0) {
+            return msgLen;
+        }
+        if (sk.skErr != 0) {
+            return -sk.skErr;
+        } else if ((sk.skShutdown & RCV_SHUTDOWN) != 0) {
+            return 0;
+        }
+        long ret = (flags & MSG_TRUNC) != 0 ? msgLen : msg.position() - start;
+        if (msgLen > len) {
+            msg.msgFlags |= MSG_TRUNC;
+        }
+        return ret;
+    }
+}

@@ -1,0 +1,308 @@
+package io.vsocksim.vsock;
+
+import static io.vsocksim.uapi.Errno.EBADF;
+import static io.vsocksim.uapi.Errno.EINTR;
+import static io.vsocksim.uapi.Errno.ERESTARTSYS;
+
+import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.uapi.Sock;
+import io.vsocksim.uapi.SockaddrVm;
+import io.vsocksim.uapi.VmSockets;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * An AF_VSOCK socket as user space sees it: one method per system call, kernel semantics underneath.
+ *
+ * <p>A failed call throws {@link ErrnoException} carrying the exact Linux errno; {@code ERESTARTSYS}
+ * (an interrupted infinite wait) reaches the caller as EINTR, as for a signal handler without
+ * SA_RESTART. Data calls return byte counts like the syscalls: {@code 0} from {@link #recv} is
+ * end-of-stream. Thread interruption plays the role of a signal.
+ *
+ * <p>Several threads may use one socket at once, as with a file descriptor; calls serialise on the
+ * socket lock exactly where the kernel's do.
+ */
+public final class VsockSocket implements AutoCloseable {
+    private final VsockSock sk;
+    private final MsgHdr sendMsg = new MsgHdr();
+    private final MsgHdr recvMsg = new MsgHdr();
+    private final Object sendLock = new Object();
+    private final Object recvLock = new Object();
+    private volatile boolean closed;
+
+    /** Wraps a kernel socket (used by machines and by accept). */
+    public VsockSocket(VsockSock sk) {
+        this.sk = sk;
+    }
+
+    /** The kernel socket, for diagnostics and white-box tests. */
+    public VsockSock sock() {
+        return sk;
+    }
+
+    private void checkOpen(String call) throws ErrnoException {
+        if (closed) {
+            throw new ErrnoException(EBADF, call);
+        }
+    }
+
+    private static long check(long ret, String call) throws ErrnoException {
+        if (ret == -ERESTARTSYS) {
+            throw new ErrnoException(EINTR, call);
+        }
+        return ErrnoException.check(ret, call);
+    }
+
+    // ---- addresses ----------------------------------------------------------------------------------
+
+    /** bind(2). */
+    public void bind(SockaddrVm addr) throws ErrnoException {
+        checkOpen("bind");
+        check(AfVsock.bind(sk, addr, addr.validate()), "bind");
+    }
+
+    /** bind(2) to {@code (cid, port)}. */
+    public void bind(int cid, int port) throws ErrnoException {
+        bind(new SockaddrVm(cid, port));
+    }
+
+    /** bind(2) with a raw {@code struct sockaddr} of {@code addrlen} bytes (for bad-address cases). */
+    public void bind(ByteBuffer addr, int addrlen) throws ErrnoException {
+        checkOpen("bind");
+        SockaddrVm[] out = new SockaddrVm[1];
+        int rc = SockaddrVm.decode(addr, addr.position(), addrlen, out);
+        check(AfVsock.bind(sk, out[0], rc), "bind");
+    }
+
+    /** getsockname(2). */
+    public SockaddrVm getsockname() throws ErrnoException {
+        checkOpen("getsockname");
+        SockaddrVm[] out = new SockaddrVm[1];
+        check(AfVsock.getname(sk, false, out), "getsockname");
+        return out[0];
+    }
+
+    /** getpeername(2). */
+    public SockaddrVm getpeername() throws ErrnoException {
+        checkOpen("getpeername");
+        SockaddrVm[] out = new SockaddrVm[1];
+        check(AfVsock.getname(sk, true, out), "getpeername");
+        return out[0];
+    }
+
+    // ---- connections --------------------------------------------------------------------------------
+
+    /** listen(2). */
+    public void listen(int backlog) throws ErrnoException {
+        checkOpen("listen");
+        check(AfVsock.listen(sk, backlog), "listen");
+    }
+
+    /** accept(2). */
+    public VsockSocket accept() throws ErrnoException {
+        return accept(0);
+    }
+
+    /** accept4(2): {@code flags} may hold {@link Sock#SOCK_NONBLOCK} for the new socket. */
+    public VsockSocket accept(int flags) throws ErrnoException {
+        checkOpen("accept");
+        VsockSock[] out = new VsockSock[1];
+        check(AfVsock.accept(sk, sk.nonblock ? AfVsock.O_NONBLOCK : 0, out), "accept");
+        out[0].nonblock = (flags & Sock.SOCK_NONBLOCK) != 0;
+        return new VsockSocket(out[0]);
+    }
+
+    /** connect(2); blocking unless the socket is non-blocking (then EINPROGRESS / EALREADY). */
+    public void connect(SockaddrVm addr) throws ErrnoException {
+        checkOpen("connect");
+        check(AfVsock.connect(sk, addr, addr.validate(), sk.nonblock ? AfVsock.O_NONBLOCK : 0), "connect");
+    }
+
+    /** connect(2) to {@code (cid, port)}. */
+    public void connect(int cid, int port) throws ErrnoException {
+        connect(new SockaddrVm(cid, port));
+    }
+
+    /** connect(2) with a raw address of {@code addrlen} bytes. */
+    public void connect(ByteBuffer addr, int addrlen) throws ErrnoException {
+        checkOpen("connect");
+        SockaddrVm[] out = new SockaddrVm[1];
+        int rc = SockaddrVm.decode(addr, addr.position(), addrlen, out);
+        check(AfVsock.connect(sk, out[0], rc, sk.nonblock ? AfVsock.O_NONBLOCK : 0), "connect");
+    }
+
+    /** shutdown(2) with SHUT_RD, SHUT_WR or SHUT_RDWR. */
+    public void shutdown(int how) throws ErrnoException {
+        checkOpen("shutdown");
+        check(AfVsock.shutdown(sk, how), "shutdown");
+    }
+
+    /** close(2): releases the socket (graceful close runs in the background as in the kernel). */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        AfVsock.release(sk);
+    }
+
+    /** True once {@link #close()} was called. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** fcntl(F_SETFL, O_NONBLOCK). */
+    public void setNonBlocking(boolean on) {
+        sk.nonblock = on;
+    }
+
+    // ---- data ---------------------------------------------------------------------------------------
+
+    /**
+     * send(2): sends {@code buf}'s remaining bytes, advancing its position by what was sent.
+     *
+     * @return bytes sent
+     */
+    public int send(ByteBuffer buf, int flags) throws ErrnoException {
+        checkOpen("send");
+        synchronized (sendLock) {
+            MsgHdr msg = sendMsg.init(buf, msgFlags(flags));
+            return (int) check(VsockConnectible.sendmsg(sk, msg, buf.remaining()), "send");
+        }
+    }
+
+    /** sendto(2) with a destination address: EISCONN on a connected socket, EOPNOTSUPP otherwise. */
+    public int sendto(ByteBuffer buf, int flags, SockaddrVm dest) throws ErrnoException {
+        checkOpen("sendto");
+        synchronized (sendLock) {
+            MsgHdr msg = sendMsg.init(buf, msgFlags(flags));
+            msg.hasName = dest != null;
+            return (int) check(VsockConnectible.sendmsg(sk, msg, buf.remaining()), "sendto");
+        }
+    }
+
+    /** write(2): {@code send(buf, 0)}. */
+    public int write(ByteBuffer buf) throws ErrnoException {
+        return send(buf, 0);
+    }
+
+    /**
+     * recv(2): receives into {@code buf}'s remaining space, advancing its position.
+     *
+     * @return bytes received (with MSG_TRUNC on SEQPACKET: the message length), 0 at end of stream
+     */
+    public int recv(ByteBuffer buf, int flags) throws ErrnoException {
+        return recvmsg(buf, flags, null);
+    }
+
+    /** read(2): {@code recv(buf, 0)}. */
+    public int read(ByteBuffer buf) throws ErrnoException {
+        return recv(buf, 0);
+    }
+
+    /**
+     * recvmsg(2): like {@link #recv}, and {@code msgFlagsOut[0]} receives {@code msg_flags}
+     * (MSG_TRUNC, MSG_EOR).
+     */
+    public int recvmsg(ByteBuffer buf, int flags, int[] msgFlagsOut) throws ErrnoException {
+        checkOpen("recvmsg");
+        synchronized (recvLock) {
+            int f = msgFlags(flags);
+            MsgHdr msg = recvMsg.init(buf, f);
+            long ret = VsockConnectible.recvmsg(sk, msg, buf.remaining(), f);
+            if (msgFlagsOut != null) {
+                msgFlagsOut[0] = msg.msgFlags;
+            }
+            return (int) check(ret, "recvmsg");
+        }
+    }
+
+    /** Adds MSG_DONTWAIT for a non-blocking file, as the syscall layer does. */
+    private int msgFlags(int flags) {
+        return sk.nonblock ? flags | Sock.MSG_DONTWAIT : flags;
+    }
+
+    // ---- events, options, ioctl ---------------------------------------------------------------------
+
+    /**
+     * poll(2) on this socket: the revents for {@code events}, waiting up to {@code timeoutMs}
+     * ({@code -1} forever, 0 not at all); 0 on timeout.
+     */
+    public int poll(int events, long timeoutMs) throws ErrnoException {
+        checkOpen("poll");
+        return (int) check(AfVsock.pollWait(sk, events, timeoutMs), "poll");
+    }
+
+    /** setsockopt(2) with a raw value of {@code optlen} bytes (little-endian, as in C on x86-64). */
+    public void setsockopt(int level, int optname, ByteBuffer optval, int optlen) throws ErrnoException {
+        checkOpen("setsockopt");
+        check(VsockSockopt.setsockopt(sk, level, optname, optval, optlen), "setsockopt");
+    }
+
+    /** getsockopt(2): fills {@code optval} and returns the resulting optlen. */
+    public int getsockopt(int level, int optname, ByteBuffer optval, int optlen) throws ErrnoException {
+        checkOpen("getsockopt");
+        return (int) check(VsockSockopt.getsockopt(sk, level, optname, optval, optlen), "getsockopt");
+    }
+
+    /** setsockopt with an {@code int} value. */
+    public void setsockoptInt(int level, int optname, int value) throws ErrnoException {
+        ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, value);
+        setsockopt(level, optname, b, 4);
+    }
+
+    /** getsockopt of an {@code int} value. */
+    public int getsockoptInt(int level, int optname) throws ErrnoException {
+        ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+        getsockopt(level, optname, b, 4);
+        return b.getInt(0);
+    }
+
+    /** setsockopt with a u64 value (the SO_VM_SOCKETS_BUFFER_* options). */
+    public void setsockoptLong(int level, int optname, long value) throws ErrnoException {
+        ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, value);
+        setsockopt(level, optname, b, 8);
+    }
+
+    /** getsockopt of a u64 value. */
+    public long getsockoptLong(int level, int optname) throws ErrnoException {
+        ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        getsockopt(level, optname, b, 8);
+        return b.getLong(0);
+    }
+
+    /** setsockopt with a 16-byte timeval {@code {sec, usec}}. */
+    public void setsockoptTimeval(int level, int optname, long sec, long usec) throws ErrnoException {
+        ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(0, sec).putLong(8, usec);
+        setsockopt(level, optname, b, 16);
+    }
+
+    /** getsockopt of a timeval: {@code {sec, usec}}. */
+    public long[] getsockoptTimeval(int level, int optname) throws ErrnoException {
+        ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+        getsockopt(level, optname, b, 16);
+        return new long[] {b.getLong(0), b.getLong(8)};
+    }
+
+    /** SO_VM_SOCKETS_BUFFER_SIZE. */
+    public void setBufferSize(long bytes) throws ErrnoException {
+        setsockoptLong(VmSockets.AF_VSOCK, VmSockets.SO_VM_SOCKETS_BUFFER_SIZE, bytes);
+    }
+
+    /** ioctl(2): SIOCOUTQ; anything else ENOTTY. */
+    public long ioctl(int cmd) throws ErrnoException {
+        checkOpen("ioctl");
+        return check(AfVsock.ioctl(sk, cmd), "ioctl");
+    }
+
+    /** SIGPIPE signals raised by this socket's sends so far. */
+    public long sigpipes() {
+        return sk.sigpipes.get();
+    }
+
+    @Override
+    public String toString() {
+        return "VsockSocket{" + sk + (closed ? ", closed" : "") + "}";
+    }
+}
