@@ -21,10 +21,12 @@ import io.vsocksim.uapi.TcpState;
 import io.vsocksim.uapi.U32;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.ObjIntConsumer;
+import java.util.function.Supplier;
 
 /**
  * The af_vsock core of one machine: what af_vsock.c keeps in globals — the registered transports
@@ -63,6 +65,7 @@ public final class VsockCore {
     private final AtomicInteger nextId = new AtomicInteger(1);
     private final AtomicInteger live = new AtomicInteger();
     private volatile Consumer<VsockSock> connectTimeoutFn = vsk -> { };
+    private final ConcurrentHashMap<Class<?>, Object> attachments = new ConcurrentHashMap<>();
 
     /**
      * @param kernel the machine
@@ -82,6 +85,14 @@ public final class VsockCore {
     /** The machine's vsock counters. */
     public VsockCounters counters() {
         return counters;
+    }
+
+    /**
+     * Per-machine state of a layer built on the core (e.g. the virtio transports' skb pool), created by
+     * {@code factory} on first use; one instance per {@code key} and machine.
+     */
+    public <T> T attachment(Class<T> key, Supplier<T> factory) {
+        return key.cast(attachments.computeIfAbsent(key, k -> factory.get()));
     }
 
     /** Sets what a socket's connect timer runs (af_vsock's {@code vsock_connect_timeout}). */

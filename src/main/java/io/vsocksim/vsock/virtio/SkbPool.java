@@ -1,0 +1,273 @@
+package io.vsocksim.vsock.virtio;
+
+import io.vsocksim.Linux;
+import io.vsocksim.kernel.KernelContext;
+import io.vsocksim.mm.GuestMemory;
+import io.vsocksim.mm.PageAllocator;
+import io.vsocksim.vsock.VsockCore;
+
+/**
+ * The machine's sk_buff cache and the size rules of the kernel's skb allocator, as far as they are
+ * observable through virtio-vsock (tailroom for the receive merge, linear versus paged skbs).
+ *
+ * <p><b>Size rules</b> (x86-64, 4 KiB pages, 64-byte cache lines, 17 fragments):
+ * <ol>
+ *   <li>{@code kmalloc_reserve}: a head asked for {@code size} bytes is {@code ALIGN(size, 64)} plus the
+ *       aligned {@code skb_shared_info} ({@value #SKB_SHINFO_SIZE}); up to {@value #SKB_SMALL_HEAD_CACHE_SIZE}
+ *       bytes come from the small-head cache (osize = 640), above that {@code kmalloc_size_roundup}
+ *       picks the kmalloc bucket (1024, 2048, 4096, 8192, then {@code PAGE_SIZE << get_order}).</li>
+ *   <li>The usable head is {@code SKB_WITH_OVERHEAD(osize)} = osize − {@value #SKB_SHINFO_SIZE}; the
+ *       tailroom of a linear skb is that minus the 44-byte header minus its linear payload.</li>
+ *   <li>{@code virtio_vsock_alloc_skb}: 44 + payload ≤ {@value #SKB_MAX_LINEAR_SIZE} is linear;
+ *       anything larger keeps the header alone in a 640-byte head and the payload in page fragments
+ *       allocated greedily in blocks of order ≤ {@value #PAGE_ALLOC_COSTLY_ORDER}
+ *       ({@code alloc_skb_with_frags}), at most {@value #MAX_SKB_FRAGS} of them.</li>
+ * </ol>
+ *
+ * <p>SIM: a head is backed by its own {@code get_order(osize)}-page block of the machine's
+ * {@link PageAllocator} (the kernel carves small heads out of slab pages); sizes and tailroom follow
+ * the kernel, only the number of pages in use differs.
+ *
+ * <p>skb objects are recycled through a free list, so steady-state traffic allocates no Java objects.
+ * Thread-safe (the free list has its own lock; pages come from the allocator's lock).
+ */
+@Linux(file = "net/core/skbuff.c", fn = "__alloc_skb")
+public final class SkbPool {
+    /** {@code SKB_DATA_ALIGN(sizeof(struct skb_shared_info))} on x86-64. */
+    public static final int SKB_SHINFO_SIZE = 320;
+    /** {@code SKB_SMALL_HEAD_CACHE_SIZE}. */
+    public static final int SKB_SMALL_HEAD_CACHE_SIZE = 640;
+    /** {@code SKB_TRUESIZE(0)}: accounting unit per queued skb. */
+    public static final int SKB_TRUESIZE_0 = 576;
+    /** {@code MAX_SKB_FRAGS}. */
+    public static final int MAX_SKB_FRAGS = 17;
+    /** {@code PAGE_ALLOC_COSTLY_ORDER}. */
+    public static final int PAGE_ALLOC_COSTLY_ORDER = 3;
+    /** {@code SKB_WITH_OVERHEAD(PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER)}: the largest linear vsock skb (header included). */
+    public static final int SKB_MAX_LINEAR_SIZE = (GuestMemory.PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER) - SKB_SHINFO_SIZE;
+    private static final int SMP_CACHE_BYTES = 64;
+    private static final int[] KMALLOC_BUCKETS = {8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192};
+
+    private final KernelContext kernel;
+    private final PageAllocator pages;
+    private final Object lock = new Object();
+    // Guarded by lock.
+    private VsockSkb free;
+    private int inUse;
+    private long created;
+
+    /** A pool over {@code kernel}'s pages. Prefer {@link #of(VsockCore)} for the machine's shared pool. */
+    public SkbPool(KernelContext kernel) {
+        this.kernel = kernel;
+        this.pages = kernel.pages();
+    }
+
+    /** The machine's pool, created on first use and kept by its {@link VsockCore}. */
+    public static SkbPool of(VsockCore core) {
+        return core.attachment(SkbPool.class, () -> new SkbPool(core.kernel()));
+    }
+
+    /** The machine. */
+    public KernelContext kernel() {
+        return kernel;
+    }
+
+    /** The allocator backing skb data. */
+    public PageAllocator pages() {
+        return pages;
+    }
+
+    /** The memory skb data lives in. */
+    public GuestMemory memory() {
+        return pages.memory();
+    }
+
+    /** skbs handed out and not yet freed. */
+    public int inUse() {
+        synchronized (lock) {
+            return inUse;
+        }
+    }
+
+    /** skb objects ever created (a steady-state allocation probe). */
+    public long created() {
+        synchronized (lock) {
+            return created;
+        }
+    }
+
+    // ---- size rules -----------------------------------------------------------------------------------
+
+    /** {@code SKB_WITH_OVERHEAD(x)}. */
+    public static int skbWithOverhead(int x) {
+        return x - SKB_SHINFO_SIZE;
+    }
+
+    /** {@code get_order(size)}: smallest order whose block holds {@code size} bytes. */
+    public static int getOrder(int size) {
+        int order = 0;
+        while ((GuestMemory.PAGE_SIZE << order) < size) {
+            order++;
+        }
+        return order;
+    }
+
+    /** {@code kmalloc_size_roundup()}. */
+    @Linux(file = "mm/slab_common.c", fn = "kmalloc_size_roundup")
+    public static int kmallocSizeRoundup(int size) {
+        for (int b : KMALLOC_BUCKETS) {
+            if (size <= b) {
+                return b;
+            }
+        }
+        return GuestMemory.PAGE_SIZE << getOrder(size);
+    }
+
+    /** {@code kmalloc_reserve()}: the real size of a head asked for {@code size} bytes. */
+    @Linux(file = "net/core/skbuff.c", fn = "kmalloc_reserve")
+    public static int kmallocReserve(int size) {
+        int obj = ((size + SMP_CACHE_BYTES - 1) & -SMP_CACHE_BYTES) + SKB_SHINFO_SIZE;
+        if (obj <= SKB_SMALL_HEAD_CACHE_SIZE) {
+            return SKB_SMALL_HEAD_CACHE_SIZE;
+        }
+        return kmallocSizeRoundup(obj);
+    }
+
+    /** Tailroom of a fresh linear skb allocated for {@code size} bytes holding {@code payload} bytes. */
+    public static int linearTailroom(int size, int payload) {
+        return skbWithOverhead(kmallocReserve(size)) - VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM - payload;
+    }
+
+    // ---- allocation ------------------------------------------------------------------------------------
+
+    /**
+     * {@code virtio_vsock_alloc_skb()}: an skb for {@code size} bytes (header + payload), linear or
+     * paged by the rule above, with the header reserved and an empty payload. Null on ENOMEM. The
+     * caller owns the result.
+     */
+    @Linux(file = "include/linux/virtio_vsock.h", fn = "virtio_vsock_alloc_skb")
+    public VsockSkb alloc(int size) {
+        if (size <= SKB_MAX_LINEAR_SIZE) {
+            return allocLinear(size);
+        }
+        return allocWithFrags(VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM, size - VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM);
+    }
+
+    /** {@code virtio_vsock_alloc_linear_skb()}: a linear skb for {@code size} bytes; null on ENOMEM. */
+    @Linux(file = "include/linux/virtio_vsock.h", fn = "virtio_vsock_alloc_linear_skb")
+    public VsockSkb allocLinear(int size) {
+        return allocWithFrags(size, 0);
+    }
+
+    /**
+     * {@code __virtio_vsock_alloc_skb_with_frags()}: head of {@code headerLen} bytes, {@code dataLen}
+     * bytes of fragments ({@code alloc_skb_with_frags(..., PAGE_ALLOC_COSTLY_ORDER)}); null on ENOMEM.
+     */
+    @Linux(file = "include/linux/virtio_vsock.h", fn = "__virtio_vsock_alloc_skb_with_frags")
+    @Linux(file = "net/core/skbuff.c", fn = "alloc_skb_with_frags")
+    public VsockSkb allocWithFrags(int headerLen, int dataLen) {
+        int osize = kmallocReserve(headerLen);
+        long h = pages.allocPages(getOrder(osize));
+        if (h < 0) {
+            return null;
+        }
+        VsockSkb skb = take(h, skbWithOverhead(osize));
+        int order = PAGE_ALLOC_COSTLY_ORDER;
+        int left = dataLen;
+        while (left > 0) {
+            if (skb.nrFrags == MAX_SKB_FRAGS) {
+                free(skb);
+                return null;
+            }
+            int aligned = (left + GuestMemory.PAGE_SIZE - 1) & -GuestMemory.PAGE_SIZE;
+            while (order > 0 && aligned < (GuestMemory.PAGE_SIZE << order)) {
+                order--;
+            }
+            long fh = pages.allocPages(order);
+            if (fh < 0) {
+                if (order > 0) {
+                    order--;
+                    continue;
+                }
+                free(skb);
+                return null;
+            }
+            int chunk = Math.min(left, GuestMemory.PAGE_SIZE << order);
+            skb.fragHandle[skb.nrFrags] = fh;
+            skb.fragSize[skb.nrFrags] = chunk;
+            skb.nrFrags++;
+            left -= chunk;
+        }
+        skb.dataLen = dataLen;
+        return skb;
+    }
+
+    /**
+     * An skb over an existing head buffer: takes ownership of the page block {@code handle}, which was
+     * allocated for a head of {@code size} bytes (header included), e.g. a guest RX buffer of
+     * {@link VsockSkb#VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE}. Usable size and tailroom follow the kernel's
+     * rounding of {@code size}.
+     *
+     * @throws IllegalArgumentException if the block is smaller than the rounded head
+     */
+    public VsockSkb wrapBuffer(long handle, int size) {
+        int osize = kmallocReserve(size);
+        if ((GuestMemory.PAGE_SIZE << PageAllocator.order(handle)) < osize) {
+            throw new IllegalArgumentException("block too small for head: size=" + size + " osize=" + osize
+                    + " order=" + PageAllocator.order(handle));
+        }
+        return take(handle, skbWithOverhead(osize));
+    }
+
+    private VsockSkb take(long headHandle, int end) {
+        VsockSkb skb;
+        synchronized (lock) {
+            skb = free;
+            if (skb != null) {
+                free = skb.next;
+                skb.next = null;
+            } else {
+                skb = new VsockSkb(this);
+                created++;
+            }
+            inUse++;
+        }
+        skb.live = true;
+        skb.headHandle = headHandle;
+        skb.end = end;
+        skb.tail = VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM;
+        skb.wrapHeader();
+        skb.hdr().clear();
+        return skb;
+    }
+
+    /** Frees {@code skb}: orphans it, returns its pages, recycles the object. Takes ownership. */
+    void free(VsockSkb skb) {
+        if (!skb.live) {
+            throw new IllegalStateException("double free of skb");
+        }
+        assert skb.list == null : "freeing a queued skb";
+        skb.orphan();
+        skb.live = false;
+        pages.freePages(skb.headHandle);
+        for (int i = 0; i < skb.nrFrags; i++) {
+            pages.freePages(skb.fragHandle[i]);
+            skb.fragHandle[i] = 0;
+        }
+        skb.headHandle = 0;
+        skb.nrFrags = 0;
+        skb.len = 0;
+        skb.dataLen = 0;
+        skb.tail = 0;
+        skb.end = 0;
+        skb.offset = 0;
+        skb.reply = false;
+        skb.tapDelivered = false;
+        skb.prev = null;
+        synchronized (lock) {
+            skb.next = free;
+            free = skb;
+            inUse--;
+        }
+    }
+}

@@ -1,0 +1,656 @@
+package io.vsocksim.vsock.virtio;
+
+import static io.vsocksim.uapi.Errno.EMSGSIZE;
+import static io.vsocksim.uapi.Errno.ENOMEM;
+import static io.vsocksim.uapi.Sock.MSG_EOR;
+import static io.vsocksim.uapi.Sock.MSG_PEEK;
+import static io.vsocksim.uapi.Sock.MSG_ZEROCOPY;
+import static io.vsocksim.uapi.Sock.RCV_SHUTDOWN;
+import static io.vsocksim.uapi.Sock.SEND_SHUTDOWN;
+import static io.vsocksim.uapi.Sock.SHUTDOWN_MASK;
+import static io.vsocksim.uapi.VirtioVsock.VIRTIO_VSOCK_SEQ_EOM;
+import static io.vsocksim.uapi.VirtioVsock.VIRTIO_VSOCK_SEQ_EOR;
+import static io.vsocksim.uapi.VirtioVsock.VIRTIO_VSOCK_SHUTDOWN_RCV;
+import static io.vsocksim.uapi.VirtioVsock.VIRTIO_VSOCK_SHUTDOWN_SEND;
+import static io.vsocksim.vsock.virtio.VsockSkb.VIRTIO_VSOCK_MAX_BUF_SIZE;
+import static io.vsocksim.vsock.virtio.VsockSkb.VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
+import static io.vsocksim.vsock.virtio.VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM;
+
+import io.vsocksim.Linux;
+import io.vsocksim.kernel.Clock;
+import io.vsocksim.kernel.DelayedWork;
+import io.vsocksim.uapi.Sock;
+import io.vsocksim.uapi.TcpState;
+import io.vsocksim.uapi.VirtioVsockHdr;
+import io.vsocksim.uapi.VirtioVsockOp;
+import io.vsocksim.uapi.VirtioVsockType;
+import io.vsocksim.vsock.MsgHdr;
+import io.vsocksim.vsock.VsockCore;
+import io.vsocksim.vsock.VsockCounters;
+import io.vsocksim.vsock.VsockCounters.Counter;
+import io.vsocksim.vsock.VsockSock;
+import io.vsocksim.vsock.VsockTransport;
+
+/**
+ * {@code struct virtio_transport}: the ops every virtio transport shares ({@code virtio_transport_*}
+ * of virtio_transport_common.c) plus the device hook {@link #sendPkt(VsockSkb)}. Subclasses (loopback,
+ * guest driver, vhost) supply {@code send_pkt}, {@code get_local_cid}, {@code cancel_pkt} and their
+ * feature checks; the receive path lives in {@link VirtioTransportRecv} and is entered through
+ * {@link #recvPkt(VsockSkb)}.
+ *
+ * <p>One instance per machine and role, bound to the machine's {@link VsockCore}. Locks: the socket
+ * lock is taken by af_vsock for user calls and by {@link #recvPkt}; {@link VirtioVsockSock#txLock} and
+ * {@link VirtioVsockSock#rxLock} are leaves; user copies run with neither held.
+ */
+@Linux(file = "include/linux/virtio_vsock.h", fn = "virtio_transport")
+public abstract class VirtioTransport implements VsockTransport {
+    /** {@code VSOCK_CLOSE_TIMEOUT}: 8 s in jiffies. */
+    public static final long VSOCK_CLOSE_TIMEOUT = 8L * Clock.HZ;
+
+    final VsockCore core;
+    final SkbPool pool;
+    final VsockCounters counters;
+    private final VirtioTransportRecv recv;
+
+    /** A transport of {@code core}'s machine. */
+    protected VirtioTransport(VsockCore core) {
+        this.core = core;
+        this.pool = SkbPool.of(core);
+        this.counters = core.counters();
+        this.recv = new VirtioTransportRecv(this);
+    }
+
+    // ---- the device hooks ---------------------------------------------------------------------------
+
+    /**
+     * {@code send_pkt}: hands {@code skb} to the device or worker. Takes ownership of {@code skb} in every
+     * case. Returns the payload length handed over, or {@code -errno}.
+     */
+    public abstract int sendPkt(VsockSkb skb);
+
+    @Override
+    public abstract int getLocalCid();
+
+    @Override
+    public abstract int cancelPkt(VsockSock vsk);
+
+    @Override
+    public abstract boolean seqpacketAllow(int remoteCid);
+
+    @Override
+    public abstract boolean msgzerocopyAllow();
+
+    /** The machine's vsock core. */
+    public VsockCore core() {
+        return core;
+    }
+
+    /** The machine's skb pool. */
+    public SkbPool pool() {
+        return pool;
+    }
+
+    /** {@code vsk->trans} of a socket on a virtio transport. */
+    public static VirtioVsockSock vvs(VsockSock vsk) {
+        return (VirtioVsockSock) vsk.trans;
+    }
+
+    /**
+     * {@code virtio_transport_recv_pkt()}: delivers one received packet. Takes ownership of {@code skb};
+     * never throws for peer-controlled input.
+     */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_recv_pkt")
+    public void recvPkt(VsockSkb skb) {
+        recv.recvPkt(skb);
+    }
+
+    /**
+     * Hands {@code skb} (borrowed) to packet capture once. SIM: vsockmon taps are not modelled; only the
+     * control-block flag is kept.
+     */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_deliver_tap_pkt")
+    public static void deliverTapPkt(VsockSkb skb) {
+        if (skb.tapDelivered) {
+            return;
+        }
+        skb.tapDelivered = true;
+    }
+
+    // ---- socket life ----------------------------------------------------------------------------------
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_do_socket_init")
+    public int init(VsockSock vsk, VsockSock psk) {
+        VirtioVsockSock vvs = new VirtioVsockSock(vsk);
+        vsk.trans = vvs;
+        if (psk != null && psk.trans instanceof VirtioVsockSock ptrans) {
+            vvs.peerBufAlloc = ptrans.peerBufAlloc;
+        }
+        if (vsk.bufferSize > VIRTIO_VSOCK_MAX_BUF_SIZE) {
+            vsk.bufferSize = VIRTIO_VSOCK_MAX_BUF_SIZE;
+        }
+        vvs.bufAlloc = (int) vsk.bufferSize;
+        return 0;
+    }
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_destruct")
+    public void destruct(VsockSock vsk) {
+        cancelCloseWork(vsk, true);
+        vsk.trans = null;
+    }
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_release")
+    public void release(VsockSock vsk) {
+        boolean removeSock = true;
+        if (vsk.type == Sock.SOCK_STREAM || vsk.type == Sock.SOCK_SEQPACKET) {
+            removeSock = close(vsk);
+        }
+        if (removeSock) {
+            vsk.sockSetFlag(VsockSock.SOCK_DONE);
+            removeSock(vsk);
+        }
+    }
+
+    /** Socket lock held and SOCK_DONE set: drops the receive queue and leaves the tables. */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_remove_sock")
+    void removeSock(VsockSock vsk) {
+        VirtioVsockSock vvs = vvs(vsk);
+        if (vvs != null) {
+            vvs.rxQueue.purgeLocked();
+        }
+        core.removeSock(vsk);
+    }
+
+    /** SO_LINGER: waits (socket lock released while asleep) up to {@code timeout} ns for SOCK_DONE. */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_wait_close")
+    void waitClose(VsockSock vsk, long timeout) {
+        if (timeout != 0) {
+            // One wait covers the kernel loop: it ends on the condition, the timeout or a signal.
+            vsk.sleep.waitEventInterruptibleTimeout(vsk.lock, () -> vsk.sockFlag(VsockSock.SOCK_DONE), timeout);
+        }
+    }
+
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_cancel_close_work")
+    void cancelCloseWork(VsockSock vsk, boolean cancelTimeout) {
+        if (vsk.closeWorkScheduled && (!cancelTimeout || vsk.closeWork.cancel())) {
+            vsk.closeWorkScheduled = false;
+            removeSock(vsk);
+            vsk.sockPut(); // the timer's reference
+        }
+    }
+
+    /** Socket lock held. */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_do_close")
+    void doClose(VsockSock vsk, boolean cancelTimeout) {
+        vsk.sockSetFlag(VsockSock.SOCK_DONE);
+        vsk.peerShutdown = SHUTDOWN_MASK;
+        if (streamHasData(vsk) <= 0) {
+            vsk.skState = TcpState.TCP_CLOSING;
+        }
+        vsk.stateChange();
+        cancelCloseWork(vsk, cancelTimeout);
+    }
+
+    /** Runs on the system work queue {@link #VSOCK_CLOSE_TIMEOUT} after a close that did not finish. */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_close_timeout")
+    void closeTimeout(VsockSock vsk) {
+        vsk.sockHold();
+        vsk.lockSock();
+        try {
+            if (!vsk.sockFlag(VsockSock.SOCK_DONE)) {
+                reset(vsk, null);
+                doClose(vsk, false);
+            }
+            vsk.closeWorkScheduled = false;
+        } finally {
+            vsk.releaseSock();
+        }
+        vsk.sockPut();
+    }
+
+    /** User context, socket lock held; true if the socket can be removed now. */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_close")
+    boolean close(VsockSock vsk) {
+        if (!(vsk.skState == TcpState.TCP_ESTABLISHED || vsk.skState == TcpState.TCP_CLOSING)) {
+            return true;
+        }
+        if ((vsk.peerShutdown & SHUTDOWN_MASK) == SHUTDOWN_MASK) {
+            reset(vsk, null);
+            return true;
+        }
+        if ((vsk.skShutdown & SHUTDOWN_MASK) != SHUTDOWN_MASK) {
+            shutdown(vsk, SHUTDOWN_MASK);
+        }
+        // SIM: no task is ever exiting (PF_EXITING), so SO_LINGER always waits.
+        if (vsk.sockFlag(VsockSock.SOCK_LINGER)) {
+            waitClose(vsk, vsk.lingertime);
+        }
+        if (vsk.sockFlag(VsockSock.SOCK_DONE)) {
+            return true;
+        }
+        vsk.sockHold();
+        // INIT_DELAYED_WORK on every arming, as the kernel does.
+        vsk.closeWork = new DelayedWork("vsock-close-" + vsk.id(), () -> closeTimeout(vsk));
+        vsk.closeWorkScheduled = true;
+        core.kernel().systemWq().queueDelayedWork(vsk.closeWork, VSOCK_CLOSE_TIMEOUT);
+        return false;
+    }
+
+    // ---- control packets -----------------------------------------------------------------------------
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_connect")
+    public int connect(VsockSock vsk) {
+        return sendPktInfo(vsk, VirtioVsockOp.VIRTIO_VSOCK_OP_REQUEST.value(), 0, null, 0, 0, 0, false);
+    }
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_shutdown")
+    public int shutdown(VsockSock vsk, int mode) {
+        int flags = ((mode & RCV_SHUTDOWN) != 0 ? VIRTIO_VSOCK_SHUTDOWN_RCV : 0)
+                | ((mode & SEND_SHUTDOWN) != 0 ? VIRTIO_VSOCK_SHUTDOWN_SEND : 0);
+        return sendPktInfo(vsk, VirtioVsockOp.VIRTIO_VSOCK_OP_SHUTDOWN.value(), flags, null, 0, 0, 0, false);
+    }
+
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_send_credit_update")
+    int sendCreditUpdate(VsockSock vsk) {
+        return sendPktInfo(vsk, VirtioVsockOp.VIRTIO_VSOCK_OP_CREDIT_UPDATE.value(), 0, null, 0, 0, 0, false);
+    }
+
+    /** RST for {@code vsk}; a reply if {@code skb} (borrowed) is the packet answered; never answers an RST. */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_reset")
+    int reset(VsockSock vsk, VsockSkb skb) {
+        if (skb != null && skb.hdr().op() == VirtioVsockOp.VIRTIO_VSOCK_OP_RST.value()) {
+            return 0;
+        }
+        return sendPktInfo(vsk, VirtioVsockOp.VIRTIO_VSOCK_OP_RST.value(), 0, null, 0, 0, 0, skb != null);
+    }
+
+    // ---- transmit --------------------------------------------------------------------------------------
+
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_get_type")
+    static int getType(VsockSock vsk) {
+        return vsk.type == Sock.SOCK_STREAM ? VirtioVsockType.VIRTIO_VSOCK_TYPE_STREAM.value()
+                : VirtioVsockType.VIRTIO_VSOCK_TYPE_SEQPACKET.value();
+    }
+
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_init_hdr")
+    static void initHdr(VsockSkb skb, int type, int op, int flags, int payloadLen, int srcCid, int srcPort,
+            int dstCid, int dstPort) {
+        VirtioVsockHdr hdr = skb.hdr();
+        hdr.type(type).op(op);
+        // CIDs are u32 in the socket layer, u64 on the wire: zero-extend.
+        hdr.srcCid(Integer.toUnsignedLong(srcCid)).dstCid(Integer.toUnsignedLong(dstCid));
+        hdr.srcPort(srcPort).dstPort(dstPort).flags(flags).len(payloadLen).bufAlloc(0).fwdCnt(0);
+    }
+
+    /**
+     * Builds one packet; copies {@code payloadLen} bytes from {@code msg} if given. Null on allocation
+     * failure or copy fault. The caller owns the result.
+     */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_alloc_skb")
+    VsockSkb allocSkb(VsockSock vsk, int type, int op, int flags, boolean reply, MsgHdr msg, int payloadLen,
+            int srcCid, int srcPort, int dstCid, int dstPort) {
+        VsockSkb skb = pool.alloc(VIRTIO_VSOCK_SKB_HEADROOM + payloadLen);
+        if (skb == null) {
+            return null;
+        }
+        initHdr(skb, type, op, flags, payloadLen, srcCid, srcPort, dstCid, dstPort);
+        if (vsk != null) {
+            skb.setOwner(vsk);
+        }
+        if (msg != null && payloadLen > 0) {
+            if (skb.fillFromIter(msg, payloadLen) != 0) {
+                skb.kfreeSkb();
+                return null;
+            }
+            counters.add(Counter.BYTES_COPIED_FROM_USER, payloadLen);
+            if (msg.dataLeft() == 0 && type == VirtioVsockType.VIRTIO_VSOCK_TYPE_SEQPACKET.value()) {
+                int f = VIRTIO_VSOCK_SEQ_EOM | ((msg.msgFlags & MSG_EOR) != 0 ? VIRTIO_VSOCK_SEQ_EOR : 0);
+                skb.hdr().flags(skb.hdr().flags() | f);
+            }
+        }
+        if (reply) {
+            skb.reply = true;
+        }
+        return skb;
+    }
+
+    /** Counts a packet about to be handed to {@link #sendPkt}. */
+    final void countSent(int op, int len) {
+        counters.sent(op);
+        if (op == VirtioVsockOp.VIRTIO_VSOCK_OP_RW.value()) {
+            counters.add(Counter.BYTES_SENT, len);
+        } else if (op == VirtioVsockOp.VIRTIO_VSOCK_OP_CREDIT_UPDATE.value()) {
+            counters.inc(Counter.CREDIT_UPDATES_SENT);
+        } else if (op == VirtioVsockOp.VIRTIO_VSOCK_OP_RST.value()) {
+            counters.inc(Counter.RST_SENT);
+        }
+    }
+
+    /**
+     * Sends {@code pktLen} bytes of {@code msg} (or a control packet) within the current credit, cut
+     * into skbs of at most 64 KiB. {@code remoteCid == 0} means "the socket's peer". Only for sockets
+     * with transport state (never listeners). Returns the bytes handed over, or {@code -errno}.
+     */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_send_pkt_info")
+    int sendPktInfo(VsockSock vsk, int op, int flags, MsgHdr msg, int pktLen, int remoteCid, int remotePort,
+            boolean reply) {
+        int maxSkbLen = VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
+        int type = getType(vsk);
+        int srcCid = getLocalCid();
+        int srcPort = vsk.localAddr.port();
+        int dstCid;
+        int dstPort;
+        if (remoteCid == 0) {
+            dstCid = vsk.remoteAddr.cid();
+            dstPort = vsk.remoteAddr.port();
+        } else {
+            dstCid = remoteCid;
+            dstPort = remotePort;
+        }
+        VirtioVsockSock vvs = vvs(vsk);
+        pktLen = getCredit(vvs, pktLen);
+        if (pktLen == 0 && op == VirtioVsockOp.VIRTIO_VSOCK_OP_RW.value()) {
+            return 0;
+        }
+        if (msg != null) {
+            if (!vsk.sockFlag(VsockSock.SOCK_ZEROCOPY)) {
+                msg.msgFlags &= ~MSG_ZEROCOPY;
+            }
+            // TODO(zerocopy-tx): MSG_ZEROCOPY send (virtio_transport_can_zcopy, one msg_zerocopy_realloc
+            // completion per call, pinned page frags) is not modelled yet. SIM: the flag is cleared and
+            // the data copied, as if zerocopy were impossible and no completion were requested.
+            msg.msgFlags &= ~MSG_ZEROCOPY;
+        }
+        int restLen = pktLen;
+        int ret;
+        do {
+            int skbLen = Integer.compareUnsigned(maxSkbLen, restLen) < 0 ? maxSkbLen : restLen;
+            VsockSkb skb = allocSkb(vsk, type, op, flags, reply, msg, skbLen, srcCid, srcPort, dstCid, dstPort);
+            if (skb == null) {
+                ret = -ENOMEM;
+                break;
+            }
+            incTxPkt(vvs, skb);
+            countSent(op, skbLen);
+            ret = sendPkt(skb);
+            if (ret < 0) {
+                break;
+            }
+            restLen -= ret;
+            if (core.kernel().warnings().warnOnce(ret != skbLen, "send_pkt() returned an unexpected length")) {
+                break;
+            }
+        } while (restLen != 0);
+        putCredit(vvs, restLen);
+        if (restLen != pktLen) {
+            ret = pktLen - restLen;
+        }
+        return ret;
+    }
+
+    /** Stamps the current window into an outgoing header and records it as advertised. */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_inc_tx_pkt")
+    public static void incTxPkt(VirtioVsockSock vvs, VsockSkb skb) {
+        vvs.rxLock.lock();
+        try {
+            vvs.lastFwdCnt = vvs.fwdCnt;
+            skb.hdr().fwdCnt(vvs.fwdCnt).bufAlloc(vvs.bufAlloc);
+        } finally {
+            vvs.rxLock.unlock();
+        }
+    }
+
+    /**
+     * A device or worker took {@code skb}'s payload: subtracts it from the owner's bytes_unsent. Frees
+     * the skb if {@code consume} (then takes ownership), otherwise borrows it.
+     */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_consume_skb_sent")
+    public static void consumeSkbSent(VsockSkb skb, boolean consume) {
+        VsockSock s = skb.sk();
+        if (s != null && skb.len() != 0) {
+            VirtioVsockSock vvs = vvs(s);
+            vvs.txLock.lock();
+            try {
+                vvs.bytesUnsent -= skb.len();
+            } finally {
+                vvs.txLock.unlock();
+            }
+        }
+        if (consume) {
+            skb.consumeSkb();
+        }
+    }
+
+    /** Grants up to {@code credit} bytes (u32) of send window; returns the grant. */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_get_credit")
+    public static int getCredit(VirtioVsockSock vvs, int credit) {
+        if (credit == 0) {
+            return 0;
+        }
+        vvs.txLock.lock();
+        try {
+            long space = hasSpace(vvs);
+            int ret = Integer.toUnsignedLong(credit) < space ? credit : (int) space;
+            vvs.txCnt += ret;
+            vvs.bytesUnsent += Integer.toUnsignedLong(ret);
+            return ret;
+        } finally {
+            vvs.txLock.unlock();
+        }
+    }
+
+    /** Returns {@code credit} bytes (u32) granted but not sent. */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_put_credit")
+    public static void putCredit(VirtioVsockSock vvs, int credit) {
+        if (credit == 0) {
+            return;
+        }
+        vvs.txLock.lock();
+        try {
+            vvs.txCnt -= credit;
+            vvs.bytesUnsent -= Integer.toUnsignedLong(credit);
+        } finally {
+            vvs.txLock.unlock();
+        }
+    }
+
+    /** {@code min(peer_buf_alloc, buf_alloc)} as u32; txLock held. */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_tx_buf_size")
+    static int txBufSize(VirtioVsockSock vvs) {
+        return Integer.compareUnsigned(vvs.peerBufAlloc, vvs.bufAlloc) < 0 ? vvs.peerBufAlloc : vvs.bufAlloc;
+    }
+
+    /** Send space in s64 arithmetic, never negative; txLock held. */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_has_space")
+    public static long hasSpace(VirtioVsockSock vvs) {
+        long bytes = Integer.toUnsignedLong(txBufSize(vvs)) - Integer.toUnsignedLong(vvs.txCnt - vvs.peerFwdCnt);
+        return bytes < 0 ? 0 : bytes;
+    }
+
+    // ---- send ops --------------------------------------------------------------------------------------
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_stream_enqueue")
+    public long streamEnqueue(VsockSock vsk, MsgHdr msg, long len) {
+        return sendPktInfo(vsk, VirtioVsockOp.VIRTIO_VSOCK_OP_RW.value(), 0, msg, (int) len, 0, 0, false);
+    }
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_seqpacket_enqueue")
+    public int seqpacketEnqueue(VsockSock vsk, MsgHdr msg, long len) {
+        VirtioVsockSock vvs = vvs(vsk);
+        vvs.txLock.lock();
+        try {
+            if (len > Integer.toUnsignedLong(txBufSize(vvs))) {
+                return -EMSGSIZE;
+            }
+        } finally {
+            vvs.txLock.unlock();
+        }
+        return (int) streamEnqueue(vsk, msg, len);
+    }
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_stream_has_space")
+    public long streamHasSpace(VsockSock vsk) {
+        VirtioVsockSock vvs = vvs(vsk);
+        vvs.txLock.lock();
+        try {
+            return hasSpace(vvs);
+        } finally {
+            vvs.txLock.unlock();
+        }
+    }
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_unsent_bytes")
+    public long unsentBytes(VsockSock vsk) {
+        VirtioVsockSock vvs = vvs(vsk);
+        vvs.txLock.lock();
+        try {
+            return vvs.bytesUnsent;
+        } finally {
+            vvs.txLock.unlock();
+        }
+    }
+
+    // ---- receive-side ops (dequeue in VirtioTransportDequeue) -----------------------------------------
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_stream_dequeue")
+    public long streamDequeue(VsockSock vsk, MsgHdr msg, long len, int flags) {
+        if ((flags & MSG_PEEK) != 0) {
+            return VirtioTransportDequeue.streamDoPeek(this, vsk, msg, len);
+        }
+        return VirtioTransportDequeue.streamDoDequeue(this, vsk, msg, len);
+    }
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_seqpacket_dequeue")
+    public long seqpacketDequeue(VsockSock vsk, MsgHdr msg, int flags) {
+        if ((flags & MSG_PEEK) != 0) {
+            return VirtioTransportDequeue.seqpacketDoPeek(this, vsk, msg);
+        }
+        return VirtioTransportDequeue.seqpacketDoDequeue(this, vsk, msg, flags);
+    }
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_stream_has_data")
+    public long streamHasData(VsockSock vsk) {
+        VirtioVsockSock vvs = vvs(vsk);
+        vvs.rxLock.lock();
+        try {
+            return Integer.toUnsignedLong(vvs.rxBytes);
+        } finally {
+            vvs.rxLock.unlock();
+        }
+    }
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_seqpacket_has_data")
+    public int seqpacketHasData(VsockSock vsk) {
+        VirtioVsockSock vvs = vvs(vsk);
+        vvs.rxLock.lock();
+        try {
+            return vvs.msgCount;
+        } finally {
+            vvs.rxLock.unlock();
+        }
+    }
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_stream_rcvhiwat")
+    public long streamRcvhiwat(VsockSock vsk) {
+        return vsk.bufferSize;
+    }
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_stream_is_active")
+    public boolean streamIsActive(VsockSock vsk) {
+        return true;
+    }
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_stream_allow")
+    public boolean streamAllow(int cid, int port) {
+        return true;
+    }
+
+    // ---- notifications ---------------------------------------------------------------------------------
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_notify_poll_in")
+    public int notifyPollIn(VsockSock vsk, long target) {
+        return streamHasData(vsk) >= target ? 1 : 0;
+    }
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_notify_poll_out")
+    public int notifyPollOut(VsockSock vsk, long target) {
+        return streamHasSpace(vsk) > 0 ? 1 : 0;
+    }
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_notify_buffer_size")
+    public long notifyBufferSize(VsockSock vsk, long val) {
+        if (val > VIRTIO_VSOCK_MAX_BUF_SIZE) {
+            val = VIRTIO_VSOCK_MAX_BUF_SIZE;
+        }
+        vvs(vsk).bufAlloc = (int) val;
+        sendCreditUpdate(vsk);
+        return val;
+    }
+
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_notify_set_rcvlowat")
+    public int notifySetRcvlowat(VsockSock vsk, int val) {
+        VirtioVsockSock vvs = vvs(vsk);
+        boolean sendUpdate;
+        vvs.rxLock.lock();
+        try {
+            sendUpdate = Integer.compareUnsigned(vvs.rxBytes, val) < 0 && vvs.fwdCnt != vvs.lastFwdCnt;
+        } finally {
+            vvs.rxLock.unlock();
+        }
+        if (sendUpdate) {
+            int err = sendCreditUpdate(vsk);
+            if (err < 0) {
+                return err;
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Frees every skb of {@code queue} owned by {@code vsk}; returns how many of them were replies.
+     * Takes the queue's lock; frees after dropping it.
+     */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_purge_skbs")
+    public static int purgeSkbs(VsockSock vsk, SkbQueue queue) {
+        SkbQueue freeme = new SkbQueue();
+        int cnt = 0;
+        queue.lock.lock();
+        try {
+            VsockSkb skb = queue.peek();
+            while (skb != null) {
+                VsockSkb next = queue.peekNext(skb);
+                if (skb.sk() == vsk) {
+                    queue.unlinkLocked(skb);
+                    freeme.queueTailLocked(skb);
+                    if (skb.isReply()) {
+                        cnt++;
+                    }
+                }
+                skb = next;
+            }
+        } finally {
+            queue.lock.unlock();
+        }
+        freeme.purgeLocked();
+        return cnt;
+    }
+}

@@ -1,0 +1,486 @@
+package io.vsocksim.vsock.virtio;
+
+import static io.vsocksim.uapi.Errno.ECONNRESET;
+import static io.vsocksim.uapi.Errno.EINVAL;
+import static io.vsocksim.uapi.Errno.ENOBUFS;
+import static io.vsocksim.uapi.Errno.ENOMEM;
+import static io.vsocksim.uapi.Errno.ENOTCONN;
+import static io.vsocksim.uapi.Errno.EPROTO;
+import static io.vsocksim.uapi.Errno.ESHUTDOWN;
+import static io.vsocksim.uapi.Sock.RCV_SHUTDOWN;
+import static io.vsocksim.uapi.Sock.SEND_SHUTDOWN;
+import static io.vsocksim.uapi.Sock.SHUTDOWN_MASK;
+import static io.vsocksim.uapi.VirtioVsock.VIRTIO_VSOCK_SEQ_EOM;
+import static io.vsocksim.uapi.VirtioVsock.VIRTIO_VSOCK_SHUTDOWN_RCV;
+import static io.vsocksim.uapi.VirtioVsock.VIRTIO_VSOCK_SHUTDOWN_SEND;
+import static io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY;
+import static io.vsocksim.vsock.virtio.SkbPool.SKB_TRUESIZE_0;
+import static io.vsocksim.vsock.virtio.VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM;
+
+import io.vsocksim.Linux;
+import io.vsocksim.uapi.SockaddrVm;
+import io.vsocksim.uapi.SocketState;
+import io.vsocksim.uapi.TcpState;
+import io.vsocksim.uapi.VirtioVsockHdr;
+import io.vsocksim.uapi.VirtioVsockOp;
+import io.vsocksim.uapi.VirtioVsockType;
+import io.vsocksim.vsock.VsockCore;
+import io.vsocksim.vsock.VsockCounters.Counter;
+import io.vsocksim.vsock.VsockSock;
+
+/**
+ * The receive path of virtio_transport_common.c: {@code virtio_transport_recv_pkt} and everything it
+ * dispatches to (listen, connecting, connected, disconnecting, enqueue with merge and collapse, RST
+ * without a socket).
+ *
+ * <p>Caller context: the transport's receive context (loopback worker, guest RX worker, vhost TX
+ * worker). Every function here takes ownership of the skb it is given unless it says "borrows". Peer
+ * input never makes it throw: bad packets are answered with RST or dropped and counted.
+ *
+ * <p>Locks: the socket lock of the destination, then (for a listener) the child's; {@code rx_lock} /
+ * {@code tx_lock} as leaves inside.
+ */
+final class VirtioTransportRecv {
+    /** {@code GOOD_COPY_LEN}: payloads up to this size may be merged into the tail skb. */
+    static final int GOOD_COPY_LEN = 128;
+    /** {@code MAX_COLLAPSE_LEN} = SKB_MAX_ORDER(44, 3): largest payload of a collapsed skb. */
+    static final int MAX_COLLAPSE_LEN = SkbPool.SKB_MAX_LINEAR_SIZE - VIRTIO_VSOCK_SKB_HEADROOM;
+
+    private static final int OP_REQUEST = VirtioVsockOp.VIRTIO_VSOCK_OP_REQUEST.value();
+    private static final int OP_RESPONSE = VirtioVsockOp.VIRTIO_VSOCK_OP_RESPONSE.value();
+    private static final int OP_RST = VirtioVsockOp.VIRTIO_VSOCK_OP_RST.value();
+    private static final int OP_SHUTDOWN = VirtioVsockOp.VIRTIO_VSOCK_OP_SHUTDOWN.value();
+    private static final int OP_RW = VirtioVsockOp.VIRTIO_VSOCK_OP_RW.value();
+    private static final int OP_CREDIT_UPDATE = VirtioVsockOp.VIRTIO_VSOCK_OP_CREDIT_UPDATE.value();
+    private static final int OP_CREDIT_REQUEST = VirtioVsockOp.VIRTIO_VSOCK_OP_CREDIT_REQUEST.value();
+    private static final int OP_INVALID = VirtioVsockOp.VIRTIO_VSOCK_OP_INVALID.value();
+
+    private final VirtioTransport t;
+    private final VsockCore core;
+
+    VirtioTransportRecv(VirtioTransport t) {
+        this.t = t;
+        this.core = t.core;
+    }
+
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_valid_type")
+    static boolean validType(int type) {
+        return type == VirtioVsockType.VIRTIO_VSOCK_TYPE_STREAM.value()
+                || type == VirtioVsockType.VIRTIO_VSOCK_TYPE_SEQPACKET.value();
+    }
+
+    /** Takes ownership of {@code skb}. */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_recv_pkt")
+    void recvPkt(VsockSkb skb) {
+        VirtioVsockHdr hdr = skb.hdr();
+        // u64 on the wire, u32 in sockaddr_vm: the kernel truncates the same way.
+        int srcCid = (int) hdr.srcCid();
+        int srcPort = hdr.srcPort();
+        int dstCid = (int) hdr.dstCid();
+        int dstPort = hdr.dstPort();
+        t.counters.received(hdr.op());
+
+        if (!validType(hdr.type())) {
+            resetNoSock(skb);
+            skb.kfreeSkb();
+            return;
+        }
+        VsockSock sk = core.findConnectedSocket(srcCid, srcPort, dstPort);
+        if (sk == null) {
+            sk = core.findBoundSocket(dstCid, dstPort);
+            if (sk == null) {
+                resetNoSock(skb);
+                skb.kfreeSkb();
+                return;
+            }
+        }
+        if (VirtioTransport.getType(sk) != hdr.type()) {
+            resetNoSock(skb);
+            sk.sockPut();
+            skb.kfreeSkb();
+            return;
+        }
+        skb.setOwner(sk);
+
+        sk.lockSock();
+        try {
+            // Closed, or moved to another transport / not from the peer, before we got the lock.
+            if (sk.sockFlag(VsockSock.SOCK_DONE)
+                    || (sk.skState != TcpState.TCP_LISTEN && !VsockCore.checkSource(sk, t, srcCid, srcPort))) {
+                resetNoSock(skb);
+                skb.kfreeSkb();
+                return;
+            }
+            boolean spaceAvailable = spaceUpdate(sk, skb);
+            // Follow a guest CID change (transport reset) for sockets bound to a concrete CID.
+            if (sk.localAddr.cid() != VMADDR_CID_ANY) {
+                sk.localAddr = new SockaddrVm(dstCid, sk.localAddr.port(), sk.localAddr.flags());
+            }
+            if (spaceAvailable) {
+                sk.writeSpace();
+            }
+            switch (sk.skState) {
+                case TCP_LISTEN:
+                    recvListen(sk, skb);
+                    skb.kfreeSkb();
+                    break;
+                case TCP_SYN_SENT:
+                    recvConnecting(sk, skb);
+                    skb.kfreeSkb();
+                    break;
+                case TCP_ESTABLISHED:
+                    recvConnected(sk, skb);
+                    break;
+                case TCP_CLOSING:
+                    recvDisconnecting(sk, skb);
+                    skb.kfreeSkb();
+                    break;
+                default:
+                    resetNoSock(skb);
+                    skb.kfreeSkb();
+                    break;
+            }
+        } finally {
+            sk.releaseSock();
+            sk.sockPut(); // the lookup's reference
+        }
+    }
+
+    /**
+     * RST for a packet that matched no usable socket: addresses swapped, same type, zero credit, reply
+     * mark, owned by {@code skb}'s owner. Never answers an RST. Borrows {@code skb}.
+     */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_reset_no_sock")
+    int resetNoSock(VsockSkb skb) {
+        VirtioVsockHdr hdr = skb.hdr();
+        if (hdr.op() == OP_RST) {
+            return 0;
+        }
+        if (t == null) {
+            return -ENOTCONN;
+        }
+        VsockSkb reply = t.allocSkb(skb.sk(), hdr.type(), OP_RST, 0, true, null, 0,
+                (int) hdr.dstCid(), hdr.dstPort(), (int) hdr.srcCid(), hdr.srcPort());
+        if (reply == null) {
+            return -ENOMEM;
+        }
+        t.countSent(OP_RST, 0);
+        return t.sendPkt(reply);
+    }
+
+    /** Takes the peer's window from the header; true if there is send space. Borrows {@code skb}. */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_space_update")
+    static boolean spaceUpdate(VsockSock sk, VsockSkb skb) {
+        VirtioVsockSock vvs = VirtioTransport.vvs(sk);
+        if (vvs == null) {
+            return true; // listeners have no transport state: assume space
+        }
+        vvs.txLock.lock();
+        try {
+            vvs.peerBufAlloc = skb.hdr().bufAlloc();
+            vvs.peerFwdCnt = skb.hdr().fwdCnt();
+            return VirtioTransport.hasSpace(vvs) != 0;
+        } finally {
+            vvs.txLock.unlock();
+        }
+    }
+
+    /** Listener lock held. Borrows {@code skb}. */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_recv_listen")
+    int recvListen(VsockSock sk, VsockSkb skb) {
+        VirtioVsockHdr hdr = skb.hdr();
+        if (hdr.op() != OP_REQUEST) {
+            resetNoSock(skb);
+            return -EINVAL;
+        }
+        if (sk.ackBacklog > sk.maxAckBacklog) { // sk_acceptq_is_full
+            resetNoSock(skb);
+            return -ENOMEM;
+        }
+        // A listener being released may already have flushed its accept queue.
+        if (sk.skShutdown == SHUTDOWN_MASK) {
+            resetNoSock(skb);
+            return -ESHUTDOWN;
+        }
+        VsockSock child = core.createConnected(sk);
+        child.lockSock();
+        child.skState = TcpState.TCP_ESTABLISHED;
+        child.localAddr = new SockaddrVm((int) hdr.dstCid(), hdr.dstPort());
+        child.remoteAddr = new SockaddrVm((int) hdr.srcCid(), hdr.srcPort());
+        int ret = core.assignTransport(child, sk);
+        // The transport chosen from the remote address must be the one the request came in on.
+        if (ret != 0 || child.transport != t) {
+            child.releaseSock();
+            resetNoSock(skb);
+            child.sockPut();
+            return ret;
+        }
+        sk.ackBacklog++;
+        if (spaceUpdate(child, skb)) {
+            child.writeSpace();
+        }
+        core.insertConnected(child);
+        core.enqueueAccept(sk, child);
+        sendResponse(child, skb);
+        child.releaseSock();
+        sk.dataReady();
+        return 0;
+    }
+
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_send_response")
+    private int sendResponse(VsockSock vsk, VsockSkb skb) {
+        VirtioVsockHdr hdr = skb.hdr();
+        return t.sendPktInfo(vsk, OP_RESPONSE, 0, null, 0, (int) hdr.srcCid(), hdr.srcPort(), true);
+    }
+
+    /** Socket lock held. Borrows {@code skb}. */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_recv_connecting")
+    int recvConnecting(VsockSock sk, VsockSkb skb) {
+        int op = skb.hdr().op();
+        int skerr;
+        int err;
+        if (op == OP_RESPONSE) {
+            sk.skState = TcpState.TCP_ESTABLISHED;
+            sk.sockState = SocketState.SS_CONNECTED;
+            core.insertConnected(sk);
+            sk.stateChange();
+            return 0;
+        } else if (op == OP_INVALID) {
+            return 0;
+        } else if (op == OP_RST) {
+            skerr = ECONNRESET;
+            err = 0;
+        } else {
+            skerr = EPROTO;
+            err = -EINVAL;
+        }
+        t.reset(sk, skb);
+        sk.skState = TcpState.TCP_CLOSE;
+        sk.skErr = skerr;
+        sk.errorReport();
+        return err;
+    }
+
+    /** Socket lock held. Takes ownership of {@code skb}. */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_recv_connected")
+    int recvConnected(VsockSock sk, VsockSkb skb) {
+        VirtioVsockHdr hdr = skb.hdr();
+        int op = hdr.op();
+        int err = 0;
+        if (op == OP_RW) {
+            if (recvEnqueue(sk, skb)) {
+                VsockCore.dataReady(sk);
+                return err;
+            }
+            // No room: closing is better than silently losing data.
+            t.counters.inc(Counter.RX_OVERFLOW_RESETS);
+            t.reset(sk, skb);
+            t.doClose(sk, true);
+            sk.skErr = ENOBUFS;
+            sk.errorReport();
+            core.removeSock(sk);
+        } else if (op == OP_CREDIT_REQUEST) {
+            t.sendCreditUpdate(sk);
+        } else if (op == OP_CREDIT_UPDATE) {
+            sk.writeSpace();
+        } else if (op == OP_SHUTDOWN) {
+            int peerShutdown = sk.peerShutdown;
+            if ((hdr.flags() & VIRTIO_VSOCK_SHUTDOWN_RCV) != 0) {
+                peerShutdown |= RCV_SHUTDOWN;
+            }
+            if ((hdr.flags() & VIRTIO_VSOCK_SHUTDOWN_SEND) != 0) {
+                peerShutdown |= SEND_SHUTDOWN;
+            }
+            sk.peerShutdown = peerShutdown;
+            if (peerShutdown == SHUTDOWN_MASK) {
+                if (t.streamHasData(sk) <= 0 && !sk.sockFlag(VsockSock.SOCK_DONE)) {
+                    t.reset(sk, null);
+                    t.doClose(sk, true);
+                }
+                // Leave the tables anyway, so the peer can reconnect from the same port.
+                core.removeSock(sk);
+            }
+            if (hdr.flags() != 0) {
+                sk.stateChange();
+            }
+        } else if (op == OP_RST) {
+            t.doClose(sk, true);
+        } else {
+            t.counters.inc(Counter.PKTS_DROPPED);
+            err = -EINVAL;
+        }
+        skb.kfreeSkb();
+        return err;
+    }
+
+    /** Socket lock held. Borrows {@code skb}. */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_recv_disconnecting")
+    void recvDisconnecting(VsockSock sk, VsockSkb skb) {
+        if (skb.hdr().op() == OP_RST) {
+            t.doClose(sk, true);
+        } else {
+            t.counters.inc(Counter.PKTS_DROPPED);
+        }
+    }
+
+    /**
+     * Queues an RW packet. Socket lock held. Takes ownership of {@code skb} if it returns true
+     * (queued or merged and freed); on false the caller still owns it.
+     */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_recv_enqueue")
+    boolean recvEnqueue(VsockSock vsk, VsockSkb skb) {
+        VirtioVsockSock vvs = VirtioTransport.vvs(vsk);
+        VirtioVsockHdr hdr = skb.hdr();
+        int len = hdr.len();
+        boolean freePkt = false;
+
+        // Compact the queue before the per-skb overhead limit would refuse the packet; no rx_lock
+        // needed, the socket lock excludes every other reader and writer of the queue.
+        int queueMax = Integer.divideUnsigned(vvs.bufAlloc, SKB_TRUESIZE_0);
+        int queueLen = vvs.rxQueue.len();
+        if (Integer.compareUnsigned(queueLen, queueMax) >= 0) {
+            collapseRxQueue(vvs, queueLen + 2 - queueMax);
+        }
+
+        boolean canEnqueue;
+        vvs.rxLock.lock();
+        try {
+            canEnqueue = incRxPkt(vvs, len);
+            if (!canEnqueue) {
+                return false;
+            }
+            t.counters.add(Counter.BYTES_RECEIVED, Integer.toUnsignedLong(len));
+            if ((hdr.flags() & VIRTIO_VSOCK_SEQ_EOM) != 0) {
+                vvs.msgCount++;
+            }
+            // Small linear packets are copied into the tail skb, unless that one ends a message.
+            if (Integer.compareUnsigned(len, GOOD_COPY_LEN) <= 0 && !vvs.rxQueue.isEmpty() && !skb.isNonlinear()) {
+                VsockSkb last = vvs.rxQueue.peekTail();
+                VirtioVsockHdr lastHdr = last.hdr();
+                if (skb.len() < last.tailroom() && (lastHdr.flags() & VIRTIO_VSOCK_SEQ_EOM) == 0) {
+                    skb.copyBitsTo(0, last, skb.len());
+                    freePkt = true;
+                    lastHdr.flags(lastHdr.flags() | hdr.flags());
+                    lastHdr.len(lastHdr.len() + len);
+                    t.counters.inc(Counter.RX_MERGES);
+                    return true;
+                }
+            }
+            vvs.rxQueue.queueTailLocked(skb);
+            return true;
+        } finally {
+            vvs.rxLock.unlock();
+            if (freePkt) {
+                skb.kfreeSkb();
+            }
+        }
+    }
+
+    /** rxLock held. */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_inc_rx_pkt")
+    static boolean incRxPkt(VirtioVsockSock vvs, int len) {
+        assert vvs.rxLock.isHeldByCurrentThread() : "rx_lock";
+        long skbOverhead = ((long) vvs.rxQueue.len() + 1) * SKB_TRUESIZE_0;
+        long bufAlloc = Integer.toUnsignedLong(vvs.bufAlloc);
+        // Payload must respect the advertised credit; skb overhead bounds the queue length.
+        if (Integer.toUnsignedLong(vvs.bufUsed) + Integer.toUnsignedLong(len) > bufAlloc || skbOverhead > bufAlloc) {
+            return false;
+        }
+        vvs.rxBytes += len;
+        vvs.bufUsed += len;
+        return true;
+    }
+
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_can_collapse")
+    static boolean canCollapse(VsockSkb skb) {
+        return skb.offset == 0 && (skb.hdr().flags() & VIRTIO_VSOCK_SEQ_EOM) == 0 && skb.len() < MAX_COLLAPSE_LEN;
+    }
+
+    /** Payload bytes a collapse run starting at {@code skb} would take. */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_collapse_size")
+    static int collapseSize(VsockSkb skb, SkbQueue queue) {
+        int target = skb.len() - skb.offset;
+        while ((skb = queue.peekNext(skb)) != null && canCollapse(skb)) {
+            int len = skb.len() - skb.offset;
+            if (len > MAX_COLLAPSE_LEN - target) {
+                return target;
+            }
+            target += len;
+        }
+        return target;
+    }
+
+    /**
+     * Merges runs of small unread skbs into new linear skbs until at least {@code minToFree} queue
+     * entries are gone (more if a started run fills up). Socket lock held.
+     */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_collapse_rx_queue")
+    void collapseRxQueue(VirtioVsockSock vvs, int minToFree) {
+        assert vvs.vsk.lock.isHeldByCurrentThread() : "lock_sock";
+        t.counters.inc(Counter.RX_COLLAPSES);
+        SkbQueue newQueue = vvs.collapseQueue;
+        VsockSkb newSkb = null;
+        int saved = 0;
+        VsockSkb skb = vvs.rxQueue.peek();
+        while (skb != null) {
+            VsockSkb nextSkb = vvs.rxQueue.peekNext(skb);
+            VirtioVsockHdr hdr = skb.hdr();
+            int srcOff = skb.offset;
+            int srcLen = skb.len() - srcOff;
+            boolean keep = !canCollapse(skb);
+            if (keep) {
+                // Close the open run first so the order of bytes is kept.
+                if (newSkb != null) {
+                    newQueue.queueTailLocked(newSkb);
+                    newSkb = null;
+                    saved--;
+                }
+            } else {
+                if (newSkb != null && srcLen > newSkb.tailroom()) {
+                    newQueue.queueTailLocked(newSkb);
+                    newSkb = null;
+                    saved--;
+                }
+                if (newSkb == null) {
+                    // Checked only between runs: a started run is always filled.
+                    if (Integer.compareUnsigned(saved, minToFree) >= 0) {
+                        break;
+                    }
+                    int allocSize = collapseSize(skb, vvs.rxQueue);
+                    if (allocSize <= srcLen) {
+                        keep = true; // nothing to merge with
+                    } else {
+                        newSkb = t.pool.allocLinear(allocSize + VIRTIO_VSOCK_SKB_HEADROOM);
+                        if (newSkb == null) {
+                            break;
+                        }
+                        newSkb.hdr().buffer().put(0, hdr.buffer(), 0, VirtioVsockHdr.SIZE);
+                        newSkb.hdr().len(0); // like the kernel, the new skb gets no owner socket
+                    }
+                }
+                if (!keep) {
+                    if (core.kernel().warnings().warnOnce(skb.copyBitsTo(srcOff, newSkb, srcLen) != 0,
+                            "collapse copy out of bounds")) {
+                        newSkb.kfreeSkb();
+                        newSkb = null;
+                        break;
+                    }
+                    newSkb.hdr().len(newSkb.hdr().len() + srcLen);
+                    newSkb.hdr().flags(newSkb.hdr().flags() | hdr.flags());
+                }
+            }
+            vvs.rxQueue.unlinkLocked(skb);
+            if (keep) {
+                newQueue.queueTailLocked(skb);
+            } else {
+                skb.consumeSkb();
+                saved++;
+            }
+            skb = nextSkb;
+        }
+        if (newSkb != null) {
+            newQueue.queueTailLocked(newSkb);
+        }
+        vvs.rxQueue.spliceLocked(newQueue);
+    }
+}
