@@ -203,7 +203,7 @@ public final class AfVsock {
      * child and grafts it. The listener's {@code sk_err} is ignored (6.12.117).
      *
      * @param fileFlags the listener file's flags ({@link #O_NONBLOCK})
-     * @param out receives the accepted socket, which carries the queue's reference for the caller
+     * @param out receives the accepted socket (alive on its own reference until released)
      */
     @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "vsock_accept")
     public static int accept(VsockSock listener, int fileFlags, VsockSock[] out) {
@@ -232,6 +232,8 @@ public final class AfVsock {
             } finally {
                 connected.releaseSock();
             }
+            // The accept queue's reference goes; the child lives on its own (sk_alloc) reference.
+            connected.sockPut();
             out[0] = connected;
             return 0;
         } finally {

@@ -1,0 +1,93 @@
+package io.vsocksim.sim;
+
+import io.vsocksim.kernel.KernelContext;
+import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.vsock.AfVsock;
+import io.vsocksim.vsock.VsockCore;
+import io.vsocksim.vsock.VsockCounters;
+import io.vsocksim.vsock.VsockSock;
+import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.vsock.loopback.VsockLoopback;
+
+/**
+ * One simulated Linux machine with AF_VSOCK: its kernel context (memory, pages, clock, work queue),
+ * its af_vsock core (socket tables, transports) and, when loaded, the loopback transport (CID 1).
+ *
+ * <p>This is the machine the kernel traces were recorded on: vsock and vsock_loopback loaded, no
+ * guest or host transport. {@code Host} and {@code Guest} add vhost and the virtio driver.
+ */
+public class Machine implements AutoCloseable {
+    private final KernelContext kernel;
+    private final VsockCore core;
+    private final VsockLoopback loopback;
+
+    /**
+     * @param kernel the machine's kernel context (owned: closed with the machine)
+     * @param loadLoopback whether vsock_loopback is loaded
+     * @param portSeed seed of the ephemeral port counter
+     */
+    public Machine(KernelContext kernel, boolean loadLoopback, long portSeed) {
+        this.kernel = kernel;
+        this.core = new VsockCore(kernel, portSeed);
+        AfVsock.init(core);
+        this.loopback = loadLoopback ? VsockLoopback.register(core) : null;
+    }
+
+    /** A machine on real threads and time with {@code memory} bytes, loopback loaded. */
+    public static Machine threaded(String name, long memory) {
+        return new Machine(KernelContext.threaded(name, memory, 2), true, name.hashCode() * 2654435761L);
+    }
+
+    /** A deterministic machine for tests (manual work queue, virtual clock), loopback loaded. */
+    public static Machine deterministic(String name, long memory) {
+        return new Machine(KernelContext.deterministic(name, memory), true, 0x5EED);
+    }
+
+    /** The kernel context. */
+    public KernelContext kernel() {
+        return kernel;
+    }
+
+    /** The af_vsock core. */
+    public VsockCore core() {
+        return core;
+    }
+
+    /** The loopback transport, or null if not loaded. */
+    public VsockLoopback loopback() {
+        return loopback;
+    }
+
+    /** The machine's vsock counters. */
+    public VsockCounters counters() {
+        return core.counters();
+    }
+
+    /** socket(AF_VSOCK, type, 0) as root. {@code type} may carry SOCK_NONBLOCK / SOCK_CLOEXEC. */
+    public VsockSocket socket(int type) throws ErrnoException {
+        return socket(type, 0, true);
+    }
+
+    /**
+     * socket(AF_VSOCK, type, protocol) by a process with ({@code privileged}) or without
+     * CAP_NET_BIND_SERVICE.
+     */
+    public VsockSocket socket(int type, int protocol, boolean privileged) throws ErrnoException {
+        int base = type & ~(io.vsocksim.uapi.Sock.SOCK_NONBLOCK | io.vsocksim.uapi.Sock.SOCK_CLOEXEC);
+        VsockSock[] out = new VsockSock[1];
+        ErrnoException.check(AfVsock.create(core, base, protocol, privileged, out), "socket");
+        VsockSocket s = new VsockSocket(out[0]);
+        s.setNonBlocking((type & io.vsocksim.uapi.Sock.SOCK_NONBLOCK) != 0);
+        return s;
+    }
+
+    /** Sockets created and not yet destructed. */
+    public int liveSockets() {
+        return core.liveSockets();
+    }
+
+    @Override
+    public void close() {
+        kernel.close();
+    }
+}
