@@ -234,6 +234,16 @@ abstract class WorkerPool implements WorkQueue {
         }
     }
 
+    /** True if no work is queued or running (armed timers do not count). */
+    public final boolean idle() {
+        lock.lock();
+        try {
+            return queued == 0 && running.isEmpty();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Deadline (clock nanoseconds) of the earliest armed timer, or -1 if none is armed. */
     public final long nextTimerDeadline() {
         lock.lock();

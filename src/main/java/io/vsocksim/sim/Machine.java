@@ -81,6 +81,25 @@ public class Machine implements AutoCloseable {
         return s;
     }
 
+    /**
+     * Waits until this machine's work queue has nothing queued or running (SIM: a tool for ordering a
+     * simulated run the way a real kernel orders it in time, e.g. vsock_test's rule that a packet sent
+     * before a control line is processed before the peer reads that line). Must not be called from
+     * the machine's own work. Returns true if the queue was already idle.
+     */
+    public boolean quiesce() {
+        io.vsocksim.kernel.WorkQueue wq = kernel.systemWq();
+        if (wq instanceof io.vsocksim.kernel.ManualWorkQueue) {
+            return ((io.vsocksim.kernel.ManualWorkQueue) wq).runUntilIdle() == 0;
+        }
+        io.vsocksim.kernel.ThreadedWorkQueue tq = (io.vsocksim.kernel.ThreadedWorkQueue) wq;
+        boolean wasIdle = tq.idle();
+        while (!tq.idle()) {
+            tq.flush();
+        }
+        return wasIdle;
+    }
+
     /** Sockets created and not yet destructed. */
     public int liveSockets() {
         return core.liveSockets();

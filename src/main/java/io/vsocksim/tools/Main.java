@@ -36,6 +36,8 @@ public final class Main {
                     return 2;
                 }
                 return RingSmoke.run(packets, out);
+            case "vsock-test":
+                return io.vsocksim.testsuite.VsockTestCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
             default:
                 err.println("vsocksim: unknown command '" + args[0] + "'");
                 usage(err);
@@ -46,7 +48,8 @@ public final class Main {
     private static void usage(PrintStream out) {
         out.println("usage: vsocksim <command> [options]");
         out.println("commands:");
-        out.println("  smoke   foundation smoke job: virtio_vsock_hdr packets through a split virtqueue");
+        out.println("  vsock-test  port of Linux 6.12.117's vsock_test suite (the main job)");
+        out.println("  smoke       foundation smoke job: virtio_vsock_hdr packets through a split virtqueue");
         out.println("Run 'vsocksim <command> --help' for a command's options.");
     }
 }

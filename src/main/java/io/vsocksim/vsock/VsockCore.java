@@ -64,6 +64,8 @@ public final class VsockCore {
     private final VsockCounters counters = new VsockCounters();
     private final AtomicInteger nextId = new AtomicInteger(1);
     private final AtomicInteger live = new AtomicInteger();
+    /** Woken whenever a socket is destructed (lets tools wait for a machine to quiesce). */
+    private final io.vsocksim.kernel.WaitQueueHead liveWait;
     private volatile Consumer<VsockSock> connectTimeoutFn = vsk -> { };
     private final ConcurrentHashMap<Class<?>, Object> attachments = new ConcurrentHashMap<>();
 
@@ -73,6 +75,7 @@ public final class VsockCore {
      */
     public VsockCore(KernelContext kernel, long portSeed) {
         this.kernel = kernel;
+        this.liveWait = new io.vsocksim.kernel.WaitQueueHead(kernel.clock());
         long span = 0xFFFF_FFFFL - LAST_RESERVED_PORT;
         this.port = (int) (LAST_RESERVED_PORT + 1 + Math.floorMod(portSeed, span));
     }
@@ -316,6 +319,16 @@ public final class VsockCore {
     void destruct(VsockSock vsk) {
         deassignTransport(vsk);
         live.decrementAndGet();
+        liveWait.wakeUp();
+    }
+
+    /**
+     * Waits until at most {@code count} sockets are alive (SIM: a diagnostic for tools and tests).
+     *
+     * @return true if reached within {@code timeoutNanos} of the machine's clock
+     */
+    public boolean awaitLiveSockets(int count, long timeoutNanos) {
+        return liveWait.waitEventInterruptibleTimeout(() -> live.get() <= count, timeoutNanos) > 0;
     }
 
     /** Sockets created and not yet destructed (a leak probe). */

@@ -218,6 +218,31 @@ public final class VsockSocket implements AutoCloseable {
         }
     }
 
+    /**
+     * recv(2) into a user buffer of which only the first {@code accessibleBytes} are mapped: the rest
+     * faults (EFAULT), like a buffer with an unmapped page or a NULL pointer ({@code 0}).
+     */
+    public int recvFaulting(ByteBuffer buf, int flags, int accessibleBytes) throws ErrnoException {
+        checkOpen("recv");
+        synchronized (recvLock) {
+            int f = msgFlags(flags);
+            MsgHdr msg = recvMsg.init(buf, f).faultAfter(accessibleBytes);
+            return (int) check(VsockConnectible.recvmsg(sk, msg, buf.remaining(), f), "recv");
+        }
+    }
+
+    /**
+     * send(2) from a user buffer of which only the first {@code accessibleBytes} are mapped; copying
+     * the rest faults (the transport reports ENOMEM, as the kernel does).
+     */
+    public int sendFaulting(ByteBuffer buf, int flags, int accessibleBytes) throws ErrnoException {
+        checkOpen("send");
+        synchronized (sendLock) {
+            MsgHdr msg = sendMsg.init(buf, msgFlags(flags)).faultAfter(accessibleBytes);
+            return (int) check(VsockConnectible.sendmsg(sk, msg, buf.remaining()), "send");
+        }
+    }
+
     /** Adds MSG_DONTWAIT for a non-blocking file, as the syscall layer does. */
     private int msgFlags(int flags) {
         return sk.nonblock ? flags | Sock.MSG_DONTWAIT : flags;
