@@ -43,6 +43,33 @@ public final class TcpControl implements Control {
         }
     }
 
+    /**
+     * Both ends in one process: the server end listens on {@code host:port} (0 = any free port) and
+     * accepts in a helper thread while the client end connects, as the two vsock_test processes would.
+     * Returns {@code [client, server]}.
+     */
+    public static Control[] pair(String host, int port, java.io.PrintStream log) {
+        try (ServerSocket ss = new ServerSocket()) {
+            ss.setReuseAddress(true);
+            ss.bind(new InetSocketAddress(host, port), 1);
+            log.println("Control socket listening on " + host + ":" + ss.getLocalPort());
+            ss.setSoTimeout(TIMEOUT_SECONDS * 1000);
+            java.util.concurrent.CompletableFuture<Socket> accepted = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return ss.accept();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            TcpControl client = connect(host, ss.getLocalPort(), log);
+            TcpControl server = new TcpControl(accepted.join());
+            log.println("Control socket connection accepted...");
+            return new Control[] {client, server};
+        } catch (IOException | UncheckedIOException e) {
+            throw new TestFailure("Control socket initialization failed.  Invalid address " + host + ":" + port + "?");
+        }
+    }
+
     /** Client side: connect to {@code host:port}. */
     public static TcpControl connect(String host, int port, java.io.PrintStream log) throws IOException {
         Socket s = new Socket();

@@ -15,8 +15,9 @@ import java.util.Set;
  * <p>Both roles run in this process (a vsock connection cannot leave the simulator): by default the
  * client in a guest and the server on the host over the virtio path; {@code --transport loopback} puts
  * both on CID 1 of one machine. The control channel is an in-process line pipe, or with
- * {@code --control-port} a real TCP connection on {@code --control-host} (default 127.0.0.1), as the
- * kernel's.
+ * {@code --control-port} a real TCP connection on {@code --control-host} (default 127.0.0.1) between the
+ * two roles, as the kernel's. {@code --mode} is accepted and validated as the kernel does, but both
+ * roles always run.
  */
 @Linux(file = "tools/testing/vsock/vsock_test.c", fn = "main")
 public final class VsockTestCommand {
@@ -36,6 +37,8 @@ public final class VsockTestCommand {
         long peerCid = -1;
         String transport = "virtio";
         long seed = java.util.concurrent.ThreadLocalRandom.current().nextLong();
+        String controlHost = "127.0.0.1";
+        int controlPort = -1;
         List<VsockTestCase> tests = VsockTests.all(err);
         for (String arg : args) {
             String name = arg;
@@ -86,9 +89,19 @@ public final class VsockTestCommand {
                     peerPort = (int) p;
                     break;
                 case "--control-host":
-                case "--control-port":
-                    // Accepted for compatibility; the control channel runs inside this process.
+                    controlHost = value;
                     break;
+                case "--control-port": {
+                    long cp = parseUint(value, "malformed port", err);
+                    if (cp < 0 || cp > 65535) {
+                        if (cp > 65535) {
+                            err.println("malformed port \"" + value + "\"");
+                        }
+                        return 1;
+                    }
+                    controlPort = (int) cp;
+                    break;
+                }
                 case "--transport":
                     if (!"virtio".equals(value) && !"loopback".equals(value)) {
                         err.println("--transport must be \"virtio\" or \"loopback\"");
@@ -104,8 +117,11 @@ public final class VsockTestCommand {
                     return 1;
             }
         }
+        String host = controlHost;
+        int port = controlPort;
+        java.util.function.Supplier<Control[]> controls = port < 0 ? PipeControl::pair : () -> TcpControl.pair(host, port, out);
         try (Machines m = Machines.create(transport, peerCid < 0 ? DEFAULT_GUEST_CID : (int) peerCid);
-             VsockTestRunner runner = new VsockTestRunner(m.client, m.server, peerPort, skip, pick, seed)) {
+             VsockTestRunner runner = new VsockTestRunner(m.client, m.server, peerPort, skip, pick, seed, controls)) {
             out.println("vsock_test over " + m.description);
             VsockTestRunner.Result r = runner.run(tests, out, err);
             return r.failed() == 0 ? 0 : 1;
@@ -187,8 +203,8 @@ public final class VsockTestCommand {
         err.println("Options:");
         err.println("  --help                 This help message");
         err.println("  --transport <t>        virtio (guest client, host server) or loopback");
-        err.println("  --control-host <host>  Accepted for compatibility (the control channel is in-process)");
-        err.println("  --control-port <port>  Accepted for compatibility");
+        err.println("  --control-host <host>  Host of the TCP control connection [default: 127.0.0.1]");
+        err.println("  --control-port <port>  Run the control protocol over TCP on this port (default: in-process pipes)");
         err.println("  --mode client|server   Accepted for compatibility (both roles always run)");
         err.println("  --peer-cid <cid>       CID of the guest that runs the client role [default: " + DEFAULT_GUEST_CID + "]");
         err.println("  --peer-port <port>     AF_VSOCK port used for the test [default: " + DEFAULT_PEER_PORT + "]");

@@ -56,6 +56,7 @@ public final class VsockTestRunner implements AutoCloseable {
     private final Set<Integer> skip;
     private final Set<Integer> pick;
     private final Random rand;
+    private final java.util.function.Supplier<Control[]> controls;
     private final ExecutorService roles = Executors.newFixedThreadPool(2, r -> {
         Thread t = new Thread(r, "vsock_test-role");
         t.setDaemon(true);
@@ -69,6 +70,16 @@ public final class VsockTestRunner implements AutoCloseable {
      * @param seed seed of the tests' rand()
      */
     public VsockTestRunner(Side client, Side server, int peerPort, Set<Integer> skip, Set<Integer> pick, long seed) {
+        this(client, server, peerPort, skip, pick, seed, PipeControl::pair);
+    }
+
+    /**
+     * @param controls makes a connected pair of control ends {@code [client, server]} (in-process pipes
+     *     or a TCP connection); called again after a failed test
+     */
+    public VsockTestRunner(Side client, Side server, int peerPort, Set<Integer> skip, Set<Integer> pick, long seed,
+            java.util.function.Supplier<Control[]> controls) {
+        this.controls = controls;
         this.client = client;
         this.server = server;
         this.peerPort = peerPort;
@@ -80,7 +91,11 @@ public final class VsockTestRunner implements AutoCloseable {
 
     /** A fresh pair of control ends, each settling both machines before it writes. */
     private Control[] newControl() {
-        PipeControl[] p = PipeControl.pair();
+        if (control != null) {
+            control[0].close();
+            control[1].close();
+        }
+        Control[] p = controls.get();
         return new Control[] {new SettlingControl(p[0], client.machine(), server.machine()),
             new SettlingControl(p[1], client.machine(), server.machine())};
     }
