@@ -96,6 +96,26 @@ abstract class TraceFixture {
         clock().awaitSleepers(n);
     }
 
+    /**
+     * Runs a call that blocks on a virtual-clock timeout (SO_RCVTIMEO, SO_SNDTIMEO, SO_LINGER) on a
+     * helper thread, waits until it sleeps on the clock, moves virtual time by {@code nanos} and
+     * hands back its outcome; asserts it had not returned before the time passed.
+     */
+    KernelTrace.Call afterVirtual(KernelTrace.Call c, long nanos) throws Exception {
+        int before = clock().sleepers();
+        Future<KernelTrace.Outcome> f = background(() -> KernelTrace.Scenario.run(c));
+        awaitSleepers(before + 1);
+        org.assertj.core.api.Assertions.assertThat(f.isDone()).as("call returned before its timeout passed").isFalse();
+        clock().advance(nanos);
+        KernelTrace.Outcome o = get(f);
+        return () -> {
+            if (o.errno != null) {
+                throw new io.vsocksim.uapi.ErrnoException(io.vsocksim.uapi.Errno.valueOf(o.errno), "replayed");
+            }
+            return o.ret;
+        };
+    }
+
     static <T> T get(Future<T> f) throws Exception {
         try {
             return f.get(20, TimeUnit.SECONDS);
