@@ -4,6 +4,7 @@ import static io.vsocksim.uapi.Errno.EBADF;
 import static io.vsocksim.uapi.Errno.EINTR;
 import static io.vsocksim.uapi.Errno.ERESTARTSYS;
 
+import io.vsocksim.Linux;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
@@ -69,10 +70,30 @@ public final class VsockSocket implements AutoCloseable {
     /** bind(2) with a raw {@code struct sockaddr} of {@code addrlen} bytes (for bad-address cases). */
     public void bind(ByteBuffer addr, int addrlen) throws ErrnoException {
         checkOpen("bind");
+        check(moveAddrToKernel(addr, addrlen), "bind");
         SockaddrVm[] out = new SockaddrVm[1];
         int rc = SockaddrVm.decode(addr, addr.position(), addrlen, out);
         check(AfVsock.bind(sk, out[0], rc), "bind");
     }
+
+    /**
+     * The syscall layer's copy of a user address before the protocol sees it: a length beyond
+     * {@code sizeof(struct sockaddr_storage)} is EINVAL, an unreadable buffer (a NULL address, a
+     * buffer shorter than {@code addrlen}) EFAULT; a zero length copies nothing.
+     */
+    @Linux(file = "net/socket.c", fn = "move_addr_to_kernel")
+    private static int moveAddrToKernel(ByteBuffer addr, int addrlen) {
+        if (addrlen < 0 || addrlen > SOCKADDR_STORAGE_SIZE) {
+            return -io.vsocksim.uapi.Errno.EINVAL;
+        }
+        if (addrlen == 0) {
+            return 0;
+        }
+        return addr == null || addr.capacity() - addr.position() < addrlen ? -io.vsocksim.uapi.Errno.EFAULT : 0;
+    }
+
+    /** {@code sizeof(struct sockaddr_storage)}. */
+    private static final int SOCKADDR_STORAGE_SIZE = 128;
 
     /** getsockname(2). */
     public SockaddrVm getsockname() throws ErrnoException {
@@ -126,6 +147,7 @@ public final class VsockSocket implements AutoCloseable {
     /** connect(2) with a raw address of {@code addrlen} bytes. */
     public void connect(ByteBuffer addr, int addrlen) throws ErrnoException {
         checkOpen("connect");
+        check(moveAddrToKernel(addr, addrlen), "connect");
         SockaddrVm[] out = new SockaddrVm[1];
         int rc = SockaddrVm.decode(addr, addr.position(), addrlen, out);
         check(AfVsock.connect(sk, out[0], rc, sk.nonblock ? AfVsock.O_NONBLOCK : 0), "connect");
