@@ -70,13 +70,22 @@ public final class TestMachine {
         drain(m);
     }
 
-    /** Runs or waits for all queued work (not timers). */
+    /**
+     * Runs or waits for all queued work and for every timer that is already due: on a threaded queue a
+     * due timer is moved to the queue by a worker asynchronously, so idle alone is not enough.
+     */
     public static void drain(Machine m) {
         WorkQueue wq = m.kernel().systemWq();
-        if (wq instanceof ManualWorkQueue) {
-            ((ManualWorkQueue) wq).runUntilIdle();
-        } else {
-            wq.flush();
+        for (;;) {
+            m.quiesce();
+            long next = wq instanceof ManualWorkQueue ? ((ManualWorkQueue) wq).nextTimerDeadline()
+                    : ((ThreadedWorkQueue) wq).nextTimerDeadline();
+            boolean due = next >= 0 && next <= m.kernel().clock().nanoTime();
+            boolean idle = wq instanceof ManualWorkQueue || ((ThreadedWorkQueue) wq).idle();
+            if (!due && idle) {
+                return;
+            }
+            Thread.onSpinWait();
         }
     }
 }
