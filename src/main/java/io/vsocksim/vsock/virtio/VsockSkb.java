@@ -132,6 +132,18 @@ public final class VsockSkb {
         return pool.pages().gpa(headHandle);
     }
 
+    /** Guest-physical address of page fragment {@code i} ({@code skb_frag_page} + offset, always 0 here). */
+    @Linux(file = "include/linux/skbuff.h", fn = "skb_frag_page")
+    public long fragGpa(int i) {
+        return pool.pages().gpa(fragHandle[i]);
+    }
+
+    /** Bytes of page fragment {@code i} ({@code skb_frag_size}). */
+    @Linux(file = "include/linux/skbuff.h", fn = "skb_frag_size")
+    public int fragSize(int i) {
+        return fragSize[i];
+    }
+
     /** The owner socket ({@code skb->sk}) or null. */
     public VsockSock sk() {
         return sk;

@@ -1,0 +1,120 @@
+package io.vsocksim.sim;
+
+import io.vsocksim.kernel.KernelContext;
+import io.vsocksim.uapi.VirtioRing;
+import io.vsocksim.uapi.VirtioVsock;
+import io.vsocksim.vsock.guest.VirtioVsockCounters;
+import io.vsocksim.vsock.guest.VirtioVsockTransport;
+import io.vsocksim.vsock.vhost.VhostVsock;
+import io.vsocksim.vsock.vhost.VhostVsockCounters;
+
+/**
+ * A guest machine: its own kernel context (memory, pages, clock, work queue), af_vsock core, the
+ * virtio-vsock driver bound to a device whose host side is one {@link VhostVsock} of the {@link Host},
+ * and optionally vsock_loopback. Created by {@link Host#startGuest}.
+ *
+ * <p>{@link #close()} is the VM going away: the host closes the vhost fd (orphaned host sockets are
+ * reset), the driver is removed (guest sockets reset, every buffer and ring page freed), then the
+ * guest's kernel stops.
+ */
+public final class Guest extends Machine {
+    /**
+     * How the VMM configures the device and what the guest loads.
+     *
+     * @param loopback load vsock_loopback in the guest
+     * @param seqpacket offer VIRTIO_VSOCK_F_SEQPACKET
+     * @param eventIdx offer VIRTIO_RING_F_EVENT_IDX
+     * @param indirect offer VIRTIO_RING_F_INDIRECT_DESC
+     * @param queueSize size of each of the three queues
+     */
+    public record Options(boolean loopback, boolean seqpacket, boolean eventIdx, boolean indirect, int queueSize) {
+        /** Everything offered, loopback loaded, 128-entry queues. */
+        public static final Options DEFAULTS = new Options(true, true, true, true, 128);
+
+        long offer() {
+            long f = VhostVsockPci.FULL_OFFER;
+            if (!seqpacket) {
+                f &= ~(1L << VirtioVsock.VIRTIO_VSOCK_F_SEQPACKET);
+            }
+            if (!eventIdx) {
+                f &= ~(1L << VirtioRing.VIRTIO_RING_F_EVENT_IDX);
+            }
+            if (!indirect) {
+                f &= ~(1L << VirtioRing.VIRTIO_RING_F_INDIRECT_DESC);
+            }
+            return f;
+        }
+    }
+
+    private final Host host;
+    private final VirtioVsockTransport transport;
+    private final VhostVsock vhost;
+    private final VhostVsockPci device;
+    private volatile boolean closed;
+
+    Guest(Host host, KernelContext kernel, Options options, VhostVsock vhost, long cid) {
+        super(kernel, options.loopback(), cid * 2654435761L);
+        this.host = host;
+        this.vhost = vhost;
+        this.transport = VirtioVsockTransport.register(core());
+        this.device = new VhostVsockPci(vhost, kernel.memory(), transport, options.offer(), cid);
+        int rc = transport.probe(device, options.queueSize());
+        if (rc != 0) {
+            throw new IllegalStateException("virtio_vsock_probe failed: rc=" + rc);
+        }
+    }
+
+    /** The guest's CID as its driver last read it. */
+    public int cid() {
+        return transport.getLocalCid();
+    }
+
+    /** The guest's virtio transport (G2H). */
+    public VirtioVsockTransport transport() {
+        return transport;
+    }
+
+    /** The guest driver's device state ({@code struct virtio_vsock}). */
+    public io.vsocksim.vsock.guest.VirtioVsock driver() {
+        return transport.device();
+    }
+
+    /** The host side of this guest's device. */
+    public VhostVsock vhost() {
+        return vhost;
+    }
+
+    /** The guest driver's counters. */
+    public VirtioVsockCounters driverCounters() {
+        return transport.device().counters();
+    }
+
+    /** The host device's counters. */
+    public VhostVsockCounters deviceCounters() {
+        return vhost.counters();
+    }
+
+    VhostVsockPci device() {
+        return device;
+    }
+
+    /** The host this guest runs on. */
+    public Host host() {
+        return host;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        host.forget(this);
+        vhost.release();
+        // The host work queue may still hold a handler run that interrupts us: let it finish first.
+        host.kernel().systemWq().flush();
+        transport.remove();
+        transport.unregister();
+        super.close();
+    }
+}

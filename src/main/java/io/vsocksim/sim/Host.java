@@ -1,0 +1,117 @@
+package io.vsocksim.sim;
+
+import io.vsocksim.kernel.KernelContext;
+import io.vsocksim.kernel.ThreadedWorkQueue;
+import io.vsocksim.kernel.VirtualClock;
+import io.vsocksim.mm.GuestMemory;
+import io.vsocksim.mm.PageAllocator;
+import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.vsock.vhost.VhostTransport;
+import io.vsocksim.vsock.vhost.VhostVsock;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The host machine: CID 2, vhost-vsock loaded (the H2G transport) and, optionally, vsock_loopback.
+ * Each {@link Guest} started on it gets its own kernel context and one {@link VhostVsock}, set up as a
+ * VMM does (open, SET_GUEST_CID, features and rings when the guest driver binds, SET_RUNNING at
+ * DRIVER_OK).
+ */
+public final class Host extends Machine {
+    private final VhostTransport vhost;
+    private final List<Guest> guests = new CopyOnWriteArrayList<>();
+
+    /**
+     * @param kernel the host's kernel context (owned)
+     * @param loadLoopback whether vsock_loopback is loaded on the host
+     */
+    public Host(KernelContext kernel, boolean loadLoopback) {
+        super(kernel, loadLoopback, 0x4057L);
+        this.vhost = VhostTransport.register(core());
+    }
+
+    /** A host on real threads and a {@link VirtualClock} (timeouts move only when told), 64 MiB. */
+    public static Host threaded(String name) {
+        return new Host(threadedKernel(name, GuestMemory.DEFAULT_SIZE), true);
+    }
+
+    /** A kernel context on two worker threads and a virtual clock, with {@code memory} bytes. */
+    public static KernelContext threadedKernel(String name, long memory) {
+        VirtualClock clock = new VirtualClock();
+        GuestMemory mem = new GuestMemory(name, memory);
+        return new KernelContext(name, clock, new ThreadedWorkQueue(name + "/system_wq", 2, clock), mem,
+                new PageAllocator(mem, 0, (int) mem.pages(), true));
+    }
+
+    /** The vhost transport (H2G) and its CID table. */
+    public VhostTransport vhost() {
+        return vhost;
+    }
+
+    /** Guests currently running. */
+    public List<Guest> guests() {
+        return List.copyOf(guests);
+    }
+
+    /** {@link #startGuest(long, KernelContext, Guest.Options)} with a fresh 32 MiB threaded kernel. */
+    public Guest startGuest(long cid) throws ErrnoException {
+        KernelContext k = threadedKernel("guest" + cid, 32L << 20);
+        try {
+            return startGuest(cid, k, Guest.Options.DEFAULTS);
+        } catch (ErrnoException | RuntimeException e) {
+            k.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens a vhost-vsock device, gives it {@code cid} ({@code VHOST_VSOCK_SET_GUEST_CID}) and boots a
+     * guest on {@code kernel} whose driver binds to it. The guest owns {@code kernel} once this returns.
+     *
+     * @throws ErrnoException EINVAL for CID 0, 1, 2, U32_MAX or above; EADDRINUSE for a CID of this host
+     *     or of another guest
+     */
+    public Guest startGuest(long cid, KernelContext kernel, Guest.Options options) throws ErrnoException {
+        VhostVsock dev = vhost.open();
+        int rc = dev.setGuestCid(cid);
+        if (rc != 0) {
+            dev.release();
+            throw new ErrnoException(-rc, "ioctl(VHOST_VSOCK_SET_GUEST_CID)");
+        }
+        Guest g = new Guest(this, kernel, options, dev, cid);
+        guests.add(g);
+        return g;
+    }
+
+    /**
+     * Has the VMM put a TRANSPORT_RESET event on {@code guest}'s event queue; 0, or {@code -ENOSPC} if
+     * the guest had no event buffer posted, {@code -ENODEV} if the device is not running.
+     */
+    public int sendTransportReset(Guest guest) {
+        return guest.device().sendTransportReset();
+    }
+
+    /** {@link #sendTransportReset} after changing the CID in the guest's config space (migration). */
+    public int sendTransportReset(Guest guest, long newCid) {
+        int rc = guest.vhost().setGuestCid(newCid);
+        if (rc != 0) {
+            return rc;
+        }
+        guest.device().setConfigGuestCid(newCid);
+        return sendTransportReset(guest);
+    }
+
+    void forget(Guest g) {
+        guests.remove(g);
+    }
+
+    /** Closes every guest, then the host. */
+    @Override
+    public void close() {
+        for (Guest g : guests) {
+            g.close();
+        }
+        super.close();
+    }
+
+}

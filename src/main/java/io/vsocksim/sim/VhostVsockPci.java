@@ -1,0 +1,186 @@
+package io.vsocksim.sim;
+
+import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_EVENT;
+import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_RX;
+import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_TX;
+
+import io.vsocksim.mm.GuestMemory;
+import io.vsocksim.uapi.Errno;
+import io.vsocksim.uapi.VirtioVsock;
+import io.vsocksim.vhost.Iov;
+import io.vsocksim.vhost.VhostVirtqueue;
+import io.vsocksim.virtio.VringAddrs;
+import io.vsocksim.vsock.guest.VirtioVsockDevice;
+import io.vsocksim.vsock.guest.VirtioVsockTransport;
+import io.vsocksim.vsock.vhost.VhostVsock;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The VMM's vhost-vsock device for one guest (QEMU's {@code vhost-vsock-pci} in spirit): the guest
+ * driver's {@link VirtioVsockDevice}, forwarding rx/tx queue setup and kicks to the host's
+ * {@link VhostVsock} and the host's interrupts back to the driver, and serving the event queue itself
+ * (TRANSPORT_RESET, as QEMU's {@code vhost_vsock_common_send_transport_reset}).
+ *
+ * <p>SIM: eventfds are direct calls; a kick queues the vhost handler on the host's work queue and an
+ * interrupt queues the driver's work on the guest's work queue, so neither side runs the other's code
+ * on its own threads.
+ */
+final class VhostVsockPci implements VirtioVsockDevice {
+    /** Features offered when every option is on. */
+    static final long FULL_OFFER = VhostVsock.VHOST_VSOCK_FEATURES & ~(1L << VhostVsock.VHOST_F_LOG_ALL);
+
+    private final VhostVsock vhost;
+    private final GuestMemory guestMemory;
+    private final VirtioVsockTransport driver;
+    private final long offer;
+    private volatile long guestCid;
+    private volatile int status;
+    private long acked;
+
+    private final ReentrantLock eventLock = new ReentrantLock();
+    private VhostVirtqueue eventVq;
+    private final Iov eventIov = new Iov(16);
+
+    VhostVsockPci(VhostVsock vhost, GuestMemory guestMemory, VirtioVsockTransport driver, long offer, long cid) {
+        this.vhost = vhost;
+        this.guestMemory = guestMemory;
+        this.driver = driver;
+        this.offer = offer;
+        this.guestCid = cid;
+        vhost.setMemTable(guestMemory);
+        vhost.setVringCall(VSOCK_VQ_RX, () -> interrupt(VSOCK_VQ_RX));
+        vhost.setVringCall(VSOCK_VQ_TX, () -> interrupt(VSOCK_VQ_TX));
+    }
+
+    private void interrupt(int index) {
+        var d = driver.device();
+        if (d != null) {
+            d.interrupt(index);
+        }
+    }
+
+    @Override
+    public long deviceFeatures() {
+        return offer;
+    }
+
+    @Override
+    public void finalizeFeatures(long features) {
+        acked = features;
+        int r = vhost.setFeatures(features & VhostVsock.VHOST_VSOCK_FEATURES);
+        if (r != 0) {
+            throw new IllegalStateException("vhost refused features: rc=" + r);
+        }
+    }
+
+    @Override
+    public void setStatus(int s) {
+        int old = status;
+        status = s;
+        if ((s & io.vsocksim.vsock.guest.VirtioVsock.VIRTIO_CONFIG_S_DRIVER_OK) != 0
+                && (old & io.vsocksim.vsock.guest.VirtioVsock.VIRTIO_CONFIG_S_DRIVER_OK) == 0) {
+            int r = vhost.setRunning(true);
+            if (r != 0) {
+                throw new IllegalStateException("vhost could not start: rc=" + r);
+            }
+            eventLock.lock();
+            try {
+                eventVq.setBackend(true);
+            } finally {
+                eventLock.unlock();
+            }
+        }
+    }
+
+    @Override
+    public long readGuestCid() {
+        return guestCid;
+    }
+
+    /** Changes the CID in config space (e.g. after migration); the guest re-reads it on TRANSPORT_RESET. */
+    void setConfigGuestCid(long cid) {
+        guestCid = cid;
+    }
+
+    @Override
+    public int setupVq(int index, VringAddrs a) {
+        if (index == VSOCK_VQ_EVENT) {
+            eventLock.lock();
+            try {
+                eventVq = new VhostVirtqueue(guestMemory, acked, () -> interrupt(VSOCK_VQ_EVENT));
+                int r = eventVq.setNum(a.num());
+                return r != 0 ? r : eventVq.setAddr(a.descGpa(), a.availGpa(), a.usedGpa());
+            } finally {
+                eventLock.unlock();
+            }
+        }
+        int r = vhost.setVringNum(index, a.num());
+        return r != 0 ? r : vhost.setVringAddr(index, a.descGpa(), a.availGpa(), a.usedGpa());
+    }
+
+    @Override
+    public boolean notify(int index) {
+        if (index != VSOCK_VQ_EVENT) {
+            vhost.kick(index);
+        }
+        return true;
+    }
+
+    @Override
+    public void reset() {
+        vhost.setRunning(false);
+        eventLock.lock();
+        try {
+            if (eventVq != null) {
+                eventVq.setBackend(false);
+            }
+        } finally {
+            eventLock.unlock();
+        }
+        status = 0;
+    }
+
+    @Override
+    public void delVqs() {
+        eventLock.lock();
+        try {
+            eventVq = null;
+        } finally {
+            eventLock.unlock();
+        }
+    }
+
+    /**
+     * Writes a {@code VIRTIO_VSOCK_EVENT_TRANSPORT_RESET} event into the next guest event buffer and
+     * interrupts. Returns 0, {@code -ENODEV} if the event queue is not running, {@code -ENOSPC} if the
+     * guest posted no event buffer (QEMU logs "missed transport reset event").
+     */
+    int sendTransportReset() {
+        eventLock.lock();
+        try {
+            VhostVirtqueue vq = eventVq;
+            if (vq == null || !vq.hasBackend()) {
+                return -Errno.ENODEV;
+            }
+            vq.disableNotify();
+            int head = vq.getVqDesc(eventIov);
+            if (head < 0 || head == vq.num()) {
+                vq.enableNotify();
+                return head < 0 ? head : -Errno.ENOSPC;
+            }
+            if (eventIov.in() < 1 || eventIov.inBytes() < VirtioVsock.VIRTIO_VSOCK_EVENT_SIZE) {
+                vq.enableNotify();
+                return -Errno.EINVAL;
+            }
+            byte[] ev = new byte[VirtioVsock.VIRTIO_VSOCK_EVENT_SIZE]; // id 0 = TRANSPORT_RESET, LE
+            ev[0] = (byte) VirtioVsock.VIRTIO_VSOCK_EVENT_TRANSPORT_RESET;
+            guestMemory.write(eventIov.gpa(eventIov.out()), ev, 0, ev.length);
+            vq.addUsed(head, VirtioVsock.VIRTIO_VSOCK_EVENT_SIZE);
+            vq.signal();
+            vq.enableNotify();
+            return 0;
+        } finally {
+            eventLock.unlock();
+        }
+    }
+}

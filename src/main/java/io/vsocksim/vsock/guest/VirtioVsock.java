@@ -1,0 +1,626 @@
+package io.vsocksim.vsock.guest;
+
+import static io.vsocksim.uapi.VirtioVsock.VIRTIO_VSOCK_EVENT_SIZE;
+import static io.vsocksim.uapi.VirtioVsock.VIRTIO_VSOCK_EVENT_TRANSPORT_RESET;
+import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_EVENT;
+import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_MAX;
+import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_RX;
+import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_TX;
+import static io.vsocksim.vsock.virtio.VsockSkb.VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE;
+import static io.vsocksim.vsock.virtio.VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM;
+
+import io.vsocksim.Linux;
+import io.vsocksim.kernel.Work;
+import io.vsocksim.kernel.WorkQueue;
+import io.vsocksim.mm.GuestMemory;
+import io.vsocksim.mm.PageAllocator;
+import io.vsocksim.uapi.Errno;
+import io.vsocksim.uapi.TcpState;
+import io.vsocksim.uapi.VirtioVsockHdr;
+import io.vsocksim.virtio.VirtqueueSplit;
+import io.vsocksim.virtio.VringAddrs;
+import io.vsocksim.vsock.VsockSock;
+import io.vsocksim.vsock.guest.VirtioVsockCounters.Counter;
+import io.vsocksim.vsock.virtio.SkbPool;
+import io.vsocksim.vsock.virtio.SkbQueue;
+import io.vsocksim.vsock.virtio.VirtioTransport;
+import io.vsocksim.vsock.virtio.VsockSkb;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * {@code struct virtio_vsock}: one guest's virtio-vsock device as the driver sees it — three split
+ * virtqueues (rx, tx, event) in guest memory, the four work items, the intermediate send queue and
+ * the RX buffer bookkeeping. The transport ops that reach it ({@code send_pkt}, {@code cancel_pkt})
+ * are in {@link VirtioVsockTransport}.
+ *
+ * <p>Locks, as in the kernel: {@link #txLock} guards the TX vq, {@code txRun} and the sg arrays;
+ * {@link #rxLock} guards the RX vq, {@code rxRun}, {@code rxBufNr}, {@code rxBufMaxNr}; {@link #eventLock}
+ * guards the event vq. They are never nested in one another. {@code sendPktQueue} has its own lock.
+ * Work runs on the guest machine's {@code system_wq} (SIM: the kernel's own "virtio_vsock" workqueue).
+ *
+ * <p>SIM: a device interrupt is {@link #interrupt(int)}, which queues the queue's work directly
+ * ({@code vring_interrupt} → {@code virtio_vsock_*_done} → {@code queue_work}); the ring's
+ * {@code event_triggered} hint is not set. Ring memory is allocated here from guest pages (the virtio
+ * core's {@code vring_create_virtqueue} in the kernel).
+ */
+@Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "struct virtio_vsock")
+public final class VirtioVsock {
+    /** {@code ARRAY_SIZE(event_list)}. */
+    public static final int EVENT_BUFS = 8;
+    /** Default queue size (QEMU's vhost-vsock uses 128 for every queue). */
+    public static final int DEFAULT_QUEUE_SIZE = 128;
+    /** Device status bits (uapi virtio_config.h). */
+    public static final int VIRTIO_CONFIG_S_ACKNOWLEDGE = 1;
+    /** Driver found. */
+    public static final int VIRTIO_CONFIG_S_DRIVER = 2;
+    /** Driver ready. */
+    public static final int VIRTIO_CONFIG_S_DRIVER_OK = 4;
+    /** Features negotiated. */
+    public static final int VIRTIO_CONFIG_S_FEATURES_OK = 8;
+
+    final VirtioVsockTransport transport;
+    final VirtioVsockDevice vdev;
+    final VirtioVsockCounters counters = new VirtioVsockCounters();
+    private final PageAllocator pages;
+    private final GuestMemory mem;
+    private final SkbPool pool;
+    private final WorkQueue wq;
+    private final int queueSize;
+    final long features;
+
+    final VirtqueueSplit[] vqs = new VirtqueueSplit[VSOCK_VQ_MAX];
+    private final long[] ringHandles = new long[VSOCK_VQ_MAX];
+    private final IndirectTables indirect;
+
+    final Work txWork = new Work("virtio_vsock.tx_work", this::txWorkFn);
+    final Work rxWork = new Work("virtio_vsock.rx_work", this::rxWorkFn);
+    final Work eventWork = new Work("virtio_vsock.event_work", this::eventWorkFn);
+    final Work sendPktWork = new Work("virtio_vsock.send_pkt_work", this::sendPktWorkFn);
+
+    /** {@code tx_lock}: the TX vq, {@code txRun}, the sg arrays. */
+    final ReentrantLock txLock = new ReentrantLock();
+    private boolean txRun;
+    final SkbQueue sendPktQueue = new SkbQueue();
+    final AtomicInteger queuedReplies = new AtomicInteger();
+    // out_sgs / out_bufs: header + up to MAX_SKB_FRAGS fragments, guarded by txLock.
+    private final long[] outGpa = new long[SkbPool.MAX_SKB_FRAGS + 1];
+    private final int[] outLen = new int[SkbPool.MAX_SKB_FRAGS + 1];
+
+    /** {@code rx_lock}: the RX vq and the RX buffer counts. */
+    final ReentrantLock rxLock = new ReentrantLock();
+    private boolean rxRun;
+    private int rxBufNr;
+    private int rxBufMaxNr;
+    private final long[] inGpa = new long[1];
+    private final int[] inLen = new int[1];
+
+    /** {@code event_lock}: the event vq and the event buffers. */
+    final ReentrantLock eventLock = new ReentrantLock();
+    private boolean eventRun;
+    private long eventPage;
+    private final EventBuf[] eventList = new EventBuf[EVENT_BUFS];
+    private final long[] evGpa = new long[1];
+    private final int[] evLen = new int[1];
+
+    /** {@code guest_cid}: read from config space at init and on TRANSPORT_RESET. */
+    volatile int guestCid;
+    /** {@code seqpacket_allow}: F_SEQPACKET negotiated. */
+    final boolean seqpacketAllow;
+    private final Consumer<VsockSock> resetSockFn = this::resetSock;
+    private final VirtqueueSplit.Notify notifyFn = this::notifyVq;
+
+    /** One {@code struct virtio_vsock_event} (4 bytes of guest memory) and its ring token. */
+    private record EventBuf(long gpa) {
+    }
+
+    VirtioVsock(VirtioVsockTransport transport, VirtioVsockDevice vdev, int queueSize, long driverFeatures) {
+        this.transport = transport;
+        this.vdev = vdev;
+        this.pages = transport.core().kernel().pages();
+        this.mem = pages.memory();
+        this.pool = transport.pool();
+        this.wq = transport.core().kernel().systemWq();
+        this.queueSize = queueSize;
+        // virtio_dev_probe: ACKNOWLEDGE and DRIVER are set before the driver's probe runs.
+        vdev.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE);
+        vdev.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+        this.features = vdev.deviceFeatures() & driverFeatures;
+        vdev.finalizeFeatures(features);
+        vdev.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
+        this.seqpacketAllow = (features & (1L << io.vsocksim.uapi.VirtioVsock.VIRTIO_VSOCK_F_SEQPACKET)) != 0;
+        this.indirect = new IndirectTables(pages, queueSize);
+    }
+
+    // ---- init / start / del ---------------------------------------------------------------------------
+
+    /** Creates the three vqs, reads the CID, sets DRIVER_OK. Returns 0 or {@code -errno}. */
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_vqs_init")
+    int vqsInit() {
+        rxLock.lock();
+        try {
+            rxBufNr = 0;
+            rxBufMaxNr = 0;
+        } finally {
+            rxLock.unlock();
+        }
+        queuedReplies.set(0);
+        for (int i = 0; i < VSOCK_VQ_MAX; i++) {
+            int r = findVq(i);
+            if (r < 0) {
+                freeRings();
+                return r;
+            }
+        }
+        updateGuestCid();
+        vdev.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK
+                | VIRTIO_CONFIG_S_DRIVER_OK);
+        return 0;
+    }
+
+    /** vring_create_virtqueue + the transport's queue setup for queue {@code i}. */
+    private int findVq(int i) {
+        long size = VringAddrs.legacySize(queueSize, GuestMemory.PAGE_SIZE);
+        long h = pages.allocPages(SkbPool.getOrder((int) size));
+        if (h < 0) {
+            return -Errno.ENOMEM;
+        }
+        ringHandles[i] = h;
+        VringAddrs addrs = VringAddrs.legacy(pages.gpa(h), queueSize, GuestMemory.PAGE_SIZE);
+        VirtqueueSplit.Callback cb = i == VSOCK_VQ_RX ? vq -> rxDone() : i == VSOCK_VQ_TX ? vq -> txDone() : vq -> eventDone();
+        vqs[i] = new VirtqueueSplit(mem, addrs, features, cb, notifyFn, i == VSOCK_VQ_TX ? indirect : null);
+        return vdev.setupVq(i, addrs);
+    }
+
+    private boolean notifyVq(VirtqueueSplit vq) {
+        counters.inc(Counter.KICKS);
+        for (int i = 0; i < VSOCK_VQ_MAX; i++) {
+            if (vqs[i] == vq) {
+                return vdev.notify(i);
+            }
+        }
+        return false;
+    }
+
+    /** Enables TX, fills RX and event queues, flushes packets queued earlier. */
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_vqs_start")
+    void vqsStart() {
+        txLock.lock();
+        try {
+            txRun = true;
+        } finally {
+            txLock.unlock();
+        }
+        rxLock.lock();
+        try {
+            rxFill();
+            rxRun = true;
+        } finally {
+            rxLock.unlock();
+        }
+        eventLock.lock();
+        try {
+            eventFill();
+            eventRun = true;
+        } finally {
+            eventLock.unlock();
+        }
+        wq.queueWork(sendPktWork);
+    }
+
+    /** Resets connected sockets, stops the works, resets the device, frees every buffer and the rings. */
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_vqs_del")
+    void vqsDel() {
+        transport.core().forEachConnectedSocket(transport, resetSockFn);
+        rxLock.lock();
+        rxRun = false;
+        rxLock.unlock();
+        txLock.lock();
+        txRun = false;
+        txLock.unlock();
+        eventLock.lock();
+        eventRun = false;
+        eventLock.unlock();
+        vdev.reset();
+        rxLock.lock();
+        try {
+            Object t;
+            while ((t = vqs[VSOCK_VQ_RX].detachUnusedBuf()) != null) {
+                ((VsockSkb) t).kfreeSkb();
+            }
+        } finally {
+            rxLock.unlock();
+        }
+        txLock.lock();
+        try {
+            Object t;
+            while ((t = vqs[VSOCK_VQ_TX].detachUnusedBuf()) != null) {
+                ((VsockSkb) t).kfreeSkb();
+            }
+        } finally {
+            txLock.unlock();
+        }
+        eventLock.lock();
+        try {
+            while (vqs[VSOCK_VQ_EVENT].detachUnusedBuf() != null) {
+                // event buffers live in eventPage, freed below
+            }
+        } finally {
+            eventLock.unlock();
+        }
+        sendPktQueue.purge();
+        vdev.delVqs();
+    }
+
+    /** After the works were flushed: returns ring, event and indirect-table pages. */
+    void freeRings() {
+        for (int i = 0; i < VSOCK_VQ_MAX; i++) {
+            if (ringHandles[i] > 0) {
+                pages.freePages(ringHandles[i]);
+                ringHandles[i] = 0;
+            }
+            vqs[i] = null;
+        }
+        if (eventPage > 0) {
+            pages.freePages(eventPage);
+            eventPage = 0;
+        }
+        indirect.release();
+    }
+
+    // ---- interrupts -------------------------------------------------------------------------------------
+
+    /**
+     * The device signalled queue {@code index} (its call eventfd). SIM: queues the queue's work, as
+     * {@code vring_interrupt} does through the queue callback.
+     */
+    public void interrupt(int index) {
+        counters.inc(Counter.INTERRUPTS);
+        if (transport.device() != this) {
+            return; // vdev->priv cleared: removed
+        }
+        switch (index) {
+            case VSOCK_VQ_RX -> rxDone();
+            case VSOCK_VQ_TX -> txDone();
+            case VSOCK_VQ_EVENT -> eventDone();
+            default -> { }
+        }
+    }
+
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_rx_done")
+    private void rxDone() {
+        wq.queueWork(rxWork);
+    }
+
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_tx_done")
+    private void txDone() {
+        wq.queueWork(txWork);
+    }
+
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_event_done")
+    private void eventDone() {
+        wq.queueWork(eventWork);
+    }
+
+    // ---- transmit ----------------------------------------------------------------------------------------
+
+    /**
+     * Puts {@code skb} on the TX vq: header sg, then the linear payload or one sg per fragment, all
+     * device-readable. txLock held. Returns 0 (the vq owns the skb) or {@code -errno} (caller keeps it).
+     */
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_transport_send_skb")
+    int sendSkb(VsockSkb skb) {
+        assert txLock.isHeldByCurrentThread() : "tx_lock";
+        int outSg = 0;
+        outGpa[outSg] = skb.headGpa();
+        outLen[outSg++] = VirtioVsockHdr.SIZE;
+        if (!skb.isNonlinear()) {
+            if (skb.len() > 0) {
+                outGpa[outSg] = skb.headGpa() + VIRTIO_VSOCK_SKB_HEADROOM;
+                outLen[outSg++] = skb.len();
+            }
+        } else {
+            for (int i = 0; i < skb.nrFrags(); i++) {
+                outGpa[outSg] = skb.fragGpa(i);
+                outLen[outSg++] = skb.fragSize(i);
+            }
+        }
+        int len = skb.len();
+        int ret = vqs[VSOCK_VQ_TX].addSgs(outGpa, outLen, outSg, null, null, 0, skb);
+        if (ret < 0) {
+            return ret;
+        }
+        counters.inc(Counter.TX_PKTS);
+        counters.add(Counter.TX_BYTES, len);
+        VirtioTransport.deliverTapPkt(skb);
+        return 0;
+    }
+
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_transport_send_pkt_work")
+    private void sendPktWorkFn() {
+        boolean added = false;
+        boolean restartRx = false;
+        txLock.lock();
+        try {
+            if (!txRun) {
+                return;
+            }
+            VirtqueueSplit vq = vqs[VSOCK_VQ_TX];
+            for (;;) {
+                VsockSkb skb = sendPktQueue.dequeue();
+                if (skb == null) {
+                    break;
+                }
+                boolean reply = skb.isReply();
+                if (sendSkb(skb) < 0) {
+                    sendPktQueue.queueHead(skb);
+                    break;
+                }
+                if (reply) {
+                    int val = queuedReplies.decrementAndGet();
+                    if (val + 1 == vqs[VSOCK_VQ_RX].size()) {
+                        restartRx = true;
+                    }
+                }
+                added = true;
+            }
+            if (added) {
+                vq.kick();
+            }
+        } finally {
+            txLock.unlock();
+            if (restartRx) {
+                wq.queueWork(rxWork);
+            }
+        }
+    }
+
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_transport_tx_work")
+    private void txWorkFn() {
+        boolean added = false;
+        txLock.lock();
+        try {
+            if (!txRun) {
+                return;
+            }
+            VirtqueueSplit vq = vqs[VSOCK_VQ_TX];
+            do {
+                vq.disableCb();
+                Object t;
+                while ((t = vq.getBuf()) != null) {
+                    VirtioTransport.consumeSkbSent((VsockSkb) t, true);
+                    counters.inc(Counter.TX_RECLAIMED);
+                    added = true;
+                }
+            } while (!vq.enableCb());
+        } finally {
+            txLock.unlock();
+            if (added) {
+                wq.queueWork(sendPktWork);
+            }
+        }
+    }
+
+    // ---- receive -----------------------------------------------------------------------------------------
+
+    /** Is there space left for replies to received packets? */
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_transport_more_replies")
+    private boolean moreReplies() {
+        return queuedReplies.get() < vqs[VSOCK_VQ_RX].size();
+    }
+
+    /**
+     * Posts one writable {@value VsockSkb#VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE}-byte buffer per descriptor
+     * (header and payload share it) until the vq is full, then kicks. rxLock held.
+     */
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_rx_fill")
+    private void rxFill() {
+        VirtqueueSplit vq = vqs[VSOCK_VQ_RX];
+        do {
+            VsockSkb skb = pool.allocLinear(VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE);
+            if (skb == null) {
+                break;
+            }
+            // The pool hands out a zeroed header (memset of the headroom).
+            inGpa[0] = skb.headGpa();
+            inLen[0] = VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE;
+            if (vq.addSgs(null, null, 0, inGpa, inLen, 1, skb) < 0) {
+                skb.kfreeSkb();
+                break;
+            }
+            rxBufNr++;
+            counters.inc(Counter.RX_BUFS_POSTED);
+        } while (vq.numFree() > 0);
+        if (rxBufNr > rxBufMaxNr) {
+            rxBufMaxNr = rxBufNr;
+        }
+        vq.kick();
+    }
+
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_transport_rx_work")
+    private void rxWorkFn() {
+        rxLock.lock();
+        try {
+            if (!rxRun) {
+                return;
+            }
+            VirtqueueSplit vq = vqs[VSOCK_VQ_RX];
+            drain:
+            do {
+                vq.disableCb();
+                for (;;) {
+                    if (!moreReplies()) {
+                        // Stop until the device has taken the pending replies; callbacks stay off.
+                        counters.inc(Counter.RX_STOPPED_REPLIES);
+                        break drain;
+                    }
+                    VsockSkb skb = (VsockSkb) vq.getBuf();
+                    if (skb == null) {
+                        break;
+                    }
+                    long len = Integer.toUnsignedLong(vq.lastLen());
+                    rxBufNr--;
+                    counters.inc(Counter.RX_BUFS_USED);
+                    if (len < VirtioVsockHdr.SIZE || len > skb.headLen()) {
+                        counters.inc(Counter.RX_DROP_SHORT_LONG);
+                        skb.kfreeSkb();
+                        continue;
+                    }
+                    long payloadLen = Integer.toUnsignedLong(skb.hdr().len());
+                    if (payloadLen > len - VirtioVsockHdr.SIZE) {
+                        counters.inc(Counter.RX_DROP_BAD_LEN);
+                        skb.kfreeSkb();
+                        continue;
+                    }
+                    if (payloadLen != 0) {
+                        skb.put((int) payloadLen);
+                    }
+                    counters.inc(Counter.RX_PKTS);
+                    counters.add(Counter.RX_BYTES, payloadLen);
+                    VirtioTransport.deliverTapPkt(skb);
+                    transport.recvPkt(skb);
+                }
+            } while (!vq.enableCb());
+            if (rxBufNr < rxBufMaxNr / 2) {
+                rxFill();
+            }
+        } finally {
+            rxLock.unlock();
+        }
+    }
+
+    // ---- events ------------------------------------------------------------------------------------------
+
+    /** eventLock held; 0 or {@code -errno}. */
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_event_fill_one")
+    private int eventFillOne(EventBuf ev) {
+        evGpa[0] = ev.gpa();
+        evLen[0] = VIRTIO_VSOCK_EVENT_SIZE;
+        return vqs[VSOCK_VQ_EVENT].addSgs(null, null, 0, evGpa, evLen, 1, ev);
+    }
+
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_event_fill")
+    private void eventFill() {
+        if (eventPage <= 0) {
+            eventPage = pages.allocPages(0);
+            if (eventPage < 0) {
+                eventPage = 0;
+                return;
+            }
+            for (int i = 0; i < EVENT_BUFS; i++) {
+                eventList[i] = new EventBuf(pages.gpa(eventPage) + (long) i * VIRTIO_VSOCK_EVENT_SIZE);
+            }
+        }
+        for (EventBuf ev : eventList) {
+            eventFillOne(ev);
+        }
+        vqs[VSOCK_VQ_EVENT].kick();
+    }
+
+    /**
+     * {@code sk_state = CLOSE}, {@code sk_err = ECONNRESET}, error report; {@code peer_shutdown} and
+     * SOCK_DONE untouched. Like the kernel, without the socket lock.
+     */
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_reset_sock")
+    private void resetSock(VsockSock sk) {
+        sk.skState = TcpState.TCP_CLOSE;
+        sk.skErr = Errno.ECONNRESET;
+        sk.errorReport();
+        counters.inc(Counter.SOCKETS_RESET);
+    }
+
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_update_guest_cid")
+    private void updateGuestCid() {
+        guestCid = (int) vdev.readGuestCid();
+    }
+
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_event_handle")
+    private void eventHandle(EventBuf ev) {
+        if ((int) mem.getU32(ev.gpa()) == VIRTIO_VSOCK_EVENT_TRANSPORT_RESET) {
+            counters.inc(Counter.TRANSPORT_RESETS);
+            updateGuestCid();
+            transport.core().forEachConnectedSocket(transport, resetSockFn);
+        }
+    }
+
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_transport_event_work")
+    private void eventWorkFn() {
+        eventLock.lock();
+        try {
+            if (!eventRun) {
+                return;
+            }
+            VirtqueueSplit vq = vqs[VSOCK_VQ_EVENT];
+            do {
+                vq.disableCb();
+                EventBuf ev;
+                while ((ev = (EventBuf) vq.getBuf()) != null) {
+                    counters.inc(Counter.EVENTS);
+                    if (Integer.toUnsignedLong(vq.lastLen()) == VIRTIO_VSOCK_EVENT_SIZE) {
+                        eventHandle(ev);
+                    }
+                    eventFillOne(ev);
+                }
+            } while (!vq.enableCb());
+            vq.kick();
+        } finally {
+            eventLock.unlock();
+        }
+    }
+
+    // ---- accessors ---------------------------------------------------------------------------------------
+
+    /** The driver's counters. */
+    public VirtioVsockCounters counters() {
+        return counters;
+    }
+
+    /** {@code guest_cid} as last read from the device. */
+    public int guestCid() {
+        return guestCid;
+    }
+
+    /** Negotiated feature bits. */
+    public long features() {
+        return features;
+    }
+
+    /** Queue {@code index} (rx 0, tx 1, event 2); tests and diagnostics. */
+    public VirtqueueSplit vq(int index) {
+        return vqs[index];
+    }
+
+    /** {@code rx_buf_nr} (racy read, diagnostics). */
+    public int rxBufNr() {
+        return rxBufNr;
+    }
+
+    /** {@code rx_buf_max_nr} (racy read, diagnostics). */
+    public int rxBufMaxNr() {
+        return rxBufMaxNr;
+    }
+
+    /** {@code queued_replies}. */
+    public int queuedReplies() {
+        return queuedReplies.get();
+    }
+
+    /**
+     * SIM (test hook, not in the kernel): exposes a hand-made chain on the TX vq under {@code tx_lock}
+     * and kicks, as a misbehaving or malicious guest driver would. {@code token} is freed like any TX
+     * skb if the device returns the chain. Returns 0 or {@code -errno} (the caller keeps the token).
+     */
+    public int addRawTxChain(long[] outG, int[] outL, int outNum, long[] inG, int[] inL, int inNum, VsockSkb token) {
+        txLock.lock();
+        try {
+            int r = vqs[VSOCK_VQ_TX].addSgs(outG, outL, outNum, inG, inL, inNum, token);
+            if (r == 0) {
+                vqs[VSOCK_VQ_TX].kick();
+            }
+            return r;
+        } finally {
+            txLock.unlock();
+        }
+    }
+}
