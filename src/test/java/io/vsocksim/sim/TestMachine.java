@@ -70,11 +70,18 @@ public final class TestMachine {
         drain(m);
     }
 
-    /** Runs or waits for all queued work (not timers). */
+    /**
+     * Runs or waits for all queued work, including work queued by that work and timers already due
+     * (not timers still in the future).
+     */
     public static void drain(Machine m) {
         WorkQueue wq = m.kernel().systemWq();
         if (wq instanceof ManualWorkQueue) {
             ((ManualWorkQueue) wq).runUntilIdle();
+        } else if (wq instanceof ThreadedWorkQueue pool) {
+            do {
+                pool.flush();
+            } while (!pool.idle());
         } else {
             wq.flush();
         }
