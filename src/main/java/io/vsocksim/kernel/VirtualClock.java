@@ -80,6 +80,18 @@ public final class VirtualClock implements Clock {
         }
     }
 
+    /**
+     * Test synchronisation: the earliest deadline (ns) among the threads parked on this clock, or
+     * {@code Long.MAX_VALUE} if none is parked, so a test can check how long a waiter sleeps.
+     */
+    public synchronized long earliestDeadline() {
+        long min = Long.MAX_VALUE;
+        for (Sleeper s : sleepers) {
+            min = Math.min(min, s.deadline);
+        }
+        return min;
+    }
+
     /** Number of threads currently parked on this clock. */
     public synchronized int sleepers() {
         return sleepers.size();

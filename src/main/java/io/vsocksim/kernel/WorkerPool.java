@@ -189,6 +189,9 @@ abstract class WorkerPool implements WorkQueue {
     public final void flush() {
         lock.lock();
         try {
+            // A timer the clock has already passed has fired (the tick ran when time moved): its work
+            // is queued before this flush, even if no worker has woken up to notice yet.
+            fireDueTimersLocked();
             long mark = nextSeq - 1;
             for (Work r : running) {
                 if (r.runner == Thread.currentThread() && outstandingLocked(r, mark)) {
@@ -224,21 +227,25 @@ abstract class WorkerPool implements WorkQueue {
         }
     }
 
-    /** Number of works on the list now (not counting armed timers). */
-    public final int queued() {
+    /**
+     * True when no work is queued or running (armed timers that are not yet due do not count). Tests
+     * flush until this holds, because a flush does not wait for work queued by the work it waited for.
+     */
+    public final boolean idle() {
         lock.lock();
         try {
-            return queued;
+            fireDueTimersLocked();
+            return queued == 0 && running.isEmpty();
         } finally {
             lock.unlock();
         }
     }
 
-    /** True if no work is queued or running (armed timers do not count). */
-    public final boolean idle() {
+    /** Number of works on the list now (not counting armed timers). */
+    public final int queued() {
         lock.lock();
         try {
-            return queued == 0 && running.isEmpty();
+            return queued;
         } finally {
             lock.unlock();
         }

@@ -30,6 +30,12 @@ public final class VsockSocket implements AutoCloseable {
     private final Object sendLock = new Object();
     private final Object recvLock = new Object();
     private volatile boolean closed;
+    /**
+     * {@code f_count} of the file: 1 for the descriptor plus one per call that may block. close()
+     * drops the descriptor's reference; the socket is released by whoever drops the last one, so a
+     * call in progress on another thread finishes on a live socket (generic fdget/fput).
+     */
+    private final java.util.concurrent.atomic.AtomicInteger fileRefs = new java.util.concurrent.atomic.AtomicInteger(1);
 
     /** Wraps a kernel socket (used by machines and by accept). */
     public VsockSocket(VsockSock sk) {
@@ -44,6 +50,26 @@ public final class VsockSocket implements AutoCloseable {
     private void checkOpen(String call) throws ErrnoException {
         if (closed) {
             throw new ErrnoException(EBADF, call);
+        }
+    }
+
+    /** fdget: a reference for one call, EBADF once the descriptor is closed. Pair with {@link #fput}. */
+    private void fget(String call) throws ErrnoException {
+        for (;;) {
+            int refs = fileRefs.get();
+            if (closed || refs == 0) {
+                throw new ErrnoException(EBADF, call);
+            }
+            if (fileRefs.compareAndSet(refs, refs + 1)) {
+                return;
+            }
+        }
+    }
+
+    /** fput: the last reference releases the socket (sock_close → vsock_release). */
+    private void fput() {
+        if (fileRefs.decrementAndGet() == 0) {
+            AfVsock.release(sk);
         }
     }
 
@@ -126,17 +152,25 @@ public final class VsockSocket implements AutoCloseable {
 
     /** accept4(2): {@code flags} may hold {@link Sock#SOCK_NONBLOCK} for the new socket. */
     public VsockSocket accept(int flags) throws ErrnoException {
-        checkOpen("accept");
-        VsockSock[] out = new VsockSock[1];
-        check(AfVsock.accept(sk, sk.nonblock ? AfVsock.O_NONBLOCK : 0, out), "accept");
-        out[0].nonblock = (flags & Sock.SOCK_NONBLOCK) != 0;
-        return new VsockSocket(out[0]);
+        fget("accept");
+        try {
+            VsockSock[] out = new VsockSock[1];
+            check(AfVsock.accept(sk, sk.nonblock ? AfVsock.O_NONBLOCK : 0, out), "accept");
+            out[0].nonblock = (flags & Sock.SOCK_NONBLOCK) != 0;
+            return new VsockSocket(out[0]);
+        } finally {
+            fput();
+        }
     }
 
     /** connect(2); blocking unless the socket is non-blocking (then EINPROGRESS / EALREADY). */
     public void connect(SockaddrVm addr) throws ErrnoException {
-        checkOpen("connect");
-        check(AfVsock.connect(sk, addr, addr.validate(), sk.nonblock ? AfVsock.O_NONBLOCK : 0), "connect");
+        fget("connect");
+        try {
+            check(AfVsock.connect(sk, addr, addr.validate(), sk.nonblock ? AfVsock.O_NONBLOCK : 0), "connect");
+        } finally {
+            fput();
+        }
     }
 
     /** connect(2) to {@code (cid, port)}. */
@@ -148,9 +182,14 @@ public final class VsockSocket implements AutoCloseable {
     public void connect(ByteBuffer addr, int addrlen) throws ErrnoException {
         checkOpen("connect");
         check(moveAddrToKernel(addr, addrlen), "connect");
-        SockaddrVm[] out = new SockaddrVm[1];
-        int rc = SockaddrVm.decode(addr, addr.position(), addrlen, out);
-        check(AfVsock.connect(sk, out[0], rc, sk.nonblock ? AfVsock.O_NONBLOCK : 0), "connect");
+        fget("connect");
+        try {
+            SockaddrVm[] out = new SockaddrVm[1];
+            int rc = SockaddrVm.decode(addr, addr.position(), addrlen, out);
+            check(AfVsock.connect(sk, out[0], rc, sk.nonblock ? AfVsock.O_NONBLOCK : 0), "connect");
+        } finally {
+            fput();
+        }
     }
 
     /** shutdown(2) with SHUT_RD, SHUT_WR or SHUT_RDWR. */
@@ -159,14 +198,19 @@ public final class VsockSocket implements AutoCloseable {
         check(AfVsock.shutdown(sk, how), "shutdown");
     }
 
-    /** close(2): releases the socket (graceful close runs in the background as in the kernel). */
+    /**
+     * close(2): drops the descriptor; the socket is released now, or when the last call still running
+     * on it returns (graceful close then runs in the background as in the kernel).
+     */
     @Override
     public void close() {
-        if (closed) {
-            return;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
         }
-        closed = true;
-        AfVsock.release(sk);
+        fput();
     }
 
     /** True once {@link #close()} was called. */
@@ -187,20 +231,28 @@ public final class VsockSocket implements AutoCloseable {
      * @return bytes sent
      */
     public int send(ByteBuffer buf, int flags) throws ErrnoException {
-        checkOpen("send");
-        synchronized (sendLock) {
-            MsgHdr msg = sendMsg.init(buf, msgFlags(flags));
-            return (int) check(VsockConnectible.sendmsg(sk, msg, buf.remaining()), "send");
+        fget("send");
+        try {
+            synchronized (sendLock) {
+                MsgHdr msg = sendMsg.init(buf, msgFlags(flags));
+                return (int) check(VsockConnectible.sendmsg(sk, msg, buf.remaining()), "send");
+            }
+        } finally {
+            fput();
         }
     }
 
     /** sendto(2) with a destination address: EISCONN on a connected socket, EOPNOTSUPP otherwise. */
     public int sendto(ByteBuffer buf, int flags, SockaddrVm dest) throws ErrnoException {
-        checkOpen("sendto");
-        synchronized (sendLock) {
-            MsgHdr msg = sendMsg.init(buf, msgFlags(flags));
-            msg.hasName = dest != null;
-            return (int) check(VsockConnectible.sendmsg(sk, msg, buf.remaining()), "sendto");
+        fget("sendto");
+        try {
+            synchronized (sendLock) {
+                MsgHdr msg = sendMsg.init(buf, msgFlags(flags));
+                msg.hasName = dest != null;
+                return (int) check(VsockConnectible.sendmsg(sk, msg, buf.remaining()), "sendto");
+            }
+        } finally {
+            fput();
         }
     }
 
@@ -228,15 +280,19 @@ public final class VsockSocket implements AutoCloseable {
      * (MSG_TRUNC, MSG_EOR).
      */
     public int recvmsg(ByteBuffer buf, int flags, int[] msgFlagsOut) throws ErrnoException {
-        checkOpen("recvmsg");
-        synchronized (recvLock) {
-            int f = msgFlags(flags);
-            MsgHdr msg = recvMsg.init(buf, f);
-            long ret = VsockConnectible.recvmsg(sk, msg, buf.remaining(), f);
-            if (msgFlagsOut != null) {
-                msgFlagsOut[0] = msg.msgFlags;
+        fget("recvmsg");
+        try {
+            synchronized (recvLock) {
+                int f = msgFlags(flags);
+                MsgHdr msg = recvMsg.init(buf, f);
+                long ret = VsockConnectible.recvmsg(sk, msg, buf.remaining(), f);
+                if (msgFlagsOut != null) {
+                    msgFlagsOut[0] = msg.msgFlags;
+                }
+                return (int) check(ret, "recvmsg");
             }
-            return (int) check(ret, "recvmsg");
+        } finally {
+            fput();
         }
     }
 
@@ -277,8 +333,12 @@ public final class VsockSocket implements AutoCloseable {
      * ({@code -1} forever, 0 not at all); 0 on timeout.
      */
     public int poll(int events, long timeoutMs) throws ErrnoException {
-        checkOpen("poll");
-        return (int) check(AfVsock.pollWait(sk, events, timeoutMs), "poll");
+        fget("poll");
+        try {
+            return (int) check(AfVsock.pollWait(sk, events, timeoutMs), "poll");
+        } finally {
+            fput();
+        }
     }
 
     /** setsockopt(2) with a raw value of {@code optlen} bytes (little-endian, as in C on x86-64). */

@@ -71,21 +71,19 @@ public final class TestMachine {
     }
 
     /**
-     * Runs or waits for all queued work and for every timer that is already due: on a threaded queue a
-     * due timer is moved to the queue by a worker asynchronously, so idle alone is not enough.
+     * Runs or waits for all queued work, including work queued by that work and timers already due
+     * (not timers still in the future).
      */
     public static void drain(Machine m) {
         WorkQueue wq = m.kernel().systemWq();
-        for (;;) {
-            m.quiesce();
-            long next = wq instanceof ManualWorkQueue ? ((ManualWorkQueue) wq).nextTimerDeadline()
-                    : ((ThreadedWorkQueue) wq).nextTimerDeadline();
-            boolean due = next >= 0 && next <= m.kernel().clock().nanoTime();
-            boolean idle = wq instanceof ManualWorkQueue || ((ThreadedWorkQueue) wq).idle();
-            if (!due && idle) {
-                return;
-            }
-            Thread.onSpinWait();
+        if (wq instanceof ManualWorkQueue) {
+            ((ManualWorkQueue) wq).runUntilIdle();
+        } else if (wq instanceof ThreadedWorkQueue pool) {
+            do {
+                pool.flush();
+            } while (!pool.idle());
+        } else {
+            wq.flush();
         }
     }
 }

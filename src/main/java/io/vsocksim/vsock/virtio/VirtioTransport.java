@@ -163,12 +163,16 @@ public abstract class VirtioTransport implements VsockTransport {
         core.removeSock(vsk);
     }
 
-    /** SO_LINGER: waits (socket lock released while asleep) up to {@code timeout} ns for SOCK_DONE. */
+    /**
+     * SO_LINGER: waits (socket lock released while asleep) up to {@code timeout} jiffies
+     * ({@code sk_lingertime}) for SOCK_DONE.
+     */
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_wait_close")
     void waitClose(VsockSock vsk, long timeout) {
         if (timeout != 0) {
             // One wait covers the kernel loop: it ends on the condition, the timeout or a signal.
-            vsk.sleep.waitEventInterruptibleTimeout(vsk.lock, () -> vsk.sockFlag(VsockSock.SOCK_DONE), timeout);
+            vsk.sleep.waitEventInterruptibleTimeout(vsk.lock, () -> vsk.sockFlag(VsockSock.SOCK_DONE),
+                    Clock.jiffiesToNanos(timeout));
         }
     }
 
