@@ -64,6 +64,13 @@ public final class Guest extends Machine {
         }
     }
 
+    /** The driver's posted RX buffers: one page each (3776-byte buffers fit one page). */
+    @Override
+    public long devicePages() {
+        io.vsocksim.vsock.guest.VirtioVsock d = driver();
+        return d == null ? 0 : d.rxBufNr();
+    }
+
     /** The guest's CID as its driver last read it. */
     public int cid() {
         return transport.getLocalCid();

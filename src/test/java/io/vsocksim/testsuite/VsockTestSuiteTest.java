@@ -74,6 +74,17 @@ class VsockTestSuiteTest {
         });
     }
 
+    @TestFactory
+    @Timeout(300)
+    Stream<DynamicTest> virtio() {
+        VsockTestCommand.Machines m = VirtioMachines.create(VsockTestCommand.DEFAULT_GUEST_CID);
+        VsockTestRunner runner = new VsockTestRunner(m.client, m.server, VsockTestCommand.DEFAULT_PEER_PORT, Set.of(), Set.of(), 43);
+        return dynamicTests("virtio", runner, () -> {
+            runner.close();
+            m.close();
+        });
+    }
+
     static Stream<DynamicTest> dynamicTests(String transport, VsockTestRunner runner, Runnable cleanup) {
         List<VsockTestCase> tests = VsockTests.all(System.err);
         List<DynamicTest> out = new ArrayList<>();

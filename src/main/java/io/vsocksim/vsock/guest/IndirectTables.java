@@ -27,6 +27,8 @@ final class IndirectTables implements VirtqueueSplit.IndirectAllocator {
         this.pages = pages;
         this.pageHandles = new long[(slots + PER_PAGE - 1) / PER_PAGE];
         this.free = new int[pageHandles.length * PER_PAGE];
+        // Taken up front, with the rings, so the driver's page footprint does not change with traffic.
+        populate();
     }
 
     private boolean populate() {
