@@ -25,10 +25,11 @@ import java.nio.ByteOrder;
  */
 public final class VsockSocket implements AutoCloseable {
     private final VsockSock sk;
-    private final MsgHdr sendMsg = new MsgHdr();
-    private final MsgHdr recvMsg = new MsgHdr();
-    private final Object sendLock = new Object();
-    private final Object recvLock = new Object();
+    /**
+     * One reusable msghdr per calling thread: calls from several threads must not serialise on
+     * anything but the socket lock (a blocked recv must not hold up another thread's MSG_DONTWAIT).
+     */
+    private final ThreadLocal<MsgHdr> msgs = ThreadLocal.withInitial(MsgHdr::new);
     private volatile boolean closed;
     /**
      * {@code f_count} of the file: 1 for the descriptor plus one per call that may block. close()
@@ -233,10 +234,8 @@ public final class VsockSocket implements AutoCloseable {
     public int send(ByteBuffer buf, int flags) throws ErrnoException {
         fget("send");
         try {
-            synchronized (sendLock) {
-                MsgHdr msg = sendMsg.init(buf, msgFlags(flags));
-                return (int) check(VsockConnectible.sendmsg(sk, msg, buf.remaining()), "send");
-            }
+            MsgHdr msg = msgs.get().init(buf, msgFlags(flags));
+            return (int) check(VsockConnectible.sendmsg(sk, msg, buf.remaining()), "send");
         } finally {
             fput();
         }
@@ -246,11 +245,9 @@ public final class VsockSocket implements AutoCloseable {
     public int sendto(ByteBuffer buf, int flags, SockaddrVm dest) throws ErrnoException {
         fget("sendto");
         try {
-            synchronized (sendLock) {
-                MsgHdr msg = sendMsg.init(buf, msgFlags(flags));
-                msg.hasName = dest != null;
-                return (int) check(VsockConnectible.sendmsg(sk, msg, buf.remaining()), "sendto");
-            }
+            MsgHdr msg = msgs.get().init(buf, msgFlags(flags));
+            msg.hasName = dest != null;
+            return (int) check(VsockConnectible.sendmsg(sk, msg, buf.remaining()), "sendto");
         } finally {
             fput();
         }
@@ -282,15 +279,13 @@ public final class VsockSocket implements AutoCloseable {
     public int recvmsg(ByteBuffer buf, int flags, int[] msgFlagsOut) throws ErrnoException {
         fget("recvmsg");
         try {
-            synchronized (recvLock) {
-                int f = msgFlags(flags);
-                MsgHdr msg = recvMsg.init(buf, f);
-                long ret = VsockConnectible.recvmsg(sk, msg, buf.remaining(), f);
-                if (msgFlagsOut != null) {
-                    msgFlagsOut[0] = msg.msgFlags;
-                }
-                return (int) check(ret, "recvmsg");
+            int f = msgFlags(flags);
+            MsgHdr msg = msgs.get().init(buf, f);
+            long ret = VsockConnectible.recvmsg(sk, msg, buf.remaining(), f);
+            if (msgFlagsOut != null) {
+                msgFlagsOut[0] = msg.msgFlags;
             }
+            return (int) check(ret, "recvmsg");
         } finally {
             fput();
         }
@@ -301,11 +296,13 @@ public final class VsockSocket implements AutoCloseable {
      * faults (EFAULT), like a buffer with an unmapped page or a NULL pointer ({@code 0}).
      */
     public int recvFaulting(ByteBuffer buf, int flags, int accessibleBytes) throws ErrnoException {
-        checkOpen("recv");
-        synchronized (recvLock) {
+        fget("recv");
+        try {
             int f = msgFlags(flags);
-            MsgHdr msg = recvMsg.init(buf, f).faultAfter(accessibleBytes);
+            MsgHdr msg = msgs.get().init(buf, f).faultAfter(accessibleBytes);
             return (int) check(VsockConnectible.recvmsg(sk, msg, buf.remaining(), f), "recv");
+        } finally {
+            fput();
         }
     }
 
@@ -314,10 +311,12 @@ public final class VsockSocket implements AutoCloseable {
      * the rest faults (the transport reports ENOMEM, as the kernel does).
      */
     public int sendFaulting(ByteBuffer buf, int flags, int accessibleBytes) throws ErrnoException {
-        checkOpen("send");
-        synchronized (sendLock) {
-            MsgHdr msg = sendMsg.init(buf, msgFlags(flags)).faultAfter(accessibleBytes);
+        fget("send");
+        try {
+            MsgHdr msg = msgs.get().init(buf, msgFlags(flags)).faultAfter(accessibleBytes);
             return (int) check(VsockConnectible.sendmsg(sk, msg, buf.remaining()), "send");
+        } finally {
+            fput();
         }
     }
 
