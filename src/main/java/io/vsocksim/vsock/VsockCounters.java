@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * this only in tracepoints). Updated on the hot path without allocation; read by tests, the
  * benchmark and the CLI.
  */
-public final class VsockCounters {
+public final class VsockCounters extends io.vsocksim.kernel.EnumCounters<VsockCounters.Counter> {
     /** Counter indices. */
     public enum Counter {
         /** Payload bytes copied from user buffers into packets (send side, copy 1). */
@@ -40,23 +40,12 @@ public final class VsockCounters {
     }
 
     private static final VirtioVsockOp[] OPS = VirtioVsockOp.values();
-    private final AtomicLongArray counters = new AtomicLongArray(Counter.values().length);
     private final AtomicLongArray sentByOp = new AtomicLongArray(OPS.length);
     private final AtomicLongArray receivedByOp = new AtomicLongArray(OPS.length);
 
-    /** Adds {@code n} to a counter. */
-    public void add(Counter c, long n) {
-        counters.addAndGet(c.ordinal(), n);
-    }
-
-    /** Increments a counter. */
-    public void inc(Counter c) {
-        counters.incrementAndGet(c.ordinal());
-    }
-
-    /** Current value. */
-    public long get(Counter c) {
-        return counters.get(c.ordinal());
+    /** All counters at zero. */
+    public VsockCounters() {
+        super(Counter.class);
     }
 
     /** Counts a packet of wire op {@code op} handed to send_pkt. */
@@ -87,10 +76,9 @@ public final class VsockCounters {
 
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder("VsockCounters{");
-        for (Counter c : Counter.values()) {
-            sb.append(c.name().toLowerCase(java.util.Locale.ROOT)).append('=').append(get(c)).append(", ");
-        }
+        StringBuilder sb = new StringBuilder(super.toString());
+        sb.setLength(sb.length() - 1);
+        sb.append(", ");
         for (VirtioVsockOp op : OPS) {
             sb.append("sent_").append(op.name().substring("VIRTIO_VSOCK_OP_".length()).toLowerCase(java.util.Locale.ROOT))
                     .append('=').append(sent(op)).append(", ");

@@ -1,12 +1,12 @@
 package io.vsocksim.vsock.guest;
 
-import java.util.concurrent.atomic.AtomicLongArray;
+import io.vsocksim.kernel.EnumCounters;
 
 /**
  * What one guest virtio-vsock driver did (SIM: the kernel has no such counters; they replace per-packet
  * logs). Lock-free, allocation-free.
  */
-public final class VirtioVsockCounters {
+public final class VirtioVsockCounters extends EnumCounters<VirtioVsockCounters.Counter> {
     /** Counter indices. */
     public enum Counter {
         /** Packets put on the TX vq. */
@@ -47,29 +47,8 @@ public final class VirtioVsockCounters {
         SOCKETS_RESET
     }
 
-    private final AtomicLongArray values = new AtomicLongArray(Counter.values().length);
-
-    /** Adds {@code n}. */
-    public void add(Counter c, long n) {
-        values.addAndGet(c.ordinal(), n);
-    }
-
-    /** Adds one. */
-    public void inc(Counter c) {
-        values.incrementAndGet(c.ordinal());
-    }
-
-    /** Current value. */
-    public long get(Counter c) {
-        return values.get(c.ordinal());
-    }
-
-    @Override
-    public String toString() {
-        StringBuilder b = new StringBuilder("VirtioVsockCounters{");
-        for (Counter c : Counter.values()) {
-            b.append(c.name()).append('=').append(get(c)).append(", ");
-        }
-        return b.append('}').toString();
+    /** All counters at zero. */
+    public VirtioVsockCounters() {
+        super(Counter.class);
     }
 }

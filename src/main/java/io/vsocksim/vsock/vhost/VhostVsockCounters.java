@@ -1,12 +1,12 @@
 package io.vsocksim.vsock.vhost;
 
-import java.util.concurrent.atomic.AtomicLongArray;
+import io.vsocksim.kernel.EnumCounters;
 
 /**
  * What one vhost-vsock device did (SIM: vhost only logs through {@code vq_err}; these counters replace
  * per-packet logs and let tests see every drop). Lock-free, allocation-free.
  */
-public final class VhostVsockCounters {
+public final class VhostVsockCounters extends EnumCounters<VhostVsockCounters.Counter> {
     /** Counter indices. */
     public enum Counter {
         /** Guest→host packets accepted and handed to virtio_transport_recv_pkt. */
@@ -49,29 +49,8 @@ public final class VhostVsockCounters {
         ORPHANS_RESET
     }
 
-    private final AtomicLongArray values = new AtomicLongArray(Counter.values().length);
-
-    /** Adds {@code n}. */
-    public void add(Counter c, long n) {
-        values.addAndGet(c.ordinal(), n);
-    }
-
-    /** Adds one. */
-    public void inc(Counter c) {
-        values.incrementAndGet(c.ordinal());
-    }
-
-    /** Current value. */
-    public long get(Counter c) {
-        return values.get(c.ordinal());
-    }
-
-    @Override
-    public String toString() {
-        StringBuilder b = new StringBuilder("VhostVsockCounters{");
-        for (Counter c : Counter.values()) {
-            b.append(c.name()).append('=').append(get(c)).append(", ");
-        }
-        return b.append('}').toString();
+    /** All counters at zero. */
+    public VhostVsockCounters() {
+        super(Counter.class);
     }
 }
