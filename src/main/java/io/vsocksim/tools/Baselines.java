@@ -1,5 +1,6 @@
 package io.vsocksim.tools;
 
+import io.vsocksim.kernel.RealClock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -15,10 +16,12 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The transports a user would otherwise pick, measured with the same transfer: JDK loopback TCP and
- * Unix-domain {@link SocketChannel}s, blocking, fixed-size writes and reads. Wall-clock timing is
- * fine here: this is the benchmark, not a test.
+ * Unix-domain {@link SocketChannel}s, blocking, fixed-size writes and reads, timed with a
+ * {@link RealClock} like the simulated machines.
  */
 final class Baselines {
+    private static final RealClock CLOCK = new RealClock();
+
     private Baselines() {
     }
 
@@ -69,14 +72,14 @@ final class Baselines {
                 }
             });
             ByteBuffer rbuf = ByteBuffer.allocateDirect(chunk);
-            long t0 = System.nanoTime();
+            long t0 = CLOCK.nanoTime();
             long got = 0;
             int n;
             while ((n = c.read(rbuf)) > 0) {
                 got += n;
                 rbuf.clear();
             }
-            long t1 = System.nanoTime();
+            long t1 = CLOCK.nanoTime();
             writer.join();
             return new RxZerocopyCommand.Run(label, got, t1 - t0, null);
         }
