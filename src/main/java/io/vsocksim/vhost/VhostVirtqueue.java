@@ -557,6 +557,21 @@ public final class VhostVirtqueue {
         return (usedFlags & VRING_USED_F_NO_NOTIFY) != 0;
     }
 
+    /** Guest-physical address of the descriptor table ({@code vq->desc}); 0 until set. */
+    public long descGpa() {
+        return descGpa;
+    }
+
+    /** Guest-physical address of the avail ring ({@code vq->avail}); 0 until set. */
+    public long availGpa() {
+        return availGpa;
+    }
+
+    /** Guest-physical address of the used ring ({@code vq->used}); 0 until set. */
+    public long usedGpa() {
+        return usedGpa;
+    }
+
     /** True while a backend is attached. */
     public boolean hasBackend() {
         return backend;

@@ -29,6 +29,13 @@ public final class VsockCounters extends io.vsocksim.kernel.EnumCounters<VsockCo
         CREDIT_UPDATES_SENT,
         /** OP_RST packets sent (any cause). */
         RST_SENT,
+        /**
+         * Packets virtio_transport_recv_pkt dropped before dispatch because no usable socket took them:
+         * a type other than STREAM/SEQPACKET, no connected or bound socket, a socket of the other type,
+         * a socket already DONE or failing the source check. Each is answered through reset_no_sock
+         * (which stays silent for an RST), so the kernel's only trace is the RST it sends.
+         */
+        DROP_NO_SOCK,
         /** Connections reset because a packet did not fit (ENOBUFS). */
         RX_OVERFLOW_RESETS,
         /** Small payloads merged into the tail packet of a receive queue. */

@@ -54,8 +54,9 @@ final class IovIter {
 
     /**
      * Copies {@code n} payload bytes of {@code skb} starting at payload offset {@code off} to (or, with
-     * {@code toSkb}, from) the chain at {@code pos}, walking the linear part and the fragments. Returns
-     * 0, or -1 on a short copy (a fault).
+     * {@code toSkb}, from) the chain at {@code pos}, walking the linear part and the fragments with the
+     * kernel's offset arithmetic ({@code start = skb_headlen(skb)} in an int, which is negative when
+     * {@code len < data_len}). Returns 0, or -1 on a short copy (a fault).
      */
     @Linux(file = "net/core/datagram.c", fn = "skb_copy_datagram_iter")
     @Linux(file = "net/core/datagram.c", fn = "skb_copy_datagram_from_iter")
@@ -74,7 +75,11 @@ final class IovIter {
             off += c;
             pos += c;
         }
-        int fragStart = Math.max(linear, 0);
+        // skb_headlen() as an int, as in the kernel: negative for a guest TX skb whose chain was longer
+        // than 44 + hdr.len (vhost_vsock_alloc_skb sized data_len for the chain, virtio_vsock_skb_put set
+        // len = hdr.len only). The payload then sits in the last hdr.len bytes of the fragments, exactly
+        // where skb_copy_datagram_iter / skb_copy_bits (VsockSkb) look for it.
+        int fragStart = linear;
         for (int i = 0; i < skb.nrFrags() && left > 0; i++) {
             int fragEnd = fragStart + skb.fragSize(i);
             if (off < fragEnd) {

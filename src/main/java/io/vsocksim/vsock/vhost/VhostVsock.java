@@ -455,6 +455,9 @@ public final class VhostVsock {
             skb.kfreeSkb();
             return null;
         }
+        // The skb was sized for the whole chain; only hdr.len is put. For a non-linear skb that leaves
+        // data_len at the chain's payload size (len < data_len) and bytes beyond 44 + hdr.len unread;
+        // IovIter uses the kernel's skb_headlen arithmetic, so the payload lands where readers look.
         skb.put((int) payloadLen);
         if (IovIter.skbPayload(skb, host, 0, iov, guest, VirtioVsockHdr.SIZE, (int) payloadLen, true) != 0) {
             counters.inc(Counter.DROP_TX_BAD_SIZE);

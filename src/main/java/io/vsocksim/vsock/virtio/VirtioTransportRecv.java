@@ -81,6 +81,7 @@ final class VirtioTransportRecv {
         t.counters.received(hdr.op());
 
         if (!validType(hdr.type())) {
+            t.counters.inc(Counter.DROP_NO_SOCK);
             resetNoSock(skb);
             skb.kfreeSkb();
             return;
@@ -89,12 +90,14 @@ final class VirtioTransportRecv {
         if (sk == null) {
             sk = core.findBoundSocket(dstCid, dstPort);
             if (sk == null) {
+                t.counters.inc(Counter.DROP_NO_SOCK);
                 resetNoSock(skb);
                 skb.kfreeSkb();
                 return;
             }
         }
         if (VirtioTransport.getType(sk) != hdr.type()) {
+            t.counters.inc(Counter.DROP_NO_SOCK);
             resetNoSock(skb);
             sk.sockPut();
             skb.kfreeSkb();
@@ -107,6 +110,7 @@ final class VirtioTransportRecv {
             // Closed, or moved to another transport / not from the peer, before we got the lock.
             if (sk.sockFlag(VsockSock.SOCK_DONE)
                     || (sk.skState != TcpState.TCP_LISTEN && !VsockCore.checkSource(sk, t, srcCid, srcPort))) {
+                t.counters.inc(Counter.DROP_NO_SOCK);
                 resetNoSock(skb);
                 skb.kfreeSkb();
                 return;
