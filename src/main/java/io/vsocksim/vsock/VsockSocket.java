@@ -27,6 +27,7 @@ public final class VsockSocket implements AutoCloseable {
     private final VsockSock sk;
     private final MsgHdr sendMsg = new MsgHdr();
     private final MsgHdr recvMsg = new MsgHdr();
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     private final Object sendLock = new Object();
     private final Object recvLock = new Object();
     private volatile boolean closed;
@@ -318,6 +319,77 @@ public final class VsockSocket implements AutoCloseable {
         synchronized (sendLock) {
             MsgHdr msg = sendMsg.init(buf, msgFlags(flags)).faultAfter(accessibleBytes);
             return (int) check(VsockConnectible.sendmsg(sk, msg, buf.remaining()), "send");
+        }
+    }
+
+    /**
+     * send(2) of {@code len} bytes at offset {@code off} of user memory {@code ub} (allocated with
+     * {@code Machine.allocUserBuffer}): with MSG_ZEROCOPY and SO_ZEROCOPY its pages can be pinned
+     * instead of copied. {@code accessibleBytes} of them are mapped, the rest faults (pass {@code len}
+     * for a fully mapped range).
+     *
+     * @return bytes sent
+     */
+    public int send(io.vsocksim.mm.UserBuffer ub, int off, int len, int flags, int accessibleBytes)
+            throws ErrnoException {
+        ByteBuffer buf = ub.buffer().duplicate();
+        buf.limit(off + len).position(off);
+        fget("send");
+        try {
+            synchronized (sendLock) {
+                MsgHdr msg = sendMsg.init(buf, msgFlags(flags)).userMemory(ub.pages(), ub.handle(), ub.gpa())
+                        .faultAfter(accessibleBytes);
+                return (int) check(VsockConnectible.sendmsg(sk, msg, len), "send");
+            }
+        } finally {
+            fput();
+        }
+    }
+
+    /** send(2) of {@code len} fully mapped bytes at offset {@code off} of user memory {@code ub}. */
+    public int send(io.vsocksim.mm.UserBuffer ub, int off, int len, int flags) throws ErrnoException {
+        return send(ub, off, len, flags, len);
+    }
+
+    /**
+     * recvmsg(2) with a control buffer: with MSG_ERRQUEUE, {@code control} receives one cmsg
+     * ({@code SOL_VSOCK}/{@code VSOCK_RECVERR} + {@code struct sock_extended_err}) from its position,
+     * which advances past it; {@code msgFlagsOut[0]} receives {@code msg_flags} (MSG_ERRQUEUE,
+     * MSG_CTRUNC ...).
+     */
+    public int recvmsg(ByteBuffer buf, ByteBuffer control, int flags, int[] msgFlagsOut) throws ErrnoException {
+        fget("recvmsg");
+        try {
+            synchronized (recvLock) {
+                int f = msgFlags(flags);
+                MsgHdr msg = recvMsg.init(buf, f);
+                msg.control = control;
+                long ret = VsockConnectible.recvmsg(sk, msg, buf.remaining(), f);
+                if (msgFlagsOut != null) {
+                    msgFlagsOut[0] = msg.msgFlags;
+                }
+                return (int) check(ret, "recvmsg");
+            }
+        } finally {
+            fput();
+        }
+    }
+
+    /**
+     * {@code recvmsg(MSG_ERRQUEUE)}, parsed: the oldest MSG_ZEROCOPY completion. Never blocks.
+     *
+     * @throws ErrnoException EAGAIN when the error queue is empty
+     */
+    public SockExtendedErr recvErrqueue() throws ErrnoException {
+        fget("recvmsg");
+        try {
+            synchronized (recvLock) {
+                MsgHdr msg = recvMsg.init(EMPTY, Sock.MSG_ERRQUEUE);
+                check(VsockConnectible.recvmsg(sk, msg, 0, Sock.MSG_ERRQUEUE), "recvmsg");
+                return msg.errqueueOut;
+            }
+        } finally {
+            fput();
         }
     }
 
