@@ -149,6 +149,40 @@ class MsgZerocopyTest {
     }
 
     @Test
+    void shouldWrapTheU32IdAndStillMergeWhenZckeyOverflows() throws Exception {
+        VsockSocket[] p = zcPair(SOCK_STREAM);
+        p[0].sock().zckey.set(-1); // next id 0xFFFFFFFF
+        try (UserBuffer ub = userBuffer(2 * PAGE)) {
+            p[0].send(ub, 0, PAGE, MSG_ZEROCOPY);
+            p[0].send(ub, PAGE, PAGE, MSG_ZEROCOPY);
+            c.drain();
+            readAll(p[1], 2 * PAGE);
+            SockExtendedErr serr = p[0].recvErrqueue();
+            assertThat(serr.lo()).isEqualTo(0xFFFF_FFFFL);
+            assertThat(serr.hi()).isZero();
+        }
+    }
+
+    @Test
+    void shouldQueueANewEntryWhenThePreviousCompletionWasReadBeforeTheNextOneArrived() throws Exception {
+        VsockSocket[] p = zcPair(SOCK_STREAM);
+        try (UserBuffer ub = userBuffer(2 * PAGE)) {
+            p[0].send(ub, 0, PAGE, MSG_ZEROCOPY); // id 0
+            c.drain();
+            p[0].send(ub, PAGE, PAGE, MSG_ZEROCOPY); // id 1, still in flight while id 0 completes
+            readAll(p[1], PAGE);
+            assertThat(p[0].sock().zckey.get()).isEqualTo(2);
+            SockExtendedErr first = p[0].recvErrqueue();
+            assertThat(first.lo()).isZero();
+            assertThat(first.hi()).isZero();
+            assertErrno(() -> p[0].recvErrqueue(), Errno.EAGAIN);
+            c.drain();
+            readAll(p[1], PAGE);
+            assertThat(p[0].recvErrqueue().lo()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void shouldCopyAndReportCopiedWhenTheBufferIsOnTheJavaHeap() throws Exception {
         VsockSocket[] p = zcPair(SOCK_STREAM);
         long copiedBefore = c.counter(Counter.BYTES_COPIED_FROM_USER);
