@@ -324,6 +324,20 @@ public final class GuestMemory {
         return (int) (gpa & (BANK_SIZE - 1));
     }
 
+    /**
+     * A {@link ByteBuffer} aliasing {@code len} bytes at {@code gpa} (writes through it are writes to
+     * this memory). SIM: the range must lie within one backing bank ({@value #BANK_SIZE} bytes), which
+     * every naturally aligned block of order 9 or less does.
+     *
+     * @throws IllegalArgumentException if the range is outside the memory or crosses a bank
+     */
+    public ByteBuffer view(long gpa, int len) {
+        if (!contains(gpa, len) || len < 0 || bankOffset(gpa) + (long) len > BANK_SIZE) {
+            throw new IllegalArgumentException("view outside one bank: gpa=0x" + Long.toHexString(gpa) + " len=" + len);
+        }
+        return bufferAt(gpa).slice(bankOffset(gpa), len);
+    }
+
     private ByteBuffer bufferAt(long gpa) {
         return bank((int) (gpa >>> BANK_SHIFT)).buf;
     }

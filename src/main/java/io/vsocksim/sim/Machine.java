@@ -82,6 +82,20 @@ public class Machine implements AutoCloseable {
     }
 
     /**
+     * Allocates {@code bytes} of user memory in this machine's pages (a guest's RAM for a guest): a
+     * buffer that MSG_ZEROCOPY can pin. Close it to free it.
+     *
+     * @throws ErrnoException ENOMEM if the machine has no block that large free
+     */
+    public io.vsocksim.mm.UserBuffer allocUserBuffer(int bytes) throws ErrnoException {
+        io.vsocksim.mm.UserBuffer b = io.vsocksim.mm.UserBuffer.alloc(kernel.pages(), bytes);
+        if (b == null) {
+            throw new ErrnoException(io.vsocksim.uapi.Errno.ENOMEM, "allocUserBuffer");
+        }
+        return b;
+    }
+
+    /**
      * Waits until this machine's work queue has nothing queued or running (SIM: a tool for ordering a
      * simulated run the way a real kernel orders it in time, e.g. vsock_test's rule that a packet sent
      * before a control line is processed before the peer reads that line). Must not be called from

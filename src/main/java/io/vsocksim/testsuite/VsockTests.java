@@ -14,8 +14,6 @@ import java.util.List;
  */
 @Linux(file = "tools/testing/vsock/vsock_test.c", fn = "test_cases")
 public final class VsockTests {
-    /** Why the MSG_ZEROCOPY send tests cannot run yet. */
-    static final String NO_MSG_ZEROCOPY = "MSG_ZEROCOPY send (SO_ZEROCOPY completions on the error queue) is not modelled yet";
     /** Why the zerocopy receive tests cannot run yet. */
     static final String NO_ZEROCOPY_RX = "zerocopy receive (mmap + SO_VM_SOCKETS_ZEROCOPY) is not modelled yet";
 
@@ -51,8 +49,8 @@ public final class VsockTests {
             VsockTestCase.of("SOCK_SEQPACKET MSG_PEEK", t -> StreamTests.msgPeekClient(t, true), t -> StreamTests.msgPeekServer(t, true)),
             VsockTestCase.of("SOCK_STREAM SHUT_WR", StreamTests::shutwrClient, StreamTests::shutwrServer),
             VsockTestCase.of("SOCK_STREAM SHUT_RD", StreamTests::shutrdClient, StreamTests::shutrdServer),
-            VsockTestCase.unsupported("SOCK_STREAM MSG_ZEROCOPY", NO_MSG_ZEROCOPY),
-            VsockTestCase.unsupported("SOCK_SEQPACKET MSG_ZEROCOPY", NO_MSG_ZEROCOPY),
+            VsockTestCase.of("SOCK_STREAM MSG_ZEROCOPY", t -> ZerocopyTests.client(t, false), t -> ZerocopyTests.server(t, false)),
+            VsockTestCase.of("SOCK_SEQPACKET MSG_ZEROCOPY", t -> ZerocopyTests.client(t, true), t -> ZerocopyTests.server(t, true)),
             VsockTestCase.of("SOCK_STREAM MSG_ZEROCOPY empty MSG_ERRQUEUE", StreamTests::emptyErrqClient,
                 t -> StreamTests.acceptExpectClose(t, "DONE", false)),
             VsockTestCase.of("SOCK_STREAM double bind connect", StreamTests::doubleBindConnectClient,

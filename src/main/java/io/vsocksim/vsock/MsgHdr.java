@@ -4,6 +4,7 @@ import static io.vsocksim.uapi.Errno.EFAULT;
 
 import io.vsocksim.Linux;
 import io.vsocksim.mm.GuestMemory;
+import io.vsocksim.mm.PageAllocator;
 import java.nio.ByteBuffer;
 
 /**
@@ -28,6 +29,16 @@ public final class MsgHdr {
     public int msgFlags;
     /** True if the caller passed a destination address ({@code msg_namelen != 0}). */
     public boolean hasName;
+    // MSG_ZEROCOPY send: where the buffer lives if it is pinnable user memory (else userPages == null),
+    // and where the iterator started (iov_offset is measured from there).
+    private PageAllocator userPages;
+    private long userHandle;
+    private long userGpa;
+    private int iterStart;
+    /** MSG_ERRQUEUE receive: the control buffer ({@code msg_control}), or null. */
+    public ByteBuffer control;
+    /** MSG_ERRQUEUE receive: the notification dequeued, or null. */
+    public SockExtendedErr errqueueOut;
 
     /** Points the iterator at {@code buf}'s remaining bytes. */
     public MsgHdr init(ByteBuffer buf, int msgFlags) {
@@ -35,7 +46,63 @@ public final class MsgHdr {
         this.accessibleEnd = buf.limit();
         this.msgFlags = msgFlags;
         this.hasName = false;
+        this.userPages = null;
+        this.iterStart = buf.position();
+        this.control = null;
+        this.errqueueOut = null;
         return this;
+    }
+
+    /**
+     * Marks the buffer as user memory that can be pinned: buffer index 0 is at {@code gpa0} inside the
+     * page block {@code handle} of {@code pages} (see {@link io.vsocksim.mm.UserBuffer}).
+     */
+    public MsgHdr userMemory(PageAllocator pages, long handle, long gpa0) {
+        this.userPages = pages;
+        this.userHandle = handle;
+        this.userGpa = gpa0;
+        return this;
+    }
+
+    /** The allocator of the pinnable user memory, or null for a buffer that cannot be pinned. */
+    public PageAllocator userPages() {
+        return userPages;
+    }
+
+    /** The page block of the pinnable user memory. */
+    public long userHandle() {
+        return userHandle;
+    }
+
+    /** Guest-physical address of the iterator's next byte (pinnable memory only). */
+    public long userGpaAtPosition() {
+        return userGpa + buf.position();
+    }
+
+    /**
+     * {@code iov_iter->iov_offset}: bytes consumed since the call started. SIM: the iterator is one
+     * segment, so this is never reset by crossing an iovec boundary.
+     */
+    public int iovOffset() {
+        return buf.position() - iterStart;
+    }
+
+    /** True if the next {@code len} bytes are mapped (neither beyond the buffer nor past a fault). */
+    public boolean accessible(int len) {
+        return len <= accessibleEnd - buf.position() && len <= buf.remaining();
+    }
+
+    /**
+     * {@code iov_iter_npages(iter, max)}: pages spanned by the remaining bytes, at most {@code max}.
+     * A heap buffer is counted as if it started on a page boundary.
+     */
+    public int npages(int max) {
+        long start = (userPages != null ? userGpa : 0) + buf.position();
+        long end = start + buf.remaining();
+        long first = start >>> GuestMemory.PAGE_SHIFT;
+        long last = (end + GuestMemory.PAGE_SIZE - 1) >>> GuestMemory.PAGE_SHIFT;
+        long n = buf.remaining() == 0 ? 0 : last - first;
+        return (int) Math.min(n, max);
     }
 
     /** Makes every byte past the first {@code n} of the current remaining bytes inaccessible. */

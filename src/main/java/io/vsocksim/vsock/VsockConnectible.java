@@ -35,7 +35,49 @@ public final class VsockConnectible {
 
     /** True if the socket's error queue holds MSG_ZEROCOPY completions. */
     static boolean errqueueNotEmpty(VsockSock sk) {
-        return false;
+        synchronized (sk.errorQueue) {
+            return !sk.errorQueue.isEmpty();
+        }
+    }
+
+    /**
+     * Mirrors sock_recv_errqueue(sk, msg, len, SOL_VSOCK, VSOCK_RECVERR): dequeues one completion
+     * ({@code msg.errqueueOut}), writes its cmsg into {@code msg.control} as put_cmsg() does
+     * (MSG_CTRUNC when there is no room for all of it) and sets MSG_ERRQUEUE. Returns 0 (a completion
+     * carries no payload) or {@code -EAGAIN} when the queue is empty. Never blocks.
+     */
+    @Linux(file = "net/core/sock.c", fn = "sock_recv_errqueue")
+    static long sockRecvErrqueue(VsockSock sk, MsgHdr msg, int level, int type) {
+        SockExtendedErr serr = UbufInfoMsgzc.dequeueErrSkb(sk);
+        if (serr == null) {
+            return -EAGAIN;
+        }
+        msg.errqueueOut = serr;
+        putCmsg(msg, level, type, serr);
+        msg.msgFlags |= MSG_ERRQUEUE;
+        return 0;
+    }
+
+    /** Mirrors put_cmsg() for a native (not compat) caller with a 16-byte payload. */
+    @Linux(file = "net/core/scm.c", fn = "put_cmsg")
+    private static void putCmsg(MsgHdr msg, int level, int type, SockExtendedErr serr) {
+        java.nio.ByteBuffer c = msg.control;
+        if (c == null || c.remaining() < SockExtendedErr.CMSGHDR_SIZE) {
+            msg.msgFlags |= io.vsocksim.uapi.Sock.MSG_CTRUNC;
+            return;
+        }
+        int cmlen = SockExtendedErr.CMSG_LEN;
+        if (c.remaining() < cmlen) {
+            msg.msgFlags |= io.vsocksim.uapi.Sock.MSG_CTRUNC;
+            cmlen = c.remaining();
+        }
+        java.nio.ByteBuffer tmp = java.nio.ByteBuffer.allocate(SockExtendedErr.CMSG_LEN).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        tmp.putLong(cmlen).putInt(level).putInt(type);
+        serr.write(tmp);
+        int start = c.position();
+        c.put(tmp.array(), 0, cmlen);
+        // CMSG_SPACE(16) == CMSG_LEN(16) on x86-64: the cursor moves by min(space, controllen).
+        c.position(start + Math.min(SockExtendedErr.CMSG_LEN, cmlen));
     }
 
     /**
@@ -154,8 +196,7 @@ public final class VsockConnectible {
     public static long recvmsg(VsockSock sk, MsgHdr msg, long len, int flags) {
         msg.msgFlags = 0;
         if ((flags & MSG_ERRQUEUE) != 0) {
-            // sock_recv_errqueue(): MSG_ZEROCOPY completions are not queued yet, so it is always empty.
-            return -EAGAIN;
+            return sockRecvErrqueue(sk, msg, io.vsocksim.uapi.VmSockets.SOL_VSOCK, io.vsocksim.uapi.VmSockets.VSOCK_RECVERR);
         }
         sk.lockSock();
         try {

@@ -317,6 +317,7 @@ public final class VsockCore {
     /** Mirrors vsock_sk_destruct(): the last reference is gone. */
     @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "vsock_sk_destruct")
     void destruct(VsockSock vsk) {
+        UbufInfoMsgzc.purgeErrorQueue(vsk); // "Flush MSG_ZEROCOPY leftovers" (vsock_sk_destruct)
         deassignTransport(vsk);
         live.decrementAndGet();
         liveWait.wakeUp();

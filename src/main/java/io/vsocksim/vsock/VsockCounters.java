@@ -13,6 +13,8 @@ public final class VsockCounters extends io.vsocksim.kernel.EnumCounters<VsockCo
     public enum Counter {
         /** Payload bytes copied from user buffers into packets (send side, copy 1). */
         BYTES_COPIED_FROM_USER,
+        /** Payload bytes sent from pinned user pages instead (MSG_ZEROCOPY, send side). */
+        BYTES_PINNED_FROM_USER,
         /** Payload bytes copied from packets into user buffers (receive side, copy 3). */
         BYTES_COPIED_TO_USER,
         /** Payload bytes copied by a device between memories (vhost, copy 2). */

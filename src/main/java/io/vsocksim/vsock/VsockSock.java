@@ -83,6 +83,10 @@ public final class VsockSock {
     public long lingertime;
     /** SIGPIPE signals this socket's sends raised (SIM: the signal is counted, not delivered). */
     public final java.util.concurrent.atomic.AtomicLong sigpipes = new java.util.concurrent.atomic.AtomicLong();
+    /** {@code sk_zckey}: the next MSG_ZEROCOPY notification id (u32, wraps). */
+    public final java.util.concurrent.atomic.AtomicInteger zckey = new java.util.concurrent.atomic.AtomicInteger();
+    /** {@code sk_error_queue}: MSG_ZEROCOPY completions, oldest first; guarded by its own monitor. */
+    public final ArrayDeque<SockExtendedErr> errorQueue = new ArrayDeque<>();
     /** {@code sk_ack_backlog}. */
     public int ackBacklog;
     /** {@code sk_max_ack_backlog}. */

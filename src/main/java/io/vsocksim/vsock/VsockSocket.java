@@ -30,6 +30,7 @@ public final class VsockSocket implements AutoCloseable {
      * anything but the socket lock (a blocked recv must not hold up another thread's MSG_DONTWAIT).
      */
     private final ThreadLocal<MsgHdr> msgs = ThreadLocal.withInitial(MsgHdr::new);
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     private volatile boolean closed;
     /**
      * {@code f_count} of the file: 1 for the descriptor plus one per call that may block. close()
@@ -315,6 +316,71 @@ public final class VsockSocket implements AutoCloseable {
         try {
             MsgHdr msg = msgs.get().init(buf, msgFlags(flags)).faultAfter(accessibleBytes);
             return (int) check(VsockConnectible.sendmsg(sk, msg, buf.remaining()), "send");
+        } finally {
+            fput();
+        }
+    }
+
+    /**
+     * send(2) of {@code len} bytes at offset {@code off} of user memory {@code ub} (allocated with
+     * {@code Machine.allocUserBuffer}): with MSG_ZEROCOPY and SO_ZEROCOPY its pages can be pinned
+     * instead of copied. {@code accessibleBytes} of them are mapped, the rest faults (pass {@code len}
+     * for a fully mapped range).
+     *
+     * @return bytes sent
+     */
+    public int send(io.vsocksim.mm.UserBuffer ub, int off, int len, int flags, int accessibleBytes)
+            throws ErrnoException {
+        ByteBuffer buf = ub.buffer().duplicate();
+        buf.limit(off + len).position(off);
+        fget("send");
+        try {
+            MsgHdr msg = msgs.get().init(buf, msgFlags(flags)).userMemory(ub.pages(), ub.handle(), ub.gpa())
+                    .faultAfter(accessibleBytes);
+            return (int) check(VsockConnectible.sendmsg(sk, msg, len), "send");
+        } finally {
+            fput();
+        }
+    }
+
+    /** send(2) of {@code len} fully mapped bytes at offset {@code off} of user memory {@code ub}. */
+    public int send(io.vsocksim.mm.UserBuffer ub, int off, int len, int flags) throws ErrnoException {
+        return send(ub, off, len, flags, len);
+    }
+
+    /**
+     * recvmsg(2) with a control buffer: with MSG_ERRQUEUE, {@code control} receives one cmsg
+     * ({@code SOL_VSOCK}/{@code VSOCK_RECVERR} + {@code struct sock_extended_err}) from its position,
+     * which advances past it; {@code msgFlagsOut[0]} receives {@code msg_flags} (MSG_ERRQUEUE,
+     * MSG_CTRUNC ...).
+     */
+    public int recvmsg(ByteBuffer buf, ByteBuffer control, int flags, int[] msgFlagsOut) throws ErrnoException {
+        fget("recvmsg");
+        try {
+            int f = msgFlags(flags);
+            MsgHdr msg = msgs.get().init(buf, f);
+            msg.control = control;
+            long ret = VsockConnectible.recvmsg(sk, msg, buf.remaining(), f);
+            if (msgFlagsOut != null) {
+                msgFlagsOut[0] = msg.msgFlags;
+            }
+            return (int) check(ret, "recvmsg");
+        } finally {
+            fput();
+        }
+    }
+
+    /**
+     * {@code recvmsg(MSG_ERRQUEUE)}, parsed: the oldest MSG_ZEROCOPY completion. Never blocks.
+     *
+     * @throws ErrnoException EAGAIN when the error queue is empty
+     */
+    public SockExtendedErr recvErrqueue() throws ErrnoException {
+        fget("recvmsg");
+        try {
+            MsgHdr msg = msgs.get().init(EMPTY, Sock.MSG_ERRQUEUE);
+            check(VsockConnectible.recvmsg(sk, msg, 0, Sock.MSG_ERRQUEUE), "recvmsg");
+            return msg.errqueueOut;
         } finally {
             fput();
         }

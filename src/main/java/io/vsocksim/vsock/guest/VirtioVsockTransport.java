@@ -193,6 +193,18 @@ public final class VirtioVsockTransport extends VirtioTransport {
         return vsock != null && vsock.seqpacketAllow;
     }
 
+    /**
+     * The TX vq must be able to hold the whole packet ({@code bufsNum} buffers: header plus one per
+     * page), or a packet larger than the ring would be requeued forever. SIM: {@code num_max} is the
+     * configured queue size (the simulated device offers no larger one).
+     */
+    @Override
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_transport_can_msgzerocopy")
+    protected boolean canMsgzerocopy(int bufsNum) {
+        VirtioVsock vsock = theVirtioVsock;
+        return vsock != null && bufsNum <= vsock.vqs[io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_TX].size();
+    }
+
     @Override
     @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_transport_msgzerocopy_allow")
     public boolean msgzerocopyAllow() {

@@ -4,6 +4,7 @@ import io.vsocksim.Linux;
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.mm.GuestMemory;
 import io.vsocksim.mm.PageAllocator;
+import io.vsocksim.vsock.UbufInfoMsgzc;
 import io.vsocksim.vsock.VsockCore;
 
 /**
@@ -248,12 +249,24 @@ public final class SkbPool {
         }
         assert skb.list == null : "freeing a queued skb";
         skb.orphan();
+        // skb_release_data: the zerocopy completion first (skb_zcopy_clear), then the pages.
+        UbufInfoMsgzc uarg = skb.uarg;
+        if (uarg != null) {
+            skb.uarg = null;
+            uarg.complete(true);
+        }
         skb.live = false;
         pages.freePages(skb.headHandle);
         for (int i = 0; i < skb.nrFrags; i++) {
-            pages.freePages(skb.fragHandle[i]);
+            if (skb.fragsPinned) {
+                pages.putPage(skb.fragHandle[i]); // unpin_user_page
+            } else {
+                pages.freePages(skb.fragHandle[i]);
+            }
             skb.fragHandle[i] = 0;
+            skb.fragOff[i] = 0;
         }
+        skb.fragsPinned = false;
         skb.headHandle = 0;
         skb.nrFrags = 0;
         skb.len = 0;

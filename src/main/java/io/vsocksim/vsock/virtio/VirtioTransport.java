@@ -19,12 +19,14 @@ import static io.vsocksim.vsock.virtio.VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM;
 import io.vsocksim.Linux;
 import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.DelayedWork;
+import io.vsocksim.mm.GuestMemory;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.TcpState;
 import io.vsocksim.uapi.VirtioVsockHdr;
 import io.vsocksim.uapi.VirtioVsockOp;
 import io.vsocksim.uapi.VirtioVsockType;
 import io.vsocksim.vsock.MsgHdr;
+import io.vsocksim.vsock.UbufInfoMsgzc;
 import io.vsocksim.vsock.VsockCore;
 import io.vsocksim.vsock.VsockCounters;
 import io.vsocksim.vsock.VsockCounters.Counter;
@@ -294,23 +296,46 @@ public abstract class VirtioTransport implements VsockTransport {
      * Builds one packet; copies {@code payloadLen} bytes from {@code msg} if given. Null on allocation
      * failure or copy fault. The caller owns the result.
      */
-    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_alloc_skb")
     VsockSkb allocSkb(VsockSock vsk, int type, int op, int flags, boolean reply, MsgHdr msg, int payloadLen,
             int srcCid, int srcPort, int dstCid, int dstPort) {
-        VsockSkb skb = pool.alloc(VIRTIO_VSOCK_SKB_HEADROOM + payloadLen);
+        return allocSkb(vsk, type, op, flags, reply, msg, payloadLen, false, null, srcCid, srcPort, dstCid, dstPort);
+    }
+
+    /**
+     * Builds one packet. With {@code msg}, fills {@code payloadLen} bytes from it: pins the user pages as
+     * fragments when {@code zcopy} (the head then holds the header alone), copies them otherwise; binds
+     * the skb to {@code uarg} (may be null) before filling. Null on allocation failure, copy fault or
+     * pinning fault. The caller owns the result.
+     */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_alloc_skb")
+    VsockSkb allocSkb(VsockSock vsk, int type, int op, int flags, boolean reply, MsgHdr msg, int payloadLen,
+            boolean zcopy, UbufInfoMsgzc uarg, int srcCid, int srcPort, int dstCid, int dstPort) {
+        VsockSkb skb = pool.alloc(VIRTIO_VSOCK_SKB_HEADROOM + (zcopy ? 0 : payloadLen));
         if (skb == null) {
             return null;
         }
         initHdr(skb, type, op, flags, payloadLen, srcCid, srcPort, dstCid, dstPort);
+        core.kernel().warnings().warnOnce(!(vsk != null && msg != null && payloadLen != 0) && zcopy,
+                "zerocopy skb without socket or payload");
         if (vsk != null) {
             skb.setOwner(vsk);
         }
         if (msg != null && payloadLen > 0) {
-            if (skb.fillFromIter(msg, payloadLen) != 0) {
-                skb.kfreeSkb();
-                return null;
+            // Bind the zerocopy lifetime before filling, so a failed fill releases through the uarg path.
+            skb.zcopySet(uarg);
+            if (zcopy) {
+                if (skb.zerocopySgFromIter(msg, payloadLen) != 0) {
+                    skb.kfreeSkb();
+                    return null;
+                }
+                counters.add(Counter.BYTES_PINNED_FROM_USER, payloadLen);
+            } else {
+                if (skb.fillFromIter(msg, payloadLen) != 0) {
+                    skb.kfreeSkb();
+                    return null;
+                }
+                counters.add(Counter.BYTES_COPIED_FROM_USER, payloadLen);
             }
-            counters.add(Counter.BYTES_COPIED_FROM_USER, payloadLen);
             if (msg.dataLeft() == 0 && type == VirtioVsockType.VIRTIO_VSOCK_TYPE_SEQPACKET.value()) {
                 int f = VIRTIO_VSOCK_SEQ_EOM | ((msg.msgFlags & MSG_EOR) != 0 ? VIRTIO_VSOCK_SEQ_EOR : 0);
                 skb.hdr().flags(skb.hdr().flags() | f);
@@ -320,6 +345,35 @@ public abstract class VirtioTransport implements VsockTransport {
             skb.reply = true;
         }
         return skb;
+    }
+
+    /**
+     * Whether this round can pin instead of copy: the iterator is at offset 0, the whole remaining
+     * data fits the credit granted ({@code pktLen}, u32), and the transport's {@link #canMsgzerocopy}
+     * accepts the packet's buffers. SIM: memory that is not a {@link io.vsocksim.mm.UserBuffer} of
+     * this machine cannot be pinned and is refused here too, so it is copied and reported COPIED.
+     */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_can_zcopy")
+    boolean canZcopy(MsgHdr msg, int pktLen) {
+        if (msg.iovOffset() != 0) {
+            return false;
+        }
+        if (Integer.compareUnsigned(msg.dataLeft(), pktLen) > 0) {
+            return false;
+        }
+        if (msg.userPages() != pool.pages()) {
+            return false;
+        }
+        // +1 for the packet header.
+        return canMsgzerocopy(msg.npages(SkbPool.MAX_SKB_FRAGS) + 1);
+    }
+
+    /**
+     * {@code can_msgzerocopy(bufs_num)}: whether the device can take a packet of {@code bufsNum}
+     * buffers. Transports without the hook (vhost, loopback) accept any.
+     */
+    protected boolean canMsgzerocopy(int bufsNum) {
+        return true;
     }
 
     /** Counts a packet about to be handed to {@link #sendPkt}. */
@@ -360,20 +414,36 @@ public abstract class VirtioTransport implements VsockTransport {
         if (pktLen == 0 && op == VirtioVsockOp.VIRTIO_VSOCK_OP_RW.value()) {
             return 0;
         }
+        UbufInfoMsgzc uarg = null;
+        boolean canZcopy = false;
+        boolean haveUref = false;
         if (msg != null) {
+            // Without SO_ZEROCOPY, MSG_ZEROCOPY is silently ignored.
             if (!vsk.sockFlag(VsockSock.SOCK_ZEROCOPY)) {
                 msg.msgFlags &= ~MSG_ZEROCOPY;
             }
-            // TODO(zerocopy-tx): MSG_ZEROCOPY send (virtio_transport_can_zcopy, one msg_zerocopy_realloc
-            // completion per call, pinned page frags) is not modelled yet. SIM: the flag is cleared and
-            // the data copied, as if zerocopy were impossible and no completion were requested.
-            msg.msgFlags &= ~MSG_ZEROCOPY;
+            if ((msg.msgFlags & MSG_ZEROCOPY) != 0) {
+                canZcopy = canZcopy(msg, pktLen);
+            }
+            if (canZcopy) {
+                maxSkbLen = Math.min(VIRTIO_VSOCK_MAX_PKT_BUF_SIZE, SkbPool.MAX_SKB_FRAGS * GuestMemory.PAGE_SIZE);
+            }
+            if ((msg.msgFlags & MSG_ZEROCOPY) != 0 && op == VirtioVsockOp.VIRTIO_VSOCK_OP_RW.value()) {
+                // SIM: no io_uring, so msg_ubuf is always NULL and the round allocates its own completion
+                // (msg_zerocopy_realloc(sk, pkt_len, NULL)); that allocation cannot fail here.
+                uarg = UbufInfoMsgzc.alloc(vsk, Integer.toUnsignedLong(pktLen));
+                if (!canZcopy) {
+                    uarg.markCopied();
+                }
+                haveUref = true;
+            }
         }
         int restLen = pktLen;
         int ret;
         do {
             int skbLen = Integer.compareUnsigned(maxSkbLen, restLen) < 0 ? maxSkbLen : restLen;
-            VsockSkb skb = allocSkb(vsk, type, op, flags, reply, msg, skbLen, srcCid, srcPort, dstCid, dstPort);
+            VsockSkb skb = allocSkb(vsk, type, op, flags, reply, msg, skbLen, canZcopy, uarg, srcCid, srcPort,
+                    dstCid, dstPort);
             if (skb == null) {
                 ret = -ENOMEM;
                 break;
@@ -390,6 +460,14 @@ public abstract class VirtioTransport implements VsockTransport {
             }
         } while (restLen != 0);
         putCredit(vvs, restLen);
+        // The call's own reference: every skb of the round holds another one.
+        if (haveUref) {
+            if (restLen == pktLen) {
+                uarg.putAbort(true); // nothing sent: the notification is withdrawn
+            } else {
+                uarg.put();
+            }
+        }
         if (restLen != pktLen) {
             ret = pktLen - restLen;
         }

@@ -1,12 +1,14 @@
 package io.vsocksim.vsock.virtio;
 
 import static io.vsocksim.uapi.Errno.EFAULT;
+import static io.vsocksim.uapi.Errno.EMSGSIZE;
 
 import io.vsocksim.Linux;
 import io.vsocksim.mm.GuestMemory;
 import io.vsocksim.mm.PageAllocator;
 import io.vsocksim.uapi.VirtioVsockHdr;
 import io.vsocksim.vsock.MsgHdr;
+import io.vsocksim.vsock.UbufInfoMsgzc;
 import io.vsocksim.vsock.VsockSock;
 
 /**
@@ -69,6 +71,12 @@ public final class VsockSkb {
     int nrFrags;
     final long[] fragHandle = new long[SkbPool.MAX_SKB_FRAGS];
     final int[] fragSize = new int[SkbPool.MAX_SKB_FRAGS];
+    /** {@code skb_frag_off}: byte offset of fragment {@code i} in its page block (pinned user pages only). */
+    final int[] fragOff = new int[SkbPool.MAX_SKB_FRAGS];
+    /** Fragments are pinned user pages ({@code SKBFL_ZEROCOPY_FRAG}): released with put_page. */
+    boolean fragsPinned;
+    /** {@code skb_zcopy(skb)}: the MSG_ZEROCOPY completion this skb holds a reference on, or null. */
+    UbufInfoMsgzc uarg;
 
     /** {@code VIRTIO_VSOCK_SKB_CB(skb)->offset}: payload bytes already read. */
     public int offset;
@@ -132,10 +140,78 @@ public final class VsockSkb {
         return pool.pages().gpa(headHandle);
     }
 
-    /** Guest-physical address of page fragment {@code i} ({@code skb_frag_page} + offset, always 0 here). */
+    /**
+     * Guest-physical address of page fragment {@code i} ({@code skb_frag_page} + {@code skb_frag_off};
+     * the offset is 0 except for pinned user pages).
+     */
     @Linux(file = "include/linux/skbuff.h", fn = "skb_frag_page")
     public long fragGpa(int i) {
-        return pool.pages().gpa(fragHandle[i]);
+        return pool.pages().gpa(fragHandle[i]) + fragOff[i];
+    }
+
+    /** The page block of fragment {@code i} (tests and diagnostics). */
+    public long fragHandle(int i) {
+        return fragHandle[i];
+    }
+
+    /** {@code skb_zcopy(skb)}: the MSG_ZEROCOPY completion held, or null. */
+    @Linux(file = "include/linux/skbuff.h", fn = "skb_zcopy")
+    public UbufInfoMsgzc zcopy() {
+        return uarg;
+    }
+
+    /**
+     * {@code skb_zcopy_set(skb, uarg, NULL)}: binds the skb to a MSG_ZEROCOPY completion (takes a
+     * reference on it); no-op for null.
+     */
+    @Linux(file = "include/linux/skbuff.h", fn = "skb_zcopy_set")
+    public void zcopySet(UbufInfoMsgzc u) {
+        if (u != null) {
+            u.get();
+            uarg = u;
+        }
+    }
+
+    /**
+     * {@code __zerocopy_sg_from_iter()}: pins the next {@code length} bytes of the user iterator and
+     * appends them as fragments, one per 4 KiB user page (see {@link io.vsocksim.mm.UserBuffer}). The
+     * skb must hold no payload yet. Returns 0; {@code -EMSGSIZE} when the fragments run out;
+     * {@code -EFAULT} when a page is not mapped or the memory is not pinnable. On failure the pages
+     * pinned so far stay attached and are released when the caller frees the skb; the iterator is
+     * restored (SIM: the kernel leaves it advanced, which no caller observes).
+     */
+    @Linux(file = "net/core/datagram.c", fn = "__zerocopy_sg_from_iter")
+    public int zerocopySgFromIter(MsgHdr msg, int length) {
+        PageAllocator pages = msg.userPages();
+        if (pages != pool.pages()) {
+            return -EFAULT;
+        }
+        int pos = msg.position();
+        long handle = msg.userHandle();
+        long blockGpa = pages.gpa(handle);
+        fragsPinned = true;
+        while (length > 0 && msg.dataLeft() > 0) {
+            if (nrFrags == SkbPool.MAX_SKB_FRAGS) {
+                msg.buffer().position(pos);
+                return -EMSGSIZE;
+            }
+            long at = msg.userGpaAtPosition();
+            int size = (int) Math.min(length, GuestMemory.PAGE_SIZE - (at & (GuestMemory.PAGE_SIZE - 1)));
+            if (!msg.accessible(size)) {
+                msg.buffer().position(pos);
+                return -EFAULT;
+            }
+            pages.getPage(handle); // pin_user_pages: one reference per pinned page
+            fragHandle[nrFrags] = handle;
+            fragOff[nrFrags] = (int) (at - blockGpa);
+            fragSize[nrFrags] = size;
+            nrFrags++;
+            dataLen += size;
+            len += size;
+            msg.advance(size);
+            length -= size;
+        }
+        return 0;
     }
 
     /** Bytes of page fragment {@code i} ({@code skb_frag_size}). */
@@ -221,7 +297,7 @@ public final class VsockSkb {
             int left = n;
             for (int i = 0; i < nrFrags && left > 0 && rc == 0; i++) {
                 int c = Math.min(left, fragSize[i]);
-                rc = msg.copyToMemory(mem, pool.pages().gpa(fragHandle[i]), c);
+                rc = msg.copyToMemory(mem, fragGpa(i), c);
                 left -= c;
             }
         }
@@ -255,7 +331,7 @@ public final class VsockSkb {
             int fragEnd = fragStart + fragSize[i];
             if (off < fragEnd) {
                 int c = Math.min(left, fragEnd - off);
-                rc = msg.copyFromMemory(mem, pool.pages().gpa(fragHandle[i]) + (off - fragStart), c);
+                rc = msg.copyFromMemory(mem, fragGpa(i) + (off - fragStart), c);
                 left -= c;
                 off += c;
             }
@@ -295,7 +371,7 @@ public final class VsockSkb {
             int fragEnd = fragStart + fragSize[i];
             if (off < fragEnd) {
                 int c = Math.min(left, fragEnd - off);
-                mem.copy(to, mem, pool.pages().gpa(fragHandle[i]) + (off - fragStart), c);
+                mem.copy(to, mem, fragGpa(i) + (off - fragStart), c);
                 to += c;
                 left -= c;
                 off += c;
@@ -318,7 +394,7 @@ public final class VsockSkb {
             while (o >= fragSize[f]) {
                 o -= fragSize[f++];
             }
-            gpa = pages.gpa(fragHandle[f]) + o;
+            gpa = fragGpa(f) + o;
         }
         byte[] b = new byte[1];
         pool.memory().read(gpa, b, 0, 1);

@@ -30,8 +30,13 @@
  *       for x86-64 exactly.</li>
  *   <li>An owner socket is held through its reference count for sent and received skbs alike (the
  *       kernel uses {@code sk_wmem_alloc} for sent ones); both only defer destruction.</li>
- *   <li>MSG_ZEROCOPY send is not modelled: the flag is cleared and the data copied
- *       (TODO(zerocopy-tx) in {@code sendPktInfo}).</li>
+ *   <li>MSG_ZEROCOPY send follows 6.12.117 ({@code sendPktInfo}, {@code canZcopy},
+ *       {@link io.vsocksim.vsock.UbufInfoMsgzc}), except that only a
+ *       {@link io.vsocksim.mm.UserBuffer} of the sending machine can be pinned: any other buffer is
+ *       copied and its completion says COPIED. A zerocopy skb's fragments are pinned user pages
+ *       (released with {@code put_page}, at an offset inside their block); the skb's completion
+ *       reference is dropped in {@code SkbPool.free} before the pages, as {@code skb_release_data}
+ *       does.</li>
  *   <li>No vsockmon taps: {@code deliverTapPkt} only sets the control-block flag.</li>
  *   <li>{@code read_skb} (BPF sockmap), the DGRAM ops and the empty {@code notify_recv_*}/
  *       {@code notify_send_*} hooks are not modelled.</li>
