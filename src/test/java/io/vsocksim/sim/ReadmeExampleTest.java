@@ -2,7 +2,7 @@ package io.vsocksim.sim;
 
 import static io.vsocksim.uapi.Sock.SOCK_STREAM;
 import static io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY;
-import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
+import static io.vsocksim.uapi.VmSockets.VMADDR_CID_HOST;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,22 +11,24 @@ import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The README's embedding example, verbatim in substance, so the README stays true. */
+/** The README's embedding example, in substance, so the README stays true. */
 class ReadmeExampleTest {
     @Test
     @Timeout(30)
     void shouldRunTheReadmeExample() throws Exception {
         int n;
         ByteBuffer buf = ByteBuffer.allocate(16);
-        try (Machine m = Machine.threaded("demo", 64 << 20);
-             VsockSocket server = m.socket(SOCK_STREAM);
-             VsockSocket client = m.socket(SOCK_STREAM)) {
-            server.bind(VMADDR_CID_ANY, 1234);
-            server.listen(1);
-            client.connect(VMADDR_CID_LOCAL, 1234);
-            try (VsockSocket conn = server.accept()) {
-                client.send(ByteBuffer.wrap("hello".getBytes(US_ASCII)), 0);
-                n = conn.recv(buf, 0);
+        try (Host host = Host.threaded("host")) {
+            Guest guest = host.startGuest(3);
+            try (VsockSocket server = host.socket(SOCK_STREAM);
+                 VsockSocket client = guest.socket(SOCK_STREAM)) {
+                server.bind(VMADDR_CID_ANY, 1234);
+                server.listen(1);
+                client.connect(VMADDR_CID_HOST, 1234);
+                try (VsockSocket conn = server.accept()) {
+                    client.send(ByteBuffer.wrap("hello".getBytes(US_ASCII)), 0);
+                    n = conn.recv(buf, 0);
+                }
             }
         }
         assertThat(n).isEqualTo(5);
