@@ -251,7 +251,9 @@ public final class SkbPool {
         skb.live = false;
         pages.freePages(skb.headHandle);
         for (int i = 0; i < skb.nrFrags; i++) {
-            pages.freePages(skb.fragHandle[i]);
+            // put_page, as skb_release_data does: a fragment page mapped by zerocopy receive keeps
+            // the mapping's reference and is freed when the user releases it.
+            pages.putPage(skb.fragHandle[i]);
             skb.fragHandle[i] = 0;
         }
         skb.headHandle = 0;
