@@ -54,13 +54,15 @@ public final class Guest extends Machine {
     private volatile boolean closed;
 
     Guest(Host host, KernelContext kernel, Options options, VhostVsock vhost, long cid) {
-        this(host, kernel, options, vhost, cid, ZerocopyPolicy.OFF);
+        this(host, kernel, options, vhost, cid, ZerocopyPolicy.OFF, 1);
     }
 
-    Guest(Host host, KernelContext kernel, Options options, VhostVsock vhost, long cid, ZerocopyPolicy policy) {
+    Guest(Host host, KernelContext kernel, Options options, VhostVsock vhost, long cid, ZerocopyPolicy policy,
+            int rxPagesPerBuffer) {
         super(kernel, options.loopback(), cid * 2654435761L);
         // Before the driver probes: its first rx_fill already posts buffers of the policy's layout.
         ZerocopyPolicy.set(core(), policy);
+        ZerocopyPolicy.setRxPagesPerBuffer(core(), rxPagesPerBuffer);
         this.host = host;
         this.vhost = vhost;
         this.transport = VirtioVsockTransport.register(core());
@@ -78,7 +80,8 @@ public final class Guest extends Machine {
     @Override
     public long devicePages() {
         io.vsocksim.vsock.guest.VirtioVsock d = driver();
-        return d == null ? 0 : (long) d.rxBufNr() * (zerocopyPolicy() == ZerocopyPolicy.OFF ? 1 : 2);
+        return d == null ? 0 : (long) d.rxBufNr()
+                * (zerocopyPolicy() == ZerocopyPolicy.OFF ? 1 : 1 + ZerocopyPolicy.rxPagesPerBuffer(core()));
     }
 
     /**

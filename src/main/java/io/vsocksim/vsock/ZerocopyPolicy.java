@@ -41,6 +41,27 @@ public enum ZerocopyPolicy {
         core.attachment(Setting.class, Setting::new).policy = java.util.Objects.requireNonNull(policy);
     }
 
+    /**
+     * Data pages per guest RX buffer when the policy is not OFF: 1 (the RFC's layout, a header
+     * descriptor plus one page; the device splits larger packets) up to {@link #MAX_RX_PAGES_PER_BUFFER}
+     * (a whole 64 KiB packet per buffer, as virtio-net's "big packets" mode posts pages; the pages a
+     * packet leaves unused are freed at once). Read by the guest driver when it posts buffers.
+     */
+    public static int rxPagesPerBuffer(VsockCore core) {
+        return core.attachment(Setting.class, Setting::new).rxPagesPerBuffer;
+    }
+
+    /** Sets {@link #rxPagesPerBuffer}; {@code 1 <= pages <= MAX_RX_PAGES_PER_BUFFER}. */
+    public static void setRxPagesPerBuffer(VsockCore core, int pages) {
+        if (pages < 1 || pages > MAX_RX_PAGES_PER_BUFFER) {
+            throw new IllegalArgumentException("rx pages per buffer outside 1.." + MAX_RX_PAGES_PER_BUFFER + ": " + pages);
+        }
+        core.attachment(Setting.class, Setting::new).rxPagesPerBuffer = pages;
+    }
+
+    /** Pages of the largest packet: {@code VIRTIO_VSOCK_MAX_PKT_BUF_SIZE} / 4096. */
+    public static final int MAX_RX_PAGES_PER_BUFFER = 16;
+
     /** True if a payload of {@code payloadLen} bytes must be page-backed under this policy. */
     public boolean pageBacked(int payloadLen) {
         return switch (this) {
@@ -53,5 +74,6 @@ public enum ZerocopyPolicy {
     /** The per-machine holder (a {@link VsockCore} attachment). */
     static final class Setting {
         volatile ZerocopyPolicy policy = OFF;
+        volatile int rxPagesPerBuffer = 1;
     }
 }

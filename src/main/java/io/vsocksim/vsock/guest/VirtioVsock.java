@@ -95,8 +95,8 @@ public final class VirtioVsock {
     private boolean rxRun;
     private int rxBufNr;
     private int rxBufMaxNr;
-    private final long[] inGpa = new long[2];
-    private final int[] inLen = new int[2];
+    private final long[] inGpa = new long[1 + ZerocopyPolicy.MAX_RX_PAGES_PER_BUFFER];
+    private final int[] inLen = new int[1 + ZerocopyPolicy.MAX_RX_PAGES_PER_BUFFER];
 
     /** {@code event_lock}: the event vq and the event buffers. */
     final ReentrantLock eventLock = new ReentrantLock();
@@ -421,8 +421,9 @@ public final class VirtioVsock {
         VirtqueueSplit vq = vqs[VSOCK_VQ_RX];
         // Zerocopy RX (RFC, not upstream): header descriptor + one whole page, so the payload can be mapped.
         boolean pagesRx = ZerocopyPolicy.of(transport.core()) != ZerocopyPolicy.OFF;
+        int rxPages = ZerocopyPolicy.rxPagesPerBuffer(transport.core());
         do {
-            VsockSkb skb = pagesRx ? VirtioTransportZerocopy.allocRxPageSkb(pool)
+            VsockSkb skb = pagesRx ? VirtioTransportZerocopy.allocRxPageSkb(pool, rxPages)
                     : pool.allocLinear(VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE);
             if (skb == null) {
                 break;
@@ -433,9 +434,10 @@ public final class VirtioVsock {
             inLen[0] = VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE;
             if (pagesRx) {
                 inLen[0] = VirtioVsockHdr.SIZE;
-                inGpa[1] = skb.fragGpa(0);
-                inLen[1] = skb.fragSize(0);
-                inSg = 2;
+                for (int i = 0; i < skb.nrFrags(); i++) {
+                    inGpa[inSg] = skb.fragGpa(i);
+                    inLen[inSg++] = skb.fragSize(i);
+                }
             }
             if (vq.addSgs(null, null, 0, inGpa, inLen, inSg, skb) < 0) {
                 skb.kfreeSkb();

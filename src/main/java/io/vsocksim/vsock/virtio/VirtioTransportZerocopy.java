@@ -236,26 +236,61 @@ public final class VirtioTransportZerocopy {
     }
 
     /**
-     * A guest RX buffer as the RFC posts it: a head for the 44-byte header and one whole page of
-     * payload (fragment 0). Null on ENOMEM.
+     * A guest RX buffer as the RFC posts it: a head for the 44-byte header and {@code npages} whole
+     * pages of payload, one order-0 fragment each (1 in the RFC). Null on ENOMEM.
      */
-    public static VsockSkb allocRxPageSkb(SkbPool pool) {
-        return pool.allocWithFrags(VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM, PAGE_SIZE);
+    public static VsockSkb allocRxPageSkb(SkbPool pool, int npages) {
+        VsockSkb skb = pool.allocWithFrags(VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM, 0);
+        if (skb == null) {
+            return null;
+        }
+        PageAllocator pa = pool.pages();
+        for (int i = 0; i < npages; i++) {
+            long h = pa.allocPages(0);
+            if (h < 0) {
+                skb.kfreeSkb();
+                return null;
+            }
+            skb.fragHandle[i] = h;
+            skb.fragSize[i] = PAGE_SIZE;
+            skb.nrFrags++;
+        }
+        skb.dataLen = npages * PAGE_SIZE;
+        return skb;
     }
 
-    /** Bytes the device may write into a posted RX skb: the head, or header plus page. */
+    /** Bytes the device may write into a posted RX skb: the head, or header plus pages. */
     public static long rxCapacity(VsockSkb skb) {
-        return skb.nrFrags > 0 ? (long) VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM + skb.fragSize[0] : skb.headLen();
+        if (skb.nrFrags == 0) {
+            return skb.headLen();
+        }
+        long n = VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM;
+        for (int i = 0; i < skb.nrFrags; i++) {
+            n += skb.fragSize[i];
+        }
+        return n;
     }
 
     /**
-     * Sets the payload of a page RX skb to the {@code len} bytes the device wrote (the kernel would
-     * trim the fragment: {@code skb->len = skb->data_len = len}).
+     * Sets the payload of a page RX skb to the {@code len} bytes the device wrote: {@code skb->len =
+     * skb->data_len = len}, fragments trimmed to the data, pages left unused freed at once.
      */
     public static void rxPagePut(VsockSkb skb, int len) {
+        int keep = Math.max(1, (len + PAGE_SIZE - 1) / PAGE_SIZE);
+        PageAllocator pa = skb.pool.pages();
+        for (int i = keep; i < skb.nrFrags; i++) {
+            pa.putPage(skb.fragHandle[i]);
+            skb.fragHandle[i] = 0;
+            skb.fragSize[i] = 0;
+        }
+        skb.nrFrags = Math.min(skb.nrFrags, keep);
+        int left = len;
+        for (int i = 0; i < skb.nrFrags; i++) {
+            skb.fragSize[i] = Math.min(left, PAGE_SIZE);
+            left -= skb.fragSize[i];
+        }
         skb.len = len;
         skb.dataLen = len;
-        skb.fragSize[0] = len;
     }
 
     /**
