@@ -208,6 +208,32 @@ class ZerocopyRxTest {
     }
 
     @Test
+    void shouldKeepMappedPagesReadableWhenConnectionResetWhileMapped() throws Exception {
+        VsockSocket[] s = setup(Placement.GUEST, Sock.SOCK_STREAM, ZerocopyPolicy.PAGES);
+        UserProcess p = holder[0];
+        byte[] d = pattern(2 * PAGE, 8);
+        sendAll(s[0], d, 0);
+        awaitRxBytes(s[1], 2 * PAGE);
+        long addr = s[1].mmap(4L * PAGE, Mman.PROT_READ);
+        mapRx(s[1], addr, 8);
+        sendAll(s[0], pattern(PAGE, 9), 0);
+        awaitRxBytes(s[1], PAGE);
+
+        assertThat(c.host.sendTransportReset(guest)).isZero();
+        for (int i = 0; i < 20000 && s[1].sock().skState != io.vsocksim.uapi.TcpState.TCP_CLOSE; i++) {
+            c.drain();
+            Thread.yield();
+        }
+
+        assertThat(s[1].sock().skErr).isEqualTo(Errno.ECONNRESET);
+        assertThat(readMapping(p, addr)).extracting(Pkt::data).singleElement().isEqualTo(d);
+        p.madvise(addr, 4L * PAGE, Mman.MADV_DONTNEED);
+        assertThatThrownBy(() -> mapRx(s[1], addr, 8)).isInstanceOf(ErrnoException.class)
+                .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.ENOTCONN);
+        p.close();
+    }
+
+    @Test
     void shouldSplitPacketAcrossCallsWhenMappingTooSmall() throws Exception {
         VsockSocket[] s = setup(Placement.LOOPBACK, Sock.SOCK_SEQPACKET, ZerocopyPolicy.PAGES);
         UserProcess p = holder[0];
