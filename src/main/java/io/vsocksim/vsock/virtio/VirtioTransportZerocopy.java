@@ -13,7 +13,6 @@ import io.vsocksim.uapi.VirtioVsockHdr;
 import io.vsocksim.uapi.VirtioVsockUsrHdr;
 import io.vsocksim.vsock.VsockSock;
 import io.vsocksim.vsock.ZerocopyPolicy;
-import java.nio.ByteBuffer;
 
 /**
  * The virtio transport's half of zerocopy receive (RFC v1 {@code zerocopy_dequeue}, v2
@@ -82,8 +81,7 @@ public final class VirtioTransportZerocopy {
         }
         GuestMemory mem = pa.memory();
         mem.fill(pa.gpa(hp), PAGE_SIZE, (byte) 0);
-        ByteBuffer hpage = pa.page(hp, 0);
-        VirtioVsockUsrHdr uh = new VirtioVsockUsrHdr();
+        long hgpa = pa.gpa(hp);
         int maxData = eof || vvs == null ? 0 : Math.min(vma.npages() - 1, MAX_PAGES_TO_MAP - 1);
         boolean seqpacket = vsk.type == Sock.SOCK_SEQPACKET;
         int slot = 1;
@@ -121,7 +119,10 @@ public final class VirtioTransportZerocopy {
                         flags &= ~(VIRTIO_VSOCK_SEQ_EOM | VIRTIO_VSOCK_SEQ_EOR);
                     }
                     if (remaining != 0) {
-                        uh.wrap(hpage, nhdr * VirtioVsockUsrHdr.SIZE).length(bytes).flags(flags);
+                        // struct virtio_vsock_usr_hdr, little-endian, written in place (no allocation).
+                        long at = hgpa + (long) nhdr * VirtioVsockUsrHdr.SIZE;
+                        mem.putU32(at + VirtioVsockUsrHdr.OFF_LENGTH, Integer.toUnsignedLong(bytes));
+                        mem.putU32(at + VirtioVsockUsrHdr.OFF_FLAGS, Integer.toUnsignedLong(flags));
                         nhdr++;
                     }
                     if (done) {
