@@ -3,6 +3,7 @@ package io.vsocksim.sim;
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.uapi.VirtioRing;
 import io.vsocksim.uapi.VirtioVsock;
+import io.vsocksim.vsock.ZerocopyPolicy;
 import io.vsocksim.vsock.guest.VirtioVsockCounters;
 import io.vsocksim.vsock.guest.VirtioVsockTransport;
 import io.vsocksim.vsock.vhost.VhostVsock;
@@ -53,7 +54,15 @@ public final class Guest extends Machine {
     private volatile boolean closed;
 
     Guest(Host host, KernelContext kernel, Options options, VhostVsock vhost, long cid) {
+        this(host, kernel, options, vhost, cid, ZerocopyPolicy.OFF, 1);
+    }
+
+    Guest(Host host, KernelContext kernel, Options options, VhostVsock vhost, long cid, ZerocopyPolicy policy,
+            int rxPagesPerBuffer) {
         super(kernel, options.loopback(), cid * 2654435761L);
+        // Before the driver probes: its first rx_fill already posts buffers of the policy's layout.
+        ZerocopyPolicy.set(core(), policy);
+        ZerocopyPolicy.setRxPagesPerBuffer(core(), rxPagesPerBuffer);
         this.host = host;
         this.vhost = vhost;
         this.transport = VirtioVsockTransport.register(core());
@@ -64,11 +73,26 @@ public final class Guest extends Machine {
         }
     }
 
-    /** The driver's posted RX buffers: one page each (3776-byte buffers fit one page). */
+    /**
+     * The driver's posted RX buffers: one page each (3776-byte buffers fit one page); with zerocopy
+     * receive on, two (the header's head and the data page).
+     */
     @Override
     public long devicePages() {
         io.vsocksim.vsock.guest.VirtioVsock d = driver();
-        return d == null ? 0 : d.rxBufNr();
+        return d == null ? 0 : (long) d.rxBufNr()
+                * (zerocopyPolicy() == ZerocopyPolicy.OFF ? 1 : 1 + ZerocopyPolicy.rxPagesPerBuffer(core()));
+    }
+
+    /**
+     * A guest's policy is fixed when it boots ({@link Host#startGuest(long, KernelContext, Options,
+     * ZerocopyPolicy)}): its RX buffers are posted by then.
+     *
+     * @throws IllegalStateException always
+     */
+    @Override
+    public void setZerocopyPolicy(ZerocopyPolicy policy) {
+        throw new IllegalStateException("a guest's zerocopy policy is set at boot: Host.startGuest(..., policy)");
     }
 
     /** The guest's CID as its driver last read it. */

@@ -72,13 +72,35 @@ public final class Host extends Machine {
      *     or of another guest
      */
     public Guest startGuest(long cid, KernelContext kernel, Guest.Options options) throws ErrnoException {
+        return startGuest(cid, kernel, options, io.vsocksim.vsock.ZerocopyPolicy.OFF);
+    }
+
+    /**
+     * {@link #startGuest(long, KernelContext, Guest.Options)} with the guest's zerocopy receive policy
+     * (RFC, not upstream), fixed for the guest's life: it decides the layout of the RX buffers its
+     * driver posts.
+     */
+    @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC: guest RX buffers as header + page")
+    public Guest startGuest(long cid, KernelContext kernel, Guest.Options options,
+            io.vsocksim.vsock.ZerocopyPolicy policy) throws ErrnoException {
+        return startGuest(cid, kernel, options, policy, 1);
+    }
+
+    /**
+     * As {@link #startGuest(long, KernelContext, Guest.Options, io.vsocksim.vsock.ZerocopyPolicy)}, with
+     * {@code rxPagesPerBuffer} data pages per posted RX buffer (1 = the RFC's layout; up to 16 so that
+     * a 64 KiB packet arrives whole, unused pages being freed on arrival).
+     */
+    @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC: guest RX buffers as header + pages")
+    public Guest startGuest(long cid, KernelContext kernel, Guest.Options options,
+            io.vsocksim.vsock.ZerocopyPolicy policy, int rxPagesPerBuffer) throws ErrnoException {
         VhostVsock dev = vhost.open();
         int rc = dev.setGuestCid(cid);
         if (rc != 0) {
             dev.release();
             throw new ErrnoException(-rc, "ioctl(VHOST_VSOCK_SET_GUEST_CID)");
         }
-        Guest g = new Guest(this, kernel, options, dev, cid);
+        Guest g = new Guest(this, kernel, options, dev, cid, policy, rxPagesPerBuffer);
         guests.add(g);
         return g;
     }

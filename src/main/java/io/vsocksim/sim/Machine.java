@@ -122,6 +122,26 @@ public class Machine implements AutoCloseable {
         return 0;
     }
 
+    /**
+     * Zerocopy receive (RFC, not upstream): sets how this machine allocates received packet data and
+     * whether {@code mmap}/{@code SO_VM_SOCKETS_ZEROCOPY} exist. OFF (the default) is 6.12.117.
+     * Packets allocated earlier keep their layout (they are copied when mapped).
+     */
+    @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC: packet allocation policy")
+    public void setZerocopyPolicy(io.vsocksim.vsock.ZerocopyPolicy policy) {
+        io.vsocksim.vsock.ZerocopyPolicy.set(core, policy);
+    }
+
+    /** This machine's zerocopy receive policy. */
+    public io.vsocksim.vsock.ZerocopyPolicy zerocopyPolicy() {
+        return io.vsocksim.vsock.ZerocopyPolicy.of(core);
+    }
+
+    /** A new simulated user process on this machine, with an empty address space. */
+    public UserProcess process(String name) {
+        return new UserProcess(this, name);
+    }
+
     /** Sockets created and not yet destructed. */
     public int liveSockets() {
         return core.liveSockets();

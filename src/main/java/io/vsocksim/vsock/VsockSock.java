@@ -121,6 +121,12 @@ public final class VsockSock {
     public long bufferMaxSize;
     /** {@code vsk->trans}: the transport's per-socket state. */
     public volatile Object trans;
+    /**
+     * Zerocopy receive (RFC, not upstream): the socket's live mapping ({@code io.vsocksim.mm.VmArea}), or
+     * null. Guarded by the socket lock.
+     */
+    @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC v1: one mapping per socket")
+    public Object zerocopyRx;
 
     // ---- table links, guarded by the core's table lock ------------------------------------------------
     int boundBucket = -1;

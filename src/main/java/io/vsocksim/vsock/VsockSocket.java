@@ -32,6 +32,7 @@ public final class VsockSocket implements AutoCloseable {
     private final ThreadLocal<MsgHdr> msgs = ThreadLocal.withInitial(MsgHdr::new);
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     private volatile boolean closed;
+    private volatile io.vsocksim.mm.MmStruct mm;
     /**
      * {@code f_count} of the file: 1 for the descriptor plus one per call that may block. close()
      * drops the descriptor's reference; the socket is released by whoever drops the last one, so a
@@ -159,7 +160,9 @@ public final class VsockSocket implements AutoCloseable {
             VsockSock[] out = new VsockSock[1];
             check(AfVsock.accept(sk, sk.nonblock ? AfVsock.O_NONBLOCK : 0, out), "accept");
             out[0].nonblock = (flags & Sock.SOCK_NONBLOCK) != 0;
-            return new VsockSocket(out[0]);
+            VsockSocket n = new VsockSocket(out[0]);
+            n.mm = mm; // the new descriptor belongs to the accepting process
+            return n;
         } finally {
             fput();
         }
@@ -415,7 +418,46 @@ public final class VsockSocket implements AutoCloseable {
     /** getsockopt(2): fills {@code optval} and returns the resulting optlen. */
     public int getsockopt(int level, int optname, ByteBuffer optval, int optlen) throws ErrnoException {
         checkOpen("getsockopt");
+        if (level == VmSockets.AF_VSOCK && optname == VmSockets.SO_VM_SOCKETS_ZEROCOPY
+                && VsockZerocopyRx.enabled(sk)) {
+            return (int) check(VsockZerocopyRx.getsockopt(sk, mm, optval, optlen), "getsockopt");
+        }
         return (int) check(VsockSockopt.getsockopt(sk, level, optname, optval, optlen), "getsockopt");
+    }
+
+    // ---- zerocopy receive (RFC, not upstream) -------------------------------------------------------
+
+    /**
+     * SIM: gives this descriptor to a process, whose address space {@link #mmap} maps into and whose
+     * addresses {@code getsockopt(SO_VM_SOCKETS_ZEROCOPY)} takes (the kernel's {@code current->mm}).
+     * {@code io.vsocksim.sim.UserProcess} calls it; accepted sockets inherit it.
+     */
+    public void attachProcess(io.vsocksim.mm.MmStruct processMm) {
+        this.mm = processMm;
+    }
+
+    /** The address space of the process owning this descriptor, or null. */
+    public io.vsocksim.mm.MmStruct processMm() {
+        return mm;
+    }
+
+    /**
+     * mmap(2) of the socket: a read-only area of {@code length} bytes (rounded up to pages) in the
+     * owning process, for zerocopy receive. ENODEV when the machine's {@link ZerocopyPolicy} is OFF
+     * (6.12.117's {@code sock_no_mmap}); EPERM for PROT_WRITE or PROT_EXEC; EBUSY while the socket
+     * has a live mapping.
+     *
+     * @return the start address
+     * @throws IllegalStateException if the socket belongs to no process ({@link #attachProcess})
+     */
+    @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC v1: vsock_mmap")
+    public long mmap(long length, int prot) throws ErrnoException {
+        fget("mmap");
+        try {
+            return check(VsockZerocopyRx.mmap(sk, mm, length, prot), "mmap");
+        } finally {
+            fput();
+        }
     }
 
     /** setsockopt with an {@code int} value. */

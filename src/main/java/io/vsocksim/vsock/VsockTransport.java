@@ -103,4 +103,24 @@ public interface VsockTransport {
     // ---- zero-copy ----
     /** {@code msgzerocopy_allow()}. */
     boolean msgzerocopyAllow();
+
+    // ---- zerocopy receive (RFC, not upstream) ----
+    /**
+     * True if the transport has the RFC's {@code zerocopy_dequeue} hook (a NULL hook in the kernel's
+     * table is {@code false} here).
+     */
+    @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC v1: vsock_transport.zerocopy_dequeue")
+    default boolean hasZerocopyDequeue() {
+        return false;
+    }
+
+    /**
+     * {@code zerocopy_dequeue(vsk, vma, addr)}: fills the socket's mapping with queued packets. Caller
+     * holds the socket lock and the mm lock; {@code vma} belongs to {@code vsk}. {@code eof}: nothing
+     * more can arrive, map the terminator only. Returns 0 or {@code -errno}.
+     */
+    @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC v1: vsock_transport.zerocopy_dequeue")
+    default int zerocopyDequeue(VsockSock vsk, io.vsocksim.mm.VmArea vma, long addr, boolean eof) {
+        return -io.vsocksim.uapi.Errno.EOPNOTSUPP;
+    }
 }

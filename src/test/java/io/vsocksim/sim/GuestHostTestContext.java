@@ -34,11 +34,20 @@ final class GuestHostTestContext implements AutoCloseable {
     }
 
     Guest guest(long cid, Guest.Options options) throws ErrnoException {
+        return guest(cid, options, io.vsocksim.vsock.ZerocopyPolicy.OFF);
+    }
+
+    Guest guest(long cid, Guest.Options options, io.vsocksim.vsock.ZerocopyPolicy policy) throws ErrnoException {
+        return guest(cid, options, policy, 1);
+    }
+
+    Guest guest(long cid, Guest.Options options, io.vsocksim.vsock.ZerocopyPolicy policy, int rxPages)
+            throws ErrnoException {
         KernelContext k = Host.threadedKernel("guest" + cid, 24L << 20);
         leaks.track(k);
         Guest g;
         try {
-            g = host.startGuest(cid, k, options);
+            g = host.startGuest(cid, k, options, policy, rxPages);
         } catch (ErrnoException | RuntimeException e) {
             k.close();
             throw e;

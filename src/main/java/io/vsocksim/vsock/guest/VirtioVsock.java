@@ -20,10 +20,12 @@ import io.vsocksim.uapi.VirtioVsockHdr;
 import io.vsocksim.virtio.VirtqueueSplit;
 import io.vsocksim.virtio.VringAddrs;
 import io.vsocksim.vsock.VsockSock;
+import io.vsocksim.vsock.ZerocopyPolicy;
 import io.vsocksim.vsock.guest.VirtioVsockCounters.Counter;
 import io.vsocksim.vsock.virtio.SkbPool;
 import io.vsocksim.vsock.virtio.SkbQueue;
 import io.vsocksim.vsock.virtio.VirtioTransport;
+import io.vsocksim.vsock.virtio.VirtioTransportZerocopy;
 import io.vsocksim.vsock.virtio.VsockSkb;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -93,8 +95,8 @@ public final class VirtioVsock {
     private boolean rxRun;
     private int rxBufNr;
     private int rxBufMaxNr;
-    private final long[] inGpa = new long[1];
-    private final int[] inLen = new int[1];
+    private final long[] inGpa = new long[1 + ZerocopyPolicy.MAX_RX_PAGES_PER_BUFFER];
+    private final int[] inLen = new int[1 + ZerocopyPolicy.MAX_RX_PAGES_PER_BUFFER];
 
     /** {@code event_lock}: the event vq and the event buffers. */
     final ReentrantLock eventLock = new ReentrantLock();
@@ -417,15 +419,27 @@ public final class VirtioVsock {
     @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_rx_fill")
     private void rxFill() {
         VirtqueueSplit vq = vqs[VSOCK_VQ_RX];
+        // Zerocopy RX (RFC, not upstream): header descriptor + one whole page, so the payload can be mapped.
+        boolean pagesRx = ZerocopyPolicy.of(transport.core()) != ZerocopyPolicy.OFF;
+        int rxPages = ZerocopyPolicy.rxPagesPerBuffer(transport.core());
         do {
-            VsockSkb skb = pool.allocLinear(VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE);
+            VsockSkb skb = pagesRx ? VirtioTransportZerocopy.allocRxPageSkb(pool, rxPages)
+                    : pool.allocLinear(VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE);
             if (skb == null) {
                 break;
             }
             // The pool hands out a zeroed header (memset of the headroom).
+            int inSg = 1;
             inGpa[0] = skb.headGpa();
             inLen[0] = VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE;
-            if (vq.addSgs(null, null, 0, inGpa, inLen, 1, skb) < 0) {
+            if (pagesRx) {
+                inLen[0] = VirtioVsockHdr.SIZE;
+                for (int i = 0; i < skb.nrFrags(); i++) {
+                    inGpa[inSg] = skb.fragGpa(i);
+                    inLen[inSg++] = skb.fragSize(i);
+                }
+            }
+            if (vq.addSgs(null, null, 0, inGpa, inLen, inSg, skb) < 0) {
                 skb.kfreeSkb();
                 break;
             }
@@ -462,7 +476,7 @@ public final class VirtioVsock {
                     long len = Integer.toUnsignedLong(vq.lastLen());
                     rxBufNr--;
                     counters.inc(Counter.RX_BUFS_USED);
-                    if (len < VirtioVsockHdr.SIZE || len > skb.headLen()) {
+                    if (len < VirtioVsockHdr.SIZE || len > VirtioTransportZerocopy.rxCapacity(skb)) {
                         counters.inc(Counter.RX_DROP_SHORT_LONG);
                         skb.kfreeSkb();
                         continue;
@@ -473,7 +487,14 @@ public final class VirtioVsock {
                         skb.kfreeSkb();
                         continue;
                     }
-                    if (payloadLen != 0) {
+                    if (skb.nrFrags() > 0) {
+                        // Zerocopy RX page buffer (RFC, not upstream): the payload is the page's first bytes.
+                        VirtioTransportZerocopy.rxPagePut(skb, (int) payloadLen);
+                        if (ZerocopyPolicy.of(transport.core()) == ZerocopyPolicy.SMALL_COPY
+                                && !ZerocopyPolicy.SMALL_COPY.pageBacked((int) payloadLen) && payloadLen != 0) {
+                            skb = VirtioTransportZerocopy.copyBreak(skb);
+                        }
+                    } else if (payloadLen != 0) {
                         skb.put((int) payloadLen);
                     }
                     counters.inc(Counter.RX_PKTS);

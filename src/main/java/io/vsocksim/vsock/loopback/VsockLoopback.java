@@ -1,14 +1,18 @@
 package io.vsocksim.vsock.loopback;
 
+
 import io.vsocksim.Linux;
+import io.vsocksim.NotUpstream;
 import io.vsocksim.kernel.Work;
 import io.vsocksim.kernel.WorkQueue;
 import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.VsockCore;
 import io.vsocksim.vsock.VsockSock;
 import io.vsocksim.vsock.VsockTransport;
+import io.vsocksim.vsock.ZerocopyPolicy;
 import io.vsocksim.vsock.virtio.SkbQueue;
 import io.vsocksim.vsock.virtio.VirtioTransport;
+import io.vsocksim.vsock.virtio.VirtioTransportZerocopy;
 import io.vsocksim.vsock.virtio.VsockSkb;
 
 /**
@@ -97,6 +101,16 @@ public final class VsockLoopback extends VirtioTransport {
     @Linux(file = "net/vmw_vsock/vsock_loopback.c", fn = "vsock_loopback_msgzerocopy_allow")
     public boolean msgzerocopyAllow() {
         return true;
+    }
+
+    /**
+     * Zerocopy receive: the receiver of a loopback packet is on this machine and maps the sender's
+     * pages, so the sender allocates the payload as the machine's {@link ZerocopyPolicy} says.
+     */
+    @Override
+    @NotUpstream("virtio/vsock zerocopy RX RFC: page-backed packets")
+    protected VsockSkb allocTxSkb(int payloadLen) {
+        return VirtioTransportZerocopy.allocPacket(pool(), ZerocopyPolicy.of(core()), payloadLen);
     }
 
     /** Packets queued and not yet delivered (tests, diagnostics). */

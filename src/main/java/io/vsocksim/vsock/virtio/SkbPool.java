@@ -258,11 +258,10 @@ public final class SkbPool {
         skb.live = false;
         pages.freePages(skb.headHandle);
         for (int i = 0; i < skb.nrFrags; i++) {
-            if (skb.fragsPinned) {
-                pages.putPage(skb.fragHandle[i]); // unpin_user_page
-            } else {
-                pages.freePages(skb.fragHandle[i]);
-            }
+            // put_page, as skb_release_data does for every fragment: a pinned user page (MSG_ZEROCOPY)
+            // goes back to its owner, a page mapped by zerocopy receive keeps the mapping's reference
+            // and is freed when the user releases it, an ordinary fragment is freed here.
+            pages.putPage(skb.fragHandle[i]);
             skb.fragHandle[i] = 0;
             skb.fragOff[i] = 0;
         }

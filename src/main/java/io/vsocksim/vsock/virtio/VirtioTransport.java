@@ -260,6 +260,28 @@ public abstract class VirtioTransport implements VsockTransport {
         return sendPktInfo(vsk, VirtioVsockOp.VIRTIO_VSOCK_OP_SHUTDOWN.value(), flags, null, 0, 0, 0, false);
     }
 
+    /** Zerocopy receive: present on every virtio transport of a machine whose policy is not OFF. */
+    @Override
+    @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC v1/v2: virtio transports set zerocopy_dequeue")
+    public boolean hasZerocopyDequeue() {
+        return io.vsocksim.vsock.ZerocopyPolicy.of(core) != io.vsocksim.vsock.ZerocopyPolicy.OFF;
+    }
+
+    @Override
+    @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC v2: virtio_transport_zerocopy_dequeue")
+    public int zerocopyDequeue(VsockSock vsk, io.vsocksim.mm.VmArea vma, long addr, boolean eof) {
+        return VirtioTransportZerocopy.dequeue(this, vsk, vma, addr, eof);
+    }
+
+    /**
+     * The skb a send of {@code payloadLen} bytes is built in ({@code virtio_vsock_alloc_skb}); null on
+     * ENOMEM. A transport whose receiver maps what it sends (loopback) overrides this to follow the
+     * machine's {@link io.vsocksim.vsock.ZerocopyPolicy}.
+     */
+    protected VsockSkb allocTxSkb(int payloadLen) {
+        return pool.alloc(VIRTIO_VSOCK_SKB_HEADROOM + payloadLen);
+    }
+
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_send_credit_update")
     int sendCreditUpdate(VsockSock vsk) {
         return sendPktInfo(vsk, VirtioVsockOp.VIRTIO_VSOCK_OP_CREDIT_UPDATE.value(), 0, null, 0, 0, 0, false);
@@ -310,7 +332,7 @@ public abstract class VirtioTransport implements VsockTransport {
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_alloc_skb")
     VsockSkb allocSkb(VsockSock vsk, int type, int op, int flags, boolean reply, MsgHdr msg, int payloadLen,
             boolean zcopy, UbufInfoMsgzc uarg, int srcCid, int srcPort, int dstCid, int dstPort) {
-        VsockSkb skb = pool.alloc(VIRTIO_VSOCK_SKB_HEADROOM + (zcopy ? 0 : payloadLen));
+        VsockSkb skb = zcopy ? pool.alloc(VIRTIO_VSOCK_SKB_HEADROOM) : allocTxSkb(payloadLen);
         if (skb == null) {
             return null;
         }

@@ -114,7 +114,7 @@ final class VirtioTransportDequeue {
         long len = msg.dataLeft();
         for (VsockSkb skb = vvs.rxQueue.peek(); skb != null; skb = vvs.rxQueue.peekNext(skb)) {
             if (total < len) {
-                int bytes = (int) Math.min(len - total, skb.len());
+                int bytes = (int) Math.min(len - total, skb.len() - skb.offset);
                 vvs.rxLock.unlock();
                 int err = skb.copyToIter(skb.offset, msg, bytes);
                 if (err != 0) {
@@ -123,7 +123,7 @@ final class VirtioTransportDequeue {
                 t.counters.add(Counter.BYTES_COPIED_TO_USER, bytes);
                 vvs.rxLock.lock();
             }
-            total += skb.len();
+            total += skb.len() - skb.offset;
             int flags = skb.hdr().flags();
             if ((flags & VIRTIO_VSOCK_SEQ_EOM) != 0) {
                 if ((flags & VIRTIO_VSOCK_SEQ_EOR) != 0) {
@@ -153,11 +153,15 @@ final class VirtioTransportDequeue {
                 break;
             }
             int pktLen = skb.hdr().len();
+            // SIM (zerocopy RX, not upstream): a packet partly mapped by zerocopy receive resumes at its
+            // offset; upstream the offset of a SEQPACKET skb is always 0, so nothing changes there.
+            int skip = skb.offset;
+            int restLen = pktLen - skip;
             if (dequeuedLen >= 0) {
-                int bytesToCopy = (int) Math.min(userBufLen, Integer.toUnsignedLong(pktLen));
+                int bytesToCopy = (int) Math.min(userBufLen, Integer.toUnsignedLong(restLen));
                 if (bytesToCopy != 0) {
                     vvs.rxLock.unlock();
-                    int err = skb.copyToIter(0, msg, bytesToCopy);
+                    int err = skb.copyToIter(skip, msg, bytesToCopy);
                     if (err != 0) {
                         // The rest of the message is dropped without copying.
                         dequeuedLen = err;
@@ -168,7 +172,7 @@ final class VirtioTransportDequeue {
                     vvs.rxLock.lock();
                 }
                 if (dequeuedLen >= 0) {
-                    dequeuedLen += pktLen;
+                    dequeuedLen += restLen;
                 }
             }
             int hflags = skb.hdr().flags();
@@ -179,7 +183,7 @@ final class VirtioTransportDequeue {
                     msg.msgFlags |= MSG_EOR;
                 }
             }
-            decRxPkt(vvs, pktLen, pktLen);
+            decRxPkt(vvs, restLen, pktLen);
             skb.kfreeSkb();
         }
         vvs.rxLock.unlock();
