@@ -4,18 +4,16 @@ import static io.vsocksim.uapi.Sock.SOCK_SEQPACKET;
 import static io.vsocksim.uapi.Sock.SOCK_STREAM;
 
 import io.vsocksim.Linux;
-import io.vsocksim.NotUpstream;
 import java.io.PrintStream;
 import java.util.List;
 
 /**
  * vsock_test's {@code test_cases[]} of Linux 6.12.117, in the kernel's order under the kernel's exact
- * names (IDs 0–25), followed by the two tests the zerocopy receive RFC adds (26, 27).
+ * names (IDs 0–25), followed by the two tests the zerocopy receive RFC adds (26, 27; reconstructed,
+ * not upstream: see {@link ZerocopyRxTests}).
  */
 @Linux(file = "tools/testing/vsock/vsock_test.c", fn = "test_cases")
 public final class VsockTests {
-    /** Why the zerocopy receive tests cannot run yet. */
-    static final String NO_ZEROCOPY_RX = "zerocopy receive (mmap + SO_VM_SOCKETS_ZEROCOPY) is not modelled yet";
 
     private VsockTests() {
     }
@@ -63,14 +61,11 @@ public final class VsockTests {
                 t -> CreditTests.unsentBytesClient(t, SOCK_STREAM, err), t -> CreditTests.unsentBytesServer(t, SOCK_STREAM)),
             VsockTestCase.of("SOCK_SEQPACKET ioctl(SIOCOUTQ) 0 unsent bytes",
                 t -> CreditTests.unsentBytesClient(t, SOCK_SEQPACKET, err), t -> CreditTests.unsentBytesServer(t, SOCK_SEQPACKET)),
-            rfc("SOCK_STREAM zerocopy receive invalid cases"),
-            rfc("SOCK_STREAM zerocopy receive"));
+            VsockTestCase.of("SOCK_STREAM zerocopy receive invalid cases", ZerocopyRxTests::invalidClient,
+                ZerocopyRxTests::invalidServer),
+            VsockTestCase.of("SOCK_STREAM zerocopy receive", ZerocopyRxTests::transferClient, ZerocopyRxTests::transferServer));
     }
 
-    @NotUpstream("virtio/vsock zerocopy receive RFC v1: its two vsock_test cases (names not published)")
-    private static VsockTestCase rfc(String name) {
-        return VsockTestCase.unsupported(name, NO_ZEROCOPY_RX);
-    }
 
     /** Number of tests Linux 6.12.117's vsock_test has (IDs 0..25). */
     public static final int KERNEL_TESTS = 26;
