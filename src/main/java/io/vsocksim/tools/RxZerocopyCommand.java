@@ -110,6 +110,7 @@ final class RxZerocopyCommand {
         boolean baselines = true;
         boolean sweep = false;
         boolean progress = true;
+        boolean compare = false;
         try {
             for (String arg : args) {
                 int eq = arg.indexOf('=');
@@ -143,6 +144,9 @@ final class RxZerocopyCommand {
                     case "--sweep":
                         sweep = true;
                         break;
+                    case "--compare":
+                        compare = true;
+                        break;
                     case "--no-progress":
                         progress = false;
                         break;
@@ -170,6 +174,9 @@ final class RxZerocopyCommand {
         if (sweep) {
             return sweep(o, out, err);
         }
+        if (compare) {
+            return compare(o, out);
+        }
         List<Run> runs = new ArrayList<>();
         runs.add(vsock(o, new AtomicLong()));
         if (baselines) {
@@ -194,6 +201,31 @@ final class RxZerocopyCommand {
             out.printf("  ratios: vsock/TCP %.2f, vsock/UDS %.2f%n", v.mbPerSec() / runs.get(1).mbPerSec(),
                     v.mbPerSec() / runs.get(2).mbPerSec());
         }
+    }
+
+    /**
+     * {@code --compare}: copy receive, zerocopy receive and both baselines with the same --mb/--rx/--tx
+     * in one run, and the ratios issue 8's bar asks for.
+     */
+    static int compare(Options o, PrintStream out) {
+        Options copyO = new Options(o.mb(), o.rxPages(), o.txPages(), false, o.transport(), o.direction(), false, false, false);
+        Options zcO = new Options(o.mb(), o.rxPages(), o.txPages(), true, o.transport(), o.direction(), false, false, false);
+        Run copy = vsock(copyO, new AtomicLong());
+        Run zc = vsock(zcO, new AtomicLong());
+        Run tcp = Baselines.tcp(o.mb() * 1_000_000L, BASELINE_CHUNK);
+        Run uds = Baselines.unix(o.mb() * 1_000_000L, BASELINE_CHUNK);
+        out.printf("rx-zerocopy --compare: %d MB, rx %d pages, tx %d pages (%d-byte writes), %s%n", o.mb(), o.rxPages(),
+                o.txPages(), o.txPages() * PAGE, o.placement());
+        for (Run r : List.of(new Run("copy receive", copy.bytes(), copy.nanos(), copy.counters()),
+                new Run("zerocopy receive", zc.bytes(), zc.nanos(), zc.counters()), tcp, uds)) {
+            out.printf("  %-36s %8.3f s  %9.1f MB/s%n", r.label(), r.seconds(), r.mbPerSec());
+            if (r.counters() != null) {
+                out.println("      " + r.counters());
+            }
+        }
+        out.printf("  copy/TCP %.2f (bar >= 2), zerocopy/UDS %.2f (bar >= 1), zerocopy/copy %.2f (bar >= 1.3)%n",
+                copy.mbPerSec() / tcp.mbPerSec(), zc.mbPerSec() / uds.mbPerSec(), zc.mbPerSec() / copy.mbPerSec());
+        return 0;
     }
 
     /** The RFC's table: rx = tx of 8..512 pages, zerocopy and copy, then the baselines. */
@@ -551,7 +583,7 @@ final class RxZerocopyCommand {
     static void usage(PrintStream out) {
         out.println("usage: vsocksim rx-zerocopy [--mb=N] [--rx=PAGES] [--tx=PAGES] [--zerocopy]");
         out.println("                            [--transport=virtio|loopback] [--direction=h2g|g2h]");
-        out.println("                            [--no-baselines] [--sweep] [--no-progress]");
+        out.println("                            [--no-baselines] [--compare] [--sweep] [--no-progress]");
         out.println("  A server sends N MB (default 1000) in writes of --tx pages (default 64); the client receives");
         out.println("  into --rx pages (default 64) with recv() (copy), or with --zerocopy through a mapping of");
         out.println("  --rx pages: mmap, getsockopt(SO_VM_SOCKETS_ZEROCOPY), walk the headers, madvise.");
@@ -559,6 +591,7 @@ final class RxZerocopyCommand {
         out.println("  the PAGES allocation policy for --zerocopy, OFF (6.12.117) otherwise.");
         out.println("  The same transfer through JDK loopback TCP and Unix-domain channels (64 KiB writes/reads)");
         out.println("  is measured in the same run.");
+        out.println("  --compare: copy and zerocopy receive and both baselines in one run, with the ratios of issue 8's bar.");
         out.println("  --sweep: the RFC's table, rx = tx of 8, 32, 64, 256, 512 pages, zerocopy and copy, --mb per");
         out.println("  cell (default 4000), the RFC's seconds beside the simulator's; progress on stderr.");
     }

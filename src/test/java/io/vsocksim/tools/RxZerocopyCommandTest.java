@@ -76,6 +76,14 @@ class RxZerocopyCommandTest {
     }
 
     @Test
+    @Timeout(120)
+    void shouldCompareCopyZerocopyAndBaselinesInOneRun() {
+        String text = run("rx-zerocopy", "--compare", "--mb=2", "--rx=16", "--tx=16");
+        assertThat(text).contains("copy receive").contains("zerocopy receive").contains("JDK TCP").contains("JDK Unix-domain")
+                .contains("copy/TCP").contains("zerocopy/UDS").contains("zerocopy/copy");
+    }
+
+    @Test
     void shouldRejectBadOptions() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream p = new PrintStream(err, true, StandardCharsets.UTF_8);
