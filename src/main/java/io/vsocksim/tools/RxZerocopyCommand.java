@@ -235,7 +235,8 @@ final class RxZerocopyCommand {
         long total = cellBytes * cells + (o.baselines() ? 2 * cellBytes : 0);
         AtomicLong done = new AtomicLong();
         Progress bar = o.progress() ? Progress.start(err, total, done) : null;
-        long t0 = System.nanoTime();
+        io.vsocksim.kernel.RealClock wallClock = new io.vsocksim.kernel.RealClock();
+        long t0 = wallClock.nanoTime();
         Run[] zc = new Run[SWEEP_PAGES.length];
         Run[] copy = new Run[SWEEP_PAGES.length];
         Run tcp = null;
@@ -275,7 +276,7 @@ final class RxZerocopyCommand {
                 bar.stop();
             }
         }
-        double wall = (System.nanoTime() - t0) / 1e9;
+        double wall = (wallClock.nanoTime() - t0) / 1e9;
         printSweep(o, zc, copy, tcp, uds, wall, out);
         return 0;
     }
@@ -518,6 +519,7 @@ final class RxZerocopyCommand {
         private final boolean tty = System.console() != null;
         private volatile String label = "";
         private volatile boolean running = true;
+        private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
         private int lastPercent = -1;
 
         private Progress(PrintStream err, long total, AtomicLong done) {
@@ -542,7 +544,9 @@ final class RxZerocopyCommand {
             while (running) {
                 draw(false);
                 try {
-                    Thread.sleep(tty ? 200 : 2000);
+                    if (stopped.await(tty ? 200 : 2000, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                        return;
+                    }
                 } catch (InterruptedException e) {
                     return;
                 }
@@ -568,7 +572,7 @@ final class RxZerocopyCommand {
 
         void stop() {
             running = false;
-            thread.interrupt();
+            stopped.countDown();
             try {
                 thread.join(1000);
             } catch (InterruptedException e) {
