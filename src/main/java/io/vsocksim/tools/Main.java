@@ -51,7 +51,7 @@ public final class Main {
         out.println("usage: vsocksim <command> [options]");
         out.println("commands:");
         out.println("  vsock-test  port of Linux 6.12.117's vsock_test suite (the main job)");
-        out.println("  rx-zerocopy the RFC's rx_zerocopy benchmark: copy (and zerocopy) receive vs JDK TCP/UDS");
+        out.println("  rx-zerocopy the RFC's rx_zerocopy benchmark (copy/zerocopy receive, --sweep) vs JDK TCP/UDS");
         out.println("  smoke       foundation smoke job: virtio_vsock_hdr packets through a split virtqueue");
         out.println("Run 'vsocksim <command> --help' for a command's options.");
     }

@@ -1,6 +1,8 @@
 package io.vsocksim.tools;
 
 import static io.vsocksim.uapi.Sock.SOCK_STREAM;
+import static io.vsocksim.uapi.VmSockets.AF_VSOCK;
+import static io.vsocksim.uapi.VmSockets.SO_VM_SOCKETS_ZEROCOPY;
 import static io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY;
 import static io.vsocksim.uapi.VmSockets.VMADDR_CID_HOST;
 import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
@@ -9,96 +11,177 @@ import io.vsocksim.NotUpstream;
 import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.mm.GuestMemory;
+import io.vsocksim.mm.Mman;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
 import io.vsocksim.sim.Machine;
+import io.vsocksim.sim.UserProcess;
 import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.uapi.Poll;
+import io.vsocksim.uapi.VirtioVsockOp;
 import io.vsocksim.vsock.VsockCounters;
 import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.vsock.guest.VirtioVsockCounters;
+import io.vsocksim.vsock.vhost.VhostVsockCounters;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code vsocksim rx-zerocopy}: the zerocopy-receive RFC's {@code rx_zerocopy} utility rebuilt on the
  * simulator. A server sends exactly {@code --mb} megabytes in writes of {@code --tx} pages; the client
  * reads them in copy mode ({@code recv} into {@code --rx} pages) or, with {@code --zerocopy}, through a
- * mapping of {@code --rx} pages (getsockopt + madvise). It prints the time, the rate and the counters
- * that explain them, and the same transfer through JDK loopback TCP and Unix-domain channels.
+ * mapping of {@code --rx} pages (mmap, getsockopt(SO_VM_SOCKETS_ZEROCOPY), walk the headers, madvise).
+ * It prints the time, the rate and the counters that explain them, and the same transfer through JDK
+ * loopback TCP and Unix-domain channels. {@code --sweep} runs the RFC's table.
  */
-@NotUpstream("virtio/vsock zerocopy receive RFC v1/v2: tools/testing/vsock/vsock_rx_zerocopy-like utility")
+@NotUpstream("virtio/vsock zerocopy receive RFC v1/v2: tools/testing/vsock rx_zerocopy-like utility")
 final class RxZerocopyCommand {
     static final int PAGE = GuestMemory.PAGE_SIZE;
+    /** The RFC's sweep: rx = tx pages, and its seconds for 4000 MB (cover letters v1/v2). */
+    static final int[] SWEEP_PAGES = {8, 32, 64, 256, 512};
+    static final double[] RFC_ZEROCOPY_S = {24, 10.6, 12.2, 23.6, 21};
+    static final double[] RFC_COPY_S = {13, 16.4, 24.7, 27.2, 23.9};
+    static final long RFC_MB = 4000;
+    /** Baselines' write/read size. */
+    static final int BASELINE_CHUNK = 64 * 1024;
 
     private RxZerocopyCommand() {
     }
 
     /** What to run. */
-    record Options(long mb, int rxPages, int txPages, boolean zerocopy, String transport, String direction, boolean baselines) {
+    record Options(long mb, int rxPages, int txPages, boolean zerocopy, String transport, String direction,
+            boolean baselines, boolean sweep, boolean progress) {
+        String placement() {
+            if ("loopback".equals(transport)) {
+                return "vsock loopback (CID 1)";
+            }
+            return "g2h".equals(direction) ? "vsock guest -> host (virtio)" : "vsock host -> guest (virtio)";
+        }
+    }
+
+    /** The counters of one vsock run (deltas over the transfer; the machines are fresh per run). */
+    record Counters(long copiedFromUser, long copiedToUser, long copiedByDevice, long rwPacketsSent,
+            long packetsReceived, long creditUpdates, long kicks, long interrupts, long rxBuffersUsed,
+            long getsockopts, long madvises, long pagesMapped, long headerPages) {
+        @Override
+        public String toString() {
+            StringBuilder b = new StringBuilder()
+                    .append("copied: user->kernel ").append(copiedFromUser)
+                    .append(", kernel->user ").append(copiedToUser)
+                    .append(", device ").append(copiedByDevice)
+                    .append("; RW packets sent ").append(rwPacketsSent)
+                    .append(", packets received ").append(packetsReceived)
+                    .append(", credit updates ").append(creditUpdates)
+                    .append("; kicks ").append(kicks)
+                    .append(", interrupts ").append(interrupts)
+                    .append(", RX buffers used ").append(rxBuffersUsed)
+                    .append("; getsockopt ").append(getsockopts)
+                    .append(", madvise ").append(madvises)
+                    .append(", pages mapped ").append(pagesMapped)
+                    .append(" (+").append(headerPages).append(" header)");
+            return b.toString();
+        }
     }
 
     /** One measured transfer. */
-    record Run(String label, long bytes, long nanos, String counters) {
+    record Run(String label, long bytes, long nanos, Counters counters) {
+        double seconds() {
+            return nanos / 1e9;
+        }
+
         double mbPerSec() {
             return bytes / 1e6 / (nanos / 1e9);
         }
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        long mb = 1000;
+        Long mb = null;
         int rx = 64;
         int tx = 64;
         boolean zc = false;
         String transport = "virtio";
         String direction = "h2g";
         boolean baselines = true;
-        for (String arg : args) {
-            int eq = arg.indexOf('=');
-            String name = eq > 0 ? arg.substring(0, eq) : arg;
-            String value = eq > 0 ? arg.substring(eq + 1) : null;
-            switch (name) {
-                case "--help":
-                    usage(out);
-                    return 0;
-                case "--mb":
-                    mb = Long.parseLong(value);
-                    break;
-                case "--rx":
-                    rx = Integer.parseInt(value);
-                    break;
-                case "--tx":
-                    tx = Integer.parseInt(value);
-                    break;
-                case "--zerocopy":
-                    zc = true;
-                    break;
-                case "--transport":
-                    transport = value;
-                    break;
-                case "--direction":
-                    direction = value;
-                    break;
-                case "--no-baselines":
-                    baselines = false;
-                    break;
-                default:
-                    err.println("rx-zerocopy: unknown option " + arg);
-                    usage(err);
-                    return 2;
+        boolean sweep = false;
+        boolean progress = true;
+        boolean compare = false;
+        try {
+            for (String arg : args) {
+                int eq = arg.indexOf('=');
+                String name = eq > 0 ? arg.substring(0, eq) : arg;
+                String value = eq > 0 ? arg.substring(eq + 1) : null;
+                switch (name) {
+                    case "--help":
+                        usage(out);
+                        return 0;
+                    case "--mb":
+                        mb = Long.parseLong(value);
+                        break;
+                    case "--rx":
+                        rx = Integer.parseInt(value);
+                        break;
+                    case "--tx":
+                        tx = Integer.parseInt(value);
+                        break;
+                    case "--zerocopy":
+                        zc = true;
+                        break;
+                    case "--transport":
+                        transport = value;
+                        break;
+                    case "--direction":
+                        direction = value;
+                        break;
+                    case "--no-baselines":
+                        baselines = false;
+                        break;
+                    case "--sweep":
+                        sweep = true;
+                        break;
+                    case "--compare":
+                        compare = true;
+                        break;
+                    case "--no-progress":
+                        progress = false;
+                        break;
+                    default:
+                        err.println("rx-zerocopy: unknown option " + arg);
+                        usage(err);
+                        return 2;
+                }
             }
-        }
-        if (zc) {
-            err.println("rx-zerocopy: --zerocopy needs the zerocopy receive path, which is not built yet");
+        } catch (NumberFormatException e) {
+            err.println("rx-zerocopy: bad number: " + e.getMessage());
             return 2;
         }
-        Options o = new Options(mb, rx, tx, zc, transport, direction, baselines);
+        if (!"virtio".equals(transport) && !"loopback".equals(transport)
+                || !"h2g".equals(direction) && !"g2h".equals(direction)) {
+            err.println("rx-zerocopy: --transport is virtio or loopback, --direction h2g or g2h");
+            return 2;
+        }
+        if (mb != null && mb <= 0 || rx < 1 || tx < 1 || zc && rx < 2) {
+            err.println("rx-zerocopy: --mb, --tx must be positive; --rx at least 1 (2 with --zerocopy: header page + data)");
+            return 2;
+        }
+        long megabytes = mb != null ? mb : sweep ? RFC_MB : 1000;
+        Options o = new Options(megabytes, rx, tx, zc, transport, direction, baselines, sweep, progress);
+        if (sweep) {
+            return sweep(o, out, err);
+        }
+        if (compare) {
+            return compare(o, out);
+        }
         List<Run> runs = new ArrayList<>();
-        runs.add(vsock(o));
+        runs.add(vsock(o, new AtomicLong()));
         if (baselines) {
-            runs.add(Baselines.tcp(o.mb() * 1_000_000L, 64 * 1024));
-            runs.add(Baselines.unix(o.mb() * 1_000_000L, 64 * 1024));
+            runs.add(Baselines.tcp(o.mb() * 1_000_000L, BASELINE_CHUNK));
+            runs.add(Baselines.unix(o.mb() * 1_000_000L, BASELINE_CHUNK));
         }
         print(o, runs, out);
         return 0;
@@ -108,47 +191,169 @@ final class RxZerocopyCommand {
         out.printf("rx-zerocopy: %d MB, rx %d pages, tx %d pages, %s%n", o.mb(), o.rxPages(), o.txPages(),
                 o.zerocopy() ? "zerocopy receive" : "copy receive");
         for (Run r : runs) {
-            out.printf("  %-44s %8.3f s  %9.1f MB/s%n", r.label(), r.nanos() / 1e9, r.mbPerSec());
+            out.printf("  %-44s %8.3f s  %9.1f MB/s%n", r.label(), r.seconds(), r.mbPerSec());
             if (r.counters() != null) {
                 out.println("      " + r.counters());
             }
         }
+        if (runs.size() == 3) {
+            Run v = runs.get(0);
+            out.printf("  ratios: vsock/TCP %.2f, vsock/UDS %.2f%n", v.mbPerSec() / runs.get(1).mbPerSec(),
+                    v.mbPerSec() / runs.get(2).mbPerSec());
+        }
     }
 
-    /** One vsock transfer with the chosen placement. */
-    static Run vsock(Options o) {
+    /**
+     * {@code --compare}: copy receive, zerocopy receive and both baselines with the same --mb/--rx/--tx
+     * in one run, and the ratios issue 8's bar asks for.
+     */
+    static int compare(Options o, PrintStream out) {
+        Options copyO = new Options(o.mb(), o.rxPages(), o.txPages(), false, o.transport(), o.direction(), false, false, false);
+        Options zcO = new Options(o.mb(), o.rxPages(), o.txPages(), true, o.transport(), o.direction(), false, false, false);
+        Run copy = vsock(copyO, new AtomicLong());
+        Run zc = vsock(zcO, new AtomicLong());
+        Run tcp = Baselines.tcp(o.mb() * 1_000_000L, BASELINE_CHUNK);
+        Run uds = Baselines.unix(o.mb() * 1_000_000L, BASELINE_CHUNK);
+        out.printf("rx-zerocopy --compare: %d MB, rx %d pages, tx %d pages (%d-byte writes), %s%n", o.mb(), o.rxPages(),
+                o.txPages(), o.txPages() * PAGE, o.placement());
+        for (Run r : List.of(new Run("copy receive", copy.bytes(), copy.nanos(), copy.counters()),
+                new Run("zerocopy receive", zc.bytes(), zc.nanos(), zc.counters()), tcp, uds)) {
+            out.printf("  %-36s %8.3f s  %9.1f MB/s%n", r.label(), r.seconds(), r.mbPerSec());
+            if (r.counters() != null) {
+                out.println("      " + r.counters());
+            }
+        }
+        out.printf("  copy/TCP %.2f (bar >= 2), zerocopy/UDS %.2f (bar >= 1), zerocopy/copy %.2f (bar >= 1.3)%n",
+                copy.mbPerSec() / tcp.mbPerSec(), zc.mbPerSec() / uds.mbPerSec(), zc.mbPerSec() / copy.mbPerSec());
+        return 0;
+    }
+
+    /** The RFC's table: rx = tx of 8..512 pages, zerocopy and copy, then the baselines. */
+    static int sweep(Options o, PrintStream out, PrintStream err) {
+        long cellBytes = o.mb() * 1_000_000L;
+        int cells = SWEEP_PAGES.length * 2;
+        long total = cellBytes * cells + (o.baselines() ? 2 * cellBytes : 0);
+        AtomicLong done = new AtomicLong();
+        Progress bar = o.progress() ? Progress.start(err, total, done) : null;
+        io.vsocksim.kernel.RealClock wallClock = new io.vsocksim.kernel.RealClock();
+        long t0 = wallClock.nanoTime();
+        Run[] zc = new Run[SWEEP_PAGES.length];
+        Run[] copy = new Run[SWEEP_PAGES.length];
+        Run tcp = null;
+        Run uds = null;
+        try {
+            for (int i = 0; i < SWEEP_PAGES.length; i++) {
+                int p = SWEEP_PAGES[i];
+                for (boolean z : new boolean[] {true, false}) {
+                    if (bar != null) {
+                        bar.label((z ? "zerocopy " : "copy ") + p + " pages");
+                    }
+                    Options cell = new Options(o.mb(), p, p, z, o.transport(), o.direction(), false, false, false);
+                    long base = done.get();
+                    Run r = vsock(cell, new AtomicLong(), done);
+                    done.set(base + cellBytes);
+                    if (z) {
+                        zc[i] = r;
+                    } else {
+                        copy[i] = r;
+                    }
+                }
+            }
+            if (o.baselines()) {
+                if (bar != null) {
+                    bar.label("JDK TCP");
+                }
+                tcp = Baselines.tcp(cellBytes, BASELINE_CHUNK);
+                done.addAndGet(cellBytes);
+                if (bar != null) {
+                    bar.label("JDK UDS");
+                }
+                uds = Baselines.unix(cellBytes, BASELINE_CHUNK);
+                done.addAndGet(cellBytes);
+            }
+        } finally {
+            if (bar != null) {
+                bar.stop();
+            }
+        }
+        double wall = (wallClock.nanoTime() - t0) / 1e9;
+        printSweep(o, zc, copy, tcp, uds, wall, out);
+        return 0;
+    }
+
+    static void printSweep(Options o, Run[] zc, Run[] copy, Run tcp, Run uds, double wall, PrintStream out) {
+        double scale = (double) o.mb() / RFC_MB;
+        out.printf("rx-zerocopy --sweep: %d MB per cell, rx = tx pages, %s%n", o.mb(), o.placement());
+        if (scale != 1) {
+            out.printf("(RFC seconds are for 4000 MB; scaled by %.4f to %d MB in the RFC columns)%n", scale, o.mb());
+        }
+        out.println("            |        zerocopy receive       |          copy receive         |   zc / copy time");
+        out.println("  rx/tx pg  |  RFC s   sim s      sim MB/s   |  RFC s   sim s      sim MB/s   |   RFC     sim");
+        for (int i = 0; i < SWEEP_PAGES.length; i++) {
+            double rz = RFC_ZEROCOPY_S[i] * scale;
+            double rc = RFC_COPY_S[i] * scale;
+            out.printf("  %8d  | %6.2f %7.3f %12.1f     | %6.2f %7.3f %12.1f     | %5.2f  %6.2f%n", SWEEP_PAGES[i],
+                    rz, zc[i].seconds(), zc[i].mbPerSec(), rc, copy[i].seconds(), copy[i].mbPerSec(), rz / rc,
+                    zc[i].seconds() / copy[i].seconds());
+        }
+        out.println("counters per cell:");
+        for (int i = 0; i < SWEEP_PAGES.length; i++) {
+            out.printf("  zerocopy %3d: %s%n", SWEEP_PAGES[i], zc[i].counters());
+            out.printf("  copy     %3d: %s%n", SWEEP_PAGES[i], copy[i].counters());
+        }
+        double vsockSeconds = 0;
+        for (int i = 0; i < SWEEP_PAGES.length; i++) {
+            vsockSeconds += zc[i].seconds() + copy[i].seconds();
+        }
+        if (tcp != null) {
+            out.printf("baselines (same run, %d MB, %d KiB writes/reads):%n", o.mb(), BASELINE_CHUNK / 1024);
+            out.printf("  %-32s %8.3f s %9.1f MB/s%n", tcp.label(), tcp.seconds(), tcp.mbPerSec());
+            out.printf("  %-32s %8.3f s %9.1f MB/s%n", uds.label(), uds.seconds(), uds.mbPerSec());
+        }
+        out.printf("total: 10 vsock cells %.1f s measured transfer time, %.1f s wall clock (with set-up%s)%n",
+                vsockSeconds, wall, tcp != null ? " and baselines" : "");
+    }
+
+    static Run vsock(Options o, AtomicLong progress) {
+        return vsock(o, progress, null);
+    }
+
+    /** One vsock transfer with the chosen placement; {@code progress} (and {@code global}) count received bytes. */
+    static Run vsock(Options o, AtomicLong progress, AtomicLong global) {
         long bytes = o.mb() * 1_000_000L;
-        String label;
+        ZerocopyPolicy policy = o.zerocopy() ? ZerocopyPolicy.PAGES : ZerocopyPolicy.OFF;
         Machine sender;
         Machine receiver;
         int dstCid;
+        Guest guest = null;
         List<Machine> owned = new ArrayList<>();
         try {
             if ("loopback".equals(o.transport())) {
                 Machine m = Machine.threaded("local", 256L << 20);
                 owned.add(m);
+                m.setZerocopyPolicy(policy);
                 sender = m;
                 receiver = m;
                 dstCid = VMADDR_CID_LOCAL;
-                label = "vsock loopback (CID 1)";
             } else {
                 Host host = new Host(KernelContext.threaded("host", 256L << 20, 2), true);
                 owned.add(host);
-                Guest guest = host.startGuest(3, KernelContext.threaded("guest3", 256L << 20, 2), Guest.Options.DEFAULTS);
+                // The guest's policy is fixed at boot (its RX buffers are posted then); copy mode keeps
+                // 6.12.117's default OFF. One data page per RX buffer: the RFC's layout.
+                guest = host.startGuest(3, KernelContext.threaded("guest3", 256L << 20, 2), Guest.Options.DEFAULTS,
+                        policy);
                 if ("g2h".equals(o.direction())) {
+                    host.setZerocopyPolicy(policy);
                     sender = guest;
                     receiver = host;
                     dstCid = VMADDR_CID_HOST;
-                    label = "vsock guest -> host (virtio)";
                 } else {
                     sender = host;
                     receiver = guest;
                     dstCid = 3;
-                    label = "vsock host -> guest (virtio)";
                 }
             }
-            Guest guest = owned.get(0) instanceof Host h && !h.guests().isEmpty() ? h.guests().get(0) : null;
-            return transfer(label, sender, receiver, guest, dstCid, bytes, o.txPages() * PAGE, o.rxPages() * PAGE);
+            return transfer(o, sender, receiver, guest, dstCid, bytes, progress, global);
         } catch (ErrnoException e) {
             throw new IllegalStateException(e);
         } finally {
@@ -158,71 +363,240 @@ final class RxZerocopyCommand {
         }
     }
 
-    private static Run transfer(String label, Machine sender, Machine receiver, Guest guest, int dstCid, long bytes,
-            int txLen, int rxLen) throws ErrnoException {
-        VsockSocket listener = receiver.socket(SOCK_STREAM);
-        listener.bind(VMADDR_CID_ANY, 1234);
-        listener.listen(1);
-        VsockSocket client = sender.socket(SOCK_STREAM);
-        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-            try {
-                client.connect(dstCid, 1234);
-                ByteBuffer buf = ByteBuffer.allocateDirect(txLen);
-                long sent = 0;
-                while (sent < bytes) {
-                    buf.clear();
-                    if (bytes - sent < txLen) {
-                        buf.limit((int) (bytes - sent));
+    private static Run transfer(Options o, Machine sender, Machine receiver, Guest guest, int dstCid, long bytes,
+            AtomicLong progress, AtomicLong global) throws ErrnoException {
+        int txLen = o.txPages() * PAGE;
+        int rxLen = o.rxPages() * PAGE;
+        UserProcess proc = receiver.process("rx_zerocopy");
+        try {
+            VsockSocket listener = proc.socket(SOCK_STREAM);
+            listener.bind(VMADDR_CID_ANY, 1234);
+            listener.listen(1);
+            VsockSocket client = sender.socket(SOCK_STREAM);
+            VsockCounters rc = receiver.counters();
+            VsockCounters sc = sender.counters();
+            Snapshot before = Snapshot.take(sc, rc, guest);
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                try {
+                    client.connect(dstCid, 1234);
+                    ByteBuffer buf = ByteBuffer.allocateDirect(txLen);
+                    long sent = 0;
+                    while (sent < bytes) {
+                        buf.clear();
+                        if (bytes - sent < txLen) {
+                            buf.limit((int) (bytes - sent));
+                        }
+                        sent += client.send(buf, 0);
                     }
-                    sent += client.send(buf, 0);
+                    client.close();
+                } catch (ErrnoException e) {
+                    throw new IllegalStateException(e);
                 }
-                client.close();
-            } catch (ErrnoException e) {
-                throw new IllegalStateException(e);
+            });
+            VsockSocket conn = listener.accept();
+            Clock clock = receiver.kernel().clock();
+            long t0 = clock.nanoTime();
+            long[] zcCounts = new long[4];
+            long got = o.zerocopy() ? receiveZerocopy(proc, conn, rxLen, bytes, progress, global, zcCounts)
+                    : receiveCopy(conn, rxLen, progress, global);
+            long t1 = clock.nanoTime();
+            writer.join();
+            Snapshot after = Snapshot.take(sc, rc, guest);
+            conn.close();
+            listener.close();
+            if (got != bytes) {
+                throw new IllegalStateException("short transfer: " + got + " of " + bytes);
             }
-        });
-        VsockSocket conn = listener.accept();
-        Clock clock = receiver.kernel().clock();
-        VsockCounters rc = receiver.counters();
-        long copiedBefore = rc.get(VsockCounters.Counter.BYTES_COPIED_TO_USER);
-        long t0 = clock.nanoTime();
+            Counters c = new Counters(after.copiedFromUser - before.copiedFromUser, after.copiedToUser - before.copiedToUser,
+                    after.copiedByDevice - before.copiedByDevice, after.rwSent - before.rwSent,
+                    after.received - before.received, after.credit - before.credit, after.kicks - before.kicks,
+                    after.interrupts - before.interrupts, after.rxBufs - before.rxBufs, zcCounts[0], zcCounts[1],
+                    zcCounts[2], zcCounts[3]);
+            return new Run(o.placement(), got, t1 - t0, c);
+        } finally {
+            proc.close();
+        }
+    }
+
+    /** Copy receive: recv() into a buffer of --rx pages until end of stream. */
+    private static long receiveCopy(VsockSocket conn, int rxLen, AtomicLong progress, AtomicLong global)
+            throws ErrnoException {
         ByteBuffer rbuf = ByteBuffer.allocateDirect(rxLen);
         long got = 0;
         int n;
         while ((n = conn.recv(rbuf, 0)) > 0) {
             got += n;
+            progress.lazySet(got);
+            if (global != null) {
+                global.addAndGet(n);
+            }
             rbuf.clear();
         }
-        long t1 = clock.nanoTime();
-        writer.join();
-        conn.close();
-        listener.close();
-        if (got != bytes) {
-            throw new IllegalStateException("short transfer: " + got + " of " + bytes);
+        return got;
+    }
+
+    /**
+     * Zerocopy receive as the RFC's tool does it: one mapping of --rx pages; per round poll(POLLIN),
+     * getsockopt(SO_VM_SOCKETS_ZEROCOPY) with the mapping's address, walk the {@code {u32 length; u32
+     * flags}} headers of page 0 to the zero terminator, madvise(MADV_DONTNEED) the whole mapping. The
+     * data itself is not read (the RFC tool's point: the bytes are handed over, not copied). An empty
+     * list when poll said readable and {@code POLLHUP}/{@code POLLRDHUP}-like end of stream is the end.
+     * {@code counts}: getsockopt calls, madvise calls, data pages mapped, header pages mapped.
+     */
+    private static long receiveZerocopy(UserProcess proc, VsockSocket conn, int rxLen, long bytes, AtomicLong progress,
+            AtomicLong global, long[] counts) throws ErrnoException {
+        long addr = conn.mmap(rxLen, Mman.PROT_READ);
+        ByteBuffer opt = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        int maxHeaders = PAGE / 8;
+        long got = 0;
+        while (true) {
+            int ev = conn.poll(Poll.POLLIN, 10_000);
+            if (ev == 0) {
+                throw new IllegalStateException("poll: no data for 10 s after " + got + " bytes");
+            }
+            opt.putLong(0, addr);
+            conn.getsockopt(AF_VSOCK, SO_VM_SOCKETS_ZEROCOPY, opt, 8);
+            counts[0]++;
+            int headers = 0;
+            long round = 0;
+            for (int h = 0; h < maxHeaders; h++) {
+                int len = proc.readU32(addr + 8L * h);
+                if (len == 0) {
+                    break;
+                }
+                headers++;
+                round += len;
+                counts[2] += (len + PAGE - 1) / PAGE;
+            }
+            counts[3]++;
+            proc.madvise(addr, rxLen, Mman.MADV_DONTNEED);
+            counts[1]++;
+            if (headers == 0) {
+                // poll said readable and nothing was queued: end of stream (or reset).
+                break;
+            }
+            got += round;
+            progress.lazySet(got);
+            if (global != null) {
+                global.addAndGet(round);
+            }
+            if (got > bytes) {
+                throw new IllegalStateException("more data than sent: " + got + " > " + bytes);
+            }
         }
-        VsockCounters sc = sender.counters();
-        StringBuilder counters = new StringBuilder()
-                .append("copied: send ").append(sc.get(VsockCounters.Counter.BYTES_COPIED_FROM_USER))
-                .append(" recv ").append(rc.get(VsockCounters.Counter.BYTES_COPIED_TO_USER) - copiedBefore)
-                .append("; RW packets sent ").append(sc.sent(io.vsocksim.uapi.VirtioVsockOp.VIRTIO_VSOCK_OP_RW))
-                .append(", packets received ").append(rc.get(VsockCounters.Counter.PKTS_RECEIVED))
-                .append(", credit updates ").append(rc.get(VsockCounters.Counter.CREDIT_UPDATES_SENT));
-        if (guest != null) {
-            io.vsocksim.vsock.vhost.VhostVsockCounters dev = guest.deviceCounters();
-            io.vsocksim.vsock.guest.VirtioVsockCounters drv = guest.driverCounters();
-            counters.append("; vhost copied ").append(dev.get(io.vsocksim.vsock.vhost.VhostVsockCounters.Counter.BYTES_COPIED))
-                    .append(", guest kicks ").append(drv.get(io.vsocksim.vsock.guest.VirtioVsockCounters.Counter.KICKS))
-                    .append(", interrupts ").append(drv.get(io.vsocksim.vsock.guest.VirtioVsockCounters.Counter.INTERRUPTS))
-                    .append(", RX buffers used ").append(drv.get(io.vsocksim.vsock.guest.VirtioVsockCounters.Counter.RX_BUFS_USED));
+        proc.munmap(addr, rxLen);
+        return got;
+    }
+
+    /** Counter values at one instant. */
+    private record Snapshot(long copiedFromUser, long copiedToUser, long copiedByDevice, long rwSent, long received,
+            long credit, long kicks, long interrupts, long rxBufs) {
+        static Snapshot take(VsockCounters sc, VsockCounters rc, Guest guest) {
+            long device = rc.get(VsockCounters.Counter.BYTES_COPIED_BY_DEVICE);
+            long kicks = 0;
+            long irqs = 0;
+            long bufs = 0;
+            if (guest != null) {
+                device = guest.deviceCounters().get(VhostVsockCounters.Counter.BYTES_COPIED);
+                VirtioVsockCounters drv = guest.driverCounters();
+                kicks = drv.get(VirtioVsockCounters.Counter.KICKS);
+                irqs = drv.get(VirtioVsockCounters.Counter.INTERRUPTS);
+                bufs = drv.get(VirtioVsockCounters.Counter.RX_BUFS_USED);
+            }
+            return new Snapshot(sc.get(VsockCounters.Counter.BYTES_COPIED_FROM_USER),
+                    rc.get(VsockCounters.Counter.BYTES_COPIED_TO_USER), device, sc.sent(VirtioVsockOp.VIRTIO_VSOCK_OP_RW),
+                    rc.get(VsockCounters.Counter.PKTS_RECEIVED), rc.get(VsockCounters.Counter.CREDIT_UPDATES_SENT), kicks,
+                    irqs, bufs);
         }
-        return new Run(label, got, t1 - t0, counters.toString());
+    }
+
+    /** A {@code [#####.....]} line on stderr, rewritten with {@code \r} (a new line each time if not a TTY). */
+    static final class Progress {
+        private final PrintStream err;
+        private final long total;
+        private final AtomicLong done;
+        private final Thread thread;
+        private final boolean tty = System.console() != null;
+        private volatile String label = "";
+        private volatile boolean running = true;
+        private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+        private int lastPercent = -1;
+
+        private Progress(PrintStream err, long total, AtomicLong done) {
+            this.err = err;
+            this.total = total;
+            this.done = done;
+            this.thread = new Thread(this::loop, "rx-zerocopy-progress");
+            this.thread.setDaemon(true);
+        }
+
+        static Progress start(PrintStream err, long total, AtomicLong done) {
+            Progress p = new Progress(err, total, done);
+            p.thread.start();
+            return p;
+        }
+
+        void label(String l) {
+            label = l;
+        }
+
+        private void loop() {
+            while (running) {
+                draw(false);
+                try {
+                    if (stopped.await(tty ? 200 : 2000, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        private synchronized void draw(boolean last) {
+            long d = Math.min(done.get(), total);
+            int percent = (int) (100 * d / Math.max(1, total));
+            if (!tty && !last && percent == lastPercent) {
+                return;
+            }
+            lastPercent = percent;
+            int width = 30;
+            int filled = (int) ((long) width * d / Math.max(1, total));
+            String line = "[" + "#".repeat(filled) + ".".repeat(width - filled) + "] " + percent + "% " + label;
+            err.print(tty ? "\r" + line + "   " : line + "\n");
+            if (last && tty) {
+                err.println();
+            }
+            err.flush();
+        }
+
+        void stop() {
+            running = false;
+            stopped.countDown();
+            try {
+                thread.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            done.set(total);
+            label = "done";
+            draw(true);
+        }
     }
 
     static void usage(PrintStream out) {
         out.println("usage: vsocksim rx-zerocopy [--mb=N] [--rx=PAGES] [--tx=PAGES] [--zerocopy]");
-        out.println("                            [--transport=virtio|loopback] [--direction=h2g|g2h] [--no-baselines]");
-        out.println("  A server sends N MB in writes of --tx pages; the client receives into --rx pages");
-        out.println("  (copy) or through a mapping of --rx pages (--zerocopy). Default: host -> guest over virtio.");
-        out.println("  The same transfer through JDK loopback TCP and Unix-domain channels is measured beside it.");
+        out.println("                            [--transport=virtio|loopback] [--direction=h2g|g2h]");
+        out.println("                            [--no-baselines] [--compare] [--sweep] [--no-progress]");
+        out.println("  A server sends N MB (default 1000) in writes of --tx pages (default 64); the client receives");
+        out.println("  into --rx pages (default 64) with recv() (copy), or with --zerocopy through a mapping of");
+        out.println("  --rx pages: mmap, getsockopt(SO_VM_SOCKETS_ZEROCOPY), walk the headers, madvise.");
+        out.println("  Default placement: server on the host, client in a guest over virtio; the guest boots with");
+        out.println("  the PAGES allocation policy for --zerocopy, OFF (6.12.117) otherwise.");
+        out.println("  The same transfer through JDK loopback TCP and Unix-domain channels (64 KiB writes/reads)");
+        out.println("  is measured in the same run.");
+        out.println("  --compare: copy and zerocopy receive and both baselines in one run, with the ratios of issue 8's bar.");
+        out.println("  --sweep: the RFC's table, rx = tx of 8, 32, 64, 256, 512 pages, zerocopy and copy, --mb per");
+        out.println("  cell (default 4000), the RFC's seconds beside the simulator's; progress on stderr.");
     }
 }
