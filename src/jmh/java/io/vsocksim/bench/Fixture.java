@@ -113,6 +113,24 @@ final class Fixture implements AutoCloseable {
         }
     }
 
+    /** Sends all of {@code buf} (from position 0) on the transmitting socket; returns the bytes sent. */
+    int sendAll(ByteBuffer buf) throws ErrnoException {
+        buf.clear();
+        int n = 0;
+        while (buf.hasRemaining()) {
+            n += tx.send(buf, 0);
+        }
+        return n;
+    }
+
+    /** Closes the transmitting socket, waits for the drain thread to see EOF, then closes the machines. */
+    void finish(Thread drain) throws InterruptedException {
+        tx.close();
+        tx = null;
+        drain.join(10_000);
+        close();
+    }
+
     @Override
     public void close() {
         if (tx != null) {

@@ -53,19 +53,11 @@ public class StreamBench {
 
     @Benchmark
     public int send() throws ErrnoException {
-        buf.clear();
-        int n = 0;
-        while (buf.hasRemaining()) {
-            n += f.tx.send(buf, 0);
-        }
-        return n;
+        return f.sendAll(buf);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws InterruptedException {
-        f.tx.close();
-        f.tx = null;
-        drain.join(10_000);
-        f.close();
+        f.finish(drain);
     }
 }
