@@ -1,6 +1,7 @@
 package io.vsocksim.kernel;
 
 import io.vsocksim.Linux;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +24,9 @@ public final class ThreadedWorkQueue extends WorkerPool {
     private final Thread[] workers;
     // Guarded by lock.
     private boolean stopping;
+    /** Workers parked without a timer to wait for, most recent last (the kernel's idle_list). */
+    private final Thread[] idle;
+    private int nrIdle;
     private Throwable firstFailure;
 
     /**
@@ -36,6 +40,7 @@ public final class ThreadedWorkQueue extends WorkerPool {
             throw new IllegalArgumentException("a queue needs a worker: threads=" + threads);
         }
         workers = new Thread[threads];
+        idle = new Thread[threads];
         for (int i = 0; i < threads; i++) {
             workers[i] = new Thread(this::workerLoop, name + "/" + i);
             workers[i].setDaemon(true);
@@ -72,12 +77,12 @@ public final class ThreadedWorkQueue extends WorkerPool {
                     return;
                 }
                 long deadline = nextTimerDeadline();
+                if (deadline < 0) {
+                    idleLocked();
+                    continue;
+                }
                 try {
-                    if (deadline < 0) {
-                        workAvailable.await();
-                    } else {
-                        clock.awaitUntil(lock, workAvailable, deadline);
-                    }
+                    clock.awaitUntil(lock, workAvailable, deadline);
                 } catch (InterruptedException e) {
                     // Nobody interrupts workers on purpose; re-check the queue and carry on.
                 }
@@ -85,6 +90,57 @@ public final class ThreadedWorkQueue extends WorkerPool {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Sleeps until work is queued, a timer is armed or the queue stops. SIM (performance): a parked
+     * thread on the idle list rather than a Condition await, which allocates a node per sleep.
+     *
+     * <p>No lost wake-up: the worker found the list empty and puts itself on the idle list under
+     * {@link #lock}; paired with {@link #wakeOneLocked()} / {@link #wakeAllLocked()}, which a queuer
+     * calls under the same lock after linking its work and which take the worker off the list before
+     * unparking it. An unpark that comes before the park leaves the permit, so the park returns at
+     * once. A worker woken otherwise (spurious return) takes itself off the list.
+     */
+    @Linux(file = "kernel/workqueue.c", fn = "worker_enter_idle")
+    private void idleLocked() {
+        Thread me = Thread.currentThread();
+        idle[nrIdle++] = me;
+        lock.unlock();
+        try {
+            LockSupport.park(this);
+            Thread.interrupted(); // nobody interrupts workers on purpose; as the await did, drop it
+        } finally {
+            lock.lock();
+        }
+        for (int i = 0; i < nrIdle; i++) {
+            if (idle[i] == me) {
+                System.arraycopy(idle, i + 1, idle, i, nrIdle - i - 1);
+                idle[--nrIdle] = null;
+                break;
+            }
+        }
+    }
+
+    @Override
+    void wakeOneLocked() {
+        if (nrIdle > 0) {
+            Thread t = idle[--nrIdle];
+            idle[nrIdle] = null;
+            LockSupport.unpark(t);
+        } else {
+            workAvailable.signal(); // a worker waiting for a timer deadline
+        }
+    }
+
+    @Override
+    void wakeAllLocked() {
+        while (nrIdle > 0) {
+            Thread t = idle[--nrIdle];
+            idle[nrIdle] = null;
+            LockSupport.unpark(t);
+        }
+        workAvailable.signalAll();
     }
 
     @Override
@@ -108,7 +164,7 @@ public final class ThreadedWorkQueue extends WorkerPool {
         lock.lock();
         try {
             stopping = true;
-            workAvailable.signalAll();
+            wakeAllLocked();
         } finally {
             lock.unlock();
         }

@@ -3,9 +3,11 @@ package io.vsocksim.kernel;
 import static io.vsocksim.uapi.Errno.ERESTARTSYS;
 
 import io.vsocksim.Linux;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 
@@ -32,9 +34,15 @@ public final class WaitQueueHead {
     private final Clock clock;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition woken = lock.newCondition();
-    // Guarded by lock.
-    private long wakeups;
+    // Guarded by lock. wakeups is also read without it by a sleeper coming back from park().
+    private volatile long wakeups;
     private int waiters;
+    /**
+     * Sleepers without a timeout, parked (SIM, performance: a Condition await allocates a node per
+     * sleep; timed sleepers still await {@link #woken} through the clock). Guarded by lock.
+     */
+    private Thread[] parked = new Thread[2];
+    private int nrParked;
 
     /** A wait queue whose timeouts are measured on {@code clock} ({@code init_waitqueue_head}). */
     @Linux(file = "include/linux/wait.h", fn = "init_waitqueue_head")
@@ -53,6 +61,13 @@ public final class WaitQueueHead {
             wakeups++;
             if (waiters > 0) {
                 woken.signalAll();
+                // Paired with sleepUntimed(): the count moves and the list empties in one critical
+                // section, so a sleeper that reads a new count is off the list.
+                for (int i = 0; i < nrParked; i++) {
+                    LockSupport.unpark(parked[i]);
+                    parked[i] = null;
+                }
+                nrParked = 0;
             }
         } finally {
             lock.unlock();
@@ -145,6 +160,9 @@ public final class WaitQueueHead {
 
     /** Parks unless a wake-up happened since {@code seen}; returns the wake-up count to check against next. */
     private long sleep(long seen, long deadline) {
+        if (deadline == Long.MAX_VALUE) {
+            return sleepUntimed(seen);
+        }
         lock.lock();
         try {
             if (wakeups == seen) {
@@ -161,5 +179,47 @@ public final class WaitQueueHead {
             lock.unlock();
         }
         return seen;
+    }
+
+    /**
+     * {@link #sleep} without a deadline: parks on {@link #parked}. No lost wake-up: the sleeper joins
+     * the list under {@link #lock} only if the count is still {@code seen}; paired with
+     * {@link #wakeUp()}, which bumps the count and unparks and empties the list under the same lock
+     * (an unpark before the park leaves the permit). Coming back with a new count, the sleeper is
+     * already off the list and does not retake the lock; on a spurious return or an interrupt (which
+     * stays pending, as with the await) it takes itself off.
+     */
+    private long sleepUntimed(long seen) {
+        Thread me = Thread.currentThread();
+        lock.lock();
+        try {
+            if (wakeups != seen || me.isInterrupted()) {
+                return wakeups;
+            }
+            if (nrParked == parked.length) {
+                parked = Arrays.copyOf(parked, nrParked * 2);
+            }
+            parked[nrParked++] = me;
+        } finally {
+            lock.unlock();
+        }
+        LockSupport.park(this);
+        long now = wakeups;
+        if (now != seen) {
+            return now;
+        }
+        lock.lock();
+        try {
+            for (int i = 0; i < nrParked; i++) {
+                if (parked[i] == me) {
+                    System.arraycopy(parked, i + 1, parked, i, nrParked - i - 1);
+                    parked[--nrParked] = null;
+                    break;
+                }
+            }
+            return wakeups;
+        } finally {
+            lock.unlock();
+        }
     }
 }

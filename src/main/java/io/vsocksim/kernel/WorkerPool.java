@@ -266,6 +266,16 @@ abstract class WorkerPool implements WorkQueue {
         return getClass().getSimpleName() + "[" + name + "]";
     }
 
+    /** Wakes one idle worker: work was queued. {@link #lock} held. */
+    void wakeOneLocked() {
+        workAvailable.signal();
+    }
+
+    /** Wakes every idle worker: a timer was armed, or the queue stops. {@link #lock} held. */
+    void wakeAllLocked() {
+        workAvailable.signalAll();
+    }
+
     /** Waits, with {@link #lock} held, for a flush to make progress (or makes it, in manual mode). */
     abstract void awaitFlushProgressLocked();
 
@@ -452,7 +462,7 @@ abstract class WorkerPool implements WorkQueue {
         }
         tail = w;
         queued++;
-        workAvailable.signal();
+        wakeOneLocked();
         progress.signalAll();
     }
 
@@ -493,7 +503,7 @@ abstract class WorkerPool implements WorkQueue {
         if (cur != null) {
             cur.timerPrev = dw;
         }
-        workAvailable.signalAll(); // a sleeping worker may now have an earlier deadline to wait for
+        wakeAllLocked(); // a sleeping worker may now have an earlier deadline to wait for
         progress.signalAll();
     }
 

@@ -39,6 +39,11 @@ public final class MsgHdr {
     public ByteBuffer control;
     /** MSG_ERRQUEUE receive: the notification dequeued, or null. */
     public SockExtendedErr errqueueOut;
+    /**
+     * SIM: the receive timeout left, in jiffies ({@code timeo}, a local of the kernel's recvmsg); kept
+     * here, in the call's own header, so a receive allocates no holder for it.
+     */
+    long timeo;
 
     /** Points the iterator at {@code buf}'s remaining bytes. */
     public MsgHdr init(ByteBuffer buf, int msgFlags) {

@@ -23,6 +23,7 @@ import static io.vsocksim.uapi.Sock.SOCK_STREAM;
 
 import io.vsocksim.Linux;
 import io.vsocksim.uapi.TcpState;
+import java.util.function.BooleanSupplier;
 
 /**
  * The data half of af_vsock's connectible proto_ops: sendmsg, recvmsg (STREAM and SEQPACKET) and the
@@ -127,9 +128,7 @@ public final class VsockConnectible {
                             break;
                         }
                         long remaining = sk.sleep.waitEventInterruptibleTimeout(sk.lock,
-                                () -> transport.streamHasSpace(sk) != 0 || sk.skErr != 0
-                                        || (sk.skShutdown & SEND_SHUTDOWN) != 0 || (sk.peerShutdown & RCV_SHUTDOWN) != 0,
-                                AfVsock.toNanos(timeout));
+                                WaitConds.of(sk, transport).hasSpace, AfVsock.toNanos(timeout));
                         if (remaining < 0) {
                             err = AfVsock.sockIntrErrno(timeout);
                             break;
@@ -225,10 +224,10 @@ public final class VsockConnectible {
      * messages for SEQPACKET). Returns the amount, 0 when the wait ends on error or shutdown, or
      * {@code -EAGAIN} / {@code -EINTR} / {@code -ERESTARTSYS}.
      *
-     * @param timeout in/out: {@code timeout[0]} jiffies left
+     * @param msg the call's header; in/out: {@code msg.timeo} jiffies left
      */
     @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "vsock_connectible_wait_data")
-    private static long waitData(VsockSock sk, VsockTransport transport, long[] timeout) {
+    private static long waitData(VsockSock sk, VsockTransport transport, MsgHdr msg) {
         for (;;) {
             long data = connectibleHasData(sk, transport);
             if (data != 0) {
@@ -237,21 +236,20 @@ public final class VsockConnectible {
             if (sk.skErr != 0 || (sk.skShutdown & RCV_SHUTDOWN) != 0 || (sk.peerShutdown & io.vsocksim.uapi.Sock.SEND_SHUTDOWN) != 0) {
                 return 0;
             }
-            if (timeout[0] == 0) {
+            if (msg.timeo == 0) {
                 return -EAGAIN;
             }
-            long t = timeout[0];
-            long remaining = sk.sleep.waitEventInterruptibleTimeout(sk.lock, () -> connectibleHasData(sk, transport) != 0
-                    || sk.skErr != 0 || (sk.skShutdown & RCV_SHUTDOWN) != 0
-                    || (sk.peerShutdown & io.vsocksim.uapi.Sock.SEND_SHUTDOWN) != 0, AfVsock.toNanos(t));
+            long t = msg.timeo;
+            long remaining = sk.sleep.waitEventInterruptibleTimeout(sk.lock, WaitConds.of(sk, transport).hasData,
+                    AfVsock.toNanos(t));
             if (remaining < 0) {
                 return AfVsock.sockIntrErrno(t);
             } else if (remaining == 0) {
-                timeout[0] = 0;
+                msg.timeo = 0;
                 return -EAGAIN;
             }
             if (t != io.vsocksim.kernel.WaitQueueHead.MAX_SCHEDULE_TIMEOUT) {
-                timeout[0] = Math.max(1, io.vsocksim.kernel.Clock.nanosToJiffies(remaining));
+                msg.timeo = Math.max(1, io.vsocksim.kernel.Clock.nanosToJiffies(remaining));
             }
         }
     }
@@ -270,11 +268,11 @@ public final class VsockConnectible {
         if (target >= transport.streamRcvhiwat(sk)) {
             return -ENOMEM;
         }
-        long[] timeout = {(flags & MSG_DONTWAIT) != 0 ? 0 : sk.rcvtimeo};
+        msg.timeo = (flags & MSG_DONTWAIT) != 0 ? 0 : sk.rcvtimeo;
         long copied = 0;
         long err;
         for (;;) {
-            err = waitData(sk, transport, timeout);
+            err = waitData(sk, transport, msg);
             if (err <= 0) {
                 break;
             }
@@ -303,8 +301,8 @@ public final class VsockConnectible {
     /** Mirrors __vsock_seqpacket_recvmsg(); socket lock held. */
     @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "__vsock_seqpacket_recvmsg")
     private static long seqpacketRecvmsg(VsockSock sk, VsockTransport transport, MsgHdr msg, long len, int flags) {
-        long[] timeout = {(flags & MSG_DONTWAIT) != 0 ? 0 : sk.rcvtimeo};
-        long err = waitData(sk, transport, timeout);
+        msg.timeo = (flags & MSG_DONTWAIT) != 0 ? 0 : sk.rcvtimeo;
+        long err = waitData(sk, transport, msg);
         if (err <= 0) {
             return err;
         }
@@ -323,5 +321,38 @@ public final class VsockConnectible {
             msg.msgFlags |= MSG_TRUNC;
         }
         return ret;
+    }
+
+    /**
+     * SIM (performance): the two sleep conditions of a socket, built once per (socket, transport)
+     * instead of a capturing lambda per sleep. Cached in {@link VsockSock#waitConds}, which is read and
+     * written with the socket lock held; immutable, so a sleeper that released the lock keeps a valid
+     * instance even if a later caller replaces the cache for another transport.
+     */
+    static final class WaitConds {
+        final VsockTransport transport;
+        /** The wait_data condition of vsock_connectible_wait_data(). */
+        final BooleanSupplier hasData;
+        /** The send-space condition of vsock_connectible_sendmsg(). */
+        final BooleanSupplier hasSpace;
+
+        private WaitConds(VsockSock sk, VsockTransport transport) {
+            this.transport = transport;
+            this.hasData = () -> connectibleHasData(sk, transport) != 0
+                    || sk.skErr != 0 || (sk.skShutdown & RCV_SHUTDOWN) != 0
+                    || (sk.peerShutdown & io.vsocksim.uapi.Sock.SEND_SHUTDOWN) != 0;
+            this.hasSpace = () -> transport.streamHasSpace(sk) != 0 || sk.skErr != 0
+                    || (sk.skShutdown & SEND_SHUTDOWN) != 0 || (sk.peerShutdown & RCV_SHUTDOWN) != 0;
+        }
+
+        /** The socket's conditions for {@code transport}; socket lock held. */
+        static WaitConds of(VsockSock sk, VsockTransport transport) {
+            WaitConds c = sk.waitConds;
+            if (c == null || c.transport != transport) {
+                c = new WaitConds(sk, transport);
+                sk.waitConds = c;
+            }
+            return c;
+        }
     }
 }

@@ -95,7 +95,13 @@ public final class VsockCore {
      * {@code factory} on first use; one instance per {@code key} and machine.
      */
     public <T> T attachment(Class<T> key, Supplier<T> factory) {
-        return key.cast(attachments.computeIfAbsent(key, k -> factory.get()));
+        // Lock-free get first: the capturing lambda below would be allocated on every call, and some
+        // callers (the zerocopy policy) ask once per packet.
+        Object v = attachments.get(key);
+        if (v == null) {
+            v = attachments.computeIfAbsent(key, k -> factory.get());
+        }
+        return key.cast(v);
     }
 
     /** Sets what a socket's connect timer runs (af_vsock's {@code vsock_connect_timeout}). */

@@ -95,6 +95,8 @@ public final class VsockSock {
     // ---- struct vsock_sock --------------------------------------------------------------------------
     /** {@code vsk->transport}, null until assigned. */
     public volatile VsockTransport transport;
+    /** Prebuilt sleep conditions ({@link VsockConnectible.WaitConds}); guarded by the socket lock. */
+    VsockConnectible.WaitConds waitConds;
     /** {@code local_addr}. */
     public volatile SockaddrVm localAddr = new SockaddrVm(VmSockets.VMADDR_CID_ANY, VmSockets.VMADDR_PORT_ANY);
     /** {@code remote_addr}. */

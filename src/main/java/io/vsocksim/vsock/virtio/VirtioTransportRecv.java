@@ -117,8 +117,11 @@ final class VirtioTransportRecv {
             }
             boolean spaceAvailable = spaceUpdate(sk, skb);
             // Follow a guest CID change (transport reset) for sockets bound to a concrete CID.
-            if (sk.localAddr.cid() != VMADDR_CID_ANY) {
-                sk.localAddr = new SockaddrVm(dstCid, sk.localAddr.port(), sk.localAddr.flags());
+            // SIM: the kernel stores svm_cid in place; SockaddrVm is immutable, so a new one is made
+            // only when the CID really changes (same state, no allocation per packet).
+            SockaddrVm local = sk.localAddr;
+            if (local.cid() != VMADDR_CID_ANY && local.cid() != dstCid) {
+                sk.localAddr = new SockaddrVm(dstCid, local.port(), local.flags());
             }
             if (spaceAvailable) {
                 sk.writeSpace();
