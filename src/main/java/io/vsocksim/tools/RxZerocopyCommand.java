@@ -108,6 +108,7 @@ final class RxZerocopyCommand {
         String transport = "virtio";
         String direction = "h2g";
         boolean baselines = true;
+        long warmupMb = 1000;
         boolean sweep = false;
         boolean progress = true;
         boolean compare = false;
@@ -144,6 +145,9 @@ final class RxZerocopyCommand {
                     case "--sweep":
                         sweep = true;
                         break;
+                    case "--warmup":
+                        warmupMb = Long.parseLong(value);
+                        break;
                     case "--compare":
                         compare = true;
                         break;
@@ -171,6 +175,7 @@ final class RxZerocopyCommand {
         }
         long megabytes = mb != null ? mb : sweep ? RFC_MB : 1000;
         Options o = new Options(megabytes, rx, tx, zc, transport, direction, baselines, sweep, progress);
+        warmUp(o, Math.min(warmupMb, megabytes), compare || sweep);
         if (sweep) {
             return sweep(o, out, err);
         }
@@ -185,6 +190,27 @@ final class RxZerocopyCommand {
         }
         print(o, runs, out);
         return 0;
+    }
+
+    /**
+     * Untimed transfers first, so that the measured ones do not include the JIT compiling the data
+     * path (on 2 cores the compiler competes with the simulation for seconds): the vsock path in the
+     * receive modes about to be measured, and the JDK baselines.
+     */
+    static void warmUp(Options o, long mb, boolean bothModes) {
+        if (mb <= 0) {
+            return;
+        }
+        vsock(new Options(mb, o.rxPages(), o.txPages(), o.zerocopy(), o.transport(), o.direction(), false, false, false),
+                new AtomicLong());
+        if (bothModes) {
+            vsock(new Options(mb, o.rxPages(), o.txPages(), !o.zerocopy(), o.transport(), o.direction(), false, false, false),
+                    new AtomicLong());
+        }
+        if (o.baselines() || bothModes) {
+            Baselines.tcp(mb * 1_000_000L, BASELINE_CHUNK);
+            Baselines.unix(mb * 1_000_000L, BASELINE_CHUNK);
+        }
     }
 
     static void print(Options o, List<Run> runs, PrintStream out) {
@@ -587,7 +613,7 @@ final class RxZerocopyCommand {
     static void usage(PrintStream out) {
         out.println("usage: vsocksim rx-zerocopy [--mb=N] [--rx=PAGES] [--tx=PAGES] [--zerocopy]");
         out.println("                            [--transport=virtio|loopback] [--direction=h2g|g2h]");
-        out.println("                            [--no-baselines] [--compare] [--sweep] [--no-progress]");
+        out.println("                            [--no-baselines] [--compare] [--sweep] [--no-progress] [--warmup=MB]");
         out.println("  A server sends N MB (default 1000) in writes of --tx pages (default 64); the client receives");
         out.println("  into --rx pages (default 64) with recv() (copy), or with --zerocopy through a mapping of");
         out.println("  --rx pages: mmap, getsockopt(SO_VM_SOCKETS_ZEROCOPY), walk the headers, madvise.");
@@ -596,6 +622,7 @@ final class RxZerocopyCommand {
         out.println("  The same transfer through JDK loopback TCP and Unix-domain channels (64 KiB writes/reads)");
         out.println("  is measured in the same run.");
         out.println("  --compare: copy and zerocopy receive and both baselines in one run, with the ratios of issue 8's bar.");
+        out.println("  --warmup: untimed transfer of MB (default 1000, at most --mb) before measuring, for the JIT.");
         out.println("  --sweep: the RFC's table, rx = tx of 8, 32, 64, 256, 512 pages, zerocopy and copy, --mb per");
         out.println("  cell (default 4000), the RFC's seconds beside the simulator's; progress on stderr.");
     }
