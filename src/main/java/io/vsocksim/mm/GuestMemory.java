@@ -52,6 +52,13 @@ public final class GuestMemory {
     private final String name;
     private final long size;
     private final AtomicReferenceArray<Bank> banks;
+    /**
+     * Plain, racy copy of {@link #banks} for the hot path (one volatile read per field access showed in
+     * profiles). Safe: every field of {@link Bank} is final and set in its constructor, so a thread that
+     * sees a non-null entry through this data race also sees the bank fully built (JLS 17.5); a null
+     * entry just falls back to {@link #banks}.
+     */
+    private final Bank[] fast;
 
     /** One backing buffer plus its per-page views, created together on first touch. */
     private static final class Bank {
@@ -83,6 +90,7 @@ public final class GuestMemory {
         this.name = name;
         this.size = size;
         this.banks = new AtomicReferenceArray<>((int) bankCount);
+        this.fast = new Bank[(int) bankCount];
     }
 
     /** A memory of {@link #DEFAULT_SIZE}. */
@@ -348,13 +356,18 @@ public final class GuestMemory {
     }
 
     private Bank bank(int index) {
-        Bank b = banks.get(index);
+        Bank b = fast[index];
+        if (b != null) {
+            return b;
+        }
+        b = banks.get(index);
         if (b == null) {
             b = new Bank(bankBytes(index));
             if (!banks.compareAndSet(index, null, b)) {
                 b = banks.get(index);
             }
         }
+        fast[index] = b;
         return b;
     }
 }
