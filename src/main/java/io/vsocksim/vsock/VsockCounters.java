@@ -17,6 +17,11 @@ public final class VsockCounters extends io.vsocksim.kernel.EnumCounters<VsockCo
         BYTES_PINNED_FROM_USER,
         /** Payload bytes copied from packets into user buffers (receive side, copy 3). */
         BYTES_COPIED_TO_USER,
+        /**
+         * Data pages inserted into user mappings by zerocopy receive (RFC, not upstream); pages whose
+         * bytes had to be copied first also count in {@link #BYTES_COPIED_TO_USER}.
+         */
+        PAGES_MAPPED,
         /** Payload bytes copied by a device between memories (vhost, copy 2). */
         BYTES_COPIED_BY_DEVICE,
         /** Packets handed to a transport's send_pkt. */

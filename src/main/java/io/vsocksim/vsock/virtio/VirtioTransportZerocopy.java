@@ -105,6 +105,11 @@ public final class VirtioTransportZerocopy {
                             failed = true;
                             break;
                         }
+                        t.counters.inc(io.vsocksim.vsock.VsockCounters.Counter.PAGES_MAPPED);
+                        if (!direct) {
+                            // Not page-backed: the user gets a copy after all (copy 3 of the copy path).
+                            t.counters.add(io.vsocksim.vsock.VsockCounters.Counter.BYTES_COPIED_TO_USER, chunk);
+                        }
                         slot++;
                         bytes += chunk;
                     }
