@@ -75,15 +75,6 @@ public final class TestMachine {
      * (not timers still in the future).
      */
     public static void drain(Machine m) {
-        WorkQueue wq = m.kernel().systemWq();
-        if (wq instanceof ManualWorkQueue) {
-            ((ManualWorkQueue) wq).runUntilIdle();
-        } else if (wq instanceof ThreadedWorkQueue pool) {
-            do {
-                pool.flush();
-            } while (!pool.idle());
-        } else {
-            wq.flush();
-        }
+        m.quiesce();
     }
 }
