@@ -18,7 +18,6 @@ import io.vsocksim.vsock.virtio.SkbPool;
 import io.vsocksim.vsock.virtio.VsockSkb;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -32,12 +31,10 @@ class GuestHostIsolationTest {
     @RegisterExtension
     final LeakCheck leaks = new LeakCheck();
     final GuestHostTestContext c = new GuestHostTestContext(leaks);
-    final ExecutorService pool = Executors.newCachedThreadPool();
+    final ExecutorService pool = c.pool;
 
     @AfterEach
-    void tearDown() throws Exception {
-        pool.shutdownNow();
-        pool.awaitTermination(10, TimeUnit.SECONDS);
+    void tearDown() {
         c.close();
     }
 

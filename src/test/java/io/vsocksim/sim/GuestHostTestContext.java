@@ -16,6 +16,8 @@ import java.util.List;
  * every socket is gone, then shuts the guests and the host down.
  */
 final class GuestHostTestContext implements AutoCloseable {
+    /** Threads for the blocking sides of a test (writers, readers); stopped by {@link #close()}. */
+    public final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool();
     final LeakCheck leaks;
     final Host host;
     private final List<VsockSocket> sockets = new ArrayList<>();
@@ -94,6 +96,12 @@ final class GuestHostTestContext implements AutoCloseable {
 
     @Override
     public void close() {
+        pool.shutdownNow();
+        try {
+            pool.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         synchronized (sockets) {
             for (VsockSocket s : sockets) {
                 s.close();

@@ -15,7 +15,6 @@ import io.vsocksim.vsock.ZerocopyPolicy;
 import io.vsocksim.vsock.virtio.VirtioTransport;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -36,12 +35,10 @@ class ZerocopyRxMemoryTest {
     @RegisterExtension
     final LeakCheck leaks = new LeakCheck();
     final GuestHostTestContext c = new GuestHostTestContext(leaks);
-    final ExecutorService pool = Executors.newCachedThreadPool();
+    final ExecutorService pool = c.pool;
 
     @AfterEach
-    void tearDown() throws Exception {
-        pool.shutdownNow();
-        pool.awaitTermination(10, TimeUnit.SECONDS);
+    void tearDown() {
         c.close();
     }
 

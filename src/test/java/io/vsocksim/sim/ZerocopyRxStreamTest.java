@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
@@ -39,12 +38,10 @@ class ZerocopyRxStreamTest {
     @RegisterExtension
     final LeakCheck leaks = new LeakCheck();
     final GuestHostTestContext c = new GuestHostTestContext(leaks);
-    final ExecutorService pool = Executors.newCachedThreadPool();
+    final ExecutorService pool = c.pool;
 
     @AfterEach
-    void tearDown() throws Exception {
-        pool.shutdownNow();
-        pool.awaitTermination(10, TimeUnit.SECONDS);
+    void tearDown() {
         c.close();
     }
 
