@@ -88,12 +88,7 @@ public final class ManualWorkQueue extends WorkerPool {
     /** True while the calling thread runs a work of this queue (inside {@link #runPending()}). */
     @Override
     public boolean inContext() {
-        lock.lock();
-        try {
-            return runningInCallerLocked();
-        } finally {
-            lock.unlock();
-        }
+        return runningInCaller();
     }
 
     @Override

@@ -50,7 +50,10 @@ public final class ThreadedWorkQueue extends WorkerPool {
         }
     }
 
-    /** True on this queue's worker threads, which run nothing but its work. Lock-free. */
+    /**
+     * True on this queue's worker threads, and on a thread running one of its works in place of a
+     * worker ({@link TaskWork}).
+     */
     @Override
     public boolean inContext() {
         Thread me = Thread.currentThread();
@@ -59,11 +62,22 @@ public final class ThreadedWorkQueue extends WorkerPool {
                 return true;
             }
         }
-        return false;
+        return runningInCaller();
+    }
+
+    @Override
+    boolean defersToCaller() {
+        return true;
+    }
+
+    @Override
+    boolean mayRunOutOfLineLocked(Work w) {
+        return workers.length > 1 || (nothingRunningLocked() && headIsLocked(w));
     }
 
     @Linux(file = "kernel/workqueue.c", fn = "worker_thread")
     private void workerLoop() {
+        TaskWork deferred = TaskWork.enterForever(); // what a work queues runs here next, without a wake-up
         lock.lock();
         try {
             for (;;) {
@@ -71,6 +85,12 @@ public final class ThreadedWorkQueue extends WorkerPool {
                 Work w = popLocked(Long.MAX_VALUE);
                 if (w != null) {
                     runLocked(w);
+                    lock.unlock();
+                    try {
+                        deferred.runAll();
+                    } finally {
+                        lock.lock();
+                    }
                     continue;
                 }
                 if (stopping) {

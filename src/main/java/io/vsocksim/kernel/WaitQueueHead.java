@@ -141,6 +141,7 @@ public final class WaitQueueHead {
                     lockHeld.unlock();
                 }
                 try {
+                    TaskWork.beforeSleep(lockHeld); // what this thread queued must not wait for its wake-up
                     seen = sleep(seen, deadline);
                 } finally {
                     if (lockHeld != null) {

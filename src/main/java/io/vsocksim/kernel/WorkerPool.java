@@ -56,14 +56,18 @@ abstract class WorkerPool implements WorkQueue {
         if (!w.testAndSetPending()) {
             return false; // the pending instance has not started, so it will see the caller's writes
         }
+        TaskWork deferTo = defersToCaller() ? TaskWork.active() : null;
         lock.lock();
         try {
             if (!admitLocked(w)) {
                 return false;
             }
-            insertLocked(w);
+            insertLocked(w, deferTo == null);
         } finally {
             lock.unlock();
+        }
+        if (deferTo != null) {
+            deferTo.add(w);
         }
         return true;
     }
@@ -122,6 +126,9 @@ abstract class WorkerPool implements WorkQueue {
     /** Backs {@link Work#cancel()}, {@link Work#cancelSync()} and the delayed variants. */
     @Linux(file = "kernel/workqueue.c", fn = "__cancel_work_sync")
     final boolean cancelWork(Work w, boolean sync) {
+        if (sync) {
+            TaskWork.handOffCurrent();
+        }
         lock.lock();
         try {
             boolean wasPending = grabPendingLocked(w);
@@ -149,6 +156,7 @@ abstract class WorkerPool implements WorkQueue {
     /** Backs {@link Work#flush()}. */
     @Linux(file = "kernel/workqueue.c", fn = "flush_work")
     final boolean flushWork(Work w) {
+        TaskWork.handOffCurrent();
         lock.lock();
         try {
             long target;
@@ -187,6 +195,7 @@ abstract class WorkerPool implements WorkQueue {
 
     @Override
     public final void flush() {
+        TaskWork.handOffCurrent();
         lock.lock();
         try {
             // A timer the clock has already passed has fired (the tick ran when time moved): its work
@@ -289,6 +298,16 @@ abstract class WorkerPool implements WorkQueue {
         return closed;
     }
 
+    /** True if the calling thread is running a work of this pool; takes the lock. */
+    final boolean runningInCaller() {
+        lock.lock();
+        try {
+            return runningInCallerLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** True if the calling thread is running a work of this pool. */
     final boolean runningInCallerLocked() {
         for (Work r : running) {
@@ -297,6 +316,63 @@ abstract class WorkerPool implements WorkQueue {
             }
         }
         return false;
+    }
+
+    /**
+     * True if a thread in a {@link TaskWork} scope may run this queue's work itself instead of waking
+     * a worker. False for queues that only run when a test drives them.
+     */
+    boolean defersToCaller() {
+        return false;
+    }
+
+    /**
+     * Runs {@code w} in the calling thread if it is still queued and may run now ({@link TaskWork});
+     * true if this call ran it or found it already taken, false if a worker must take it.
+     */
+    final boolean runDeferred(Work w) {
+        lock.lock();
+        try {
+            if (!w.onList) {
+                return true; // a worker took it, or it was cancelled
+            }
+            if (!mayRunOutOfLineLocked(w)) {
+                return false;
+            }
+            unlinkLocked(w);
+            runLocked(w);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Wakes a worker for {@code w} if it is still queued. */
+    final void handOff(Work w) {
+        lock.lock();
+        try {
+            if (w.onList) {
+                wakeOneLocked();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Whether a queued {@code w} may run in a thread that is not one of this queue's workers. An
+     * ordered queue keeps its order: only its oldest work, and only while nothing else of it runs.
+     */
+    boolean mayRunOutOfLineLocked(Work w) {
+        return true;
+    }
+
+    final boolean headIsLocked(Work w) {
+        return head == w;
+    }
+
+    final boolean nothingRunningLocked() {
+        return running.isEmpty();
     }
 
     /** Moves timers whose deadline the clock has reached onto the worklist, in deadline order. */
@@ -451,6 +527,11 @@ abstract class WorkerPool implements WorkQueue {
     }
 
     private void insertLocked(Work w) {
+        insertLocked(w, true);
+    }
+
+    /** Links {@code w} at the tail; {@code wake} false when the queuer will run it ({@link TaskWork}). */
+    private void insertLocked(Work w, boolean wake) {
         w.seq = nextSeq++;
         w.onList = true;
         w.next = null;
@@ -462,7 +543,9 @@ abstract class WorkerPool implements WorkQueue {
         }
         tail = w;
         queued++;
-        wakeOneLocked();
+        if (wake) {
+            wakeOneLocked();
+        }
         progress.signalAll();
     }
 

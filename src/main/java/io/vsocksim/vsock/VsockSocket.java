@@ -5,6 +5,7 @@ import static io.vsocksim.uapi.Errno.EINTR;
 import static io.vsocksim.uapi.Errno.ERESTARTSYS;
 
 import io.vsocksim.Linux;
+import io.vsocksim.kernel.TaskWork;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
@@ -58,19 +59,42 @@ public final class VsockSocket implements AutoCloseable {
 
     /** fdget: a reference for one call, EBADF once the descriptor is closed. Pair with {@link #fput}. */
     private void fget(String call) throws ErrnoException {
+        fget(call, false);
+    }
+
+    /** {@link #fget(String)} for a call that sends data ({@link TaskWork#enterSend()}). */
+    private void fgetSend(String call) throws ErrnoException {
+        fget(call, true);
+    }
+
+    private void fget(String call, boolean send) throws ErrnoException {
         for (;;) {
             int refs = fileRefs.get();
             if (closed || refs == 0) {
                 throw new ErrnoException(EBADF, call);
             }
             if (fileRefs.compareAndSet(refs, refs + 1)) {
+                if (send) {
+                    TaskWork.enterSend();
+                } else {
+                    TaskWork.enter();
+                }
                 return;
             }
         }
     }
 
-    /** fput: the last reference releases the socket (sock_close → vsock_release). */
+    /**
+     * fdput at the end of a call: on the way back to user mode, runs the work the call queued
+     * ({@link TaskWork}), then drops the call's reference.
+     */
     private void fput() {
+        TaskWork.exit();
+        putFile();
+    }
+
+    /** fput: drops one file reference; the last one releases the socket (sock_close → vsock_release). */
+    private void putFile() {
         if (fileRefs.decrementAndGet() == 0) {
             AfVsock.release(sk);
         }
@@ -215,7 +239,7 @@ public final class VsockSocket implements AutoCloseable {
             }
             closed = true;
         }
-        fput();
+        putFile();
     }
 
     /** True once {@link #close()} was called. */
@@ -236,7 +260,7 @@ public final class VsockSocket implements AutoCloseable {
      * @return bytes sent
      */
     public int send(ByteBuffer buf, int flags) throws ErrnoException {
-        fget("send");
+        fgetSend("send");
         try {
             MsgHdr msg = msgs.get().init(buf, msgFlags(flags));
             return (int) check(VsockConnectible.sendmsg(sk, msg, buf.remaining()), "send");
@@ -247,7 +271,7 @@ public final class VsockSocket implements AutoCloseable {
 
     /** sendto(2) with a destination address: EISCONN on a connected socket, EOPNOTSUPP otherwise. */
     public int sendto(ByteBuffer buf, int flags, SockaddrVm dest) throws ErrnoException {
-        fget("sendto");
+        fgetSend("sendto");
         try {
             MsgHdr msg = msgs.get().init(buf, msgFlags(flags));
             msg.hasName = dest != null;
@@ -315,7 +339,7 @@ public final class VsockSocket implements AutoCloseable {
      * the rest faults (the transport reports ENOMEM, as the kernel does).
      */
     public int sendFaulting(ByteBuffer buf, int flags, int accessibleBytes) throws ErrnoException {
-        fget("send");
+        fgetSend("send");
         try {
             MsgHdr msg = msgs.get().init(buf, msgFlags(flags)).faultAfter(accessibleBytes);
             return (int) check(VsockConnectible.sendmsg(sk, msg, buf.remaining()), "send");
@@ -336,7 +360,7 @@ public final class VsockSocket implements AutoCloseable {
             throws ErrnoException {
         ByteBuffer buf = ub.buffer().duplicate();
         buf.limit(off + len).position(off);
-        fget("send");
+        fgetSend("send");
         try {
             MsgHdr msg = msgs.get().init(buf, msgFlags(flags)).userMemory(ub.pages(), ub.handle(), ub.gpa())
                     .faultAfter(accessibleBytes);
@@ -420,7 +444,12 @@ public final class VsockSocket implements AutoCloseable {
         checkOpen("getsockopt");
         if (level == VmSockets.AF_VSOCK && optname == VmSockets.SO_VM_SOCKETS_ZEROCOPY
                 && VsockZerocopyRx.enabled(sk)) {
-            return (int) check(VsockZerocopyRx.getsockopt(sk, mm, optval, optlen), "getsockopt");
+            TaskWork.enter(); // the credit update it sends leaves at return to user, as a send's packets
+            try {
+                return (int) check(VsockZerocopyRx.getsockopt(sk, mm, optval, optlen), "getsockopt");
+            } finally {
+                TaskWork.exit();
+            }
         }
         return (int) check(VsockSockopt.getsockopt(sk, level, optname, optval, optlen), "getsockopt");
     }
