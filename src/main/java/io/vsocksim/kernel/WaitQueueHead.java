@@ -32,7 +32,7 @@ public final class WaitQueueHead {
     public static final long MAX_SCHEDULE_TIMEOUT = Long.MAX_VALUE;
 
     private final Clock clock;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final ReentrantLock lock = new Mutex();
     private final Condition woken = lock.newCondition();
     // Guarded by lock. wakeups is also read without it by a sleeper coming back from park().
     private volatile long wakeups;

@@ -20,7 +20,7 @@ import java.util.concurrent.locks.ReentrantLock;
 abstract class WorkerPool implements WorkQueue {
     final String name;
     final Clock clock;
-    final ReentrantLock lock = new ReentrantLock();
+    final ReentrantLock lock = new Mutex();
     /** Signalled when work is queued or a timer is armed; idle workers wait on it. */
     final Condition workAvailable = lock.newCondition();
     /** Signalled when a work finishes or a racing queuer has linked its work. */

@@ -4,6 +4,7 @@ import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_EVENT;
 import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_RX;
 import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_TX;
 
+import io.vsocksim.kernel.Mutex;
 import io.vsocksim.mm.GuestMemory;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.VirtioVsock;
@@ -37,7 +38,7 @@ final class VhostVsockPci implements VirtioVsockDevice {
     private volatile int status;
     private long acked;
 
-    private final ReentrantLock eventLock = new ReentrantLock();
+    private final ReentrantLock eventLock = new Mutex();
     private VhostVirtqueue eventVq;
     private final Iov eventIov = new Iov(16);
 

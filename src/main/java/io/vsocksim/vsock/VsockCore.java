@@ -15,6 +15,7 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_PORT_ANY;
 
 import io.vsocksim.Linux;
 import io.vsocksim.kernel.KernelContext;
+import io.vsocksim.kernel.Mutex;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.TcpState;
@@ -49,13 +50,13 @@ public final class VsockCore {
     public static final long VSOCK_DEFAULT_CONNECT_TIMEOUT = 2L * io.vsocksim.kernel.Clock.HZ;
 
     private final KernelContext kernel;
-    private final ReentrantLock registerMutex = new ReentrantLock();
+    private final ReentrantLock registerMutex = new Mutex();
     private volatile VsockTransport transportH2g;
     private volatile VsockTransport transportG2h;
     private volatile VsockTransport transportLocal;
 
     /** {@code vsock_table_lock}. */
-    private final ReentrantLock tableLock = new ReentrantLock();
+    private final ReentrantLock tableLock = new Mutex();
     private final VsockSock[] boundTable = new VsockSock[VSOCK_HASH_SIZE + 1];
     private final VsockSock[] connectedTable = new VsockSock[VSOCK_HASH_SIZE];
     /** The ephemeral port counter: u32, guarded by the table lock. */

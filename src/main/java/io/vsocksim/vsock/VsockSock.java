@@ -2,6 +2,7 @@ package io.vsocksim.vsock;
 
 import io.vsocksim.Linux;
 import io.vsocksim.kernel.DelayedWork;
+import io.vsocksim.kernel.Mutex;
 import io.vsocksim.kernel.WaitQueueHead;
 import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.SocketState;
@@ -52,7 +53,7 @@ public final class VsockSock {
     /** {@code sk_type}: SOCK_STREAM or SOCK_SEQPACKET. */
     public final int type;
     /** {@code lock_sock()}. */
-    public final ReentrantLock lock = new ReentrantLock();
+    public final ReentrantLock lock = new Mutex();
     /** {@code sk_sleep(sk)}: every state change, data, space and error wakes it. */
     public final WaitQueueHead sleep;
     private final AtomicInteger refcnt = new AtomicInteger(1);

@@ -10,6 +10,7 @@ import static io.vsocksim.vsock.virtio.VsockSkb.VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE
 import static io.vsocksim.vsock.virtio.VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM;
 
 import io.vsocksim.Linux;
+import io.vsocksim.kernel.Mutex;
 import io.vsocksim.kernel.Work;
 import io.vsocksim.kernel.WorkQueue;
 import io.vsocksim.mm.GuestMemory;
@@ -82,7 +83,7 @@ public final class VirtioVsock {
     final Work sendPktWork = new Work("virtio_vsock.send_pkt_work", this::sendPktWorkFn);
 
     /** {@code tx_lock}: the TX vq, {@code txRun}, the sg arrays. */
-    final ReentrantLock txLock = new ReentrantLock();
+    final ReentrantLock txLock = new Mutex();
     private boolean txRun;
     final SkbQueue sendPktQueue = new SkbQueue();
     final AtomicInteger queuedReplies = new AtomicInteger();
@@ -91,7 +92,7 @@ public final class VirtioVsock {
     private final int[] outLen = new int[SkbPool.MAX_SKB_FRAGS + 1];
 
     /** {@code rx_lock}: the RX vq and the RX buffer counts. */
-    final ReentrantLock rxLock = new ReentrantLock();
+    final ReentrantLock rxLock = new Mutex();
     private boolean rxRun;
     private int rxBufNr;
     private int rxBufMaxNr;
@@ -99,7 +100,7 @@ public final class VirtioVsock {
     private final int[] inLen = new int[1 + ZerocopyPolicy.MAX_RX_PAGES_PER_BUFFER];
 
     /** {@code event_lock}: the event vq and the event buffers. */
-    final ReentrantLock eventLock = new ReentrantLock();
+    final ReentrantLock eventLock = new Mutex();
     private boolean eventRun;
     private long eventPage;
     private final EventBuf[] eventList = new EventBuf[EVENT_BUFS];

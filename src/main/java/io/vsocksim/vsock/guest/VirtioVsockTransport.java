@@ -3,6 +3,7 @@ package io.vsocksim.vsock.guest;
 import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_RX;
 
 import io.vsocksim.Linux;
+import io.vsocksim.kernel.Mutex;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.VirtioRing;
 import io.vsocksim.uapi.VmSockets;
@@ -31,7 +32,7 @@ public final class VirtioVsockTransport extends VirtioTransport {
             | (1L << VirtioRing.VIRTIO_RING_F_INDIRECT_DESC);
 
     /** {@code the_virtio_vsock_mutex}. */
-    private final ReentrantLock theVirtioVsockMutex = new ReentrantLock();
+    private final ReentrantLock theVirtioVsockMutex = new Mutex();
     private volatile VirtioVsock theVirtioVsock;
 
     private VirtioVsockTransport(VsockCore core) {

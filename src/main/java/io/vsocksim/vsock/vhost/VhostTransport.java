@@ -3,6 +3,7 @@ package io.vsocksim.vsock.vhost;
 import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_TX;
 
 import io.vsocksim.Linux;
+import io.vsocksim.kernel.Mutex;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.TcpState;
@@ -29,7 +30,7 @@ public final class VhostTransport extends VirtioTransport {
     public static final int VHOST_VSOCK_DEFAULT_HOST_CID = 2;
 
     /** {@code vhost_vsock_mutex}. */
-    private final ReentrantLock vhostVsockMutex = new ReentrantLock();
+    private final ReentrantLock vhostVsockMutex = new Mutex();
     private volatile VhostVsock[] hash = new VhostVsock[0];
 
     private VhostTransport(VsockCore core) {

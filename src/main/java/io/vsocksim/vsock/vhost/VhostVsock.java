@@ -6,6 +6,7 @@ import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_RX;
 import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_TX;
 
 import io.vsocksim.Linux;
+import io.vsocksim.kernel.Mutex;
 import io.vsocksim.kernel.Work;
 import io.vsocksim.kernel.WorkQueue;
 import io.vsocksim.mm.GuestMemory;
@@ -67,10 +68,10 @@ public final class VhostVsock {
     private final int[] pendingNum = new int[2];
     private final long[][] pendingAddr = new long[2][];
     private final Runnable[] calls = new Runnable[2];
-    private final ReentrantLock[] vqMutex = {new ReentrantLock(), new ReentrantLock()};
+    private final ReentrantLock[] vqMutex = {new Mutex(), new Mutex()};
     private final Iov[] iovs = {new Iov(Iov.UIO_MAXIOV), new Iov(Iov.UIO_MAXIOV)};
     /** {@code dev.mutex}. */
-    private final ReentrantLock devMutex = new ReentrantLock();
+    private final ReentrantLock devMutex = new Mutex();
 
     final Work sendPktWork = new Work("vhost-vsock.send_pkt_work", this::sendPktWorkFn);
     /** {@code vqs[VSOCK_VQ_TX].poll.work}: vhost_vsock_handle_tx_kick. */

@@ -1,6 +1,7 @@
 package io.vsocksim.vsock.virtio;
 
 import io.vsocksim.Linux;
+import io.vsocksim.kernel.Mutex;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -18,7 +19,7 @@ import java.util.concurrent.locks.ReentrantLock;
 @Linux(file = "include/linux/skbuff.h", fn = "sk_buff_head")
 public final class SkbQueue {
     /** {@code list->lock}. */
-    public final ReentrantLock lock = new ReentrantLock();
+    public final ReentrantLock lock = new Mutex();
     private VsockSkb head;
     private VsockSkb tail;
     private int qlen;

@@ -1,6 +1,7 @@
 package io.vsocksim.vsock.virtio;
 
 import io.vsocksim.Linux;
+import io.vsocksim.kernel.Mutex;
 import io.vsocksim.vsock.VsockSock;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -18,9 +19,9 @@ public final class VirtioVsockSock {
     /** Back pointer ({@code vvs->vsk}). */
     public final VsockSock vsk;
     /** {@code tx_lock}. */
-    public final ReentrantLock txLock = new ReentrantLock();
+    public final ReentrantLock txLock = new Mutex();
     /** {@code rx_lock}. */
-    public final ReentrantLock rxLock = new ReentrantLock();
+    public final ReentrantLock rxLock = new Mutex();
 
     // ---- Protected by txLock ----
     /** u32, wraps: payload bytes ever granted credit. */
