@@ -215,6 +215,10 @@ public final class PageAllocator {
                         + " refcount=" + refCount[rel]);
             }
             refCount[rel] = 0;
+            if (!poison) {
+                freeLocked(rel, order(handle)); // nothing to do outside the lock: one critical section
+                return;
+            }
             state[rel] = FREEING;
         }
         release(rel, order(handle));
@@ -242,6 +246,10 @@ public final class PageAllocator {
             int left = --refCount[rel];
             if (left > 0) {
                 return left;
+            }
+            if (!poison) {
+                freeLocked(rel, order(handle));
+                return 0;
             }
             state[rel] = FREEING;
         }
@@ -393,9 +401,13 @@ public final class PageAllocator {
             }
         }
         synchronized (lock) {
-            freeOnePage(rel, order);
-            freeCount++;
+            freeLocked(rel, order);
         }
+    }
+
+    private void freeLocked(int rel, int order) {
+        freeOnePage(rel, order);
+        freeCount++;
     }
 
     /** Returns a block to the free lists, merging with free buddies of the same order. */
