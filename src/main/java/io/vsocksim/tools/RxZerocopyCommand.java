@@ -112,6 +112,7 @@ final class RxZerocopyCommand {
         boolean sweep = false;
         boolean progress = true;
         boolean compare = false;
+        int rounds = 3;
         try {
             for (String arg : args) {
                 int eq = arg.indexOf('=');
@@ -151,6 +152,9 @@ final class RxZerocopyCommand {
                     case "--compare":
                         compare = true;
                         break;
+                    case "--rounds":
+                        rounds = Integer.parseInt(value);
+                        break;
                     case "--no-progress":
                         progress = false;
                         break;
@@ -169,8 +173,9 @@ final class RxZerocopyCommand {
             err.println("rx-zerocopy: --transport is virtio or loopback, --direction h2g or g2h");
             return 2;
         }
-        if (mb != null && mb <= 0 || rx < 1 || tx < 1 || zc && rx < 2) {
-            err.println("rx-zerocopy: --mb, --tx must be positive; --rx at least 1 (2 with --zerocopy: header page + data)");
+        if (mb != null && mb <= 0 || rx < 1 || tx < 1 || zc && rx < 2 || rounds < 1) {
+            err.println("rx-zerocopy: --mb, --tx, --rounds must be positive; --rx at least 1 (2 with --zerocopy: header"
+                    + " page + data)");
             return 2;
         }
         long megabytes = mb != null ? mb : sweep ? RFC_MB : 1000;
@@ -180,7 +185,7 @@ final class RxZerocopyCommand {
             return sweep(o, out, err);
         }
         if (compare) {
-            return compare(o, out);
+            return compare(o, rounds, out);
         }
         List<Run> runs = new ArrayList<>();
         runs.add(vsock(o, new AtomicLong()));
@@ -230,28 +235,77 @@ final class RxZerocopyCommand {
     }
 
     /**
-     * {@code --compare}: copy receive, zerocopy receive and both baselines with the same --mb/--rx/--tx
-     * in one run, and the ratios issue 8's bar asks for.
+     * {@code --compare}: copy receive, zerocopy receive and both baselines with the same --mb/--rx/--tx,
+     * {@code rounds} times interleaved (so a change in the machine's speed hits every row alike), each
+     * row's median, and the ratios issue 8's bar asks for: of the medians, and their range over the
+     * rounds (each round's four transfers ran back to back).
      */
-    static int compare(Options o, PrintStream out) {
+    static int compare(Options o, int rounds, PrintStream out) {
         Options copyO = new Options(o.mb(), o.rxPages(), o.txPages(), false, o.transport(), o.direction(), false, false, false);
         Options zcO = new Options(o.mb(), o.rxPages(), o.txPages(), true, o.transport(), o.direction(), false, false, false);
-        Run copy = vsock(copyO, new AtomicLong());
-        Run zc = vsock(zcO, new AtomicLong());
-        Run tcp = Baselines.tcp(o.mb() * 1_000_000L, BASELINE_CHUNK);
-        Run uds = Baselines.unix(o.mb() * 1_000_000L, BASELINE_CHUNK);
-        out.printf("rx-zerocopy --compare: %d MB, rx %d pages, tx %d pages (%d-byte writes), %s%n", o.mb(), o.rxPages(),
-                o.txPages(), o.txPages() * PAGE, o.placement());
-        for (Run r : List.of(new Run("copy receive", copy.bytes(), copy.nanos(), copy.counters()),
-                new Run("zerocopy receive", zc.bytes(), zc.nanos(), zc.counters()), tcp, uds)) {
-            out.printf("  %-36s %8.3f s  %9.1f MB/s%n", r.label(), r.seconds(), r.mbPerSec());
-            if (r.counters() != null) {
-                out.println("      " + r.counters());
-            }
+        String[] labels = {"copy receive", "zerocopy receive", "JDK TCP loopback SocketChannel",
+            "JDK Unix-domain SocketChannel"};
+        Run[][] runs = new Run[labels.length][rounds];
+        for (int r = 0; r < rounds; r++) {
+            runs[0][r] = vsock(copyO, new AtomicLong());
+            runs[1][r] = vsock(zcO, new AtomicLong());
+            runs[2][r] = Baselines.tcp(o.mb() * 1_000_000L, BASELINE_CHUNK);
+            runs[3][r] = Baselines.unix(o.mb() * 1_000_000L, BASELINE_CHUNK);
         }
-        out.printf("  copy/TCP %.2f (bar >= 2), zerocopy/UDS %.2f (bar >= 1), zerocopy/copy %.2f (bar >= 1.3)%n",
-                copy.mbPerSec() / tcp.mbPerSec(), zc.mbPerSec() / uds.mbPerSec(), zc.mbPerSec() / copy.mbPerSec());
+        out.printf("rx-zerocopy --compare: %d MB x %d rounds, rx %d pages, tx %d pages (%d-byte writes), %s%n", o.mb(),
+                rounds, o.rxPages(), o.txPages(), o.txPages() * PAGE, o.placement());
+        StringBuilder head = new StringBuilder(String.format("  %-32s", "MB/s"));
+        for (int r = 0; r < rounds; r++) {
+            head.append(String.format(" %9s", "round " + (r + 1)));
+        }
+        out.println(head.append(String.format(" %10s", "median")));
+        double[] median = new double[labels.length];
+        for (int row = 0; row < labels.length; row++) {
+            StringBuilder line = new StringBuilder(String.format("  %-32s", labels[row]));
+            double[] v = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                v[r] = runs[row][r].mbPerSec();
+                line.append(String.format(" %9.1f", v[r]));
+            }
+            median[row] = median(v);
+            out.println(line.append(String.format(" %10.1f", median[row])));
+        }
+        for (int row = 0; row < 2; row++) {
+            out.printf("  %s, round with the median rate:%n      %s%n", labels[row], medianRun(runs[row]).counters());
+        }
+        double[][] ratios = new double[3][rounds];
+        for (int r = 0; r < rounds; r++) {
+            ratios[0][r] = runs[0][r].mbPerSec() / runs[2][r].mbPerSec();
+            ratios[1][r] = runs[1][r].mbPerSec() / runs[3][r].mbPerSec();
+            ratios[2][r] = runs[1][r].mbPerSec() / runs[0][r].mbPerSec();
+        }
+        out.printf("  medians: copy/TCP %.2f (bar >= 2), zerocopy/UDS %.2f (bar >= 1), zerocopy/copy %.2f (bar >= 1.3)%n",
+                median[0] / median[2], median[1] / median[3], median[1] / median[0]);
+        out.printf("  per round: copy/TCP %.2f..%.2f, zerocopy/UDS %.2f..%.2f, zerocopy/copy %.2f..%.2f%n",
+                min(ratios[0]), max(ratios[0]), min(ratios[1]), max(ratios[1]), min(ratios[2]), max(ratios[2]));
         return 0;
+    }
+
+    /** The median of {@code v} (mean of the middle two for an even count). */
+    static double median(double[] v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    private static Run medianRun(Run[] runs) {
+        Run[] s = runs.clone();
+        java.util.Arrays.sort(s, java.util.Comparator.comparingDouble(Run::mbPerSec));
+        return s[(s.length - 1) / 2];
+    }
+
+    private static double min(double[] v) {
+        return java.util.Arrays.stream(v).min().orElse(Double.NaN);
+    }
+
+    private static double max(double[] v) {
+        return java.util.Arrays.stream(v).max().orElse(Double.NaN);
     }
 
     /** The RFC's table: rx = tx of 8..512 pages, zerocopy and copy, then the baselines. */
@@ -613,7 +667,8 @@ final class RxZerocopyCommand {
     static void usage(PrintStream out) {
         out.println("usage: vsocksim rx-zerocopy [--mb=N] [--rx=PAGES] [--tx=PAGES] [--zerocopy]");
         out.println("                            [--transport=virtio|loopback] [--direction=h2g|g2h]");
-        out.println("                            [--no-baselines] [--compare] [--sweep] [--no-progress] [--warmup=MB]");
+        out.println("                            [--no-baselines] [--compare [--rounds=N]] [--sweep] [--no-progress]");
+        out.println("                            [--warmup=MB]");
         out.println("  A server sends N MB (default 1000) in writes of --tx pages (default 64); the client receives");
         out.println("  into --rx pages (default 64) with recv() (copy), or with --zerocopy through a mapping of");
         out.println("  --rx pages: mmap, getsockopt(SO_VM_SOCKETS_ZEROCOPY), walk the headers, madvise.");
@@ -621,7 +676,8 @@ final class RxZerocopyCommand {
         out.println("  the PAGES allocation policy for --zerocopy, OFF (6.12.117) otherwise.");
         out.println("  The same transfer through JDK loopback TCP and Unix-domain channels (64 KiB writes/reads)");
         out.println("  is measured in the same run.");
-        out.println("  --compare: copy and zerocopy receive and both baselines in one run, with the ratios of issue 8's bar.");
+        out.println("  --compare: copy and zerocopy receive and both baselines in one run, --rounds times interleaved");
+        out.println("  (default 3), each row's median and the ratios of issue 8's bar.");
         out.println("  --warmup: untimed transfer of MB (default 1000, at most --mb) before measuring, for the JIT.");
         out.println("  --sweep: the RFC's table, rx = tx of 8, 32, 64, 256, 512 pages, zerocopy and copy, --mb per");
         out.println("  cell (default 4000), the RFC's seconds beside the simulator's; progress on stderr.");

@@ -78,9 +78,21 @@ class RxZerocopyCommandTest {
     @Test
     @Timeout(120)
     void shouldCompareCopyZerocopyAndBaselinesInOneRun() {
-        String text = run("rx-zerocopy", "--compare", "--mb=2", "--rx=16", "--tx=16");
-        assertThat(text).contains("copy receive").contains("zerocopy receive").contains("JDK TCP").contains("JDK Unix-domain")
-                .contains("copy/TCP").contains("zerocopy/UDS").contains("zerocopy/copy");
+        String text = run("rx-zerocopy", "--compare", "--mb=2", "--rx=16", "--tx=16", "--rounds=2", "--warmup=0");
+        assertThat(text).contains("2 MB x 2 rounds").contains("round 1").contains("round 2").contains("median")
+                .containsPattern("(?m)^  copy receive( +[0-9.]+){3}$").containsPattern("(?m)^  zerocopy receive( +[0-9.]+){3}$")
+                .containsPattern("(?m)^  JDK TCP loopback SocketChannel( +[0-9.]+){3}$")
+                .containsPattern("(?m)^  JDK Unix-domain SocketChannel( +[0-9.]+){3}$")
+                .contains("copy receive, round with the median rate:").contains("kernel->user 2000000,")
+                .contains("zerocopy receive, round with the median rate:").contains("kernel->user 0,")
+                .contains("medians: copy/TCP").contains("zerocopy/UDS").contains("zerocopy/copy").contains("per round:");
+    }
+
+    @Test
+    void shouldTakeTheMiddleValueAsMedian() {
+        assertThat(RxZerocopyCommand.median(new double[] {3, 1, 2})).isEqualTo(2);
+        assertThat(RxZerocopyCommand.median(new double[] {4, 1, 3, 2})).isEqualTo(2.5);
+        assertThat(RxZerocopyCommand.median(new double[] {7})).isEqualTo(7);
     }
 
     @Test
@@ -90,5 +102,6 @@ class RxZerocopyCommandTest {
         assertThat(Main.run(new String[] {"rx-zerocopy", "--zerocopy", "--rx=1"}, p, p)).isEqualTo(2);
         assertThat(Main.run(new String[] {"rx-zerocopy", "--transport=tcp"}, p, p)).isEqualTo(2);
         assertThat(Main.run(new String[] {"rx-zerocopy", "--bogus"}, p, p)).isEqualTo(2);
+        assertThat(Main.run(new String[] {"rx-zerocopy", "--compare", "--rounds=0"}, p, p)).isEqualTo(2);
     }
 }
