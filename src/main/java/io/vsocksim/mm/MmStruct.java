@@ -46,6 +46,12 @@ public final class MmStruct {
     // Protected by this (mmap_lock). Keyed by vm_start; the kernel keeps a maple tree.
     private final TreeMap<Long, VmArea> areas = new TreeMap<>();
     private long totalVm;
+    /**
+     * The area the last lookup found ({@code mm->mmap_cache} of older kernels): a process touches the
+     * same mapping call after call, and the tree lookup boxes its key. Cleared whenever an area is
+     * removed or split.
+     */
+    private VmArea lastVma;
 
     /** @param name for messages, e.g. {@code "guest 3 pid 100"} */
     public MmStruct(String name) {
@@ -106,11 +112,16 @@ public final class MmStruct {
      */
     @Linux(file = "include/linux/mm.h", fn = "vma_lookup")
     public synchronized VmArea findVma(long addr) {
+        VmArea last = lastVma;
+        if (last != null && last.contains(addr)) {
+            return last;
+        }
         Map.Entry<Long, VmArea> e = areas.floorEntry(addr);
         if (e == null || !e.getValue().contains(addr)) {
             return null;
         }
-        return e.getValue();
+        lastVma = e.getValue();
+        return lastVma;
     }
 
     /**
@@ -131,6 +142,7 @@ public final class MmStruct {
             return -EINVAL;
         }
         long end = addr + len;
+        lastVma = null;
         for (VmArea vma : overlapping(addr, end)) {
             long cutStart = Math.max(addr, vma.start());
             long cutEnd = Math.min(end, vma.end());
@@ -172,6 +184,11 @@ public final class MmStruct {
             return -EINVAL;
         }
         long end = addr + rounded;
+        VmArea one = findVma(addr);
+        if (one != null && end <= one.end()) { // the usual call: one area, no list to build
+            one.zap(one.slotOf(addr), (int) (rounded >>> GuestMemory.PAGE_SHIFT));
+            return 0;
+        }
         long covered = addr;
         boolean hole = false;
         for (VmArea vma : overlapping(addr, end)) {
@@ -196,6 +213,22 @@ public final class MmStruct {
     }
 
     /**
+     * The little-endian u32 the process reads at {@code addr}.
+     *
+     * @throws SegmentationFault as {@link #read(long, byte[], int, int)}
+     */
+    public int readU32(long addr) {
+        int inPage = (int) (addr & PAGE_MASK_LOW);
+        if (inPage > GuestMemory.PAGE_SIZE - Integer.BYTES) {
+            byte[] b = new byte[Integer.BYTES]; // straddles two pages: rare, not worth a fast path
+            read(addr, b, 0, b.length);
+            return (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24;
+        }
+        VmArea vma = findVmaOrFault(addr);
+        return vma.readU32(vma.slotOf(addr), inPage);
+    }
+
+    /**
      * Copies {@code len} bytes the process sees from {@code addr} on into {@code dst}, crossing page
      * and area boundaries.
      *
@@ -207,7 +240,7 @@ public final class MmStruct {
             VmArea vma = findVmaOrFault(addr);
             int inPage = (int) (addr & PAGE_MASK_LOW);
             int n = Math.min(len, GuestMemory.PAGE_SIZE - inPage);
-            vma.read(vma.slotOf(addr)).get(inPage, dst, off, n);
+            vma.read(vma.slotOf(addr), inPage, dst, off, n);
             addr += n;
             off += n;
             len -= n;
@@ -217,6 +250,7 @@ public final class MmStruct {
     /** Removes every area, dropping every page reference they hold (process exit). */
     @Linux(file = "mm/mmap.c", fn = "exit_mmap")
     public synchronized void exitMmap() {
+        lastVma = null;
         for (VmArea vma : new ArrayList<>(areas.values())) {
             vma.zap(0, vma.npages());
             vma.detach();

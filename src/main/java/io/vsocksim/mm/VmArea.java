@@ -213,6 +213,30 @@ public final class VmArea {
      * @throws SegmentationFault if the slot is empty, the area lacks {@code PROT_READ} or was unmapped
      */
     public ByteBuffer read(int slot) {
+        return pageOf(slot).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * Copies {@code n} bytes at {@code inPage} of slot {@code slot} into {@code dst} (what a process load
+     * sees), without creating a view.
+     *
+     * @throws SegmentationFault as {@link #read(int)}
+     */
+    public void read(int slot, int inPage, byte[] dst, int off, int n) {
+        pageOf(slot).get(inPage, dst, off, n);
+    }
+
+    /**
+     * The little-endian u32 at {@code inPage} ({@code <= 4092}) of slot {@code slot}.
+     *
+     * @throws SegmentationFault as {@link #read(int)}
+     */
+    public int readU32(int slot, int inPage) {
+        return pageOf(slot).getInt(inPage); // page buffers are little-endian
+    }
+
+    /** The shared page buffer behind a readable, mapped slot (absolute access only). */
+    private ByteBuffer pageOf(int slot) {
         checkSlot(slot);
         PageAllocator a;
         long h;
@@ -232,7 +256,7 @@ public final class VmArea {
                         + Long.toHexString(addrOf(slot)) + " prot=" + prot, addrOf(slot));
             }
         }
-        return a.page(h, i).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        return a.page(h, i);
     }
 
     @Override

@@ -60,9 +60,7 @@ public final class UserProcess implements AutoCloseable {
 
     /** A little-endian u32 at {@code addr}. */
     public int readU32(long addr) {
-        byte[] b = new byte[4];
-        mm.read(addr, b, 0, 4);
-        return (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24;
+        return mm.readU32(addr);
     }
 
     /** The address space. */

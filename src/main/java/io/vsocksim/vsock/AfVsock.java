@@ -453,16 +453,49 @@ public final class AfVsock {
     @Linux(file = "fs/select.c", fn = "do_poll")
     public static int pollWait(VsockSock sk, int events, long timeoutMs) {
         int interest = events | POLLERR | POLLHUP | io.vsocksim.uapi.Poll.POLLNVAL;
-        int[] seen = {poll(sk) & interest};
-        if (seen[0] != 0 || timeoutMs == 0) {
-            return seen[0];
+        int seen = poll(sk) & interest;
+        if (seen != 0 || timeoutMs == 0) {
+            return seen;
         }
         long nanos = timeoutMs < 0 ? WaitQueueHead.MAX_SCHEDULE_TIMEOUT : Math.multiplyExact(timeoutMs, 1_000_000L);
-        long ret = sk.sleep.waitEventInterruptibleTimeout(() -> (seen[0] = poll(sk) & interest) != 0, nanos);
-        if (ret < 0) {
-            return -EINTR;
+        PollTable pt = PollTable.CURRENT.get().arm(sk, interest);
+        try {
+            long ret = sk.sleep.waitEventInterruptibleTimeout(pt, nanos);
+            if (ret < 0) {
+                return -EINTR;
+            }
+            return ret == 0 ? 0 : pt.seen;
+        } finally {
+            pt.disarm();
         }
-        return ret == 0 ? 0 : seen[0];
+    }
+
+    /**
+     * The wait condition of one thread's poll ({@code struct poll_wqueues} lives on the poller's
+     * stack): reused, so a poll that sleeps allocates nothing.
+     */
+    private static final class PollTable implements java.util.function.BooleanSupplier {
+        static final ThreadLocal<PollTable> CURRENT = ThreadLocal.withInitial(PollTable::new);
+        private VsockSock sk;
+        private int interest;
+        int seen;
+
+        PollTable arm(VsockSock s, int mask) {
+            sk = s;
+            interest = mask;
+            seen = 0;
+            return this;
+        }
+
+        void disarm() {
+            sk = null;
+        }
+
+        @Override
+        public boolean getAsBoolean() {
+            seen = poll(sk) & interest;
+            return seen != 0;
+        }
     }
 
     /**

@@ -115,7 +115,8 @@ public final class VsockZerocopyRx {
         if (optval == null || optval.capacity() < Long.BYTES) {
             return -EFAULT;
         }
-        long addr = optval.duplicate().order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+        long raw = optval.getLong(0); // the user's u64, little-endian whatever the buffer's order
+        long addr = optval.order() == ByteOrder.LITTLE_ENDIAN ? raw : Long.reverseBytes(raw);
         if (mm == null) {
             throw new IllegalStateException("socket belongs to no process: use UserProcess.socket()");
         }

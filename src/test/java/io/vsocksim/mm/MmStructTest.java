@@ -226,4 +226,55 @@ class MmStructTest {
         assertThatThrownBy(() -> mm.read(addr + 2 * PAGE - 2, tooFar, 0, 3))
                 .isInstanceOfSatisfying(SegmentationFault.class, f -> assertThat(f.addr()).isEqualTo(addr + 2 * PAGE));
     }
+
+    @Test
+    void shouldNotFindUnmappedAreaWhenLastLookupFoundIt() {
+        long addr = mm.mmap(4, Mman.PROT_READ, owner);
+        VmArea vma = mm.findVma(addr + PAGE); // now the cached area
+        assertThat(mm.munmap(addr + PAGE, 2 * PAGE)).isZero();
+        assertThat(mm.findVma(addr + PAGE)).as("the hole left by munmap").isNull();
+        VmArea low = mm.findVma(addr);
+        VmArea high = mm.findVma(addr + 3 * PAGE);
+        assertThat(low).isNotNull().isNotSameAs(vma);
+        assertThat(high).isNotNull().isNotSameAs(vma).isNotSameAs(low);
+        assertThat(low.npages()).isEqualTo(1);
+        assertThat(high.npages()).isEqualTo(1);
+        mm.exitMmap();
+        assertThat(mm.findVma(addr)).isNull();
+    }
+
+    @Test
+    void shouldReadLittleEndianU32InsideAndAcrossPages() {
+        long addr = mm.mmap(2, Mman.PROT_READ, owner);
+        VmArea vma = mm.findVma(addr);
+        fill(vma, 0);
+        long h0 = vma.handleAt(0);
+        long h1 = vma.handleAt(1);
+        alloc.page(h0, 0).putInt(8, 0x12345678);
+        alloc.page(h0, 0).put(4094, (byte) 0xbb).put(4095, (byte) 0xaa);
+        alloc.page(h1, 0).put(0, (byte) 0xdd).put(1, (byte) 0xcc);
+        assertThat(mm.readU32(addr + 8)).isEqualTo(0x12345678);
+        assertThat(mm.readU32(addr + 4094)).as("straddles two pages").isEqualTo(0xccddaabb);
+        byte[] b = new byte[3];
+        mm.read(addr + 8, b, 0, 3);
+        assertThat(b).containsExactly(0x78, 0x56, 0x34);
+        assertThatThrownBy(() -> mm.readU32(addr + 2 * PAGE)).isInstanceOf(SegmentationFault.class);
+        assertThat(mm.madvise(addr + PAGE, PAGE, Mman.MADV_DONTNEED)).isZero();
+        assertThatThrownBy(() -> mm.readU32(addr + 4094)).as("second page zapped").isInstanceOf(SegmentationFault.class);
+    }
+
+    @Test
+    void shouldZapOnlyTheRangeWhenMadviseStaysInOneArea() {
+        long addr = mm.mmap(4, Mman.PROT_READ, owner);
+        VmArea vma = mm.findVma(addr);
+        fill(vma, 0);
+        long inUse = alloc.pagesInUse();
+        assertThat(mm.madvise(addr + PAGE, 2 * PAGE - 100, Mman.MADV_DONTNEED)).isZero(); // rounded up to 2 pages
+        assertThat(vma.mappedPages()).isEqualTo(2);
+        assertThat(vma.handleAt(0)).isNotZero();
+        assertThat(vma.handleAt(3)).isNotZero();
+        assertThat(alloc.pagesInUse()).isEqualTo(inUse - 2);
+        assertThat(mm.madvise(addr + 3 * PAGE, 2 * PAGE, Mman.MADV_DONTNEED)).as("runs past the area").isEqualTo(-ENOMEM);
+        assertThat(vma.mappedPages()).isEqualTo(1);
+    }
 }
