@@ -96,7 +96,7 @@ final class VirtioTransportRecv {
                 return;
             }
         }
-        if (VirtioTransport.getType(sk) != hdr.type()) {
+        if (VirtioTransportSend.getType(sk) != hdr.type()) {
             t.counters.inc(Counter.DROP_NO_SOCK);
             resetNoSock(skb);
             sk.sockPut();
@@ -166,7 +166,7 @@ final class VirtioTransportRecv {
         if (t == null) {
             return -ENOTCONN;
         }
-        VsockSkb reply = t.allocSkb(skb.sk(), hdr.type(), OP_RST, 0, true, null, 0,
+        VsockSkb reply = VirtioTransportSend.allocSkb(t, skb.sk(), hdr.type(), OP_RST, 0, true, null, 0,
                 (int) hdr.dstCid(), hdr.dstPort(), (int) hdr.srcCid(), hdr.srcPort());
         if (reply == null) {
             return -ENOMEM;

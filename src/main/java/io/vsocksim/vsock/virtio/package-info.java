@@ -30,7 +30,7 @@
  *       for x86-64 exactly.</li>
  *   <li>An owner socket is held through its reference count for sent and received skbs alike (the
  *       kernel uses {@code sk_wmem_alloc} for sent ones); both only defer destruction.</li>
- *   <li>MSG_ZEROCOPY send follows 6.12.117 ({@code sendPktInfo}, {@code canZcopy},
+ *   <li>MSG_ZEROCOPY send follows 6.12.117 ({@code VirtioTransportSend.sendPktInfo}, {@code canZcopy},
  *       {@link io.vsocksim.vsock.UbufInfoMsgzc}), except that only a
  *       {@link io.vsocksim.mm.UserBuffer} of the sending machine can be pinned: any other buffer is
  *       copied and its completion says COPIED. A zerocopy skb's fragments are pinned user pages

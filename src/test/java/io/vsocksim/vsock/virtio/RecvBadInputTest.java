@@ -40,7 +40,7 @@ class RecvBadInputTest {
 
     private VsockSkb rw(int len) {
         VsockSkb skb = ctx.lo.pool().alloc(VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM + len);
-        VirtioTransport.initHdr(skb, VirtioVsockType.VIRTIO_VSOCK_TYPE_STREAM.value(), VirtioVsockOp.VIRTIO_VSOCK_OP_RW.value(),
+        VirtioTransportSend.initHdr(skb, VirtioVsockType.VIRTIO_VSOCK_TYPE_STREAM.value(), VirtioVsockOp.VIRTIO_VSOCK_OP_RW.value(),
                 0, len, 1, client.localAddr.port(), 1, server.localAddr.port());
         skb.put(len);
         skb.hdr().bufAlloc(vvs(client).bufAlloc).fwdCnt(0);

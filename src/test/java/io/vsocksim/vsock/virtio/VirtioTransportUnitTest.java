@@ -84,7 +84,7 @@ class VirtioTransportUnitTest {
 
     private VsockSkb packet(int type, int op, int srcCid, int srcPort, int dstPort, int len) {
         VsockSkb skb = t.pool().allocLinear(44 + len);
-        VirtioTransport.initHdr(skb, type, op, 0, len, srcCid, srcPort, 2, dstPort);
+        VirtioTransportSend.initHdr(skb, type, op, 0, len, srcCid, srcPort, 2, dstPort);
         skb.put(len);
         return skb;
     }
