@@ -40,12 +40,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * workers instead); (2) a thread about to wait for work to finish ({@code flush},
  * {@code cancel_work_sync}) first hands its deferred works to workers; (3) at most {@link #MAX_INLINE}
  * works run per drain, the rest go to workers, as {@code __do_softirq()} hands its remainder to
- * ksoftirqd after {@code MAX_SOFTIRQ_RESTART} rounds.
+ * ksoftirqd after {@code MAX_SOFTIRQ_RESTART} rounds, and a work that other threads keep queueing
+ * while it runs here goes to a worker after {@link #MAX_RERUNS} runs in a row.
  */
 @Linux(file = "kernel/task_work.c", fn = "task_work_run")
 public final class TaskWork {
     /** Works one drain runs in its thread before handing the rest to workers. */
     static final int MAX_INLINE = 64;
+    /**
+     * Runs in a row of one work that other threads keep queueing while this thread runs it; then it
+     * goes to a worker, so a system call does not stay a worker for another thread's traffic.
+     */
+    static final int MAX_RERUNS = 16;
 
     private static final ThreadLocal<TaskWork> CURRENT = ThreadLocal.withInitial(TaskWork::new);
 

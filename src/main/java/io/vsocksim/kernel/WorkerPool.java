@@ -340,7 +340,7 @@ abstract class WorkerPool implements WorkQueue {
                 return false;
             }
             unlinkLocked(w);
-            runLocked(w);
+            runLocked(w, TaskWork.MAX_RERUNS);
             return true;
         } finally {
             lock.unlock();
@@ -410,11 +410,26 @@ abstract class WorkerPool implements WorkQueue {
      */
     @Linux(file = "kernel/workqueue.c", fn = "process_one_work")
     final void runLocked(Work w) {
+        runLocked(w, Integer.MAX_VALUE);
+    }
+
+    /**
+     * {@link #runLocked(Work)} for at most {@code maxRuns} runs in a row: a work that others keep
+     * queueing while it runs goes back on the list (waking a worker) after that many, so a thread that
+     * is not a worker ({@link TaskWork}) does not turn into one for as long as someone keeps queueing.
+     */
+    final void runLocked(Work w, int maxRuns) {
         if (w.running) {
             w.rerun = true;
             return;
         }
+        int runs = 0;
         do {
+            if (runs++ == maxRuns) {
+                w.rerun = false;
+                insertLocked(w); // PENDING is still set by whoever asked for this run
+                return;
+            }
             w.rerun = false;
             w.clearPending(); // before the function: a queue from now on means "run again"
             w.running = true;

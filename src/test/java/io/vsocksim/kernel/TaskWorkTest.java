@@ -283,6 +283,65 @@ class TaskWorkTest {
     }
 
     @Test
+    void shouldHandWorkToWorkersWhenOtherThreadsKeepQueueingItWhileItRunsInline() throws InterruptedException {
+        ThreadedWorkQueue wq = queue("rerun", 2);
+        blockWorkers(wq, 2);
+        int total = TaskWork.MAX_RERUNS + 20;
+        AtomicInteger runs = new AtomicInteger();
+        AtomicInteger byCaller = new AtomicInteger();
+        Thread caller = Thread.currentThread();
+        Work[] self = new Work[1];
+        self[0] = new Work("busy", () -> {
+            if (Thread.currentThread() == caller) {
+                byCaller.incrementAndGet();
+            }
+            if (runs.incrementAndGet() < total) {
+                // Another thread queues the work while it runs: its exit finds it running and asks the
+                // runner for one more run.
+                Thread other = new Thread(() -> {
+                    TaskWork.enter();
+                    try {
+                        wq.queueWork(self[0]);
+                    } finally {
+                        TaskWork.exit();
+                    }
+                });
+                other.start();
+                joinUninterruptibly(other);
+            }
+        });
+
+        TaskWork.enter();
+        try {
+            wq.queueWork(self[0]);
+        } finally {
+            TaskWork.exit();
+        }
+        assertThat(byCaller.get()).isEqualTo(TaskWork.MAX_RERUNS);
+        assertThat(self[0].pending()).as("back on the list for a worker").isTrue();
+
+        release.countDown();
+        while (!wq.idle()) {
+            wq.flush();
+        }
+        assertThat(runs.get()).isEqualTo(total);
+    }
+
+    private static void joinUninterruptibly(Thread t) {
+        boolean interrupted = false;
+        while (t.isAlive()) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
     void shouldRejectExitWithoutEnter() {
         assertThatThrownBy(TaskWork::exit).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("without enter");
