@@ -427,7 +427,7 @@ abstract class WorkerPool implements WorkQueue {
         do {
             if (runs++ == maxRuns) {
                 w.rerun = false;
-                insertLocked(w); // PENDING is still set by whoever asked for this run
+                requeueLocked(w); // PENDING is still set by whoever asked for this run
                 return;
             }
             w.rerun = false;
@@ -579,6 +579,34 @@ abstract class WorkerPool implements WorkQueue {
         w.next = null;
         w.onList = false;
         queued--;
+    }
+
+    /**
+     * Puts back on the list, for a worker, an instance that was waiting to rerun: it keeps its sequence
+     * number, so flushes that wait for it still do, and goes where that number belongs (the list stays
+     * in sequence order).
+     */
+    private void requeueLocked(Work w) {
+        Work after = tail;
+        while (after != null && after.seq > w.seq) {
+            after = after.prev;
+        }
+        w.onList = true;
+        w.prev = after;
+        w.next = after == null ? head : after.next;
+        if (w.next == null) {
+            tail = w;
+        } else {
+            w.next.prev = w;
+        }
+        if (after == null) {
+            head = w;
+        } else {
+            after.next = w;
+        }
+        queued++;
+        wakeOneLocked();
+        progress.signalAll();
     }
 
     /** Sorted insert; equal deadlines keep arming order, as timers of one jiffy do. */

@@ -321,6 +321,8 @@ class TaskWorkTest {
         assertThat(self[0].pending()).as("back on the list for a worker").isTrue();
 
         release.countDown();
+        self[0].flush(); // waits for the requeued instance (false if a worker was already done with it)
+        assertThat(runs.get()).as("the requeued instance ran").isGreaterThan(TaskWork.MAX_RERUNS);
         while (!wq.idle()) {
             wq.flush();
         }
