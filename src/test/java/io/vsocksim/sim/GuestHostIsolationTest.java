@@ -39,13 +39,7 @@ class GuestHostIsolationTest {
     }
 
     VsockSocket[] pair(Machine from, Machine to, int toCid, int port) throws Exception {
-        VsockSocket l = c.track(to.socket(Sock.SOCK_STREAM));
-        l.bind(VmSockets.VMADDR_CID_ANY, port);
-        l.listen(16);
-        VsockSocket cl = c.track(from.socket(Sock.SOCK_STREAM));
-        cl.connect(toCid, port);
-        VsockSocket sv = c.track(l.accept());
-        return new VsockSocket[] {cl, sv, l};
+        return c.connect(from, to, toCid, Sock.SOCK_STREAM, port);
     }
 
     void assertWorks(VsockSocket[] p) throws Exception {

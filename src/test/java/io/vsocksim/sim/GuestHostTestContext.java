@@ -58,6 +58,20 @@ final class GuestHostTestContext implements AutoCloseable {
         return g;
     }
 
+    /**
+     * A connected pair, tracked: {client on {@code from}, accepted server on {@code to}, listener}, the
+     * listener bound to any CID at {@code port} on {@code to}, reached as {@code toCid}.
+     */
+    VsockSocket[] connect(Machine from, Machine to, int toCid, int type, int port) throws ErrnoException {
+        VsockSocket l = track(to.socket(type));
+        l.bind(io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY, port);
+        l.listen(16);
+        VsockSocket cl = track(from.socket(type));
+        cl.connect(toCid, port);
+        VsockSocket sv = track(l.accept());
+        return new VsockSocket[] {cl, sv, l};
+    }
+
     VsockSocket track(VsockSocket s) {
         synchronized (sockets) {
             sockets.add(s);

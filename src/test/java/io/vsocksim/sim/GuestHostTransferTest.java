@@ -36,15 +36,9 @@ class GuestHostTransferTest {
         c.close();
     }
 
-    /** {client, server}: client on {@code from}, listener on {@code to} at {@code toCid}. */
+    /** {client, server, listener}: client on {@code from}, listener on {@code to} at {@code toCid}. */
     VsockSocket[] pair(Machine from, Machine to, int toCid, int type, int port) throws Exception {
-        VsockSocket l = c.track(to.socket(type));
-        l.bind(VmSockets.VMADDR_CID_ANY, port);
-        l.listen(16);
-        VsockSocket cl = c.track(from.socket(type));
-        cl.connect(toCid, port);
-        VsockSocket sv = c.track(l.accept());
-        return new VsockSocket[] {cl, sv};
+        return c.connect(from, to, toCid, type, port);
     }
 
     static long sendRandom(VsockSocket s, long total, long seed, int maxWrite, boolean seqpacket) throws Exception {

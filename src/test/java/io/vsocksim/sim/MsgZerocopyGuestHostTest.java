@@ -45,14 +45,9 @@ class MsgZerocopyGuestHostTest {
     }
 
     VsockSocket[] pair(Machine from, Machine to, int toCid, int type) throws Exception {
-        VsockSocket l = c.track(to.socket(type));
-        l.bind(VmSockets.VMADDR_CID_ANY, PORT);
-        l.listen(4);
-        VsockSocket cl = c.track(from.socket(type));
-        cl.connect(toCid, PORT);
-        VsockSocket sv = c.track(l.accept());
-        cl.setsockoptInt(SOL_SOCKET, SO_ZEROCOPY, 1);
-        return new VsockSocket[] {cl, sv};
+        VsockSocket[] p = c.connect(from, to, toCid, type, PORT);
+        p[0].setsockoptInt(SOL_SOCKET, SO_ZEROCOPY, 1);
+        return p;
     }
 
     UserBuffer filled(Machine m, int n) throws Exception {
