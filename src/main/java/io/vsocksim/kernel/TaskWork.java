@@ -2,6 +2,7 @@ package io.vsocksim.kernel;
 
 import io.vsocksim.Linux;
 import java.util.Arrays;
+import java.util.Objects;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -23,9 +24,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * the work first, and a work already running elsewhere is run again by its runner, as always.
  *
  * <p>Only a thread inside a scope defers: the syscall edge opens one around each call that moves data
- * ({@link #enter()} / {@link #enterSend()}), and every {@link ThreadedWorkQueue} worker lives in one.
- * Elsewhere (machine set-up, tests, timers firing) queueing wakes a worker as before, and a
- * {@link ManualWorkQueue} never defers.
+ * ({@link #enter(WorkQueue)} / {@link #enterSend(WorkQueue)}), and every {@link ThreadedWorkQueue}
+ * worker lives in one. Elsewhere (machine set-up, tests, timers firing) queueing wakes a worker as
+ * before, and a {@link ManualWorkQueue} never defers.
+ *
+ * <p>A scope belongs to one machine (named by its work queue) and defers only that machine's work.
+ * Work the call queues on another machine — the interrupt a host's vhost handler raises in a guest,
+ * the kick a guest driver sends to vhost — wakes that machine's workers, as an interrupt or a VM exit
+ * reaches another CPU: a host system call never runs guest code, so it never waits on a guest's lock
+ * (a non-blocking host call stays non-blocking whatever a guest does), and the reverse.
  *
  * <p>How far a drain reaches: before a sleep and in a worker, it also runs the works that the works it
  * ran queued (the thread has nothing better to do). At a syscall exit it does so too, except for a
@@ -65,17 +72,26 @@ public final class TaskWork {
     private boolean lastWasSend;
     /** True while this thread drains: works queued meanwhile join the same drain. */
     private boolean draining;
+    /**
+     * The machine the outermost scope belongs to, named by its work queue: only that queue's work is
+     * deferred here. Another machine's work always wakes that machine's workers.
+     */
+    private WorkQueue owner;
 
     private TaskWork() {}
 
-    /** Opens a scope on the calling thread: work it queues from now on may wait for {@link #exit()}. */
-    public static void enter() {
-        CURRENT.get().open(false);
+    /**
+     * Opens a scope on the calling thread for a system call of the machine whose work queue is
+     * {@code machine}: work the call queues there from now on may wait for {@link #exit()}. A nested
+     * scope keeps the outermost one's machine.
+     */
+    public static void enter(WorkQueue machine) {
+        CURRENT.get().open(false, machine);
     }
 
-    /** {@link #enter()} for a call that sends data (see the streaming rule in the class comment). */
-    public static void enterSend() {
-        CURRENT.get().open(true);
+    /** {@link #enter(WorkQueue)} for a call that sends data (see the streaming rule in the class comment). */
+    public static void enterSend(WorkQueue machine) {
+        CURRENT.get().open(true, machine);
     }
 
     /**
@@ -89,12 +105,17 @@ public final class TaskWork {
         if (tw.depth <= 0) {
             throw new IllegalStateException("TaskWork.exit without enter");
         }
-        if (tw.depth == 1) {
-            boolean streaming = tw.sending && tw.lastWasSend;
-            tw.lastWasSend = tw.sending;
-            tw.run(!streaming);
+        try {
+            if (tw.depth == 1) {
+                boolean streaming = tw.sending && tw.lastWasSend;
+                tw.lastWasSend = tw.sending;
+                tw.run(!streaming);
+            }
+        } finally {
+            if (--tw.depth == 0) {
+                tw.owner = null;
+            }
         }
-        tw.depth--;
     }
 
     /**
@@ -123,18 +144,18 @@ public final class TaskWork {
     }
 
     /**
-     * The calling thread's deferral list if it is in a scope, else null. A queue that gets non-null
-     * links the work without waking a worker and then {@link #add}s it.
+     * The calling thread's deferral list if it is in a scope of {@code wq}'s machine, else null. A
+     * queue that gets non-null links the work without waking a worker and then {@link #add}s it.
      */
-    static TaskWork active() {
+    static TaskWork active(WorkQueue wq) {
         TaskWork tw = CURRENT.get();
-        return tw.depth > 0 ? tw : null;
+        return tw.depth > 0 && tw.owner == wq ? tw : null;
     }
 
-    /** Worker threads: a scope for life, drained with {@link #runAll()} after each work. */
-    static TaskWork enterForever() {
+    /** Worker threads of {@code wq}: a scope for life, drained with {@link #runAll()} after each work. */
+    static TaskWork enterForever(WorkQueue wq) {
         TaskWork tw = CURRENT.get();
-        tw.open(false);
+        tw.open(false, wq);
         return tw;
     }
 
@@ -151,9 +172,10 @@ public final class TaskWork {
         works[count++] = w;
     }
 
-    private void open(boolean send) {
+    private void open(boolean send, WorkQueue machine) {
         if (depth++ == 0) {
             sending = send;
+            owner = Objects.requireNonNull(machine, "machine");
         }
     }
 

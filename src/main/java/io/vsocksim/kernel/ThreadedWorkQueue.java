@@ -77,7 +77,7 @@ public final class ThreadedWorkQueue extends WorkerPool {
 
     @Linux(file = "kernel/workqueue.c", fn = "worker_thread")
     private void workerLoop() {
-        TaskWork deferred = TaskWork.enterForever(); // what a work queues runs here next, without a wake-up
+        TaskWork deferred = TaskWork.enterForever(this); // what a work queues runs here next, without a wake-up
         lock.lock();
         try {
             for (;;) {

@@ -56,7 +56,7 @@ abstract class WorkerPool implements WorkQueue {
         if (!w.testAndSetPending()) {
             return false; // the pending instance has not started, so it will see the caller's writes
         }
-        TaskWork deferTo = defersToCaller() ? TaskWork.active() : null;
+        TaskWork deferTo = defersToCaller() ? TaskWork.active(this) : null;
         lock.lock();
         try {
             if (!admitLocked(w)) {

@@ -6,6 +6,7 @@ import static io.vsocksim.uapi.Errno.ERESTARTSYS;
 
 import io.vsocksim.Linux;
 import io.vsocksim.kernel.TaskWork;
+import io.vsocksim.kernel.WorkQueue;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
@@ -62,7 +63,7 @@ public final class VsockSocket implements AutoCloseable {
         fget(call, false);
     }
 
-    /** {@link #fget(String)} for a call that sends data ({@link TaskWork#enterSend()}). */
+    /** {@link #fget(String)} for a call that sends data ({@link TaskWork#enterSend}). */
     private void fgetSend(String call) throws ErrnoException {
         fget(call, true);
     }
@@ -74,10 +75,11 @@ public final class VsockSocket implements AutoCloseable {
                 throw new ErrnoException(EBADF, call);
             }
             if (fileRefs.compareAndSet(refs, refs + 1)) {
+                WorkQueue machine = sk.core().kernel().systemWq();
                 if (send) {
-                    TaskWork.enterSend();
+                    TaskWork.enterSend(machine);
                 } else {
-                    TaskWork.enter();
+                    TaskWork.enter(machine);
                 }
                 return;
             }
@@ -444,7 +446,7 @@ public final class VsockSocket implements AutoCloseable {
         checkOpen("getsockopt");
         if (level == VmSockets.AF_VSOCK && optname == VmSockets.SO_VM_SOCKETS_ZEROCOPY
                 && VsockZerocopyRx.enabled(sk)) {
-            TaskWork.enter(); // the credit update it sends leaves at return to user, as a send's packets
+            TaskWork.enter(sk.core().kernel().systemWq()); // the credit update it sends leaves at return to user, as a send's packets
             try {
                 return (int) check(VsockZerocopyRx.getsockopt(sk, mm, optval, optlen), "getsockopt");
             } finally {

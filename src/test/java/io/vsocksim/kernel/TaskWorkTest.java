@@ -1,5 +1,6 @@
 package io.vsocksim.kernel;
 
+import static io.vsocksim.testing.Latches.awaitUninterruptibly;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -43,19 +44,12 @@ class TaskWorkTest {
         assertThat(busy.await(10, TimeUnit.SECONDS)).isTrue();
     }
 
-    private static void awaitUninterruptibly(CountDownLatch latch) {
-        boolean interrupted = false;
-        for (;;) {
-            try {
-                latch.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+    /** A work that records the name of the thread that ran it and opens {@code ran}. */
+    private static Work recording(String name, AtomicReference<String> runner, CountDownLatch ran) {
+        return new Work(name, () -> {
+            runner.set(Thread.currentThread().getName());
+            ran.countDown();
+        });
     }
 
     @AfterEach
@@ -75,7 +69,7 @@ class TaskWorkTest {
             inContext.set(wq.inContext());
         });
 
-        TaskWork.enter();
+        TaskWork.enter(wq);
         try {
             assertThat(wq.queueWork(w)).isTrue();
             assertThat(w.pending()).isTrue();
@@ -110,7 +104,7 @@ class TaskWorkTest {
         AtomicReference<String> runner = new AtomicReference<>();
         Work w = new Work("behind-blocker", () -> runner.set(Thread.currentThread().getName()));
 
-        TaskWork.enter();
+        TaskWork.enter(wq);
         try {
             wq.queueWork(w);
         } finally {
@@ -138,7 +132,7 @@ class TaskWorkTest {
         });
         ReentrantLock sockLock = new ReentrantLock();
 
-        TaskWork.enter();
+        TaskWork.enter(wq);
         long ret;
         sockLock.lock();
         try {
@@ -166,7 +160,7 @@ class TaskWorkTest {
         });
         ReentrantLock sockLock = new ReentrantLock();
 
-        TaskWork.enter();
+        TaskWork.enter(wq);
         sockLock.lock();
         sockLock.lock(); // taken twice: releasing once for the sleep still leaves it held
         try {
@@ -187,7 +181,7 @@ class TaskWorkTest {
         AtomicReference<String> runner = new AtomicReference<>();
         Work w = new Work("flushed", () -> runner.set(Thread.currentThread().getName()));
 
-        TaskWork.enter();
+        TaskWork.enter(wq);
         try {
             wq.queueWork(w);
             w.flush(); // returns (false if the woken worker was quicker): it did not wait for this thread
@@ -216,7 +210,7 @@ class TaskWorkTest {
             }
         });
 
-        TaskWork.enter();
+        TaskWork.enter(wq);
         try {
             wq.queueWork(self[0]);
         } finally {
@@ -234,52 +228,142 @@ class TaskWorkTest {
 
     @Test
     void shouldHandChainedWorkToWorkersWhenStreamingSenderExits() throws InterruptedException {
-        ThreadedWorkQueue device = queue("device", 2);
-        ThreadedWorkQueue peer = queue("peer", 1);
-        blockWorkers(peer, 1);
+        ThreadedWorkQueue wq = queue("machine", 2);
+        blockWorkers(wq, 2);
         AtomicReference<Thread> deviceRunner = new AtomicReference<>();
         AtomicReference<String> peerRunner = new AtomicReference<>();
         Work rx = new Work("peer-rx", () -> peerRunner.set(Thread.currentThread().getName()));
         Work tx = new Work("device-tx", () -> {
             deviceRunner.set(Thread.currentThread());
-            peer.queueWork(rx);
+            wq.queueWork(rx);
         });
 
-        TaskWork.enterSend();
+        TaskWork.enterSend(wq);
         TaskWork.exit(); // the first send of a stream
-        TaskWork.enterSend();
+        TaskWork.enterSend(wq);
         try {
-            device.queueWork(tx);
+            wq.queueWork(tx);
         } finally {
             TaskWork.exit();
         }
         assertThat(deviceRunner.get()).as("what the call queued runs at its exit").isSameAs(Thread.currentThread());
-        assertThat(peerRunner.get()).as("what that queued goes to the peer's worker").isNull();
+        assertThat(peerRunner.get()).as("what that queued goes to a worker").isNull();
 
         release.countDown();
-        peer.flush();
-        assertThat(peerRunner.get()).isEqualTo("peer/0");
+        wq.flush();
+        assertThat(peerRunner.get()).startsWith("machine/");
     }
 
     @Test
     void shouldRunChainedWorkAtExitOfRequestAfterReceive() throws InterruptedException {
-        ThreadedWorkQueue device = queue("device", 2);
-        ThreadedWorkQueue peer = queue("peer", 2);
-        blockWorkers(device, 2);
-        blockWorkers(peer, 2);
+        ThreadedWorkQueue wq = queue("machine", 2);
+        blockWorkers(wq, 2);
         AtomicReference<Thread> peerRunner = new AtomicReference<>();
         Work rx = new Work("peer-rx", () -> peerRunner.set(Thread.currentThread()));
-        Work tx = new Work("device-tx", () -> peer.queueWork(rx));
+        Work tx = new Work("device-tx", () -> wq.queueWork(rx));
 
-        TaskWork.enter();
+        TaskWork.enter(wq);
         TaskWork.exit(); // a receive
-        TaskWork.enterSend();
+        TaskWork.enterSend(wq);
         try {
-            device.queueWork(tx);
+            wq.queueWork(tx);
         } finally {
             TaskWork.exit();
         }
         assertThat(peerRunner.get()).isSameAs(Thread.currentThread());
+    }
+
+    @Test
+    void shouldWakeTheOtherMachinesWorkerForWorkQueuedOnItInsideAScope() throws InterruptedException {
+        ThreadedWorkQueue host = queue("host", 2);
+        ThreadedWorkQueue guest = queue("guest", 1);
+        AtomicReference<String> runner = new AtomicReference<>();
+        CountDownLatch ran = new CountDownLatch(1);
+        Work irq = recording("guest-rx", runner, ran);
+
+        TaskWork.enter(host);
+        try {
+            guest.queueWork(irq);
+        } finally {
+            TaskWork.exit();
+        }
+        assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(runner.get()).as("a host call never runs guest code").isEqualTo("guest/0");
+    }
+
+    /**
+     * A host call whose own work raises an interrupt in a guest whose RX lock another thread holds: the
+     * call returns at once (it never waits on a guest lock), and the guest's work runs on the guest's
+     * worker once the lock is free.
+     */
+    @Test
+    void shouldNotWaitOnAnotherMachinesLockWhenItsOwnWorkInterruptsThatMachine() throws InterruptedException {
+        ThreadedWorkQueue host = queue("host", 2);
+        ThreadedWorkQueue guest = queue("guest", 1);
+        blockWorkers(host, 2);
+        ReentrantLock rxLock = new ReentrantLock();
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch unlock = new CountDownLatch(1);
+        Thread holder = new Thread(() -> {
+            rxLock.lock();
+            try {
+                held.countDown();
+                awaitUninterruptibly(unlock);
+            } finally {
+                rxLock.unlock();
+            }
+        }, "rx-lock-holder");
+        holder.start();
+        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        AtomicReference<Thread> vhostRunner = new AtomicReference<>();
+        AtomicReference<String> rxRunner = new AtomicReference<>();
+        Work rxWork = new Work("guest-rx", () -> {
+            rxLock.lock();
+            try {
+                rxRunner.set(Thread.currentThread().getName());
+            } finally {
+                rxLock.unlock();
+            }
+        });
+        Work vhostWork = new Work("vhost-rx", () -> {
+            vhostRunner.set(Thread.currentThread());
+            guest.queueWork(rxWork); // the call eventfd
+        });
+
+        AtomicReference<Thread> caller = new AtomicReference<>();
+        CountDownLatch returned = new CountDownLatch(1);
+        Thread call = new Thread(() -> {
+            caller.set(Thread.currentThread());
+            TaskWork.enter(host);
+            try {
+                host.queueWork(vhostWork);
+            } finally {
+                TaskWork.exit(); // with the lock still held: returns only if it did not run guest-rx
+            }
+            returned.countDown();
+        }, "host-syscall");
+        call.start();
+        boolean callReturned = returned.await(10, TimeUnit.SECONDS); // a bound on a wait, not a timing assert
+        unlock.countDown(); // frees a call that wrongly waits on the guest's lock, so a failure cannot hang
+        joinUninterruptibly(call);
+        joinUninterruptibly(holder);
+        assertThat(callReturned).as("the host call returned while the guest's lock was held").isTrue();
+        assertThat(vhostRunner.get()).as("the host's own work ran at the call's exit").isSameAs(caller.get());
+        assertThat(rxRunner.get()).as("guest-rx ran on the guest's worker").isNotEqualTo("host-syscall");
+        rxWork.flush();
+        assertThat(rxRunner.get()).isEqualTo("guest/0");
+    }
+
+    @Test
+    void shouldNotRunAnotherMachinesWorkChainedInAWorker() throws InterruptedException {
+        ThreadedWorkQueue host = queue("host", 1);
+        ThreadedWorkQueue guest = queue("guest", 1);
+        AtomicReference<String> runner = new AtomicReference<>();
+        CountDownLatch ran = new CountDownLatch(1);
+        Work irq = recording("guest-rx", runner, ran);
+        host.queueWork(new Work("vhost", () -> guest.queueWork(irq)));
+        assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(runner.get()).isEqualTo("guest/0");
     }
 
     @Test
@@ -299,7 +383,7 @@ class TaskWorkTest {
                 // Another thread queues the work while it runs: its exit finds it running and asks the
                 // runner for one more run.
                 Thread other = new Thread(() -> {
-                    TaskWork.enter();
+                    TaskWork.enter(wq);
                     try {
                         wq.queueWork(self[0]);
                     } finally {
@@ -311,7 +395,7 @@ class TaskWorkTest {
             }
         });
 
-        TaskWork.enter();
+        TaskWork.enter(wq);
         try {
             wq.queueWork(self[0]);
         } finally {
