@@ -125,6 +125,11 @@ public final class Guest extends Machine {
         return vhost.counters();
     }
 
+    /** The VMM's counters for this guest's device (the event queue it serves). */
+    public VhostVsockPciCounters vmmCounters() {
+        return device.counters();
+    }
+
     VhostVsockPci device() {
         return device;
     }

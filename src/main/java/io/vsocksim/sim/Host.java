@@ -107,7 +107,9 @@ public final class Host extends Machine {
 
     /**
      * Has the VMM put a TRANSPORT_RESET event on {@code guest}'s event queue; 0, or {@code -ENOSPC} if
-     * the guest had no event buffer posted, {@code -ENODEV} if the device is not running.
+     * the guest had no event buffer posted, {@code -ENODEV} if the device is not running, {@code -EINVAL}
+     * if the next event chain was malformed (device-readable descriptors, or under 4 writable bytes) and
+     * was dropped, as QEMU drops it ({@link Guest#vmmCounters()} counts each outcome).
      */
     public int sendTransportReset(Guest guest) {
         return guest.device().sendTransportReset();
