@@ -8,6 +8,8 @@ import io.vsocksim.vsock.guest.VirtioVsockCounters;
 import io.vsocksim.vsock.guest.VirtioVsockTransport;
 import io.vsocksim.vsock.vhost.VhostVsock;
 import io.vsocksim.vsock.vhost.VhostVsockCounters;
+import java.util.Objects;
+import java.util.OptionalLong;
 
 /**
  * A guest machine: its own kernel context (memory, pages, clock, work queue), af_vsock core, the
@@ -27,10 +29,28 @@ public final class Guest extends Machine {
      * @param eventIdx offer VIRTIO_RING_F_EVENT_IDX
      * @param indirect offer VIRTIO_RING_F_INDIRECT_DESC
      * @param queueSize size of each of the three queues
+     * @param portSeed seed of the guest kernel's ephemeral port counter, for reproducible port numbers;
+     *     empty (the default) draws one per boot ({@link Machine#bootPortSeed()}), as the kernel does
      */
-    public record Options(boolean loopback, boolean seqpacket, boolean eventIdx, boolean indirect, int queueSize) {
-        /** Everything offered, loopback loaded, 128-entry queues. */
+    public record Options(boolean loopback, boolean seqpacket, boolean eventIdx, boolean indirect, int queueSize,
+            OptionalLong portSeed) {
+        /** Everything offered, loopback loaded, 128-entry queues, ports seeded per boot. */
         public static final Options DEFAULTS = new Options(true, true, true, true, 128);
+
+        /** Checks that {@code portSeed} is present or empty, never null. */
+        public Options {
+            Objects.requireNonNull(portSeed, "portSeed");
+        }
+
+        /** These options with ports seeded per boot. */
+        public Options(boolean loopback, boolean seqpacket, boolean eventIdx, boolean indirect, int queueSize) {
+            this(loopback, seqpacket, eventIdx, indirect, queueSize, OptionalLong.empty());
+        }
+
+        /** These options with the ephemeral port counter seeded from {@code seed}. */
+        public Options withPortSeed(long seed) {
+            return new Options(loopback, seqpacket, eventIdx, indirect, queueSize, OptionalLong.of(seed));
+        }
 
         long offer() {
             long f = VhostVsockPci.FULL_OFFER;
@@ -59,7 +79,7 @@ public final class Guest extends Machine {
 
     Guest(Host host, KernelContext kernel, Options options, VhostVsock vhost, long cid, ZerocopyPolicy policy,
             int rxPagesPerBuffer) {
-        super(kernel, options.loopback(), cid * 2654435761L);
+        super(kernel, options.loopback(), options.portSeed().orElseGet(Machine::bootPortSeed));
         // Before the driver probes: its first rx_fill already posts buffers of the policy's layout.
         ZerocopyPolicy.set(core(), policy);
         ZerocopyPolicy.setRxPagesPerBuffer(core(), rxPagesPerBuffer);

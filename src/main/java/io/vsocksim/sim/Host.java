@@ -22,11 +22,24 @@ public final class Host extends Machine {
     private final List<Guest> guests = new CopyOnWriteArrayList<>();
 
     /**
+     * A host whose ephemeral ports are seeded per boot ({@link Machine#bootPortSeed()}).
+     *
      * @param kernel the host's kernel context (owned)
      * @param loadLoopback whether vsock_loopback is loaded on the host
      */
     public Host(KernelContext kernel, boolean loadLoopback) {
-        super(kernel, loadLoopback, 0x4057L);
+        this(kernel, loadLoopback, bootPortSeed());
+    }
+
+    /**
+     * A host whose ephemeral ports are reproducible from {@code portSeed}.
+     *
+     * @param kernel the host's kernel context (owned)
+     * @param loadLoopback whether vsock_loopback is loaded on the host
+     * @param portSeed seed of the ephemeral port counter
+     */
+    public Host(KernelContext kernel, boolean loadLoopback, long portSeed) {
+        super(kernel, loadLoopback, portSeed);
         this.vhost = VhostTransport.register(core());
     }
 
