@@ -28,7 +28,8 @@ public final class Guest extends Machine {
      * @param seqpacket offer VIRTIO_VSOCK_F_SEQPACKET
      * @param eventIdx offer VIRTIO_RING_F_EVENT_IDX
      * @param indirect offer VIRTIO_RING_F_INDIRECT_DESC
-     * @param queueSize size of each of the three queues
+     * @param queueSize size of each of the three queues: a power of two up to 32768, large enough for two
+     *     RX buffers ({@link #checkConfig})
      * @param portSeed seed of the guest kernel's ephemeral port counter, for reproducible port numbers;
      *     empty (the default) draws one per boot ({@link Machine#bootPortSeed()}), as the kernel does
      */
@@ -64,6 +65,41 @@ public final class Guest extends Machine {
                 f &= ~(1L << VirtioRing.VIRTIO_RING_F_INDIRECT_DESC);
             }
             return f;
+        }
+    }
+
+    /**
+     * The configurations {@link Host#startGuest} accepts, checked before it opens anything. SIM: a VMM
+     * and the driver would accept more, but in these the guest can receive for its whole life:
+     * <ul>
+     *   <li>{@code queueSize} is a split virtqueue size: a power of two from 1 to
+     *       {@link VirtioRing#VRING_MAX_NUM};</li>
+     *   <li>{@code rxPagesPerBuffer} is 1 to {@link ZerocopyPolicy#MAX_RX_PAGES_PER_BUFFER}, whatever the
+     *       policy;</li>
+     *   <li>the RX queue holds at least two RX buffers: {@code queueSize >= 2 * d}, where {@code d}, the
+     *       descriptors one RX buffer takes, is 1 with {@link ZerocopyPolicy#OFF} and
+     *       {@code 1 + rxPagesPerBuffer} otherwise (the header and each page; RX never uses indirect
+     *       descriptors). {@code virtio_transport_rx_work} refills only when
+     *       {@code rx_buf_nr < rx_buf_max_nr / 2}: with one buffer posted that is {@code 0 < 0}, so the
+     *       buffer the first packet uses is never replaced; with none the guest never receives.</li>
+     * </ul>
+     *
+     * @throws IllegalArgumentException naming the rule a configuration breaks
+     */
+    static void checkConfig(Options options, ZerocopyPolicy policy, int rxPagesPerBuffer) {
+        int n = options.queueSize();
+        if (!VirtioRing.isValidNum(n)) {
+            throw new IllegalArgumentException("queue size must be a power of 2 from 1 to "
+                    + VirtioRing.VRING_MAX_NUM + ": queueSize=" + n);
+        }
+        if (rxPagesPerBuffer < 1 || rxPagesPerBuffer > ZerocopyPolicy.MAX_RX_PAGES_PER_BUFFER) {
+            throw new IllegalArgumentException("rx pages per buffer outside 1.."
+                    + ZerocopyPolicy.MAX_RX_PAGES_PER_BUFFER + ": rxPagesPerBuffer=" + rxPagesPerBuffer);
+        }
+        int d = policy == ZerocopyPolicy.OFF ? 1 : 1 + rxPagesPerBuffer;
+        if (n / d < 2) {
+            throw new IllegalArgumentException("RX queue holds " + n / d + " buffer(s) of " + d
+                    + " descriptors, needs 2 for the driver to refill: queueSize=" + n + " < " + 2 * d);
         }
     }
 
