@@ -8,6 +8,8 @@ import io.vsocksim.vsock.guest.VirtioVsockCounters;
 import io.vsocksim.vsock.guest.VirtioVsockTransport;
 import io.vsocksim.vsock.vhost.VhostVsock;
 import io.vsocksim.vsock.vhost.VhostVsockCounters;
+import java.util.Objects;
+import java.util.OptionalLong;
 
 /**
  * A guest machine: its own kernel context (memory, pages, clock, work queue), af_vsock core, the
@@ -26,11 +28,30 @@ public final class Guest extends Machine {
      * @param seqpacket offer VIRTIO_VSOCK_F_SEQPACKET
      * @param eventIdx offer VIRTIO_RING_F_EVENT_IDX
      * @param indirect offer VIRTIO_RING_F_INDIRECT_DESC
-     * @param queueSize size of each of the three queues
+     * @param queueSize size of each of the three queues: a power of two up to 32768, large enough for two
+     *     RX buffers ({@link #checkConfig})
+     * @param portSeed seed of the guest kernel's ephemeral port counter, for reproducible port numbers;
+     *     empty (the default) draws one per boot ({@link Machine#bootPortSeed()}), as the kernel does
      */
-    public record Options(boolean loopback, boolean seqpacket, boolean eventIdx, boolean indirect, int queueSize) {
-        /** Everything offered, loopback loaded, 128-entry queues. */
+    public record Options(boolean loopback, boolean seqpacket, boolean eventIdx, boolean indirect, int queueSize,
+            OptionalLong portSeed) {
+        /** Everything offered, loopback loaded, 128-entry queues, ports seeded per boot. */
         public static final Options DEFAULTS = new Options(true, true, true, true, 128);
+
+        /** Checks that {@code portSeed} is present or empty, never null. */
+        public Options {
+            Objects.requireNonNull(portSeed, "portSeed");
+        }
+
+        /** These options with ports seeded per boot. */
+        public Options(boolean loopback, boolean seqpacket, boolean eventIdx, boolean indirect, int queueSize) {
+            this(loopback, seqpacket, eventIdx, indirect, queueSize, OptionalLong.empty());
+        }
+
+        /** These options with the ephemeral port counter seeded from {@code seed}. */
+        public Options withPortSeed(long seed) {
+            return new Options(loopback, seqpacket, eventIdx, indirect, queueSize, OptionalLong.of(seed));
+        }
 
         long offer() {
             long f = VhostVsockPci.FULL_OFFER;
@@ -47,6 +68,41 @@ public final class Guest extends Machine {
         }
     }
 
+    /**
+     * The configurations {@link Host#startGuest} accepts, checked before it opens anything. SIM: a VMM
+     * and the driver would accept more, but in these the guest can receive for its whole life:
+     * <ul>
+     *   <li>{@code queueSize} is a split virtqueue size: a power of two from 1 to
+     *       {@link VirtioRing#VRING_MAX_NUM};</li>
+     *   <li>{@code rxPagesPerBuffer} is 1 to {@link ZerocopyPolicy#MAX_RX_PAGES_PER_BUFFER}, whatever the
+     *       policy;</li>
+     *   <li>the RX queue holds at least two RX buffers: {@code queueSize >= 2 * d}, where {@code d}, the
+     *       descriptors one RX buffer takes, is 1 with {@link ZerocopyPolicy#OFF} and
+     *       {@code 1 + rxPagesPerBuffer} otherwise (the header and each page; RX never uses indirect
+     *       descriptors). {@code virtio_transport_rx_work} refills only when
+     *       {@code rx_buf_nr < rx_buf_max_nr / 2}: with one buffer posted that is {@code 0 < 0}, so the
+     *       buffer the first packet uses is never replaced; with none the guest never receives.</li>
+     * </ul>
+     *
+     * @throws IllegalArgumentException naming the rule a configuration breaks
+     */
+    static void checkConfig(Options options, ZerocopyPolicy policy, int rxPagesPerBuffer) {
+        int n = options.queueSize();
+        if (!VirtioRing.isValidNum(n)) {
+            throw new IllegalArgumentException("queue size must be a power of 2 from 1 to "
+                    + VirtioRing.VRING_MAX_NUM + ": queueSize=" + n);
+        }
+        if (rxPagesPerBuffer < 1 || rxPagesPerBuffer > ZerocopyPolicy.MAX_RX_PAGES_PER_BUFFER) {
+            throw new IllegalArgumentException("rx pages per buffer outside 1.."
+                    + ZerocopyPolicy.MAX_RX_PAGES_PER_BUFFER + ": rxPagesPerBuffer=" + rxPagesPerBuffer);
+        }
+        int d = policy == ZerocopyPolicy.OFF ? 1 : 1 + rxPagesPerBuffer;
+        if (n / d < 2) {
+            throw new IllegalArgumentException("RX queue holds " + n / d + " buffer(s) of " + d
+                    + " descriptors, needs 2 for the driver to refill: queueSize=" + n + " < " + 2 * d);
+        }
+    }
+
     private final Host host;
     private final VirtioVsockTransport transport;
     private final VhostVsock vhost;
@@ -59,7 +115,7 @@ public final class Guest extends Machine {
 
     Guest(Host host, KernelContext kernel, Options options, VhostVsock vhost, long cid, ZerocopyPolicy policy,
             int rxPagesPerBuffer) {
-        super(kernel, options.loopback(), cid * 2654435761L);
+        super(kernel, options.loopback(), options.portSeed().orElseGet(Machine::bootPortSeed));
         // Before the driver probes: its first rx_fill already posts buffers of the policy's layout.
         ZerocopyPolicy.set(core(), policy);
         ZerocopyPolicy.setRxPagesPerBuffer(core(), rxPagesPerBuffer);
@@ -123,6 +179,11 @@ public final class Guest extends Machine {
     /** The host device's counters. */
     public VhostVsockCounters deviceCounters() {
         return vhost.counters();
+    }
+
+    /** The VMM's counters for this guest's device (the event queue it serves). */
+    public VhostVsockPciCounters vmmCounters() {
+        return device.counters();
     }
 
     VhostVsockPci device() {

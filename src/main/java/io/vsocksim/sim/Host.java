@@ -22,11 +22,24 @@ public final class Host extends Machine {
     private final List<Guest> guests = new CopyOnWriteArrayList<>();
 
     /**
+     * A host whose ephemeral ports are seeded per boot ({@link Machine#bootPortSeed()}).
+     *
      * @param kernel the host's kernel context (owned)
      * @param loadLoopback whether vsock_loopback is loaded on the host
      */
     public Host(KernelContext kernel, boolean loadLoopback) {
-        super(kernel, loadLoopback, 0x4057L);
+        this(kernel, loadLoopback, bootPortSeed());
+    }
+
+    /**
+     * A host whose ephemeral ports are reproducible from {@code portSeed}.
+     *
+     * @param kernel the host's kernel context (owned)
+     * @param loadLoopback whether vsock_loopback is loaded on the host
+     * @param portSeed seed of the ephemeral port counter
+     */
+    public Host(KernelContext kernel, boolean loadLoopback, long portSeed) {
+        super(kernel, loadLoopback, portSeed);
         this.vhost = VhostTransport.register(core());
     }
 
@@ -70,6 +83,8 @@ public final class Host extends Machine {
      *
      * @throws ErrnoException EINVAL for CID 0, 1, 2, U32_MAX or above; EADDRINUSE for a CID of this host
      *     or of another guest
+     * @throws IllegalArgumentException for a queue size the guest cannot receive with (see
+     *     {@link #startGuest(long, KernelContext, Guest.Options, io.vsocksim.vsock.ZerocopyPolicy, int)})
      */
     public Guest startGuest(long cid, KernelContext kernel, Guest.Options options) throws ErrnoException {
         return startGuest(cid, kernel, options, io.vsocksim.vsock.ZerocopyPolicy.OFF);
@@ -90,10 +105,21 @@ public final class Host extends Machine {
      * As {@link #startGuest(long, KernelContext, Guest.Options, io.vsocksim.vsock.ZerocopyPolicy)}, with
      * {@code rxPagesPerBuffer} data pages per posted RX buffer (1 = the RFC's layout; up to 16 so that
      * a 64 KiB packet arrives whole, unused pages being freed on arrival).
+     *
+     * <p>A configuration is checked before the device is opened, so a refused one leaves the CID free
+     * and {@code kernel} untouched (the caller still owns it).
+     *
+     * @throws ErrnoException EINVAL for CID 0, 1, 2, U32_MAX or above; EADDRINUSE for a CID of this host
+     *     or of another guest
+     * @throws IllegalArgumentException if {@code options.queueSize()} is not a power of two from 1 to
+     *     32768, {@code rxPagesPerBuffer} is outside 1..16, or the RX queue holds fewer than two RX
+     *     buffers ({@code queueSize < 2 * (1 + rxPagesPerBuffer)} with zerocopy receive, {@code < 2}
+     *     without): the rule is spelled out at {@code Guest.checkConfig}
      */
     @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC: guest RX buffers as header + pages")
     public Guest startGuest(long cid, KernelContext kernel, Guest.Options options,
             io.vsocksim.vsock.ZerocopyPolicy policy, int rxPagesPerBuffer) throws ErrnoException {
+        Guest.checkConfig(options, policy, rxPagesPerBuffer);
         VhostVsock dev = vhost.open();
         int rc = dev.setGuestCid(cid);
         if (rc != 0) {
@@ -107,7 +133,9 @@ public final class Host extends Machine {
 
     /**
      * Has the VMM put a TRANSPORT_RESET event on {@code guest}'s event queue; 0, or {@code -ENOSPC} if
-     * the guest had no event buffer posted, {@code -ENODEV} if the device is not running.
+     * the guest had no event buffer posted, {@code -ENODEV} if the device is not running, {@code -EINVAL}
+     * if the next event chain was malformed (device-readable descriptors, or under 4 writable bytes) and
+     * was dropped, as QEMU drops it ({@link Guest#vmmCounters()} counts each outcome).
      */
     public int sendTransportReset(Guest guest) {
         return guest.device().sendTransportReset();

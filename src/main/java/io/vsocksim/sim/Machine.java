@@ -8,6 +8,7 @@ import io.vsocksim.vsock.VsockCounters;
 import io.vsocksim.vsock.VsockSock;
 import io.vsocksim.vsock.VsockSocket;
 import io.vsocksim.vsock.loopback.VsockLoopback;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * One simulated Linux machine with AF_VSOCK: its kernel context (memory, pages, clock, work queue),
@@ -22,6 +23,20 @@ public class Machine implements AutoCloseable {
     private final VsockLoopback loopback;
 
     /**
+     * A machine whose ephemeral ports start where a seed drawn for this boot puts them
+     * ({@link #bootPortSeed()}), as the kernel's do.
+     *
+     * @param kernel the machine's kernel context (owned: closed with the machine)
+     * @param loadLoopback whether vsock_loopback is loaded
+     */
+    public Machine(KernelContext kernel, boolean loadLoopback) {
+        this(kernel, loadLoopback, bootPortSeed());
+    }
+
+    /**
+     * A machine whose ephemeral ports are reproducible: the same {@code portSeed} gives the same first
+     * port (for tests and traces that name port numbers).
+     *
      * @param kernel the machine's kernel context (owned: closed with the machine)
      * @param loadLoopback whether vsock_loopback is loaded
      * @param portSeed seed of the ephemeral port counter
@@ -33,9 +48,20 @@ public class Machine implements AutoCloseable {
         this.loopback = loadLoopback ? VsockLoopback.register(core) : null;
     }
 
-    /** A machine on real threads and time with {@code memory} bytes, loopback loaded. */
+    /** A machine on real threads and time with {@code memory} bytes, loopback loaded, ports seeded per boot. */
     public static Machine threaded(String name, long memory) {
-        return new Machine(KernelContext.threaded(name, memory, 2), true, name.hashCode() * 2654435761L);
+        return new Machine(KernelContext.threaded(name, memory, 2), true);
+    }
+
+    /**
+     * A fresh seed for the ephemeral port counter, drawn for one boot. The kernel's
+     * {@code __vsock_bind_connectible} starts its static counter at a random u32 above
+     * {@code LAST_RESERVED_PORT} the first time it needs one, so every boot starts elsewhere: a guest
+     * rebooted with the same CID does not reuse the ports of its previous life, whose host-side sockets
+     * may still exist.
+     */
+    public static long bootPortSeed() {
+        return ThreadLocalRandom.current().nextLong();
     }
 
     /** A deterministic machine for tests (manual work queue, virtual clock), loopback loaded. */

@@ -6,6 +6,7 @@ import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_TX;
 
 import io.vsocksim.kernel.Mutex;
 import io.vsocksim.mm.GuestMemory;
+import io.vsocksim.sim.VhostVsockPciCounters.Counter;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.VirtioVsock;
 import io.vsocksim.vhost.Iov;
@@ -14,6 +15,8 @@ import io.vsocksim.virtio.VringAddrs;
 import io.vsocksim.vsock.guest.VirtioVsockDevice;
 import io.vsocksim.vsock.guest.VirtioVsockTransport;
 import io.vsocksim.vsock.vhost.VhostVsock;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -41,6 +44,10 @@ final class VhostVsockPci implements VirtioVsockDevice {
     private final ReentrantLock eventLock = new Mutex();
     private VhostVirtqueue eventVq;
     private final Iov eventIov = new Iov(16);
+    /** {@code struct virtio_vsock_event}, little-endian, as written into the guest. */
+    private final ByteBuffer eventBuf = ByteBuffer.allocate(VirtioVsock.VIRTIO_VSOCK_EVENT_SIZE)
+            .order(ByteOrder.LITTLE_ENDIAN);
+    private final VhostVsockPciCounters counters = new VhostVsockPciCounters();
 
     VhostVsockPci(VhostVsock vhost, GuestMemory guestMemory, VirtioVsockTransport driver, long offer, long cid) {
         this.vhost = vhost;
@@ -152,9 +159,19 @@ final class VhostVsockPci implements VirtioVsockDevice {
     }
 
     /**
-     * Writes a {@code VIRTIO_VSOCK_EVENT_TRANSPORT_RESET} event into the next guest event buffer and
-     * interrupts. Returns 0, {@code -ENODEV} if the event queue is not running, {@code -ENOSPC} if the
-     * guest posted no event buffer (QEMU logs "missed transport reset event").
+     * Puts a {@code VIRTIO_VSOCK_EVENT_TRANSPORT_RESET} event on the guest's event queue, as QEMU's
+     * {@code vhost_vsock_common_send_transport_reset}: pops the next chain, scatters the 4-byte event over
+     * its device-writable descriptors in order ({@code iov_from_buf} over {@code in_sg}), returns it with
+     * used length 4 and interrupts.
+     *
+     * <p>A chain QEMU refuses is dropped: consumed and never returned to the guest
+     * ({@code virtqueue_detach_element}), and counted in {@link #counters()}. That is a chain with
+     * device-readable descriptors (nothing written), or one whose writable part is shorter than the event
+     * (its buffers hold the event's first bytes, as {@code iov_from_buf} leaves them).
+     *
+     * @return 0; {@code -ENODEV} if the event queue is not running; {@code -ENOSPC} if the guest posted
+     *     no event buffer (QEMU logs "missed transport reset event"); {@code -EINVAL} if the chain was
+     *     dropped; the ring error of a chain the device could not read (see {@link VhostVirtqueue#getVqDesc})
      */
     int sendTransportReset() {
         eventLock.lock();
@@ -164,24 +181,43 @@ final class VhostVsockPci implements VirtioVsockDevice {
                 return -Errno.ENODEV;
             }
             vq.disableNotify();
-            int head = vq.getVqDesc(eventIov);
-            if (head < 0 || head == vq.num()) {
+            try {
+                return writeTransportReset(vq);
+            } finally {
                 vq.enableNotify();
-                return head < 0 ? head : -Errno.ENOSPC;
             }
-            if (eventIov.in() < 1 || eventIov.inBytes() < VirtioVsock.VIRTIO_VSOCK_EVENT_SIZE) {
-                vq.enableNotify();
-                return -Errno.EINVAL;
-            }
-            byte[] ev = new byte[VirtioVsock.VIRTIO_VSOCK_EVENT_SIZE]; // id 0 = TRANSPORT_RESET, LE
-            ev[0] = (byte) VirtioVsock.VIRTIO_VSOCK_EVENT_TRANSPORT_RESET;
-            guestMemory.write(eventIov.gpa(eventIov.out()), ev, 0, ev.length);
-            vq.addUsed(head, VirtioVsock.VIRTIO_VSOCK_EVENT_SIZE);
-            vq.signal();
-            vq.enableNotify();
-            return 0;
         } finally {
             eventLock.unlock();
         }
+    }
+
+    private int writeTransportReset(VhostVirtqueue vq) {
+        int head = vq.getVqDesc(eventIov);
+        if (head < 0) {
+            return head;
+        }
+        if (head == vq.num()) {
+            counters.inc(Counter.EVENTS_MISSED);
+            return -Errno.ENOSPC;
+        }
+        if (eventIov.out() != 0) {
+            counters.inc(Counter.EVENT_DROP_OUT_BUFS);
+            return -Errno.EINVAL;
+        }
+        eventBuf.clear();
+        eventBuf.putInt(0, VirtioVsock.VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
+        if (eventIov.copyToIn(guestMemory, 0, eventBuf) != VirtioVsock.VIRTIO_VSOCK_EVENT_SIZE) {
+            counters.inc(Counter.EVENT_DROP_SHORT);
+            return -Errno.EINVAL;
+        }
+        vq.addUsed(head, VirtioVsock.VIRTIO_VSOCK_EVENT_SIZE);
+        vq.signal();
+        counters.inc(Counter.EVENTS_SENT);
+        return 0;
+    }
+
+    /** What this device did on the event queue. */
+    VhostVsockPciCounters counters() {
+        return counters;
     }
 }

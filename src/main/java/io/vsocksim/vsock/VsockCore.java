@@ -72,7 +72,8 @@ public final class VsockCore {
 
     /**
      * @param kernel the machine
-     * @param portSeed seed of the ephemeral port counter (the kernel draws a random u32 above 1023 once)
+     * @param portSeed seed of the ephemeral port counter, standing for the random u32 above 1023 the kernel
+     *     draws once per boot ({@code __vsock_bind_connectible}); machines draw it per boot unless told one
      */
     public VsockCore(KernelContext kernel, long portSeed) {
         this.kernel = kernel;

@@ -28,6 +28,9 @@ import io.vsocksim.vsock.virtio.SkbQueue;
 import io.vsocksim.vsock.virtio.VirtioTransport;
 import io.vsocksim.vsock.virtio.VirtioTransportZerocopy;
 import io.vsocksim.vsock.virtio.VsockSkb;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -116,6 +119,23 @@ public final class VirtioVsock {
 
     /** One {@code struct virtio_vsock_event} (4 bytes of guest memory) and its ring token. */
     private record EventBuf(long gpa) {
+    }
+
+    /**
+     * SIM (test hook): the token of a hand-made event chain ({@link #addRawEventChain}), its writable
+     * buffers in order. Read as one event gathered across them; not reposted.
+     */
+    private record RawEventChain(long[] gpa, int[] len) {
+        int eventId(GuestMemory mem) {
+            byte[] ev = new byte[VIRTIO_VSOCK_EVENT_SIZE];
+            int off = 0;
+            for (int i = 0; i < gpa.length && off < ev.length; i++) {
+                int n = (int) Math.min(Integer.toUnsignedLong(len[i]), ev.length - off);
+                mem.read(gpa[i], ev, off, n);
+                off += n;
+            }
+            return ByteBuffer.wrap(ev).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        }
     }
 
     VirtioVsock(VirtioVsockTransport transport, VirtioVsockDevice vdev, int queueSize, long driverFeatures) {
@@ -558,8 +578,8 @@ public final class VirtioVsock {
     }
 
     @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_event_handle")
-    private void eventHandle(EventBuf ev) {
-        if ((int) mem.getU32(ev.gpa()) == VIRTIO_VSOCK_EVENT_TRANSPORT_RESET) {
+    private void eventHandle(int id) {
+        if (id == VIRTIO_VSOCK_EVENT_TRANSPORT_RESET) {
             counters.inc(Counter.TRANSPORT_RESETS);
             updateGuestCid();
             transport.core().forEachConnectedSocket(transport, resetSockFn);
@@ -576,13 +596,18 @@ public final class VirtioVsock {
             VirtqueueSplit vq = vqs[VSOCK_VQ_EVENT];
             do {
                 vq.disableCb();
-                EventBuf ev;
-                while ((ev = (EventBuf) vq.getBuf()) != null) {
+                Object t;
+                while ((t = vq.getBuf()) != null) {
                     counters.inc(Counter.EVENTS);
-                    if (Integer.toUnsignedLong(vq.lastLen()) == VIRTIO_VSOCK_EVENT_SIZE) {
-                        eventHandle(ev);
+                    boolean whole = Integer.toUnsignedLong(vq.lastLen()) == VIRTIO_VSOCK_EVENT_SIZE;
+                    if (t instanceof EventBuf ev) {
+                        if (whole) {
+                            eventHandle((int) mem.getU32(ev.gpa()));
+                        }
+                        eventFillOne(ev);
+                    } else if (whole) {
+                        eventHandle(((RawEventChain) t).eventId(mem));
                     }
-                    eventFillOne(ev);
                 }
             } while (!vq.enableCb());
             vq.kick();
@@ -634,15 +659,33 @@ public final class VirtioVsock {
      * skb if the device returns the chain. Returns 0 or {@code -errno} (the caller keeps the token).
      */
     public int addRawTxChain(long[] outG, int[] outL, int outNum, long[] inG, int[] inL, int inNum, VsockSkb token) {
-        txLock.lock();
+        return addRawChain(txLock, VSOCK_VQ_TX, outG, outL, outNum, inG, inL, inNum, token);
+    }
+
+    /**
+     * SIM (test hook, not in the kernel): posts a hand-made chain on the event vq under
+     * {@code event_lock} and kicks, as a driver laying out its event buffers differently from Linux
+     * would. If the device returns it with used length 4, the event is gathered from the writable
+     * buffers in order and handled; the chain is not reposted. The buffers stay the caller's. Returns 0
+     * or {@code -errno}.
+     */
+    public int addRawEventChain(long[] outG, int[] outL, int outNum, long[] inG, int[] inL, int inNum) {
+        RawEventChain token = new RawEventChain(Arrays.copyOf(inG == null ? new long[0] : inG, inNum),
+                Arrays.copyOf(inL == null ? new int[0] : inL, inNum));
+        return addRawChain(eventLock, VSOCK_VQ_EVENT, outG, outL, outNum, inG, inL, inNum, token);
+    }
+
+    private int addRawChain(ReentrantLock lock, int index, long[] outG, int[] outL, int outNum, long[] inG,
+            int[] inL, int inNum, Object token) {
+        lock.lock();
         try {
-            int r = vqs[VSOCK_VQ_TX].addSgs(outG, outL, outNum, inG, inL, inNum, token);
+            int r = vqs[index].addSgs(outG, outL, outNum, inG, inL, inNum, token);
             if (r == 0) {
-                vqs[VSOCK_VQ_TX].kick();
+                vqs[index].kick();
             }
             return r;
         } finally {
-            txLock.unlock();
+            lock.unlock();
         }
     }
 }

@@ -31,7 +31,8 @@
  *   <li>SIM: RX buffers are allocated as linear skbs at fill time, exactly as the kernel does, rather
  *       than wrapped later with {@code SkbPool.wrapBuffer}; either way the device-written buffer is
  *       delivered without a copy.</li>
- *   <li>SIM: {@code VirtioVsock.addRawTxChain} is a test hook (a hostile driver) that the kernel lacks.</li>
+ *   <li>SIM: {@code VirtioVsock.addRawTxChain} and {@code addRawEventChain} are test hooks (a hostile or
+ *       unusual driver posting hand-made chains) that the kernel lacks.</li>
  *   <li>Work runs on the machine's {@code system_wq}, not a dedicated "virtio_vsock" workqueue.</li>
  *   <li>Freeze/restore (PM) are not modelled; remove is.</li>
  * </ul>
