@@ -142,6 +142,21 @@ public class Machine implements AutoCloseable {
         return new UserProcess(this, name);
     }
 
+    /** {@code sysctl net.core.somaxconn}: the cap on {@code listen()} backlogs (default 4096). */
+    public int somaxconn() {
+        return kernel.somaxconn();
+    }
+
+    /**
+     * {@code sysctl -w net.core.somaxconn=value}; listeners keep the backlog they were given, later
+     * {@code listen()} calls are clamped to the new value.
+     *
+     * @throws ErrnoException EINVAL for a negative value
+     */
+    public void setSomaxconn(int value) throws ErrnoException {
+        ErrnoException.check(kernel.setSomaxconn(value), "sysctl net.core.somaxconn");
+    }
+
     /** Sockets created and not yet destructed. */
     public int liveSockets() {
         return core.liveSockets();

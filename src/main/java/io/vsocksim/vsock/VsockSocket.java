@@ -166,10 +166,19 @@ public final class VsockSocket implements AutoCloseable {
 
     // ---- connections --------------------------------------------------------------------------------
 
-    /** listen(2). */
+    /**
+     * listen(2): a {@code backlog} above the machine's {@code net.core.somaxconn} (unsigned, so a
+     * negative one too) is lowered to it before the protocol sees it.
+     */
     public void listen(int backlog) throws ErrnoException {
         checkOpen("listen");
-        check(AfVsock.listen(sk, backlog), "listen");
+        check(AfVsock.listen(sk, listenBacklog(backlog, sk.core().kernel().somaxconn())), "listen");
+    }
+
+    /** The backlog the syscall layer hands to the protocol's listen: clamped to somaxconn as unsigned. */
+    @Linux(file = "net/socket.c", fn = "__sys_listen_socket")
+    static int listenBacklog(int backlog, int somaxconn) {
+        return Integer.compareUnsigned(backlog, somaxconn) > 0 ? somaxconn : backlog;
     }
 
     /** accept(2). */
