@@ -281,7 +281,10 @@ public final class VsockSockopt {
         return copyOut(tmp, lv, v, optlen);
     }
 
-    /** The generic SOL_SOCKET getters (sk_getsockopt subset). */
+    /**
+     * The generic SOL_SOCKET getters (sk_getsockopt subset): the value is cut to {@code min(optlen, lv)}
+     * bytes and that is the returned optlen; only a negative optlen is EINVAL.
+     */
     @Linux(file = "net/core/sock.c", fn = "sk_getsockopt")
     private static int sockGetsockopt(VsockSock sk, int optname, ByteBuffer v, int optlen) {
         if (optlen < 0) {
@@ -324,10 +327,8 @@ public final class VsockSockopt {
             default:
                 return -ENOPROTOOPT;
         }
-        // Generic options truncate a short buffer rather than failing, except structs (len < lv).
-        if (lv > 4 && optlen < lv) {
-            return -EINVAL;
-        }
+        // Every generic option truncates a short buffer to its first optlen bytes and reports that
+        // length, structs (SO_LINGER, the timevals) included; only the AF_VSOCK level refuses one.
         int len = Math.min(optlen, lv);
         v.put(0, tmp, 0, len);
         return len;
