@@ -70,10 +70,16 @@ public class Machine implements AutoCloseable {
 
     /**
      * socket(AF_VSOCK, type, protocol) by a process with ({@code privileged}) or without
-     * CAP_NET_BIND_SERVICE.
+     * CAP_NET_BIND_SERVICE. Bits of {@code type} above the type itself other than SOCK_NONBLOCK and
+     * SOCK_CLOEXEC are EINVAL.
      */
+    @io.vsocksim.Linux(file = "net/socket.c", fn = "__sys_socket_create")
     public VsockSocket socket(int type, int protocol, boolean privileged) throws ErrnoException {
-        int base = type & ~(io.vsocksim.uapi.Sock.SOCK_NONBLOCK | io.vsocksim.uapi.Sock.SOCK_CLOEXEC);
+        int flags = type & ~SOCK_TYPE_MASK;
+        if ((flags & ~(io.vsocksim.uapi.Sock.SOCK_NONBLOCK | io.vsocksim.uapi.Sock.SOCK_CLOEXEC)) != 0) {
+            throw new ErrnoException(io.vsocksim.uapi.Errno.EINVAL, "socket");
+        }
+        int base = type & SOCK_TYPE_MASK;
         VsockSock[] out = new VsockSock[1];
         ErrnoException.check(AfVsock.create(core, base, protocol, privileged, out), "socket");
         VsockSocket s = new VsockSocket(out[0]);
@@ -81,13 +87,27 @@ public class Machine implements AutoCloseable {
         return s;
     }
 
+    /** {@code SOCK_TYPE_MASK}: the bits of socket()'s type argument that hold the type. */
+    private static final int SOCK_TYPE_MASK = 0xf;
+
     /**
      * Allocates {@code bytes} of user memory in this machine's pages (a guest's RAM for a guest): a
-     * buffer that MSG_ZEROCOPY can pin. Close it to free it.
+     * buffer that MSG_ZEROCOPY can pin. Close it to free it. Sizes are checked as
+     * {@code mmap(NULL, bytes, ..., MAP_ANONYMOUS | MAP_POPULATE, -1, 0)} checks its length: 0 is
+     * EINVAL, a negative {@code int} is a huge {@code size_t} and ENOMEM.
      *
-     * @throws ErrnoException ENOMEM if the machine has no block that large free
+     * @throws ErrnoException EINVAL for 0 bytes; ENOMEM for a negative size, a size above
+     *     {@link io.vsocksim.mm.UserBuffer#MAX_BYTES} (SIM: the largest buffer the simulator builds) or
+     *     when the machine has no block that large free
      */
+    @io.vsocksim.Linux(file = "mm/mmap.c", fn = "do_mmap")
     public io.vsocksim.mm.UserBuffer allocUserBuffer(int bytes) throws ErrnoException {
+        if (bytes == 0) {
+            throw new ErrnoException(io.vsocksim.uapi.Errno.EINVAL, "allocUserBuffer");
+        }
+        if (bytes < 0 || bytes > io.vsocksim.mm.UserBuffer.MAX_BYTES) {
+            throw new ErrnoException(io.vsocksim.uapi.Errno.ENOMEM, "allocUserBuffer");
+        }
         io.vsocksim.mm.UserBuffer b = io.vsocksim.mm.UserBuffer.alloc(kernel.pages(), bytes);
         if (b == null) {
             throw new ErrnoException(io.vsocksim.uapi.Errno.ENOMEM, "allocUserBuffer");
