@@ -23,6 +23,11 @@ public final class KernelContext implements AutoCloseable {
     private final GuestMemory memory;
     private final PageAllocator pages;
     private final KernelWarnings warnings;
+    /** {@code net.core.somaxconn} of the machine's (only) network namespace. */
+    private volatile int somaxconn = SOMAXCONN;
+
+    /** {@code SOMAXCONN}: the default of {@code net.core.somaxconn}. */
+    public static final int SOMAXCONN = 4096;
 
     /**
      * Assembles a context from parts; the context owns them and closes the work queue on
@@ -93,6 +98,29 @@ public final class KernelContext implements AutoCloseable {
     /** The machine's WARN_ONCE record. */
     public KernelWarnings warnings() {
         return warnings;
+    }
+
+    /**
+     * {@code net.core.somaxconn}: the largest backlog {@code listen()} passes to the protocol (default
+     * {@link #SOMAXCONN}).
+     */
+    public int somaxconn() {
+        return somaxconn;
+    }
+
+    /**
+     * Writes {@code net.core.somaxconn}, as {@code sysctl -w} does: any value from 0 to
+     * {@code INT_MAX} (the table's {@code proc_dointvec_minmax} with a minimum of zero).
+     *
+     * @return 0, or {@code -EINVAL} for a negative value (the setting is unchanged)
+     */
+    @io.vsocksim.Linux(file = "net/core/sysctl_net_core.c", fn = "netns_core_table")
+    public int setSomaxconn(int value) {
+        if (value < 0) {
+            return -io.vsocksim.uapi.Errno.EINVAL;
+        }
+        somaxconn = value;
+        return 0;
     }
 
     /** Stops the work queue (draining what is queued). */

@@ -163,17 +163,27 @@ public final class MmStruct {
     }
 
     /**
-     * {@code madvise()} subset: {@link Mman#MADV_DONTNEED} zaps the pages of the range, leaving the
+     * {@code madvise()} subset. {@link Mman#MADV_DONTNEED} zaps the pages of the range, leaving the
      * areas in place (the next read of those slots faults here; the zerocopy receive path refills
-     * them).
+     * them). {@link Mman#MADV_NORMAL}, {@link Mman#MADV_RANDOM}, {@link Mman#MADV_SEQUENTIAL} and
+     * {@link Mman#MADV_WILLNEED} succeed and change nothing: on an area of this simulator (a socket's
+     * mapping, whose pages are inserted by the socket and never faulted in) the kernel only records
+     * the read-ahead hint, or for WILLNEED asks the socket file to read ahead and ignores the answer.
+     * SIM: the hint is not recorded, so an area is not split when it covers part of one.
      *
-     * @return 0; {@code -EINVAL} for an unaligned {@code addr}, a negative length or unknown advice;
-     *         {@code -ENOMEM} if part of the range is not mapped (the mapped parts are still zapped)
+     * @return 0; {@code -EINVAL} for any other advice (checked first), an unaligned {@code addr}, a
+     *         negative length or a range that wraps; {@code -ENOMEM} if part of the range is not
+     *         mapped (the advice is still applied to the mapped parts)
      */
     @Linux(file = "mm/madvise.c", fn = "do_madvise")
+    @Linux(file = "mm/madvise.c", fn = "madvise_behavior_valid")
+    @Linux(file = "mm/madvise.c", fn = "madvise_walk_vmas")
+    @Linux(file = "mm/madvise.c", fn = "madvise_vma_behavior")
+    @Linux(file = "mm/madvise.c", fn = "madvise_willneed")
     @Linux(file = "mm/madvise.c", fn = "madvise_dontneed_single_vma")
     public synchronized int madvise(long addr, long len, int advice) {
-        if (advice != Mman.MADV_DONTNEED) {
+        boolean dontneed = advice == Mman.MADV_DONTNEED;
+        if (!dontneed && (advice < Mman.MADV_NORMAL || advice > Mman.MADV_WILLNEED)) {
             return -EINVAL;
         }
         if ((addr & PAGE_MASK_LOW) != 0 || addr < 0 || len < 0) {
@@ -186,7 +196,9 @@ public final class MmStruct {
         long end = addr + rounded;
         VmArea one = findVma(addr);
         if (one != null && end <= one.end()) { // the usual call: one area, no list to build
-            one.zap(one.slotOf(addr), (int) (rounded >>> GuestMemory.PAGE_SHIFT));
+            if (dontneed) {
+                one.zap(one.slotOf(addr), (int) (rounded >>> GuestMemory.PAGE_SHIFT));
+            }
             return 0;
         }
         long covered = addr;
@@ -196,7 +208,9 @@ public final class MmStruct {
             long cutEnd = Math.min(end, vma.end());
             hole |= cutStart > covered;
             covered = cutEnd;
-            vma.zap(vma.slotOf(cutStart), (int) ((cutEnd - cutStart) >>> GuestMemory.PAGE_SHIFT));
+            if (dontneed) {
+                vma.zap(vma.slotOf(cutStart), (int) ((cutEnd - cutStart) >>> GuestMemory.PAGE_SHIFT));
+            }
         }
         hole |= covered < end;
         return hole ? -ENOMEM : 0;

@@ -19,6 +19,14 @@ public final class Mman {
     /** Every protection bit that {@code mmap()} accepts here. */
     public static final int PROT_MASK = PROT_READ | PROT_WRITE | PROT_EXEC;
 
+    /** No special access pattern (clears the two read-ahead hints below). */
+    public static final int MADV_NORMAL = 0;
+    /** Expect random access: read-ahead hint. */
+    public static final int MADV_RANDOM = 1;
+    /** Expect sequential access: read-ahead hint. */
+    public static final int MADV_SEQUENTIAL = 2;
+    /** The range will be needed soon: start reading it in. */
+    public static final int MADV_WILLNEED = 3;
     /** Drop the pages of a range now; the next access sees an empty mapping. */
     public static final int MADV_DONTNEED = 4;
 

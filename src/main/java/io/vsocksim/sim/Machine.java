@@ -96,10 +96,16 @@ public class Machine implements AutoCloseable {
 
     /**
      * socket(AF_VSOCK, type, protocol) by a process with ({@code privileged}) or without
-     * CAP_NET_BIND_SERVICE.
+     * CAP_NET_BIND_SERVICE. Bits of {@code type} above the type itself other than SOCK_NONBLOCK and
+     * SOCK_CLOEXEC are EINVAL.
      */
+    @io.vsocksim.Linux(file = "net/socket.c", fn = "__sys_socket_create")
     public VsockSocket socket(int type, int protocol, boolean privileged) throws ErrnoException {
-        int base = type & ~(io.vsocksim.uapi.Sock.SOCK_NONBLOCK | io.vsocksim.uapi.Sock.SOCK_CLOEXEC);
+        int flags = type & ~SOCK_TYPE_MASK;
+        if ((flags & ~(io.vsocksim.uapi.Sock.SOCK_NONBLOCK | io.vsocksim.uapi.Sock.SOCK_CLOEXEC)) != 0) {
+            throw new ErrnoException(io.vsocksim.uapi.Errno.EINVAL, "socket");
+        }
+        int base = type & SOCK_TYPE_MASK;
         VsockSock[] out = new VsockSock[1];
         ErrnoException.check(AfVsock.create(core, base, protocol, privileged, out), "socket");
         VsockSocket s = new VsockSocket(out[0]);
@@ -107,13 +113,27 @@ public class Machine implements AutoCloseable {
         return s;
     }
 
+    /** {@code SOCK_TYPE_MASK}: the bits of socket()'s type argument that hold the type. */
+    private static final int SOCK_TYPE_MASK = 0xf;
+
     /**
      * Allocates {@code bytes} of user memory in this machine's pages (a guest's RAM for a guest): a
-     * buffer that MSG_ZEROCOPY can pin. Close it to free it.
+     * buffer that MSG_ZEROCOPY can pin. Close it to free it. Sizes are checked as
+     * {@code mmap(NULL, bytes, ..., MAP_ANONYMOUS | MAP_POPULATE, -1, 0)} checks its length: 0 is
+     * EINVAL, a negative {@code int} is a huge {@code size_t} and ENOMEM.
      *
-     * @throws ErrnoException ENOMEM if the machine has no block that large free
+     * @throws ErrnoException EINVAL for 0 bytes; ENOMEM for a negative size, a size above
+     *     {@link io.vsocksim.mm.UserBuffer#MAX_BYTES} (SIM: the largest buffer the simulator builds) or
+     *     when the machine has no block that large free
      */
+    @io.vsocksim.Linux(file = "mm/mmap.c", fn = "do_mmap")
     public io.vsocksim.mm.UserBuffer allocUserBuffer(int bytes) throws ErrnoException {
+        if (bytes == 0) {
+            throw new ErrnoException(io.vsocksim.uapi.Errno.EINVAL, "allocUserBuffer");
+        }
+        if (bytes < 0 || bytes > io.vsocksim.mm.UserBuffer.MAX_BYTES) {
+            throw new ErrnoException(io.vsocksim.uapi.Errno.ENOMEM, "allocUserBuffer");
+        }
         io.vsocksim.mm.UserBuffer b = io.vsocksim.mm.UserBuffer.alloc(kernel.pages(), bytes);
         if (b == null) {
             throw new ErrnoException(io.vsocksim.uapi.Errno.ENOMEM, "allocUserBuffer");
@@ -166,6 +186,21 @@ public class Machine implements AutoCloseable {
     /** A new simulated user process on this machine, with an empty address space. */
     public UserProcess process(String name) {
         return new UserProcess(this, name);
+    }
+
+    /** {@code sysctl net.core.somaxconn}: the cap on {@code listen()} backlogs (default 4096). */
+    public int somaxconn() {
+        return kernel.somaxconn();
+    }
+
+    /**
+     * {@code sysctl -w net.core.somaxconn=value}; listeners keep the backlog they were given, later
+     * {@code listen()} calls are clamped to the new value.
+     *
+     * @throws ErrnoException EINVAL for a negative value
+     */
+    public void setSomaxconn(int value) throws ErrnoException {
+        ErrnoException.check(kernel.setSomaxconn(value), "sysctl net.core.somaxconn");
     }
 
     /** Sockets created and not yet destructed. */

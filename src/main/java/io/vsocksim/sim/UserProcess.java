@@ -34,7 +34,8 @@ public final class UserProcess implements AutoCloseable {
 
     /**
      * madvise(2): {@link io.vsocksim.mm.Mman#MADV_DONTNEED} releases the pages of
-     * {@code [addr, addr + len)}.
+     * {@code [addr, addr + len)}; MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL and MADV_WILLNEED are
+     * accepted and change nothing on a socket's mapping (see {@link MmStruct#madvise}).
      *
      * @throws ErrnoException EINVAL (unaligned address, unknown advice), ENOMEM (part of the range not
      *                        mapped; the mapped parts are still released)

@@ -446,18 +446,22 @@ public final class AfVsock {
 
     /**
      * poll(2) on one socket: waits until {@link #poll} reports one of {@code events} (POLLERR, POLLHUP
-     * and POLLNVAL are always reported) or {@code timeoutMs} passes ({@code < 0} = forever).
+     * and POLLNVAL are always reported) or {@code timeoutMs} passes ({@code < 0} = forever; one too
+     * long to represent in nanoseconds saturates to forever, as poll_select_set_timeout's does).
      *
      * @return the reported revents, 0 on timeout, or {@code -EINTR}
      */
     @Linux(file = "fs/select.c", fn = "do_poll")
+    @Linux(file = "fs/select.c", fn = "poll_select_set_timeout")
     public static int pollWait(VsockSock sk, int events, long timeoutMs) {
         int interest = events | POLLERR | POLLHUP | io.vsocksim.uapi.Poll.POLLNVAL;
         int seen = poll(sk) & interest;
         if (seen != 0 || timeoutMs == 0) {
             return seen;
         }
-        long nanos = timeoutMs < 0 ? WaitQueueHead.MAX_SCHEDULE_TIMEOUT : Math.multiplyExact(timeoutMs, 1_000_000L);
+        // An end time past what the clock can hold saturates (timespec64_add_safe) and never comes.
+        long nanos = timeoutMs < 0 || timeoutMs > WaitQueueHead.MAX_SCHEDULE_TIMEOUT / 1_000_000L
+                ? WaitQueueHead.MAX_SCHEDULE_TIMEOUT : timeoutMs * 1_000_000L;
         PollTable pt = PollTable.CURRENT.get().arm(sk, interest);
         try {
             long ret = sk.sleep.waitEventInterruptibleTimeout(pt, nanos);

@@ -25,6 +25,8 @@ import java.nio.ByteBuffer;
 public final class MsgHdr {
     private ByteBuffer buf;
     private int accessibleEnd;
+    /** Where the iterator ends: the buffer's limit, or beyond it for a range that runs off the buffer. */
+    private long iterEnd;
     /** {@code msg_flags}: call flags on send; out flags (MSG_TRUNC, MSG_EOR) on receive. */
     public int msgFlags;
     /** True if the caller passed a destination address ({@code msg_namelen != 0}). */
@@ -49,6 +51,7 @@ public final class MsgHdr {
     public MsgHdr init(ByteBuffer buf, int msgFlags) {
         this.buf = buf;
         this.accessibleEnd = buf.limit();
+        this.iterEnd = buf.limit();
         this.msgFlags = msgFlags;
         this.hasName = false;
         this.userPages = null;
@@ -110,6 +113,16 @@ public final class MsgHdr {
         return (int) Math.min(n, max);
     }
 
+    /**
+     * Sets the iterator's length to {@code len} bytes from the position, which may run past the
+     * buffer's limit: the bytes beyond it count (in {@link #dataLeft()}) but are unmapped, so copying
+     * them faults, as a C caller's range that leaves its buffer.
+     */
+    public MsgHdr length(int len) {
+        this.iterEnd = (long) buf.position() + len;
+        return this;
+    }
+
     /** Makes every byte past the first {@code n} of the current remaining bytes inaccessible. */
     public MsgHdr faultAfter(int n) {
         this.accessibleEnd = Math.min(buf.limit(), buf.position() + n);
@@ -123,7 +136,7 @@ public final class MsgHdr {
 
     /** {@code msg_data_left(msg)}. */
     public int dataLeft() {
-        return buf.remaining();
+        return (int) (iterEnd - buf.position());
     }
 
     /** Bytes consumed so far from where the iterator started is up to the caller; this is the position. */

@@ -1,7 +1,9 @@
 package io.vsocksim.vsock;
 
 import static io.vsocksim.uapi.Errno.EBADF;
+import static io.vsocksim.uapi.Errno.EFAULT;
 import static io.vsocksim.uapi.Errno.EINTR;
+import static io.vsocksim.uapi.Errno.EINVAL;
 import static io.vsocksim.uapi.Errno.ERESTARTSYS;
 
 import io.vsocksim.Linux;
@@ -24,6 +26,14 @@ import java.nio.ByteOrder;
  *
  * <p>Several threads may use one socket at once, as with a file descriptor; calls serialise on the
  * socket lock exactly where the kernel's do.
+ *
+ * <p><b>Bad arguments</b> (docs/errors.md). An argument that stands for a C pointer whose length the
+ * call knows (a {@link SockaddrVm}, an address with {@code addrlen}, an option value with
+ * {@code optlen}, user memory with an offset and length) is checked as the kernel checks the same C
+ * call: null is a NULL pointer and bytes outside the buffer are unmapped, so they fail with the errno
+ * the kernel gives at the copy (usually EFAULT), after the kernel's own length checks. A null data
+ * {@link ByteBuffer} (send, recv and their variants) or {@link io.vsocksim.mm.UserBuffer} has no length
+ * for a C call to carry, and throws {@link NullPointerException} before the call does anything.
  */
 public final class VsockSocket implements AutoCloseable {
     private final VsockSock sk;
@@ -111,10 +121,10 @@ public final class VsockSocket implements AutoCloseable {
 
     // ---- addresses ----------------------------------------------------------------------------------
 
-    /** bind(2). */
+    /** bind(2); a null {@code addr} is {@code bind(fd, NULL, sizeof(struct sockaddr_vm))}: EFAULT. */
     public void bind(SockaddrVm addr) throws ErrnoException {
         checkOpen("bind");
-        check(AfVsock.bind(sk, addr, addr.validate()), "bind");
+        check(addr == null ? -EFAULT : AfVsock.bind(sk, addr, addr.validate()), "bind");
     }
 
     /** bind(2) to {@code (cid, port)}. */
@@ -127,7 +137,7 @@ public final class VsockSocket implements AutoCloseable {
         checkOpen("bind");
         check(moveAddrToKernel(addr, addrlen), "bind");
         SockaddrVm[] out = new SockaddrVm[1];
-        int rc = SockaddrVm.decode(addr, addr.position(), addrlen, out);
+        int rc = decodeAddr(addr, addrlen, out);
         check(AfVsock.bind(sk, out[0], rc), "bind");
     }
 
@@ -139,12 +149,23 @@ public final class VsockSocket implements AutoCloseable {
     @Linux(file = "net/socket.c", fn = "move_addr_to_kernel")
     private static int moveAddrToKernel(ByteBuffer addr, int addrlen) {
         if (addrlen < 0 || addrlen > SOCKADDR_STORAGE_SIZE) {
-            return -io.vsocksim.uapi.Errno.EINVAL;
+            return -EINVAL;
         }
         if (addrlen == 0) {
             return 0;
         }
-        return addr == null || addr.capacity() - addr.position() < addrlen ? -io.vsocksim.uapi.Errno.EFAULT : 0;
+        return addr == null || addr.capacity() - addr.position() < addrlen ? -EFAULT : 0;
+    }
+
+    /**
+     * vsock_addr_cast() on the copied address: a length below {@code sizeof(struct sockaddr_vm)} fails
+     * before the bytes are looked at, so {@code (NULL, 0)} gets the protocol's EINVAL, not a fault.
+     */
+    private static int decodeAddr(ByteBuffer addr, int addrlen, SockaddrVm[] out) {
+        if (addr == null) {
+            return -EFAULT; // only reached with addrlen 0: nothing was copied
+        }
+        return SockaddrVm.decode(addr, addr.position(), addrlen, out);
     }
 
     /** {@code sizeof(struct sockaddr_storage)}. */
@@ -168,10 +189,19 @@ public final class VsockSocket implements AutoCloseable {
 
     // ---- connections --------------------------------------------------------------------------------
 
-    /** listen(2). */
+    /**
+     * listen(2): a {@code backlog} above the machine's {@code net.core.somaxconn} (unsigned, so a
+     * negative one too) is lowered to it before the protocol sees it.
+     */
     public void listen(int backlog) throws ErrnoException {
         checkOpen("listen");
-        check(AfVsock.listen(sk, backlog), "listen");
+        check(AfVsock.listen(sk, listenBacklog(backlog, sk.core().kernel().somaxconn())), "listen");
+    }
+
+    /** The backlog the syscall layer hands to the protocol's listen: clamped to somaxconn as unsigned. */
+    @Linux(file = "net/socket.c", fn = "__sys_listen_socket")
+    static int listenBacklog(int backlog, int somaxconn) {
+        return Integer.compareUnsigned(backlog, somaxconn) > 0 ? somaxconn : backlog;
     }
 
     /** accept(2). */
@@ -179,8 +209,15 @@ public final class VsockSocket implements AutoCloseable {
         return accept(0);
     }
 
-    /** accept4(2): {@code flags} may hold {@link Sock#SOCK_NONBLOCK} for the new socket. */
+    /**
+     * accept4(2): {@code flags} may hold {@link Sock#SOCK_NONBLOCK} for the new socket and
+     * {@link Sock#SOCK_CLOEXEC}; any other bit is EINVAL, before the descriptor is looked at.
+     */
+    @Linux(file = "net/socket.c", fn = "__sys_accept4_file")
     public VsockSocket accept(int flags) throws ErrnoException {
+        if ((flags & ~(Sock.SOCK_CLOEXEC | Sock.SOCK_NONBLOCK)) != 0) {
+            throw new ErrnoException(EINVAL, "accept");
+        }
         fget("accept");
         try {
             VsockSock[] out = new VsockSock[1];
@@ -194,8 +231,15 @@ public final class VsockSocket implements AutoCloseable {
         }
     }
 
-    /** connect(2); blocking unless the socket is non-blocking (then EINPROGRESS / EALREADY). */
+    /**
+     * connect(2); blocking unless the socket is non-blocking (then EINPROGRESS / EALREADY). A null
+     * {@code addr} is {@code connect(fd, NULL, sizeof(struct sockaddr_vm))}: EFAULT.
+     */
     public void connect(SockaddrVm addr) throws ErrnoException {
+        if (addr == null) {
+            checkOpen("connect");
+            throw new ErrnoException(EFAULT, "connect");
+        }
         fget("connect");
         try {
             check(AfVsock.connect(sk, addr, addr.validate(), sk.nonblock ? AfVsock.O_NONBLOCK : 0), "connect");
@@ -216,7 +260,7 @@ public final class VsockSocket implements AutoCloseable {
         fget("connect");
         try {
             SockaddrVm[] out = new SockaddrVm[1];
-            int rc = SockaddrVm.decode(addr, addr.position(), addrlen, out);
+            int rc = decodeAddr(addr, addrlen, out);
             check(AfVsock.connect(sk, out[0], rc, sk.nonblock ? AfVsock.O_NONBLOCK : 0), "connect");
         } finally {
             fput();
@@ -262,6 +306,7 @@ public final class VsockSocket implements AutoCloseable {
      * @return bytes sent
      */
     public int send(ByteBuffer buf, int flags) throws ErrnoException {
+        requireBuffer(buf);
         fgetSend("send");
         try {
             MsgHdr msg = msgs.get().init(buf, msgFlags(flags));
@@ -273,6 +318,7 @@ public final class VsockSocket implements AutoCloseable {
 
     /** sendto(2) with a destination address: EISCONN on a connected socket, EOPNOTSUPP otherwise. */
     public int sendto(ByteBuffer buf, int flags, SockaddrVm dest) throws ErrnoException {
+        requireBuffer(buf);
         fgetSend("sendto");
         try {
             MsgHdr msg = msgs.get().init(buf, msgFlags(flags));
@@ -305,8 +351,12 @@ public final class VsockSocket implements AutoCloseable {
     /**
      * recvmsg(2): like {@link #recv}, and {@code msgFlagsOut[0]} receives {@code msg_flags}
      * (MSG_TRUNC, MSG_EOR).
+     *
+     * @throws IllegalArgumentException if {@code msgFlagsOut} is an empty array (null is allowed)
      */
     public int recvmsg(ByteBuffer buf, int flags, int[] msgFlagsOut) throws ErrnoException {
+        requireBuffer(buf);
+        requireOut(msgFlagsOut);
         fget("recvmsg");
         try {
             int f = msgFlags(flags);
@@ -326,6 +376,7 @@ public final class VsockSocket implements AutoCloseable {
      * faults (EFAULT), like a buffer with an unmapped page or a NULL pointer ({@code 0}).
      */
     public int recvFaulting(ByteBuffer buf, int flags, int accessibleBytes) throws ErrnoException {
+        requireBuffer(buf);
         fget("recv");
         try {
             int f = msgFlags(flags);
@@ -341,6 +392,7 @@ public final class VsockSocket implements AutoCloseable {
      * the rest faults (the transport reports ENOMEM, as the kernel does).
      */
     public int sendFaulting(ByteBuffer buf, int flags, int accessibleBytes) throws ErrnoException {
+        requireBuffer(buf);
         fgetSend("send");
         try {
             MsgHdr msg = msgs.get().init(buf, msgFlags(flags)).faultAfter(accessibleBytes);
@@ -356,17 +408,31 @@ public final class VsockSocket implements AutoCloseable {
      * instead of copied. {@code accessibleBytes} of them are mapped, the rest faults (pass {@code len}
      * for a fully mapped range).
      *
+     * <p>As for the C call with {@code ub + off}: memory outside the buffer counts as unmapped, so an
+     * {@code off} outside {@code [0, size]} or a range running past the end sends what is mapped and
+     * then faults (a short count, or the transport's ENOMEM if nothing could be sent); a negative
+     * {@code len} is a huge {@code size_t}, cut to {@code MAX_RW_COUNT} as {@code import_ubuf} does.
+     *
      * @return bytes sent
      */
+    @Linux(file = "lib/iov_iter.c", fn = "import_ubuf")
     public int send(io.vsocksim.mm.UserBuffer ub, int off, int len, int flags, int accessibleBytes)
             throws ErrnoException {
+        java.util.Objects.requireNonNull(ub, "ub");
+        long want = len < 0 ? MAX_RW_COUNT : Math.min(len, MAX_RW_COUNT);
         ByteBuffer buf = ub.buffer().duplicate();
-        buf.limit(off + len).position(off);
+        int mapped = 0;
+        if (off >= 0 && off <= ub.size()) {
+            mapped = (int) Math.min(want, ub.size() - off);
+            buf.limit(off + mapped).position(off);
+        } else {
+            buf.limit(0); // the first byte is already outside the buffer
+        }
         fgetSend("send");
         try {
             MsgHdr msg = msgs.get().init(buf, msgFlags(flags)).userMemory(ub.pages(), ub.handle(), ub.gpa())
-                    .faultAfter(accessibleBytes);
-            return (int) check(VsockConnectible.sendmsg(sk, msg, len), "send");
+                    .length((int) want).faultAfter(Math.min(mapped, accessibleBytes));
+            return (int) check(VsockConnectible.sendmsg(sk, msg, want), "send");
         } finally {
             fput();
         }
@@ -384,6 +450,8 @@ public final class VsockSocket implements AutoCloseable {
      * MSG_CTRUNC ...).
      */
     public int recvmsg(ByteBuffer buf, ByteBuffer control, int flags, int[] msgFlagsOut) throws ErrnoException {
+        requireBuffer(buf);
+        requireOut(msgFlagsOut);
         fget("recvmsg");
         try {
             int f = msgFlags(flags);
@@ -415,6 +483,21 @@ public final class VsockSocket implements AutoCloseable {
         }
     }
 
+    /** {@code MAX_RW_COUNT}: the most one read or write moves ({@code INT_MAX & PAGE_MASK}). */
+    static final int MAX_RW_COUNT = Integer.MAX_VALUE & ~(io.vsocksim.mm.GuestMemory.PAGE_SIZE - 1);
+
+    /** A data buffer carries its own length: without one there is no C call to model. */
+    private static void requireBuffer(ByteBuffer buf) {
+        java.util.Objects.requireNonNull(buf, "buf: a data buffer may not be null (docs/errors.md)");
+    }
+
+    /** An out array must have room for its value, checked before any data is consumed. */
+    private static void requireOut(int[] out) {
+        if (out != null && out.length == 0) {
+            throw new IllegalArgumentException("msgFlagsOut must be null or hold one int: length=0");
+        }
+    }
+
     /** Adds MSG_DONTWAIT for a non-blocking file, as the syscall layer does. */
     private int msgFlags(int flags) {
         return sk.nonblock ? flags | Sock.MSG_DONTWAIT : flags;
@@ -424,7 +507,8 @@ public final class VsockSocket implements AutoCloseable {
 
     /**
      * poll(2) on this socket: the revents for {@code events}, waiting up to {@code timeoutMs}
-     * ({@code -1} forever, 0 not at all); 0 on timeout.
+     * (negative: forever, 0 not at all); 0 on timeout. A timeout too long to represent (up to
+     * {@code Long.MAX_VALUE}) saturates, as ppoll's does, and waits forever.
      */
     public int poll(int events, long timeoutMs) throws ErrnoException {
         fget("poll");
@@ -435,13 +519,21 @@ public final class VsockSocket implements AutoCloseable {
         }
     }
 
-    /** setsockopt(2) with a raw value of {@code optlen} bytes (little-endian, as in C on x86-64). */
+    /**
+     * setsockopt(2) with a raw value of {@code optlen} bytes (little-endian, as in C on x86-64). The
+     * value is read from index 0; a null {@code optval}, or one smaller than what the option reads, is
+     * EFAULT after the option's length check, as for a NULL or short user pointer.
+     */
     public void setsockopt(int level, int optname, ByteBuffer optval, int optlen) throws ErrnoException {
         checkOpen("setsockopt");
         check(VsockSockopt.setsockopt(sk, level, optname, optval, optlen), "setsockopt");
     }
 
-    /** getsockopt(2): fills {@code optval} and returns the resulting optlen. */
+    /**
+     * getsockopt(2): fills {@code optval} from index 0 and returns the resulting optlen. A null
+     * {@code optval}, or one smaller than the bytes to copy, is EFAULT; with nothing to copy (an
+     * optlen of 0 at SOL_SOCKET) it is never touched.
+     */
     public int getsockopt(int level, int optname, ByteBuffer optval, int optlen) throws ErrnoException {
         checkOpen("getsockopt");
         if (level == VmSockets.AF_VSOCK && optname == VmSockets.SO_VM_SOCKETS_ZEROCOPY

@@ -1,6 +1,7 @@
 package io.vsocksim.vsock;
 
 import static io.vsocksim.uapi.Errno.EDOM;
+import static io.vsocksim.uapi.Errno.EFAULT;
 import static io.vsocksim.uapi.Errno.EINVAL;
 import static io.vsocksim.uapi.Errno.ENOPROTOOPT;
 import static io.vsocksim.uapi.Errno.EOPNOTSUPP;
@@ -38,7 +39,9 @@ import java.nio.ByteOrder;
  * (old and new timeval), SO_LINGER, SO_PROTOCOL, SO_DOMAIN.
  *
  * <p>{@code optval} is the user buffer in host (little-endian) byte order; {@code optlen} is what the
- * caller passed, which may differ from the buffer's size, as in C.
+ * caller passed, which may differ from the buffer's size, as in C. The buffer is user memory of
+ * {@code capacity()} bytes from index 0: null is a NULL pointer, and a copy reaching past the capacity
+ * faults (EFAULT) where the kernel's {@code copy_from_sockptr}/{@code copy_to_user} would.
  */
 @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "vsock_connectible_setsockopt")
 public final class VsockSockopt {
@@ -57,7 +60,7 @@ public final class VsockSockopt {
         if (level != AF_VSOCK && level != SOL_SOCKET) {
             return -ENOPROTOOPT;
         }
-        ByteBuffer v = optval.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer v = userView(optval);
         if (level == SOL_SOCKET && optname != SO_ZEROCOPY) {
             return sockSetsockopt(sk, optname, v, optlen);
         }
@@ -67,6 +70,9 @@ public final class VsockSockopt {
             if (level == SOL_SOCKET) {
                 if (optlen < 4) {
                     return -EINVAL;
+                }
+                if (!readable(v, 4)) {
+                    return -EFAULT;
                 }
                 int zerocopy = v.getInt(0);
                 if (zerocopy < 0 || zerocopy > 1) {
@@ -87,11 +93,17 @@ public final class VsockSockopt {
                     if (optlen < 8) {
                         return -EINVAL;
                     }
+                    if (!readable(v, 8)) {
+                        return -EFAULT;
+                    }
                     updateBufferSize(sk, transport, v.getLong(0));
                     return 0;
                 case SO_VM_SOCKETS_BUFFER_MAX_SIZE:
                     if (optlen < 8) {
                         return -EINVAL;
+                    }
+                    if (!readable(v, 8)) {
+                        return -EFAULT;
                     }
                     sk.bufferMaxSize = v.getLong(0);
                     updateBufferSize(sk, transport, sk.bufferSize);
@@ -100,6 +112,9 @@ public final class VsockSockopt {
                     if (optlen < 8) {
                         return -EINVAL;
                     }
+                    if (!readable(v, 8)) {
+                        return -EFAULT;
+                    }
                     sk.bufferMinSize = v.getLong(0);
                     updateBufferSize(sk, transport, sk.bufferSize);
                     return 0;
@@ -107,6 +122,9 @@ public final class VsockSockopt {
                 case SO_VM_SOCKETS_CONNECT_TIMEOUT_OLD: {
                     if (optlen < TIMEVAL_SIZE) {
                         return -EINVAL;
+                    }
+                    if (!readable(v, TIMEVAL_SIZE)) {
+                        return -EFAULT;
                     }
                     long sec = v.getLong(0);
                     long usec = v.getLong(8);
@@ -145,6 +163,13 @@ public final class VsockSockopt {
     /** The generic SOL_SOCKET setters vsock sockets reach (sock_setsockopt). */
     @Linux(file = "net/core/sock.c", fn = "sk_setsockopt")
     private static int sockSetsockopt(VsockSock sk, int optname, ByteBuffer v, int optlen) {
+        // Every option first reads an int, whatever its real size.
+        if (optlen < 4) {
+            return -EINVAL;
+        }
+        if (!readable(v, 4)) {
+            return -EFAULT;
+        }
         switch (optname) {
             case SO_RCVTIMEO_OLD:
             case SO_RCVTIMEO_NEW:
@@ -165,6 +190,9 @@ public final class VsockSockopt {
                 if (optlen < LINGER_SIZE) {
                     return -EINVAL;
                 }
+                if (!readable(v, LINGER_SIZE)) {
+                    return -EFAULT;
+                }
                 int onoff = v.getInt(0);
                 int linger = v.getInt(4);
                 sk.lockSock();
@@ -181,9 +209,6 @@ public final class VsockSockopt {
                 return 0;
             }
             case SO_RCVLOWAT: {
-                if (optlen < 4) {
-                    return -EINVAL;
-                }
                 int val = v.getInt(0);
                 if (val < 0) {
                     val = Integer.MAX_VALUE;
@@ -202,7 +227,7 @@ public final class VsockSockopt {
             default:
                 // SIM: other generic options (SO_SNDBUF, SO_KEEPALIVE, ...) are accepted and ignored;
                 // none of them affects vsock.
-                return optlen < 4 ? -EINVAL : 0;
+                return 0;
         }
     }
 
@@ -229,6 +254,9 @@ public final class VsockSockopt {
         if (optlen < TIMEVAL_SIZE) {
             return -EINVAL;
         }
+        if (!readable(v, TIMEVAL_SIZE)) {
+            return -EFAULT;
+        }
         long sec = v.getLong(0);
         long usec = v.getLong(8);
         if (usec < 0 || usec >= USEC_PER_SEC) {
@@ -252,7 +280,7 @@ public final class VsockSockopt {
      */
     @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "vsock_connectible_getsockopt")
     public static int getsockopt(VsockSock sk, int level, int optname, ByteBuffer optval, int optlen) {
-        ByteBuffer v = optval.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer v = userView(optval);
         if (level == SOL_SOCKET) {
             return sockGetsockopt(sk, optname, v, optlen);
         }
@@ -281,7 +309,10 @@ public final class VsockSockopt {
         return copyOut(tmp, lv, v, optlen);
     }
 
-    /** The generic SOL_SOCKET getters (sk_getsockopt subset). */
+    /**
+     * The generic SOL_SOCKET getters (sk_getsockopt subset): the value is cut to {@code min(optlen, lv)}
+     * bytes and that is the returned optlen; only a negative optlen is EINVAL.
+     */
     @Linux(file = "net/core/sock.c", fn = "sk_getsockopt")
     private static int sockGetsockopt(VsockSock sk, int optname, ByteBuffer v, int optlen) {
         if (optlen < 0) {
@@ -324,12 +355,15 @@ public final class VsockSockopt {
             default:
                 return -ENOPROTOOPT;
         }
-        // Generic options truncate a short buffer rather than failing, except structs (len < lv).
-        if (lv > 4 && optlen < lv) {
-            return -EINVAL;
-        }
+        // Every generic option truncates a short buffer to its first optlen bytes and reports that
+        // length, structs (SO_LINGER, the timevals) included; only the AF_VSOCK level refuses one.
         int len = Math.min(optlen, lv);
-        v.put(0, tmp, 0, len);
+        if (len > 0 && !writable(v, len)) {
+            return -EFAULT;
+        }
+        if (len > 0) {
+            v.put(0, tmp, 0, len);
+        }
         return len;
     }
 
@@ -352,8 +386,26 @@ public final class VsockSockopt {
         if (optlen < lv) {
             return -EINVAL;
         }
+        if (!writable(v, lv)) {
+            return -EFAULT;
+        }
         v.put(0, tmp, 0, lv);
         return lv;
+    }
+
+    /** The option buffer as the kernel reads it (little-endian, from index 0), or null for NULL. */
+    private static ByteBuffer userView(ByteBuffer optval) {
+        return optval == null ? null : optval.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Whether {@code copy_from_sockptr} of {@code n} bytes succeeds: a mapped buffer that long. */
+    private static boolean readable(ByteBuffer v, int n) {
+        return v != null && v.capacity() >= n;
+    }
+
+    /** Whether {@code copy_to_user} of {@code n} bytes succeeds: a writable buffer that long. */
+    private static boolean writable(ByteBuffer v, int n) {
+        return readable(v, n) && !v.isReadOnly();
     }
 
     /** DIV_ROUND_UP on unsigned longs, wrapping like C. */

@@ -29,7 +29,8 @@ import java.nio.ByteOrder;
  * <ol>
  *   <li>{@code optlen < 8} → EINVAL; an {@code optval} that cannot hold 8 bytes → EFAULT;</li>
  *   <li>no transport, or a transport without the {@code zerocopy_dequeue} hook → EOPNOTSUPP;</li>
- *   <li>no area at the address, or an area this socket's mmap did not create → EINVAL;</li>
+ *   <li>no area at the address, or an area this socket's mmap did not create → EINVAL (also for a
+ *       socket that belongs to no process: its address space has nothing mapped);</li>
  *   <li>socket not connected: as {@code recvmsg} — SOCK_DONE or local RCV_SHUTDOWN gives success with
  *       an empty header list (end of stream), otherwise ENOTCONN;</li>
  *   <li>transport (v2): address not the area's start, area under 2 pages, pages of an earlier call
@@ -117,14 +118,14 @@ public final class VsockZerocopyRx {
         }
         long raw = optval.getLong(0); // the user's u64, little-endian whatever the buffer's order
         long addr = optval.order() == ByteOrder.LITTLE_ENDIAN ? raw : Long.reverseBytes(raw);
-        if (mm == null) {
-            throw new IllegalStateException("socket belongs to no process: use UserProcess.socket()");
-        }
         sk.lockSock();
         try {
             VsockTransport t = sk.transport;
             if (t == null || !t.hasZerocopyDequeue()) {
                 return -EOPNOTSUPP;
+            }
+            if (mm == null) {
+                return -EINVAL; // no process: an address space with nothing mapped
             }
             synchronized (mm) {
                 VmArea vma = mm.findVma(addr);

@@ -209,6 +209,33 @@ class MmStructTest {
     }
 
     @Test
+    void shouldKeepPagesAndAreaWhenMadviseReadAheadHint() {
+        long addr = mm.mmap(3, Mman.PROT_READ, owner);
+        VmArea vma = mm.findVma(addr);
+        fill(vma, 10);
+        for (int advice : new int[] {Mman.MADV_NORMAL, Mman.MADV_RANDOM, Mman.MADV_SEQUENTIAL, Mman.MADV_WILLNEED}) {
+            assertThat(mm.madvise(addr + PAGE, PAGE, advice)).as("advice %d on part of the area", advice).isZero();
+            assertThat(mm.madvise(addr, 3 * PAGE, advice)).as("advice %d on the whole area", advice).isZero();
+            assertThat(mm.madvise(addr, 4 * PAGE, advice)).as("advice %d past the area", advice).isEqualTo(-ENOMEM);
+            assertThat(mm.madvise(addr + 1, PAGE, advice)).as("advice %d unaligned", advice).isEqualTo(-EINVAL);
+            assertThat(mm.madvise(addr + 8 * PAGE, 0, advice)).as("advice %d, length 0", advice).isZero();
+        }
+        assertThat(alloc.pagesInUse()).isEqualTo(3);
+        assertThat(mm.mapCount()).isEqualTo(1);
+        assertThat(mm.findVma(addr + PAGE)).isSameAs(vma);
+        assertThat(mm.readByte(addr + PAGE)).isEqualTo(11);
+    }
+
+    @Test
+    void shouldRefuseAdviceOutsideTheValidSetBeforeCheckingTheRange() {
+        long addr = mm.mmap(1, Mman.PROT_READ, owner);
+        for (int advice : new int[] {-1, 5, 6, 7, 99}) {
+            assertThat(mm.madvise(addr, PAGE, advice)).as("advice %d", advice).isEqualTo(-EINVAL);
+            assertThat(mm.madvise(addr + 1, 0, advice)).as("advice %d, bad range", advice).isEqualTo(-EINVAL);
+        }
+    }
+
+    @Test
     void shouldReadAcrossPagesAndFaultAtFirstHoleWhenReadingRange() {
         long addr = mm.mmap(2, Mman.PROT_READ, owner);
         VmArea vma = mm.findVma(addr);

@@ -147,6 +147,31 @@ class ZerocopyRxMisuseTest {
     }
 
     @Test
+    void shouldSucceedAndKeepPagesWhenMadviseReadAheadHintOnSocketMapping() throws Exception {
+        connect(Sock.SOCK_STREAM);
+        sendAll(tx, pattern(100, 1), 0);
+        await(100);
+        long addr = rx.mmap(4L * PAGE, Mman.PROT_READ);
+        mapRx(rx, addr, 8);
+        long mapped = p.mm().mappedPages();
+        assertThat(mapped).as("header page + data page").isEqualTo(2);
+        int first = p.readByte(addr + PAGE);
+
+        for (int advice : new int[] {Mman.MADV_NORMAL, Mman.MADV_RANDOM, Mman.MADV_SEQUENTIAL, Mman.MADV_WILLNEED}) {
+            p.madvise(addr, 4L * PAGE, advice);
+            p.madvise(addr + PAGE, PAGE, advice);
+            assertThat(errno(() -> p.madvise(addr, 5L * PAGE, advice))).as("advice %d past the area", advice)
+                    .isEqualTo(Errno.ENOMEM);
+        }
+
+        assertThat(p.mm().mappedPages()).isEqualTo(mapped);
+        assertThat(p.mm().mapCount()).isEqualTo(1);
+        assertThat(p.readByte(addr + PAGE)).isEqualTo(first);
+        assertThat(errno(() -> p.madvise(addr, 4L * PAGE, 5))).isEqualTo(Errno.EINVAL);
+        p.madvise(addr, 4L * PAGE, Mman.MADV_DONTNEED);
+    }
+
+    @Test
     void shouldFailWithEinvalWhenMappingBelongsToAnotherSocket() throws Exception {
         connect(Sock.SOCK_STREAM);
         VsockSocket other = p.socket(Sock.SOCK_STREAM);
