@@ -5,6 +5,7 @@ import static io.vsocksim.uapi.Errno.ENOMEM;
 import io.vsocksim.Linux;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * Buddy allocator over the page frames {@code [firstPfn, firstPfn + count)} of one {@link GuestMemory}:
@@ -95,6 +96,13 @@ public final class PageAllocator {
     private long allocCount;
     private long freeCount;
     private long allocFailures;
+    /** Callbacks armed by {@link #retryAfterReclaim}, run after the next free. */
+    private Runnable[] reclaimWaiters = new Runnable[2];
+    /** Free pages each armed waiter needs. */
+    private int[] reclaimNeeds = new int[2];
+    private int nrReclaimWaiters;
+    /** Set while {@link #reclaimWaiters} is not empty: the only thing a free reads when nobody waits. */
+    private volatile boolean reclaimArmed;
 
     /**
      * @param memory   the memory whose pages are handed out (a guest's RAM or host memory)
@@ -217,11 +225,14 @@ public final class PageAllocator {
             refCount[rel] = 0;
             if (!poison) {
                 freeLocked(rel, order(handle)); // nothing to do outside the lock: one critical section
-                return;
+            } else {
+                state[rel] = FREEING;
             }
-            state[rel] = FREEING;
         }
-        release(rel, order(handle));
+        if (poison) {
+            release(rel, order(handle));
+        }
+        wakeReclaimWaiters();
     }
 
     /** Takes one more reference on the block. */
@@ -249,12 +260,121 @@ public final class PageAllocator {
             }
             if (!poison) {
                 freeLocked(rel, order(handle));
-                return 0;
+            } else {
+                state[rel] = FREEING;
             }
-            state[rel] = FREEING;
         }
-        release(rel, order(handle));
+        if (poison) {
+            release(rel, order(handle));
+        }
+        wakeReclaimWaiters();
         return 0;
+    }
+
+    /**
+     * What an allocation that may sleep ({@code GFP_KERNEL}, order up to
+     * {@code PAGE_ALLOC_COSTLY_ORDER}) does when memory is short: the kernel does not fail it but
+     * reclaims, retries and, if it must, waits until memory comes back, so a short shortage only
+     * delays the caller. SIM: no thread sleeps here. A caller that failed to allocate {@code pages}
+     * order-0 pages arms {@code retry}, which runs once, outside the allocator's lock, after the first
+     * free that leaves at least {@code pages} pages free; the caller then allocates again (and re-arms
+     * if it is still short). Counting pages, not blocks, keeps a caller that gave back a partial
+     * allocation from waking itself. {@code retry} must only queue work or set a flag: it runs on the
+     * freeing thread, under whatever locks that holds. Arming an armed callback updates its count.
+     *
+     * @return true if armed; false if {@code pages} pages are free by now (retry at once instead)
+     */
+    @Linux(file = "mm/page_alloc.c", fn = "__alloc_pages_slowpath")
+    public boolean retryAfterReclaim(int pages, Runnable retry) {
+        if (pages <= 0) {
+            throw new IllegalArgumentException("pages must be positive: pages=" + pages);
+        }
+        Objects.requireNonNull(retry, "retry");
+        synchronized (lock) {
+            if (freePageCount >= pages) {
+                return false;
+            }
+            for (int i = 0; i < nrReclaimWaiters; i++) {
+                if (reclaimWaiters[i] == retry) {
+                    reclaimNeeds[i] = pages;
+                    return true;
+                }
+            }
+            if (nrReclaimWaiters == reclaimWaiters.length) {
+                reclaimWaiters = Arrays.copyOf(reclaimWaiters, nrReclaimWaiters * 2);
+                reclaimNeeds = Arrays.copyOf(reclaimNeeds, nrReclaimWaiters * 2);
+            }
+            reclaimNeeds[nrReclaimWaiters] = pages;
+            reclaimWaiters[nrReclaimWaiters++] = retry;
+            reclaimArmed = true;
+            return true;
+        }
+    }
+
+    /** Disarms {@code retry} if it is armed (its owner goes away); true if it was. */
+    public boolean cancelRetry(Runnable retry) {
+        synchronized (lock) {
+            for (int i = 0; i < nrReclaimWaiters; i++) {
+                if (reclaimWaiters[i] == retry) {
+                    removeReclaimWaiterLocked(i);
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /** Callbacks armed with {@link #retryAfterReclaim} and not yet run. */
+    public int reclaimWaiters() {
+        synchronized (lock) {
+            return nrReclaimWaiters;
+        }
+    }
+
+    private void removeReclaimWaiterLocked(int i) {
+        int tail = nrReclaimWaiters - i - 1;
+        System.arraycopy(reclaimWaiters, i + 1, reclaimWaiters, i, tail);
+        System.arraycopy(reclaimNeeds, i + 1, reclaimNeeds, i, tail);
+        reclaimWaiters[--nrReclaimWaiters] = null;
+        reclaimArmed = nrReclaimWaiters != 0;
+    }
+
+    /** After a free: runs (once) every armed retry whose pages are now free, outside the lock. */
+    private void wakeReclaimWaiters() {
+        if (!reclaimArmed) {
+            return;
+        }
+        Runnable[] run = null;
+        int n = 0;
+        synchronized (lock) {
+            for (int i = 0; i < nrReclaimWaiters; ) {
+                if (reclaimNeeds[i] > freePageCount) {
+                    i++;
+                    continue;
+                }
+                if (run == null) {
+                    run = new Runnable[nrReclaimWaiters]; // slow path only: memory was short
+                }
+                run[n++] = reclaimWaiters[i];
+                removeReclaimWaiterLocked(i);
+            }
+        }
+        RuntimeException first = null;
+        for (int i = 0; i < n; i++) {
+            Runnable r = run[i];
+            try {
+                r.run();
+            } catch (RuntimeException e) { // one failing waiter must not strand the others
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
     }
 
     /** Current reference count of a live block. */

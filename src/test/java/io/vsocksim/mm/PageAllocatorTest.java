@@ -333,4 +333,73 @@ class PageAllocatorTest {
         assertThatThrownBy(() -> new PageAllocator(mem, 0, 0, false)).isInstanceOf(IllegalArgumentException.class);
         assertThat(new PageAllocator(mem).totalPages()).isEqualTo(1024);
     }
+
+    @Test
+    void shouldRunArmedRetryOnceAfterTheNextFreeWhenMemoryWasShort() {
+        PageAllocator a = new PageAllocator(new GuestMemory("t", 4L << 20), 0, 4, false);
+        long[] held = {a.allocPages(0), a.allocPages(0), a.allocPages(0), a.allocPages(0)};
+        assertThat(a.allocPages(0)).isEqualTo(-ENOMEM);
+        int[] runs = new int[1];
+        Runnable retry = () -> runs[0]++;
+
+        assertThat(a.retryAfterReclaim(1, retry)).isTrue();
+        assertThat(a.retryAfterReclaim(1, retry)).as("armed once however often it is asked").isTrue();
+        assertThat(a.reclaimWaiters()).isEqualTo(1);
+        assertThat(runs[0]).isZero();
+
+        a.freePages(held[0]);
+        assertThat(runs[0]).isEqualTo(1);
+        assertThat(a.reclaimWaiters()).isZero();
+        a.freePages(held[1]);
+        assertThat(runs[0]).as("one shot: a later free does not run it again").isEqualTo(1);
+
+        a.freePages(held[2]);
+        a.freePages(held[3]);
+    }
+
+    @Test
+    void shouldRefuseToArmRetryWhenTheNeededPagesAreAlreadyFree() {
+        PageAllocator a = new PageAllocator(new GuestMemory("t", 4L << 20), 0, 4, false);
+        long h0 = a.allocPages(1);
+        int[] runs = new int[1];
+
+        assertThat(a.retryAfterReclaim(2, () -> runs[0]++)).as("two pages are free: retry now").isFalse();
+        long h1 = a.allocPages(1);
+        assertThat(a.retryAfterReclaim(1, () -> runs[0]++)).isTrue();
+        a.putPage(h1); // the last reference going also counts as a free
+        assertThat(runs[0]).isEqualTo(1);
+        a.freePages(h0);
+        assertThat(a.reclaimWaiters()).isZero();
+    }
+
+    @Test
+    void shouldNotWakeRetryUntilEnoughPagesAreFreeSoAGivenBackPartialAllocationDoesNotWakeItsOwner() {
+        PageAllocator a = new PageAllocator(new GuestMemory("t", 4L << 20), 0, 4, false);
+        long[] held = {a.allocPages(0), a.allocPages(0), a.allocPages(0), a.allocPages(0)};
+        int[] runs = new int[1];
+        Runnable retry = () -> runs[0]++;
+        assertThat(a.retryAfterReclaim(3, retry)).isTrue(); // e.g. a header page and two data pages
+
+        a.freePages(held[0]);
+        a.freePages(held[1]);
+        assertThat(runs[0]).as("2 of the 3 pages free").isZero();
+        a.freePages(held[2]);
+        assertThat(runs[0]).isEqualTo(1);
+        assertThat(a.reclaimWaiters()).isZero();
+        a.freePages(held[3]);
+    }
+
+    @Test
+    void shouldNotRunCancelledRetry() {
+        PageAllocator a = new PageAllocator(new GuestMemory("t", 4L << 20), 0, 1, true);
+        long h = a.allocPages(0);
+        int[] runs = new int[1];
+        Runnable retry = () -> runs[0]++;
+        assertThat(a.retryAfterReclaim(1, retry)).isTrue();
+
+        assertThat(a.cancelRetry(retry)).isTrue();
+        assertThat(a.cancelRetry(retry)).isFalse();
+        a.freePages(h);
+        assertThat(runs[0]).isZero();
+    }
 }

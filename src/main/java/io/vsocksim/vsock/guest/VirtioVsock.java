@@ -99,6 +99,15 @@ public final class VirtioVsock {
     private boolean rxRun;
     private int rxBufNr;
     private int rxBufMaxNr;
+    /**
+     * A refill stopped short for want of memory and is still owed: the kernel's {@code rx_fill} would
+     * be asleep in the allocator, and carries on posting once memory is back. See {@link #rxFill()}.
+     */
+    private boolean rxFillPending;
+    /** Immediate retries of a refill whose memory came back between its failure and its arming. */
+    private static final int MAX_FILL_RETRIES = 4;
+    /** Armed with the page allocator when a refill found no memory: queues the RX work again. */
+    private final Runnable rxRetryFn = this::rxRetry;
     private final long[] inGpa = new long[1 + ZerocopyPolicy.MAX_RX_PAGES_PER_BUFFER];
     private final int[] inLen = new int[1 + ZerocopyPolicy.MAX_RX_PAGES_PER_BUFFER];
 
@@ -238,7 +247,9 @@ public final class VirtioVsock {
         transport.core().forEachConnectedSocket(transport, resetSockFn);
         rxLock.lock();
         rxRun = false;
+        rxFillPending = false;
         rxLock.unlock();
+        pages.cancelRetry(rxRetryFn);
         txLock.lock();
         txRun = false;
         txLock.unlock();
@@ -436,6 +447,14 @@ public final class VirtioVsock {
     /**
      * Posts one writable {@value VsockSkb#VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE}-byte buffer per descriptor
      * (header and payload share it) until the vq is full, then kicks. rxLock held.
+     *
+     * <p>Memory pressure: the kernel allocates each buffer with {@code GFP_KERNEL} at order 0 or 1,
+     * which never fails but reclaims and waits until memory is back (the page allocator's
+     * "too small to fail" rule), so a refill that meets a shortage is late, never lost. SIM: the
+     * simulator's allocator fails at once, so a refill that finds no memory stops, is marked owed
+     * ({@link #rxFillPending}), and arms {@link PageAllocator#retryAfterReclaim}: the next free queues
+     * the RX work, which finishes the refill. No thread sleeps holding {@code rx_lock}; the buffers
+     * reach the device once memory is back, as in the kernel.
      */
     @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_rx_fill")
     private void rxFill() {
@@ -443,10 +462,20 @@ public final class VirtioVsock {
         // Zerocopy RX (RFC, not upstream): header descriptor + one whole page, so the payload can be mapped.
         boolean pagesRx = ZerocopyPolicy.of(transport.core()) != ZerocopyPolicy.OFF;
         int rxPages = ZerocopyPolicy.rxPagesPerBuffer(transport.core());
+        rxFillPending = false;
+        int retries = 0;
         do {
             VsockSkb skb = pagesRx ? VirtioTransportZerocopy.allocRxPageSkb(pool, rxPages)
                     : pool.allocLinear(VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE);
             if (skb == null) {
+                counters.inc(Counter.RX_FILL_NOMEM);
+                if (!pages.retryAfterReclaim(pagesRx ? 1 + rxPages : 1, rxRetryFn) && ++retries <= MAX_FILL_RETRIES) {
+                    continue; // memory came back meanwhile: try again now
+                }
+                if (retries > MAX_FILL_RETRIES) {
+                    rxRetry(); // others keep taking what is freed: come back through the work queue
+                }
+                rxFillPending = true;
                 break;
             }
             // The pool hands out a zeroed header (memset of the headroom).
@@ -471,6 +500,13 @@ public final class VirtioVsock {
             rxBufMaxNr = rxBufNr;
         }
         vq.kick();
+    }
+
+    /** Memory was freed after a refill came up short: let the RX work finish the refill. */
+    private void rxRetry() {
+        if (transport.device() == this) { // not removed meanwhile (vqsDel disarms it, a free may race that)
+            wq.queueWork(rxWork);
+        }
     }
 
     @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_transport_rx_work")
@@ -524,7 +560,7 @@ public final class VirtioVsock {
                     transport.recvPkt(skb);
                 }
             } while (!vq.enableCb());
-            if (rxBufNr < rxBufMaxNr / 2) {
+            if (rxBufNr < rxBufMaxNr / 2 || rxFillPending) {
                 rxFill();
             }
         } finally {

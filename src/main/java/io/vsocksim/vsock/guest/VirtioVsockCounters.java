@@ -33,6 +33,8 @@ public final class VirtioVsockCounters extends EnumCounters<VirtioVsockCounters.
         RX_DROP_SHORT_LONG,
         /** RX buffers dropped: {@code hdr.len > used len - 44}. */
         RX_DROP_BAD_LEN,
+        /** RX buffers a refill could not allocate (the refill resumes after the next page free). */
+        RX_FILL_NOMEM,
         /** RX work runs stopped by queued_replies back-pressure. */
         RX_STOPPED_REPLIES,
         /** Driver to device notifications (all queues). */
