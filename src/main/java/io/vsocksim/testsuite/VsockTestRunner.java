@@ -150,6 +150,7 @@ public final class VsockTestRunner implements AutoCloseable {
             barrierOnly();
             return new Outcome(Status.SKIPPED, tc.unsupported());
         }
+        quiesceBoth();
         int clientBase = client.machine().liveSockets();
         int serverBase = server.machine().liveSockets();
         long clientPages = pages(client.machine());
@@ -171,6 +172,8 @@ public final class VsockTestRunner implements AutoCloseable {
         if (failure[1] != null) {
             return new Outcome(Status.SKIPPED, null);
         }
+        // Work on one machine queues work on the other (a kick, an interrupt): count once both are idle.
+        quiesceBoth();
         String leak = leaks(client.machine(), clientBase, clientPages);
         if (leak == null && server.machine() != client.machine()) {
             leak = leaks(server.machine(), serverBase, serverPages);
@@ -248,6 +251,16 @@ public final class VsockTestRunner implements AutoCloseable {
     /** Pages in use on {@code m} that sockets and packets account for (device-held RX buffers excluded). */
     private static long pages(Machine m) {
         return m.kernel().pages().pagesInUse() - m.devicePages();
+    }
+
+    /** Runs both machines' work until a round finds both idle (bounded: traffic may still be settling). */
+    private void quiesceBoth() {
+        for (int round = 0; round < 64; round++) {
+            boolean idle = client.machine().quiesce();
+            if (server.machine().quiesce() && idle) {
+                return;
+            }
+        }
     }
 
     /** Null if {@code m} came back to its counts, else the leak. */
