@@ -6,8 +6,11 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
 
 /**
- * Deterministic time: it stands still until a test calls {@link #advance} (gVisor's
- * {@code faketime.ManualClock}, Netty's {@code advanceTimeBy}).
+ * Time that a program can move: in its manual form ({@link #VirtualClock()}) it stands still until a
+ * test calls {@link #advance} (gVisor's {@code faketime.ManualClock}, Netty's {@code advanceTimeBy});
+ * in its self-running form ({@link #selfRunning()}) it runs at least as fast as real time, and
+ * {@link #advance} moves it further ahead, so no wait with a timeout can hang even if nobody ever
+ * advances it.
  *
  * <p>Threads parked through {@link #awaitUntil} are registered here with their deadline; an advance
  * that reaches a deadline signals that sleeper's condition under its own lock, so blocked user calls
@@ -23,16 +26,38 @@ public final class VirtualClock implements Clock {
     private record Sleeper(Lock lock, Condition cond, long deadline) {
     }
 
+    /** Manual: the time. Self-running: how far {@link #advance} has moved ahead of {@link #floor}. */
     private volatile long now;
+    /** Self-running: the real time this clock never falls behind; null for a manual clock. */
+    private final Clock floor;
     private final List<Sleeper> sleepers = new ArrayList<>(); // guarded by this
 
-    /** A clock at boot time (0 ns, jiffy 0). */
+    /** A manual clock at boot time (0 ns, jiffy 0): it moves only when {@link #advance}d. */
     public VirtualClock() {
+        this(null);
+    }
+
+    private VirtualClock(Clock floor) {
+        this.floor = floor;
+    }
+
+    /**
+     * A clock at boot time that follows real time ({@link RealClock}) and jumps ahead by whatever
+     * {@link #advance} adds: timeouts expire in real time at the latest, sooner when a program
+     * advances the clock.
+     */
+    public static VirtualClock selfRunning() {
+        return new VirtualClock(new RealClock());
+    }
+
+    /** True if this clock follows real time on its own ({@link #selfRunning()}). */
+    public boolean isSelfRunning() {
+        return floor != null;
     }
 
     @Override
     public long nanoTime() {
-        return now;
+        return floor == null ? now : Clock.deadline(floor.nanoTime(), now);
     }
 
     /**
@@ -47,8 +72,9 @@ public final class VirtualClock implements Clock {
         List<Sleeper> due = new ArrayList<>();
         synchronized (this) {
             now = Clock.deadline(now, nanos);
+            long t = nanoTime();
             for (Sleeper s : sleepers) {
-                if (s.deadline <= now) {
+                if (s.deadline <= t) {
                     due.add(s);
                 }
             }
@@ -100,15 +126,21 @@ public final class VirtualClock implements Clock {
     @Override
     public void awaitUntil(Lock lock, Condition cond, long deadlineNanos) throws InterruptedException {
         Sleeper s = new Sleeper(lock, cond, deadlineNanos);
+        long left;
         synchronized (this) {
-            if (now >= deadlineNanos) {
+            left = deadlineNanos == Long.MAX_VALUE ? Long.MAX_VALUE : deadlineNanos - nanoTime();
+            if (left <= 0) {
                 return;
             }
             sleepers.add(s);
             notifyAll();
         }
         try {
-            cond.await();
+            if (floor == null || left == Long.MAX_VALUE) {
+                cond.await();
+            } else {
+                cond.awaitNanos(left); // real time runs this clock at least as fast
+            }
         } finally {
             synchronized (this) {
                 sleepers.remove(s);

@@ -43,14 +43,24 @@ public final class Host extends Machine {
         this.vhost = VhostTransport.register(core());
     }
 
-    /** A host on real threads and a {@link VirtualClock} (timeouts move only when told), 64 MiB. */
+    /**
+     * A host on real threads, 64 MiB, with a self-running clock ({@link VirtualClock#selfRunning()}):
+     * timeouts expire in real time unless the program advances the clock to make them expire sooner.
+     */
     public static Host threaded(String name) {
         return new Host(threadedKernel(name, GuestMemory.DEFAULT_SIZE), true);
     }
 
-    /** A kernel context on two worker threads and a virtual clock, with {@code memory} bytes. */
+    /** A kernel context on two worker threads and a self-running clock, with {@code memory} bytes. */
     public static KernelContext threadedKernel(String name, long memory) {
-        VirtualClock clock = new VirtualClock();
+        return threadedKernel(name, memory, VirtualClock.selfRunning());
+    }
+
+    /**
+     * A kernel context on two worker threads and {@code clock}, with {@code memory} bytes: a manual
+     * {@code new VirtualClock()} for tests that drive every timeout themselves, or a self-running one.
+     */
+    public static KernelContext threadedKernel(String name, long memory, VirtualClock clock) {
         GuestMemory mem = new GuestMemory(name, memory);
         return new KernelContext(name, clock, new ThreadedWorkQueue(name + "/system_wq", 2, clock), mem,
                 new PageAllocator(mem, 0, (int) mem.pages(), true));
@@ -66,7 +76,10 @@ public final class Host extends Machine {
         return List.copyOf(guests);
     }
 
-    /** {@link #startGuest(long, KernelContext, Guest.Options)} with a fresh 32 MiB threaded kernel. */
+    /**
+     * {@link #startGuest(long, KernelContext, Guest.Options)} with a fresh 32 MiB threaded kernel whose
+     * clock runs by itself ({@link VirtualClock#selfRunning()}).
+     */
     public Guest startGuest(long cid) throws ErrnoException {
         KernelContext k = threadedKernel("guest" + cid, 32L << 20);
         try {

@@ -1,6 +1,10 @@
 package io.vsocksim.sim;
 
 import io.vsocksim.kernel.KernelContext;
+import io.vsocksim.kernel.ThreadedWorkQueue;
+import io.vsocksim.kernel.VirtualClock;
+import io.vsocksim.mm.GuestMemory;
+import io.vsocksim.mm.PageAllocator;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.vsock.AfVsock;
 import io.vsocksim.vsock.VsockCore;
@@ -48,9 +52,16 @@ public class Machine implements AutoCloseable {
         this.loopback = loadLoopback ? VsockLoopback.register(core) : null;
     }
 
-    /** A machine on real threads and time with {@code memory} bytes, loopback loaded, ports seeded per boot. */
+    /**
+     * A machine on real threads with {@code memory} bytes, loopback loaded, ports seeded per boot,
+     * and a self-running clock ({@link VirtualClock#selfRunning()}): timeouts expire in real time
+     * unless the program advances the clock to make them expire sooner.
+     */
     public static Machine threaded(String name, long memory) {
-        return new Machine(KernelContext.threaded(name, memory, 2), true);
+        VirtualClock clock = VirtualClock.selfRunning();
+        GuestMemory mem = new GuestMemory(name, memory);
+        return new Machine(new KernelContext(name, clock, new ThreadedWorkQueue(name + "/system_wq", 2, clock), mem,
+                new PageAllocator(mem)), true);
     }
 
     /**

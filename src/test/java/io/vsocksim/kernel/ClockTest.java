@@ -80,4 +80,53 @@ class ClockTest {
         assertThat(a).isNotNegative();
         assertThat(b).isGreaterThanOrEqualTo(a);
     }
+
+    @Test
+    void shouldReachADeadlineByItselfAndJumpWhenAdvancedWhenSelfRunning() throws InterruptedException {
+        VirtualClock clock = VirtualClock.selfRunning();
+        assertThat(clock.isSelfRunning()).isTrue();
+        assertThat(new VirtualClock().isSelfRunning()).isFalse();
+        java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+        java.util.concurrent.locks.Condition never = lock.newCondition();
+
+        long deadline = clock.nanoTime() + 20_000_000L; // nobody signals and nobody advances
+        lock.lock();
+        try {
+            while (clock.nanoTime() < deadline) {
+                clock.awaitUntil(lock, never, deadline);
+            }
+        } finally {
+            lock.unlock();
+        }
+        assertThat(clock.nanoTime()).isGreaterThanOrEqualTo(deadline);
+
+        long before = clock.nanoTime();
+        clock.advance(3_600_000_000_000L);
+        assertThat(clock.nanoTime() - before).as("an advance adds to real time").isGreaterThanOrEqualTo(3_600_000_000_000L);
+    }
+
+    @Test
+    void shouldWakeASleeperWhenAdvancedPastItsDeadlineWhenSelfRunning() throws Exception {
+        VirtualClock clock = VirtualClock.selfRunning();
+        java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+        java.util.concurrent.locks.Condition never = lock.newCondition();
+        long deadline = clock.nanoTime() + 3_600_000_000_000L; // an hour: only an advance ends it
+        Thread sleeper = new Thread(() -> {
+            lock.lock();
+            try {
+                while (clock.nanoTime() < deadline) {
+                    clock.awaitUntil(lock, never, deadline);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                lock.unlock();
+            }
+        });
+        sleeper.start();
+        clock.awaitSleepers(1);
+        clock.advance(3_600_000_000_000L);
+        sleeper.join(10_000);
+        assertThat(sleeper.isAlive()).isFalse();
+    }
 }

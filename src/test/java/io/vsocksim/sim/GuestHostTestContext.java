@@ -10,7 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A host with guests on real worker threads and virtual clocks, every machine tracked by a
+ * A host with guests on real worker threads and manual virtual clocks (a timeout expires only when
+ * the test moves time), every machine tracked by a
  * {@link LeakCheck} before its first page is allocated. {@link #close()} (call it from {@code @AfterEach})
  * closes every socket the test opened through {@link #track}, lets close timeouts expire, checks that
  * every socket is gone, then shuts the guests and the host down.
@@ -25,7 +26,7 @@ final class GuestHostTestContext implements AutoCloseable {
 
     GuestHostTestContext(LeakCheck leaks) {
         this.leaks = leaks;
-        KernelContext k = Host.threadedKernel("host", 96L << 20);
+        KernelContext k = Host.threadedKernel("host", 96L << 20, new VirtualClock());
         leaks.track(k);
         this.host = new Host(k, true);
         machines.add(host);
@@ -45,7 +46,7 @@ final class GuestHostTestContext implements AutoCloseable {
 
     Guest guest(long cid, Guest.Options options, io.vsocksim.vsock.ZerocopyPolicy policy, int rxPages)
             throws ErrnoException {
-        KernelContext k = Host.threadedKernel("guest" + cid, 24L << 20);
+        KernelContext k = Host.threadedKernel("guest" + cid, 24L << 20, new VirtualClock());
         leaks.track(k);
         Guest g;
         try {
