@@ -149,7 +149,12 @@ public final class ThreadedWorkQueue extends WorkerPool {
             idle[nrIdle] = null;
             LockSupport.unpark(t);
         } else {
-            workAvailable.signal(); // a worker waiting for a timer deadline
+            // A worker waiting for a timer deadline. All of them: the one that wakes re-checks, and a
+            // time domain sees exactly the threads it marked running wake up.
+            if (clock instanceof VirtualClock vc) {
+                vc.wakingAll(workAvailable);
+            }
+            workAvailable.signalAll();
         }
     }
 
@@ -159,6 +164,9 @@ public final class ThreadedWorkQueue extends WorkerPool {
             Thread t = idle[--nrIdle];
             idle[nrIdle] = null;
             LockSupport.unpark(t);
+        }
+        if (clock instanceof VirtualClock vc) {
+            vc.wakingAll(workAvailable);
         }
         workAvailable.signalAll();
     }

@@ -23,7 +23,7 @@ import java.util.concurrent.locks.Lock;
  * sleeper lock, then clock monitor).
  */
 public final class VirtualClock implements Clock {
-    private record Sleeper(Lock lock, Condition cond, long deadline) {
+    private record Sleeper(Lock lock, Condition cond, long deadline, TimeDomain.Participant who) {
     }
 
     /** Manual: the time. Self-running: how far {@link #advance} has moved ahead of {@link #floor}. */
@@ -31,6 +31,8 @@ public final class VirtualClock implements Clock {
     /** Self-running: the real time this clock never falls behind; null for a manual clock. */
     private final Clock floor;
     private final List<Sleeper> sleepers = new ArrayList<>(); // guarded by this
+    /** The machines this clock jumps with (self-running clocks only), or null. */
+    private volatile TimeDomain domain;
 
     /** A manual clock at boot time (0 ns, jiffy 0): it moves only when {@link #advance}d. */
     public VirtualClock() {
@@ -48,6 +50,35 @@ public final class VirtualClock implements Clock {
      */
     public static VirtualClock selfRunning() {
         return new VirtualClock(new RealClock());
+    }
+
+    /** The time domain this clock jumps with, or null. */
+    public TimeDomain domain() {
+        return domain;
+    }
+
+    void joinDomain(TimeDomain d) {
+        if (d != null && domain != null && domain != d) {
+            throw new IllegalStateException("clock is in another time domain already: " + domain);
+        }
+        domain = d;
+    }
+
+    /**
+     * A waker is about to signal {@code cond}: the threads asleep on it through this clock count as
+     * running from now on ({@link TimeDomain}). The caller signals all of them.
+     */
+    void wakingAll(Condition cond) {
+        if (domain == null) {
+            return;
+        }
+        synchronized (this) {
+            for (Sleeper s : sleepers) {
+                if (s.cond == cond) {
+                    TimeDomain.wake(s.who);
+                }
+            }
+        }
     }
 
     /** True if this clock follows real time on its own ({@link #selfRunning()}). */
@@ -75,6 +106,7 @@ public final class VirtualClock implements Clock {
             long t = nanoTime();
             for (Sleeper s : sleepers) {
                 if (s.deadline <= t) {
+                    TimeDomain.wake(s.who); // running from now on, before the signal reaches it
                     due.add(s);
                 }
             }
@@ -125,13 +157,14 @@ public final class VirtualClock implements Clock {
 
     @Override
     public void awaitUntil(Lock lock, Condition cond, long deadlineNanos) throws InterruptedException {
-        Sleeper s = new Sleeper(lock, cond, deadlineNanos);
         long left;
+        Sleeper s;
         synchronized (this) {
             left = deadlineNanos == Long.MAX_VALUE ? Long.MAX_VALUE : deadlineNanos - nanoTime();
             if (left <= 0) {
                 return;
             }
+            s = new Sleeper(lock, cond, deadlineNanos, domain == null ? null : TimeDomain.sleeping(this));
             sleepers.add(s);
             notifyAll();
         }
@@ -145,6 +178,7 @@ public final class VirtualClock implements Clock {
             synchronized (this) {
                 sleepers.remove(s);
             }
+            TimeDomain.awake(s.who);
         }
     }
 }

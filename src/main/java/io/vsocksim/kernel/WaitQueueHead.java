@@ -42,6 +42,8 @@ public final class WaitQueueHead {
      * sleep; timed sleepers still await {@link #woken} through the clock). Guarded by lock.
      */
     private Thread[] parked = new Thread[2];
+    /** {@link TimeDomain} standing of each parked thread (null entries outside a domain). */
+    private TimeDomain.Participant[] parkedWho = new TimeDomain.Participant[2];
     private int nrParked;
 
     /** A wait queue whose timeouts are measured on {@code clock} ({@code init_waitqueue_head}). */
@@ -60,12 +62,17 @@ public final class WaitQueueHead {
         try {
             wakeups++;
             if (waiters > 0) {
+                if (clock instanceof VirtualClock vc) {
+                    vc.wakingAll(woken); // timed sleepers count as running before the signal
+                }
                 woken.signalAll();
                 // Paired with sleepUntimed(): the count moves and the list empties in one critical
                 // section, so a sleeper that reads a new count is off the list.
                 for (int i = 0; i < nrParked; i++) {
+                    TimeDomain.wake(parkedWho[i]);
                     LockSupport.unpark(parked[i]);
                     parked[i] = null;
+                    parkedWho[i] = null;
                 }
                 nrParked = 0;
             }
@@ -192,6 +199,7 @@ public final class WaitQueueHead {
      */
     private long sleepUntimed(long seen) {
         Thread me = Thread.currentThread();
+        TimeDomain.Participant who;
         lock.lock();
         try {
             if (wakeups != seen || me.isInterrupted()) {
@@ -199,7 +207,10 @@ public final class WaitQueueHead {
             }
             if (nrParked == parked.length) {
                 parked = Arrays.copyOf(parked, nrParked * 2);
+                parkedWho = Arrays.copyOf(parkedWho, nrParked * 2);
             }
+            who = TimeDomain.sleeping(clock);
+            parkedWho[nrParked] = who;
             parked[nrParked++] = me;
         } finally {
             lock.unlock();
@@ -207,20 +218,25 @@ public final class WaitQueueHead {
         LockSupport.park(this);
         long now = wakeups;
         if (now != seen) {
+            TimeDomain.awake(who);
             return now;
         }
         lock.lock();
         try {
             for (int i = 0; i < nrParked; i++) {
                 if (parked[i] == me) {
-                    System.arraycopy(parked, i + 1, parked, i, nrParked - i - 1);
+                    int tail = nrParked - i - 1;
+                    System.arraycopy(parked, i + 1, parked, i, tail);
+                    System.arraycopy(parkedWho, i + 1, parkedWho, i, tail);
                     parked[--nrParked] = null;
+                    parkedWho[nrParked] = null;
                     break;
                 }
             }
             return wakeups;
         } finally {
             lock.unlock();
+            TimeDomain.awake(who);
         }
     }
 }

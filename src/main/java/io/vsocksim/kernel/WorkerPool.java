@@ -57,6 +57,7 @@ abstract class WorkerPool implements WorkQueue {
             return false; // the pending instance has not started, so it will see the caller's writes
         }
         TaskWork deferTo = defersToCaller() ? TaskWork.active(this) : null;
+        TimeDomain.queued(clock);
         lock.lock();
         try {
             if (!admitLocked(w)) {
@@ -87,6 +88,7 @@ abstract class WorkerPool implements WorkQueue {
     private boolean queueDelayed(DelayedWork dwork, long deadline) {
         Work w = dwork.work();
         bind(w);
+        TimeDomain.queued(clock);
         if (!w.testAndSetPending()) {
             return false;
         }
@@ -107,6 +109,7 @@ abstract class WorkerPool implements WorkQueue {
         requireNonNegative(delayJiffies);
         Work w = dwork.work();
         bind(w);
+        TimeDomain.queued(clock);
         lock.lock();
         try {
             if (w.canceling > 0) {

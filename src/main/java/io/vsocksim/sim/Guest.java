@@ -207,6 +207,10 @@ public final class Guest extends Machine {
         host.kernel().systemWq().flush();
         transport.remove();
         transport.unregister();
+        if (kernel().clock() instanceof io.vsocksim.kernel.VirtualClock vc && vc.domain() != null
+                && vc.domain() == host.timeDomain()) {
+            vc.domain().remove(vc, kernel().systemWq());
+        }
         super.close();
     }
 }

@@ -2,6 +2,7 @@ package io.vsocksim.sim;
 
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.kernel.ThreadedWorkQueue;
+import io.vsocksim.kernel.TimeDomain;
 import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.mm.GuestMemory;
 import io.vsocksim.mm.PageAllocator;
@@ -41,6 +42,7 @@ public final class Host extends Machine {
     public Host(KernelContext kernel, boolean loadLoopback, long portSeed) {
         super(kernel, loadLoopback, portSeed);
         this.vhost = VhostTransport.register(core());
+        ownTimeDomain(); // with a self-running clock: the host and its guests jump together when idle
     }
 
     /**
@@ -141,6 +143,10 @@ public final class Host extends Machine {
         }
         Guest g = new Guest(this, kernel, options, dev, cid, policy, rxPagesPerBuffer);
         guests.add(g);
+        TimeDomain domain = timeDomain();
+        if (domain != null && kernel.clock() instanceof VirtualClock vc && vc.isSelfRunning() && vc.domain() == null) {
+            domain.add(vc, kernel.systemWq());
+        }
         return g;
     }
 

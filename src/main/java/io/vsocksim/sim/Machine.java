@@ -2,6 +2,7 @@ package io.vsocksim.sim;
 
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.kernel.ThreadedWorkQueue;
+import io.vsocksim.kernel.TimeDomain;
 import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.mm.GuestMemory;
 import io.vsocksim.mm.PageAllocator;
@@ -25,6 +26,8 @@ public class Machine implements AutoCloseable {
     private final KernelContext kernel;
     private final VsockCore core;
     private final VsockLoopback loopback;
+    /** The time domain this machine created for its clock ({@link #ownTimeDomain()}), or null. */
+    private TimeDomain ownDomain;
 
     /**
      * A machine whose ephemeral ports start where a seed drawn for this boot puts them
@@ -60,8 +63,10 @@ public class Machine implements AutoCloseable {
     public static Machine threaded(String name, long memory) {
         VirtualClock clock = VirtualClock.selfRunning();
         GuestMemory mem = new GuestMemory(name, memory);
-        return new Machine(new KernelContext(name, clock, new ThreadedWorkQueue(name + "/system_wq", 2, clock), mem,
-                new PageAllocator(mem)), true);
+        Machine m = new Machine(new KernelContext(name, clock, new ThreadedWorkQueue(name + "/system_wq", 2, clock),
+                mem, new PageAllocator(mem)), true);
+        m.ownTimeDomain();
+        return m;
     }
 
     /**
@@ -221,6 +226,31 @@ public class Machine implements AutoCloseable {
 
     @Override
     public void close() {
-        kernel.close();
+        try {
+            kernel.close();
+        } finally {
+            if (ownDomain != null) {
+                ownDomain.close();
+            }
+        }
+    }
+
+    /**
+     * Puts this machine's self-running clock in a time domain of its own, unless it has one already
+     * (or its clock is not self-running): its time then jumps to the next timer whenever everything
+     * using the machine is idle ({@link TimeDomain}). The domain closes with the machine.
+     */
+    final TimeDomain ownTimeDomain() {
+        if (ownDomain == null && kernel.clock() instanceof VirtualClock vc && vc.isSelfRunning()
+                && vc.domain() == null) {
+            ownDomain = new TimeDomain(kernel.name());
+            ownDomain.add(vc, kernel.systemWq());
+        }
+        return ownDomain;
+    }
+
+    /** The time domain this machine's clock jumps with, or null (a manual or real clock). */
+    public TimeDomain timeDomain() {
+        return kernel.clock() instanceof VirtualClock vc ? vc.domain() : null;
     }
 }

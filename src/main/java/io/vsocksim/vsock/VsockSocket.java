@@ -8,6 +8,7 @@ import static io.vsocksim.uapi.Errno.ERESTARTSYS;
 
 import io.vsocksim.Linux;
 import io.vsocksim.kernel.TaskWork;
+import io.vsocksim.kernel.TimeDomain;
 import io.vsocksim.kernel.WorkQueue;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
@@ -86,6 +87,7 @@ public final class VsockSocket implements AutoCloseable {
             }
             if (fileRefs.compareAndSet(refs, refs + 1)) {
                 WorkQueue machine = sk.core().kernel().systemWq();
+                TimeDomain.enterCall(machine.clock()); // RUNNING until fput, for time that jumps when idle
                 if (send) {
                     TaskWork.enterSend(machine);
                 } else {
@@ -102,6 +104,7 @@ public final class VsockSocket implements AutoCloseable {
      */
     private void fput() {
         TaskWork.exit();
+        TimeDomain.exitCall(sk.core().kernel().clock());
         putFile();
     }
 
@@ -285,7 +288,13 @@ public final class VsockSocket implements AutoCloseable {
             }
             closed = true;
         }
-        putFile();
+        io.vsocksim.kernel.Clock clock = sk.core().kernel().clock();
+        TimeDomain.enterCall(clock); // a lingering close sleeps in the call, like any other
+        try {
+            putFile();
+        } finally {
+            TimeDomain.exitCall(clock);
+        }
     }
 
     /** True once {@link #close()} was called. */
