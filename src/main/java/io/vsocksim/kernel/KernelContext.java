@@ -26,8 +26,25 @@ public final class KernelContext implements AutoCloseable {
     /** {@code net.core.somaxconn} of the machine's (only) network namespace. */
     private volatile int somaxconn = SOMAXCONN;
 
+    /** {@code net.core.wmem_max}, {@code rmem_max}, {@code wmem_default}, {@code rmem_default}. */
+    private volatile int wmemMax = SK_MEM_DEFAULT;
+    private volatile int rmemMax = SK_MEM_DEFAULT;
+    private volatile int wmemDefault = SK_MEM_DEFAULT;
+    private volatile int rmemDefault = SK_MEM_DEFAULT;
+    /** The machine's socket cookie generator ({@code net_cookie}/{@code sock_cookie} in the kernel). */
+    private final java.util.concurrent.atomic.AtomicLong socketCookie = new java.util.concurrent.atomic.AtomicLong();
+
     /** {@code SOMAXCONN}: the default of {@code net.core.somaxconn}. */
     public static final int SOMAXCONN = 4096;
+    /**
+     * {@code SK_WMEM_MAX} / {@code SK_RMEM_MAX}: the boot value of all four {@code net.core.[rw]mem_*}
+     * sysctls on x86-64 (212992).
+     */
+    public static final int SK_MEM_DEFAULT = 212_992;
+    /** {@code SOCK_MIN_SNDBUF} on x86-64: twice 2048 plus an aligned {@code struct sk_buff} (256). */
+    public static final int SOCK_MIN_SNDBUF = 4608;
+    /** {@code SOCK_MIN_RCVBUF} on x86-64: 2048 plus an aligned {@code struct sk_buff}. */
+    public static final int SOCK_MIN_RCVBUF = 2304;
 
     /**
      * Assembles a context from parts; the context owns them and closes the work queue on
@@ -121,6 +138,55 @@ public final class KernelContext implements AutoCloseable {
         }
         somaxconn = value;
         return 0;
+    }
+
+    /** {@code net.core.wmem_max}: the most SO_SNDBUF asks for before doubling. */
+    public int wmemMax() {
+        return wmemMax;
+    }
+
+    /** {@code net.core.rmem_max}: the most SO_RCVBUF asks for before doubling. */
+    public int rmemMax() {
+        return rmemMax;
+    }
+
+    /** {@code net.core.wmem_default}: a new socket's {@code sk_sndbuf}. */
+    public int wmemDefault() {
+        return wmemDefault;
+    }
+
+    /** {@code net.core.rmem_default}: a new socket's {@code sk_rcvbuf}. */
+    public int rmemDefault() {
+        return rmemDefault;
+    }
+
+    /**
+     * Writes {@code net.core.wmem_max}, {@code rmem_max}, {@code wmem_default} and {@code rmem_default}
+     * as {@code sysctl -w} does; each is {@code proc_dointvec_minmax} with {@link #SOCK_MIN_SNDBUF} (the
+     * wmem pair) or {@link #SOCK_MIN_RCVBUF} (the rmem pair) as its minimum.
+     *
+     * @return 0, or {@code -EINVAL} if any value is below its minimum (nothing is changed)
+     */
+    @io.vsocksim.Linux(file = "net/core/sysctl_net_core.c", fn = "net_core_table")
+    public int setSkMem(int wmemMax, int rmemMax, int wmemDefault, int rmemDefault) {
+        if (wmemMax < SOCK_MIN_SNDBUF || wmemDefault < SOCK_MIN_SNDBUF
+                || rmemMax < SOCK_MIN_RCVBUF || rmemDefault < SOCK_MIN_RCVBUF) {
+            return -io.vsocksim.uapi.Errno.EINVAL;
+        }
+        this.wmemMax = wmemMax;
+        this.rmemMax = rmemMax;
+        this.wmemDefault = wmemDefault;
+        this.rmemDefault = rmemDefault;
+        return 0;
+    }
+
+    /**
+     * The next socket cookie of this machine, from 1 (SIM: the kernel hands them out in per-CPU
+     * batches, so real values are unique but not consecutive).
+     */
+    @io.vsocksim.Linux(file = "include/linux/cookie.h", fn = "gen_cookie_next")
+    public long nextSocketCookie() {
+        return socketCookie.incrementAndGet();
     }
 
     /** Stops the work queue (draining what is queued). */

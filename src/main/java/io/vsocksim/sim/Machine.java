@@ -111,19 +111,29 @@ public class Machine implements AutoCloseable {
     }
 
     /**
-     * socket(AF_VSOCK, type, protocol) by a process with ({@code privileged}) or without
-     * CAP_NET_BIND_SERVICE. Bits of {@code type} above the type itself other than SOCK_NONBLOCK and
+     * socket(AF_VSOCK, type, protocol) by root ({@code privileged}: every capability) or by an
+     * unprivileged process (none). Bits of {@code type} above the type itself other than SOCK_NONBLOCK and
      * SOCK_CLOEXEC are EINVAL.
      */
-    @io.vsocksim.Linux(file = "net/socket.c", fn = "__sys_socket_create")
     public VsockSocket socket(int type, int protocol, boolean privileged) throws ErrnoException {
+        return socket(type, protocol, privileged ? io.vsocksim.uapi.Capability.ALL : io.vsocksim.uapi.Capability.NONE);
+    }
+
+    /**
+     * socket(AF_VSOCK, type, protocol) by a process whose effective capabilities are
+     * {@code capEffective} (an {@link io.vsocksim.uapi.Capability} bitmask). SIM: the socket keeps that
+     * set, and the capability checks of later calls on it (bind's CAP_NET_BIND_SERVICE, the
+     * CAP_NET_ADMIN / CAP_NET_RAW rules of SOL_SOCKET options) consult it.
+     */
+    @io.vsocksim.Linux(file = "net/socket.c", fn = "__sys_socket_create")
+    public VsockSocket socket(int type, int protocol, long capEffective) throws ErrnoException {
         int flags = type & ~SOCK_TYPE_MASK;
         if ((flags & ~(io.vsocksim.uapi.Sock.SOCK_NONBLOCK | io.vsocksim.uapi.Sock.SOCK_CLOEXEC)) != 0) {
             throw new ErrnoException(io.vsocksim.uapi.Errno.EINVAL, "socket");
         }
         int base = type & SOCK_TYPE_MASK;
         VsockSock[] out = new VsockSock[1];
-        ErrnoException.check(AfVsock.create(core, base, protocol, privileged, out), "socket");
+        ErrnoException.check(AfVsock.create(core, base, protocol, capEffective, out), "socket");
         VsockSocket s = new VsockSocket(out[0]);
         s.setNonBlocking((type & io.vsocksim.uapi.Sock.SOCK_NONBLOCK) != 0);
         return s;

@@ -70,7 +70,7 @@ public final class AfVsock {
      * @param out receives the new socket
      */
     @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "vsock_create")
-    public static int create(VsockCore core, int type, int protocol, boolean capNetBindService, VsockSock[] out) {
+    public static int create(VsockCore core, int type, int protocol, long capEffective, VsockSock[] out) {
         if (protocol != 0 && protocol != AF_VSOCK) {
             return -EPROTONOSUPPORT;
         }
@@ -80,7 +80,7 @@ public final class AfVsock {
                 return -ENODEV;
             case SOCK_STREAM:
             case SOCK_SEQPACKET:
-                out[0] = core.create(type, capNetBindService);
+                out[0] = core.create(type, capEffective);
                 return 0;
             default:
                 return -ESOCKTNOSUPPORT;

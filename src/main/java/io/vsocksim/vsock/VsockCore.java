@@ -291,7 +291,13 @@ public final class VsockCore {
      */
     @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "__vsock_create")
     public VsockSock create(int type, boolean capNetBindService) {
-        VsockSock vsk = newSock(type, capNetBindService);
+        return create(type, capNetBindService ? io.vsocksim.uapi.Capability.ALL : io.vsocksim.uapi.Capability.NONE);
+    }
+
+    /** As {@link #create(int, boolean)}, for a process with the capability set {@code capEffective}. */
+    @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "__vsock_create")
+    public VsockSock create(int type, long capEffective) {
+        VsockSock vsk = newSock(type, capEffective);
         vsk.connectTimeout = VSOCK_DEFAULT_CONNECT_TIMEOUT;
         vsk.bufferSize = VsockSock.VSOCK_DEFAULT_BUFFER_SIZE;
         vsk.bufferMinSize = VsockSock.VSOCK_DEFAULT_BUFFER_MIN_SIZE;
@@ -306,7 +312,7 @@ public final class VsockCore {
      */
     @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "vsock_create_connected")
     public VsockSock createConnected(VsockSock parent) {
-        VsockSock vsk = newSock(parent.type, parent.capNetBindService);
+        VsockSock vsk = newSock(parent.type, parent.capEffective);
         vsk.connectTimeout = parent.connectTimeout;
         vsk.bufferSize = parent.bufferSize;
         vsk.bufferMinSize = parent.bufferMinSize;
@@ -314,7 +320,7 @@ public final class VsockCore {
         return vsk;
     }
 
-    private VsockSock newSock(int type, boolean cap) {
+    private VsockSock newSock(int type, long cap) {
         live.incrementAndGet();
         VsockSock[] self = new VsockSock[1];
         VsockSock vsk = new VsockSock(this, type, nextId.getAndIncrement(), cap, () -> connectTimeoutFn.accept(self[0]));

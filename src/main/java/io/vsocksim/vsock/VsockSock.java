@@ -41,6 +41,27 @@ public final class VsockSock {
     public static final int SOCK_DONE = 1 << 1;
     public static final int SOCK_LINGER = 1 << 2;
     public static final int SOCK_ZEROCOPY = 1 << 3;
+    /** The generic flags only SOL_SOCKET options set and read (net/core/sock.c). */
+    public static final int SOCK_DBG = 1 << 4;
+    public static final int SOCK_LOCALROUTE = 1 << 5;
+    public static final int SOCK_BROADCAST = 1 << 6;
+    public static final int SOCK_KEEPOPEN = 1 << 7;
+    public static final int SOCK_URGINLINE = 1 << 8;
+    public static final int SOCK_RCVTSTAMP = 1 << 9;
+    public static final int SOCK_RCVTSTAMPNS = 1 << 10;
+    public static final int SOCK_TSTAMP_NEW = 1 << 11;
+    public static final int SOCK_RCVMARK = 1 << 12;
+    public static final int SOCK_RXQ_OVFL = 1 << 13;
+    public static final int SOCK_WIFI_STATUS = 1 << 14;
+    public static final int SOCK_NOFCS = 1 << 15;
+    public static final int SOCK_SELECT_ERR_QUEUE = 1 << 16;
+    public static final int SOCK_FILTER_LOCKED = 1 << 17;
+    public static final int SOCK_TXTIME = 1 << 18;
+
+    /** {@code struct socket} flag bits ({@code sock->flags}) that SOL_SOCKET options set. */
+    public static final int SOCK_PASSCRED = 1;
+    public static final int SOCK_PASSSEC = 1 << 1;
+    public static final int SOCK_PASSPIDFD = 1 << 2;
 
     /** {@code VSOCK_DEFAULT_BUFFER_SIZE}: 256 KiB. */
     public static final long VSOCK_DEFAULT_BUFFER_SIZE = 256 * 1024;
@@ -139,14 +160,65 @@ public final class VsockSock {
     VsockSock connNext;
     VsockSock connPrev;
 
+    /**
+     * SIM: the effective capabilities ({@link io.vsocksim.uapi.Capability} bitmask) of the process that
+     * made the socket; the kernel checks the calling task instead, which is the same process here.
+     */
+    public final long capEffective;
     /** Owner credentials: may bind ports up to {@link VmSockets#LAST_RESERVED_PORT}. */
     public final boolean capNetBindService;
 
-    VsockSock(VsockCore core, int type, int id, boolean capNetBindService, Runnable connectTimeoutFn) {
+    // ---- struct sock / struct socket fields only net/core/sock.c's SOL_SOCKET options touch ----------
+    // Defaults are sock_init_data()'s (children get them afresh: __vsock_create copies none of them).
+    /** {@code sock->flags} bits: SOCK_PASSCRED, SOCK_PASSSEC, SOCK_PASSPIDFD. */
+    public volatile int socketFlags;
+    /** {@code sk_sndbuf}, from {@code net.core.wmem_default}; stored only, vsock's credit ignores it. */
+    public volatile int sndbuf;
+    /** {@code sk_rcvbuf}, from {@code net.core.rmem_default}; stored only. */
+    public volatile int rcvbuf;
+    /** {@code sk_userlocks}: SOCK_SNDBUF_LOCK / SOCK_RCVBUF_LOCK. */
+    public int userlocks;
+    /** {@code sk_priority} (u32). */
+    public volatile int priority;
+    /** {@code sk_mark} (u32). */
+    public volatile int mark;
+    /** {@code sk_reuse} and {@code sk_reuseport}. */
+    public int reuse;
+    public int reuseport;
+    /** {@code sk_no_check_tx}. */
+    public int noCheckTx;
+    /** {@code sk_bound_dev_if}. */
+    public volatile int boundDevIf;
+    /** {@code sk_ll_usec}, {@code sk_prefer_busy_poll}, {@code sk_busy_poll_budget}. */
+    public volatile int llUsec;
+    public volatile int preferBusyPoll;
+    public volatile int busyPollBudget;
+    /** {@code sk_max_pacing_rate} and {@code sk_pacing_rate} (unsigned long). */
+    public volatile long maxPacingRate = -1L;
+    public volatile long pacingRate = -1L;
+    /** {@code sk_txrehash} (u8; 0 for vsock: sk_alloc zeroes it and only inet sets it). */
+    public volatile int txrehash;
+    /** {@code sk_incoming_cpu}. */
+    public volatile int incomingCpu = -1;
+    /** {@code sk_tsflags} and {@code sk_bind_phc}. */
+    public volatile int tsflags;
+    public volatile int bindPhc;
+    /** {@code sk_clockid}, {@code sk_txtime_deadline_mode}, {@code sk_txtime_report_errors}. */
+    public int clockid;
+    public boolean txtimeDeadlineMode;
+    public boolean txtimeReportErrors;
+    /** {@code sk_cookie}: 0 until SO_COOKIE first asks ({@code sock_gen_cookie}). */
+    public final java.util.concurrent.atomic.AtomicLong cookie = new java.util.concurrent.atomic.AtomicLong();
+
+    VsockSock(VsockCore core, int type, int id, long capEffective, Runnable connectTimeoutFn) {
         this.core = core;
         this.type = type;
         this.id = id;
-        this.capNetBindService = capNetBindService;
+        this.capEffective = capEffective;
+        this.capNetBindService = io.vsocksim.uapi.Capability.has(capEffective,
+                io.vsocksim.uapi.Capability.CAP_NET_BIND_SERVICE);
+        this.sndbuf = core.kernel().wmemDefault();
+        this.rcvbuf = core.kernel().rmemDefault();
         this.sleep = new WaitQueueHead(core.kernel().clock());
         this.connectWork = new DelayedWork("vsock-connect-" + id, connectTimeoutFn);
     }
