@@ -1,29 +1,283 @@
 package io.vsocksim.sim;
 
+import io.vsocksim.Linux;
 import io.vsocksim.NotUpstream;
+import io.vsocksim.fs.FdTable;
+import io.vsocksim.fs.OpenFile;
 import io.vsocksim.mm.MmStruct;
+import io.vsocksim.uapi.Capability;
+import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.uapi.Fcntl;
+import io.vsocksim.uapi.Sock;
+import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.VsockSocket;
+import java.nio.ByteBuffer;
+import java.nio.IntBuffer;
 
 /**
- * A simulated user process on a {@link Machine}: an address space ({@link MmStruct}) and the sockets it
- * opened. It exists for zerocopy receive (RFC, not upstream): {@link VsockSocket#mmap} maps into this
- * address space, {@code getsockopt(SO_VM_SOCKETS_ZEROCOPY)} and {@link #madvise} take its addresses, and
+ * A simulated user process on a {@link Machine}: its descriptor table ({@link FdTable}), its address
+ * space ({@link MmStruct}) and the system calls a C program makes by descriptor.
+ *
+ * <p>Two faces, one socket implementation. The descriptor face ({@link #socket(int, int, int)},
+ * {@link #send(int, ByteBuffer, int)}, {@link #dup}, {@link #fcntl}, ...) returns what the C call
+ * returns: a descriptor or a count {@code >= 0}, or {@code -errno}; it is the shape for ports of C
+ * programs. The object face ({@link #socket(int)} and {@link VsockSocket}'s methods) throws
+ * {@link ErrnoException}. A descriptor refers to the same socket file a {@link VsockSocket} is, and its
+ * calls run the same code.
+ *
+ * <p>Zerocopy receive (RFC, not upstream): {@link VsockSocket#mmap} maps into this address space,
+ * {@code getsockopt(SO_VM_SOCKETS_ZEROCOPY)} and {@link #madvise} take its addresses, and
  * {@link #read}/{@link #readByte} are what the process sees (a {@link io.vsocksim.mm.SegmentationFault}
  * where nothing is mapped).
  *
- * <p>{@link #close()} is process exit: its mappings go (pages mapped from sockets return to their
- * allocators); sockets are closed by their owner as usual.
+ * <p>{@link #close()} is process exit: every descriptor is closed and every mapping goes (pages mapped
+ * from sockets return to their allocators). Sockets of the object face are closed by their owner.
  */
-@NotUpstream("virtio/vsock zerocopy RX RFC: user mappings of RX pages")
 public final class UserProcess implements AutoCloseable {
     private final Machine machine;
+    private final String name;
     private final MmStruct mm;
+    private final FdTable files;
 
     UserProcess(Machine machine, String name) {
-        this.machine = machine;
-        this.mm = new MmStruct(machine.kernel().name() + " " + name);
+        this(machine, name, new FdTable());
     }
+
+    private UserProcess(Machine machine, String name, FdTable files) {
+        this.machine = machine;
+        this.name = name;
+        this.mm = new MmStruct(machine.kernel().name() + " " + name);
+        this.files = files;
+    }
+
+    /**
+     * fork(2): a child process whose descriptors refer to the same open files (one more reference
+     * each, close-on-exec flags copied). SIM: the child's address space starts empty (no mapping is
+     * copied).
+     */
+    @Linux(file = "kernel/fork.c", fn = "copy_files")
+    public UserProcess fork() {
+        return new UserProcess(machine, name + "+", files.fork());
+    }
+
+    /** execve(2)'s effect on descriptors: every close-on-exec descriptor is closed. */
+    @Linux(file = "fs/file.c", fn = "do_close_on_exec")
+    public void exec() {
+        files.closeOnExec();
+    }
+
+    /** The descriptor table. */
+    public FdTable files() {
+        return files;
+    }
+
+    // ---- the descriptor face: C-style system calls --------------------------------------------------
+
+    /** One socket call on an open descriptor, returning the C result. */
+    @FunctionalInterface
+    private interface SocketCall {
+        long run(VsockSocket s) throws ErrnoException;
+    }
+
+    /** fdget, the call, fdput: {@code -EBADF} for a closed descriptor, {@code -ENOTSOCK} for another file. */
+    private long onSocket(int fd, SocketCall call) {
+        OpenFile f = files.fget(fd);
+        if (f == null) {
+            return -Errno.EBADF;
+        }
+        try {
+            if (!(f instanceof VsockSocket s)) {
+                return -Errno.ENOTSOCK;
+            }
+            return call.run(s);
+        } catch (ErrnoException e) {
+            return -e.errno();
+        } finally {
+            f.putFile();
+        }
+    }
+
+    /**
+     * socket(2): a descriptor (the lowest free one) or {@code -errno}: EINVAL for type flags other than
+     * SOCK_NONBLOCK/SOCK_CLOEXEC, EAFNOSUPPORT for a family other than AF_VSOCK, then the protocol's
+     * checks; EMFILE when the table is full.
+     */
+    @Linux(file = "net/socket.c", fn = "__sys_socket")
+    public int socket(int domain, int type, int protocol) {
+        if (((type & ~SOCK_TYPE_MASK) & ~(Sock.SOCK_NONBLOCK | Sock.SOCK_CLOEXEC)) != 0) {
+            return -Errno.EINVAL;
+        }
+        if (domain != VmSockets.AF_VSOCK) {
+            return -Errno.EAFNOSUPPORT;
+        }
+        VsockSocket s;
+        try {
+            s = machine.socket(type, protocol, Capability.ALL);
+        } catch (ErrnoException e) {
+            return -e.errno();
+        }
+        s.attachProcess(mm);
+        int fd = files.install(s, type & Sock.SOCK_CLOEXEC);
+        if (fd < 0) {
+            s.close(); // sock_map_fd failed: the socket is released
+        }
+        return fd;
+    }
+
+    /** {@code SOCK_TYPE_MASK}. */
+    private static final int SOCK_TYPE_MASK = 0xf;
+
+    /** close(2): 0 or {@code -EBADF}; the socket is released when no descriptor or call holds it. */
+    public int close(int fd) {
+        return files.close(fd);
+    }
+
+    /** dup(2). */
+    public int dup(int fd) {
+        return files.dup(fd);
+    }
+
+    /** dup2(2). */
+    public int dup2(int oldfd, int newfd) {
+        return files.dup2(oldfd, newfd);
+    }
+
+    /** dup3(2). */
+    public int dup3(int oldfd, int newfd, int flags) {
+        return files.dup3(oldfd, newfd, flags);
+    }
+
+    /** fcntl(2): F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL. */
+    public long fcntl(int fd, int cmd, long arg) {
+        return files.fcntl(fd, cmd, arg);
+    }
+
+    /**
+     * ioctl(2) with an {@code int *} argument ({@code argp} null is a NULL pointer). The VFS answers
+     * FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC and FIOQSIZE (ENOTTY on a socket) itself; every other
+     * command goes to the socket ({@code sock_ioctl} → {@code vsock_ioctl}: SIOCINQ, SIOCOUTQ), whose
+     * result is returned and, for those, also stored in {@code argp}.
+     */
+    @Linux(file = "fs/ioctl.c", fn = "do_vfs_ioctl")
+    public long ioctl(int fd, int cmd, IntBuffer argp) {
+        OpenFile f = files.fget(fd);
+        if (f == null) {
+            return -Errno.EBADF;
+        }
+        try {
+            switch (cmd) {
+                case Fcntl.FIOCLEX:
+                    return files.setCloseOnExec(fd, true);
+                case Fcntl.FIONCLEX:
+                    return files.setCloseOnExec(fd, false);
+                case Fcntl.FIONBIO:
+                case Fcntl.FIOASYNC: {
+                    if (argp == null || argp.remaining() < 1) {
+                        return -Errno.EFAULT;
+                    }
+                    int bit = cmd == Fcntl.FIONBIO ? Fcntl.O_NONBLOCK : Fcntl.O_ASYNC;
+                    int flags = f.fileFlags() & Fcntl.SETFL_MASK;
+                    f.setStatusFlags(argp.get(argp.position()) != 0 ? flags | bit : flags & ~bit);
+                    return 0;
+                }
+                case Fcntl.FIOQSIZE:
+                    return -Errno.ENOTTY; // not a regular file, directory or link
+                default: {
+                    long r = f.fileIoctl(cmd, 0);
+                    if (r >= 0) {
+                        if (argp == null || argp.remaining() < 1) {
+                            return -Errno.EFAULT;
+                        }
+                        argp.put(argp.position(), (int) r);
+                        return 0;
+                    }
+                    return r;
+                }
+            }
+        } finally {
+            f.putFile();
+        }
+    }
+
+    /** bind(2) to {@code (cid, port)}. */
+    public int bind(int fd, int cid, int port) {
+        return (int) onSocket(fd, s -> {
+            s.bind(cid, port);
+            return 0;
+        });
+    }
+
+    /** listen(2). */
+    public int listen(int fd, int backlog) {
+        return (int) onSocket(fd, s -> {
+            s.listen(backlog);
+            return 0;
+        });
+    }
+
+    /**
+     * accept4(2): the accepted connection as a new descriptor (SOCK_CLOEXEC: close-on-exec,
+     * SOCK_NONBLOCK: non-blocking file), or {@code -errno}; EMFILE when the table is full (the
+     * connection is then released, as the kernel does once it has taken it off the queue).
+     */
+    @Linux(file = "net/socket.c", fn = "do_accept")
+    public int accept4(int fd, int flags) {
+        return (int) onSocket(fd, s -> {
+            VsockSocket n = s.accept(flags);
+            int nfd = files.install(n, flags & Sock.SOCK_CLOEXEC);
+            if (nfd < 0) {
+                n.close();
+            }
+            return nfd;
+        });
+    }
+
+    /** connect(2) to {@code (cid, port)}. */
+    public int connect(int fd, int cid, int port) {
+        return (int) onSocket(fd, s -> {
+            s.connect(cid, port);
+            return 0;
+        });
+    }
+
+    /** send(2): bytes sent (the buffer's position moves by them) or {@code -errno}. */
+    public long send(int fd, ByteBuffer buf, int flags) {
+        return onSocket(fd, s -> s.send(buf, flags));
+    }
+
+    /** recv(2): bytes received (0 at end of stream) or {@code -errno}. */
+    public long recv(int fd, ByteBuffer buf, int flags) {
+        return onSocket(fd, s -> s.recv(buf, flags));
+    }
+
+    /** shutdown(2). */
+    public int shutdown(int fd, int how) {
+        return (int) onSocket(fd, s -> {
+            s.shutdown(how);
+            return 0;
+        });
+    }
+
+    /** setsockopt(2) with an {@code int} value. */
+    public int setsockoptInt(int fd, int level, int optname, int value) {
+        return (int) onSocket(fd, s -> {
+            s.setsockoptInt(level, optname, value);
+            return 0;
+        });
+    }
+
+    /** getsockopt(2): fills {@code optval}, returns the resulting optlen or {@code -errno}. */
+    public int getsockopt(int fd, int level, int optname, ByteBuffer optval, int optlen) {
+        return (int) onSocket(fd, s -> s.getsockopt(level, optname, optval, optlen));
+    }
+
+    /** poll(2) on one descriptor: the ready events, or {@code -errno}. */
+    public int poll(int fd, int events, long timeoutMs) {
+        return (int) onSocket(fd, s -> s.poll(events, timeoutMs));
+    }
+
+    // ---- the object face ----------------------------------------------------------------------------
 
     /** socket(2) in this process. */
     public VsockSocket socket(int type) throws ErrnoException {
@@ -74,9 +328,10 @@ public final class UserProcess implements AutoCloseable {
         return machine;
     }
 
-    /** Process exit: every mapping is removed and its pages released. */
+    /** Process exit: every descriptor is closed, every mapping removed and its pages released. */
     @Override
     public void close() {
+        files.closeAll();
         mm.exitMmap();
     }
 }

@@ -29,6 +29,8 @@ public final class Errno {
     public static final int EEXIST = 17;
     public static final int ENODEV = 19;
     public static final int EINVAL = 22;
+    /** Too many open files in the process (RLIMIT_NOFILE). */
+    public static final int EMFILE = 24;
     public static final int ENOTTY = 25;
     public static final int ENOSPC = 28;
     public static final int ESPIPE = 29;
@@ -76,7 +78,7 @@ public final class Errno {
         String[][] table = {
             {"EPERM", "1"}, {"ENOENT", "2"}, {"EINTR", "4"}, {"EIO", "5"}, {"ENXIO", "6"}, {"E2BIG", "7"},
             {"EBADF", "9"}, {"EAGAIN", "11"}, {"ENOMEM", "12"}, {"EACCES", "13"}, {"EFAULT", "14"},
-            {"EBUSY", "16"}, {"EEXIST", "17"}, {"ENODEV", "19"}, {"EINVAL", "22"}, {"ENOTTY", "25"},
+            {"EBUSY", "16"}, {"EEXIST", "17"}, {"ENODEV", "19"}, {"EINVAL", "22"}, {"EMFILE", "24"}, {"ENOTTY", "25"},
             {"ENOSPC", "28"}, {"ESPIPE", "29"}, {"EPIPE", "32"}, {"EDOM", "33"}, {"ERANGE", "34"}, {"ENOSYS", "38"},
             {"ENODATA", "61"}, {"EPROTO", "71"}, {"EOVERFLOW", "75"}, {"ENOTSOCK", "88"},
             {"EDESTADDRREQ", "89"}, {"EMSGSIZE", "90"}, {"EPROTOTYPE", "91"}, {"ENOPROTOOPT", "92"},

@@ -7,10 +7,12 @@ import static io.vsocksim.uapi.Errno.EINVAL;
 import static io.vsocksim.uapi.Errno.ERESTARTSYS;
 
 import io.vsocksim.Linux;
+import io.vsocksim.fs.OpenFile;
 import io.vsocksim.kernel.TaskWork;
 import io.vsocksim.kernel.TimeDomain;
 import io.vsocksim.kernel.WorkQueue;
 import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.uapi.Fcntl;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.VmSockets;
@@ -36,7 +38,7 @@ import java.nio.ByteOrder;
  * {@link ByteBuffer} (send, recv and their variants) or {@link io.vsocksim.mm.UserBuffer} has no length
  * for a C call to carry, and throws {@link NullPointerException} before the call does anything.
  */
-public final class VsockSocket implements AutoCloseable {
+public final class VsockSocket implements AutoCloseable, OpenFile {
     private final VsockSock sk;
     /**
      * One reusable msghdr per calling thread: calls from several threads must not serialise on
@@ -52,6 +54,8 @@ public final class VsockSocket implements AutoCloseable {
      * call in progress on another thread finishes on a live socket (generic fdget/fput).
      */
     private final java.util.concurrent.atomic.AtomicInteger fileRefs = new java.util.concurrent.atomic.AtomicInteger(1);
+    /** File status flags other than O_NONBLOCK that F_SETFL stored (no effect on a socket's calls). */
+    private volatile int statusFlags;
 
     /** Wraps a kernel socket (used by machines and by accept). */
     public VsockSocket(VsockSock sk) {
@@ -108,8 +112,43 @@ public final class VsockSocket implements AutoCloseable {
         putFile();
     }
 
+    @Override
+    public boolean tryGetFile() {
+        for (;;) {
+            int refs = fileRefs.get();
+            if (refs == 0) {
+                return false;
+            }
+            if (fileRefs.compareAndSet(refs, refs + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * {@code f_flags}: {@code O_RDWR}, {@code O_NONBLOCK} (kept on the socket, where the calls read it)
+     * and whatever else F_SETFL stored ({@code O_APPEND}, {@code O_ASYNC}, {@code O_NOATIME}).
+     */
+    @Override
+    public int fileFlags() {
+        return Fcntl.O_RDWR | (sk.nonblock ? Fcntl.O_NONBLOCK : 0) | statusFlags;
+    }
+
+    @Override
+    public void setStatusFlags(int flags) {
+        sk.nonblock = (flags & Fcntl.O_NONBLOCK) != 0;
+        statusFlags = flags & Fcntl.SETFL_MASK & ~Fcntl.O_NONBLOCK;
+    }
+
+    /** {@code sock_ioctl} → {@code vsock_ioctl}: SIOCINQ, SIOCOUTQ; ENOTTY for anything else. */
+    @Override
+    public long fileIoctl(int cmd, long arg) {
+        return AfVsock.ioctl(sk, cmd);
+    }
+
     /** fput: drops one file reference; the last one releases the socket (sock_close → vsock_release). */
-    private void putFile() {
+    @Override
+    public void putFile() {
         if (fileRefs.decrementAndGet() == 0) {
             AfVsock.release(sk);
         }

@@ -1,0 +1,32 @@
+package io.vsocksim.fs;
+
+import io.vsocksim.Linux;
+
+/**
+ * What a descriptor refers to ({@code struct file}): a reference count that keeps the object alive
+ * while a descriptor or a call in progress holds it, and the file status flags that every descriptor
+ * sharing it sees ({@code f_flags}). The simulator's one kind of file is a socket.
+ */
+@Linux(file = "include/linux/fs.h", fn = "struct file")
+public interface OpenFile {
+    /**
+     * {@code get_file}/{@code fget}: one more reference, false if the last one is already gone (the
+     * file is being released).
+     */
+    boolean tryGetFile();
+
+    /** {@code fput}: drops one reference; the last one releases the file. */
+    void putFile();
+
+    /** {@code f_flags}: the access mode and the status flags ({@code O_NONBLOCK}, {@code O_APPEND}, ...). */
+    int fileFlags();
+
+    /** Replaces the flags in {@code Fcntl.SETFL_MASK} with those of {@code flags} ({@code setfl}). */
+    void setStatusFlags(int flags);
+
+    /**
+     * The file's own ioctl, for commands the VFS does not answer itself ({@code vfs_ioctl} →
+     * {@code f_op->unlocked_ioctl}); {@code arg} as the caller passed it. Returns the result or {@code -errno}.
+     */
+    long fileIoctl(int cmd, long arg);
+}
