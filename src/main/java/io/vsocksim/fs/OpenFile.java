@@ -1,6 +1,7 @@
 package io.vsocksim.fs;
 
 import io.vsocksim.Linux;
+import io.vsocksim.kernel.WaitQueueHead;
 
 /**
  * What a descriptor refers to ({@code struct file}): a reference count that keeps the object alive
@@ -29,4 +30,10 @@ public interface OpenFile {
      * {@code f_op->unlocked_ioctl}); {@code arg} as the caller passed it. Returns the result or {@code -errno}.
      */
     long fileIoctl(int cmd, long arg);
+
+    /** {@code f_op->poll} without waiting: the events ready now ({@code Poll} bits). */
+    int filePoll();
+
+    /** The wait queue {@code f_op->poll} registers a poller on ({@code poll_wait}). */
+    WaitQueueHead fileWaitQueue();
 }

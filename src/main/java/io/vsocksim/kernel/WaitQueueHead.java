@@ -45,6 +45,8 @@ public final class WaitQueueHead {
     /** {@link TimeDomain} standing of each parked thread (null entries outside a domain). */
     private TimeDomain.Participant[] parkedWho = new TimeDomain.Participant[2];
     private int nrParked;
+    /** Entries with a wake function ({@code add_wait_queue}): pollers of several queues. Guarded by lock. */
+    private PollWaiter[] entries = new PollWaiter[0];
 
     /** A wait queue whose timeouts are measured on {@code clock} ({@code init_waitqueue_head}). */
     @Linux(file = "include/linux/wait.h", fn = "init_waitqueue_head")
@@ -61,6 +63,9 @@ public final class WaitQueueHead {
         lock.lock();
         try {
             wakeups++;
+            for (PollWaiter e : entries) {
+                e.pollwake(); // sets its flag and signals its own condition: no lock of ours taken back
+            }
             if (waiters > 0) {
                 if (clock instanceof VirtualClock vc) {
                     vc.wakingAll(woken); // timed sleepers count as running before the signal
@@ -75,6 +80,37 @@ public final class WaitQueueHead {
                     parkedWho[i] = null;
                 }
                 nrParked = 0;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code add_wait_queue}: {@code w} is woken by every {@link #wakeUp()} until removed. */
+    @Linux(file = "kernel/sched/wait.c", fn = "add_wait_queue")
+    void addEntry(PollWaiter w) {
+        lock.lock();
+        try {
+            entries = Arrays.copyOf(entries, entries.length + 1);
+            entries[entries.length - 1] = w;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code remove_wait_queue}. */
+    @Linux(file = "kernel/sched/wait.c", fn = "remove_wait_queue")
+    void removeEntry(PollWaiter w) {
+        lock.lock();
+        try {
+            for (int i = 0; i < entries.length; i++) {
+                if (entries[i] == w) {
+                    PollWaiter[] n = new PollWaiter[entries.length - 1];
+                    System.arraycopy(entries, 0, n, 0, i);
+                    System.arraycopy(entries, i + 1, n, i, entries.length - i - 1);
+                    entries = n;
+                    return;
+                }
             }
         } finally {
             lock.unlock();

@@ -4,11 +4,15 @@ import io.vsocksim.Linux;
 import io.vsocksim.NotUpstream;
 import io.vsocksim.fs.FdTable;
 import io.vsocksim.fs.OpenFile;
+import io.vsocksim.fs.Select;
+import io.vsocksim.kernel.Clock;
+import io.vsocksim.kernel.TimeDomain;
 import io.vsocksim.mm.MmStruct;
 import io.vsocksim.uapi.Capability;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Fcntl;
+import io.vsocksim.uapi.PollFd;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.VsockSocket;
@@ -270,6 +274,21 @@ public final class UserProcess implements AutoCloseable {
     /** getsockopt(2): fills {@code optval}, returns the resulting optlen or {@code -errno}. */
     public int getsockopt(int fd, int level, int optname, ByteBuffer optval, int optlen) {
         return (int) onSocket(fd, s -> s.getsockopt(level, optname, optval, optlen));
+    }
+
+    /**
+     * poll(2) over any descriptors of this process: the number with a non-zero {@code revents}, 0 on
+     * timeout, or {@code -errno} (EINVAL: more than RLIMIT_NOFILE; EINTR: interrupted). A closed
+     * descriptor reports POLLNVAL; a negative one is skipped. The timeout runs on this machine's clock.
+     */
+    public int poll(PollFd[] fds, int nfds, long timeoutMs) {
+        Clock clock = machine.kernel().clock();
+        TimeDomain.enterCall(clock);
+        try {
+            return Select.poll(files, fds, nfds, timeoutMs, clock);
+        } finally {
+            TimeDomain.exitCall(clock);
+        }
     }
 
     /** poll(2) on one descriptor: the ready events, or {@code -errno}. */

@@ -146,6 +146,18 @@ public final class VsockSocket implements AutoCloseable, OpenFile {
         return AfVsock.ioctl(sk, cmd);
     }
 
+    /** {@code sock_poll} → {@code vsock_poll}. */
+    @Override
+    public int filePoll() {
+        return AfVsock.poll(sk);
+    }
+
+    /** {@code sk_sleep(sk)}: where wake-ups for this socket's pollers come from. */
+    @Override
+    public io.vsocksim.kernel.WaitQueueHead fileWaitQueue() {
+        return sk.sleep;
+    }
+
     /** fput: drops one file reference; the last one releases the socket (sock_close → vsock_release). */
     @Override
     public void putFile() {

@@ -58,6 +58,16 @@ class FdTableTest {
         public long fileIoctl(int cmd, long arg) {
             return -25;
         }
+
+        @Override
+        public int filePoll() {
+            return 0;
+        }
+
+        @Override
+        public io.vsocksim.kernel.WaitQueueHead fileWaitQueue() {
+            return null;
+        }
     }
 
     private final FdTable t = new FdTable();

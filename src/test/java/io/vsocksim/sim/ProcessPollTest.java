@@ -1,0 +1,138 @@
+package io.vsocksim.sim;
+
+import static io.vsocksim.uapi.Errno.EINTR;
+import static io.vsocksim.uapi.Errno.EINVAL;
+import static io.vsocksim.uapi.Poll.POLLIN;
+import static io.vsocksim.uapi.Poll.POLLNVAL;
+import static io.vsocksim.uapi.Poll.POLLOUT;
+import static io.vsocksim.uapi.Poll.POLLRDNORM;
+import static io.vsocksim.uapi.Poll.POLLWRNORM;
+import static io.vsocksim.uapi.Sock.SOCK_STREAM;
+import static io.vsocksim.uapi.VmSockets.AF_VSOCK;
+import static io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY;
+import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vsocksim.testing.LeakCheck;
+import io.vsocksim.uapi.PollFd;
+import java.nio.ByteBuffer;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** poll(2) over several descriptors of a process (fs/select.c do_poll), on a loopback machine. */
+@Timeout(60)
+class ProcessPollTest {
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
+    Machine m;
+    UserProcess server;
+    UserProcess client;
+    private final ExecutorService pool = Executors.newCachedThreadPool();
+
+    @BeforeEach
+    void setUp() {
+        m = TestMachine.threaded("poll", leaks);
+        server = m.process("server");
+        client = m.process("client");
+    }
+
+    @AfterEach
+    void tearDown() throws InterruptedException {
+        pool.shutdownNow();
+        pool.awaitTermination(10, TimeUnit.SECONDS);
+        server.close();
+        client.close();
+    }
+
+    /** {accepted, client} descriptors of a connection to {@code port}. */
+    private int[] connect(int port) {
+        int l = server.socket(AF_VSOCK, SOCK_STREAM, 0);
+        assertThat(server.bind(l, VMADDR_CID_ANY, port)).isZero();
+        assertThat(server.listen(l, 1)).isZero();
+        int c = client.socket(AF_VSOCK, SOCK_STREAM, 0);
+        assertThat(client.connect(c, VMADDR_CID_LOCAL, port)).isZero();
+        int a = server.accept4(l, 0);
+        assertThat(server.close(l)).isZero();
+        return new int[] {a, c};
+    }
+
+    @Test
+    void shouldReportPollnvalForClosedDescriptorsAndSkipNegativeOnes() {
+        int[] p = connect(5000);
+        PollFd[] fds = {new PollFd(-1, POLLIN), new PollFd(77, POLLIN), new PollFd(p[0], POLLIN)};
+        assertThat(server.poll(fds, 3, -1)).as("a closed descriptor is ready at once").isEqualTo(1);
+        assertThat(fds[0].revents).isZero();
+        assertThat(fds[1].revents).isEqualTo((short) POLLNVAL);
+        assertThat(fds[2].revents).isZero();
+    }
+
+    @Test
+    void shouldReturnEveryReadyDescriptorWithoutWaitingWhenSeveralAreReady() {
+        int[] a = connect(5000);
+        int[] b = connect(5001);
+        PollFd[] fds = {new PollFd(a[0], POLLIN | POLLOUT), new PollFd(b[0], POLLIN | POLLOUT)};
+        assertThat(server.poll(fds, 2, 0)).isEqualTo(2);
+        assertThat(fds[0].revents).as("only what was asked for, with ERR and HUP").isEqualTo((short) POLLOUT);
+        assertThat(fds[1].revents).isEqualTo((short) POLLOUT);
+        PollFd[] norm = {new PollFd(a[0], POLLWRNORM)};
+        assertThat(server.poll(norm, 1, 0)).isEqualTo(1);
+        assertThat(norm[0].revents).isEqualTo((short) POLLWRNORM);
+
+        PollFd[] in = {new PollFd(a[0], POLLIN), new PollFd(b[0], POLLIN)};
+        assertThat(server.poll(in, 2, 0)).as("nothing to read, no wait").isZero();
+    }
+
+    @Test
+    void shouldWakeOnTheDescriptorThatBecomesReadableWhenWaitingOnSeveral() throws Exception {
+        int[] a = connect(5000);
+        int[] b = connect(5001);
+        PollFd[] fds = {new PollFd(a[0], POLLIN), new PollFd(b[0], POLLIN)};
+        Future<Integer> poller = pool.submit(() -> server.poll(fds, 2, -1));
+        assertThat(client.send(b[1], ByteBuffer.wrap(new byte[] {42}), 0)).isEqualTo(1);
+        assertThat(poller.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+        assertThat(fds[0].revents).isZero();
+        assertThat(fds[1].revents).isEqualTo((short) POLLIN);
+        PollFd[] norm = {new PollFd(b[0], POLLIN | POLLRDNORM)};
+        assertThat(server.poll(norm, 1, 0)).isEqualTo(1);
+        assertThat(norm[0].revents).isEqualTo((short) (POLLIN | POLLRDNORM));
+    }
+
+    @Test
+    void shouldReturnZeroWhenTheTimeoutPassesOnTheMachinesClock() throws Exception {
+        int[] a = connect(5000);
+        PollFd[] fds = {new PollFd(a[0], POLLIN)};
+        Future<Integer> poller = pool.submit(() -> server.poll(fds, 1, 100));
+        TestMachine.clock(m).awaitSleepers(1);
+        TestMachine.clock(m).advance(TimeUnit.MILLISECONDS.toNanos(100));
+        assertThat(poller.get(10, TimeUnit.SECONDS)).isZero();
+        assertThat(fds[0].revents).isZero();
+    }
+
+    @Test
+    void shouldFailWithEintrWhenThePollerIsInterruptedAndEinvalForTooManyDescriptors() throws Exception {
+        int[] a = connect(5000);
+        PollFd[] fds = {new PollFd(a[0], POLLIN)};
+        Thread[] self = new Thread[1];
+        Future<Integer> poller = pool.submit(() -> {
+            self[0] = Thread.currentThread();
+            int r = server.poll(fds, 1, -1);
+            Thread.interrupted(); // the pending "signal" is handled
+            return r;
+        });
+        TestMachine.clock(m).awaitSleepers(1);
+        self[0].interrupt();
+        assertThat(poller.get(10, TimeUnit.SECONDS)).isEqualTo(-EINTR);
+
+        assertThat(server.files().setRlimitNofile(1)).isZero();
+        PollFd[] two = {new PollFd(-1, POLLIN), new PollFd(-1, POLLIN)};
+        assertThat(server.poll(two, 2, 0)).isEqualTo(-EINVAL);
+        assertThat(server.files().setRlimitNofile(1024)).isZero();
+    }
+}
