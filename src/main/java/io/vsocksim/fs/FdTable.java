@@ -323,6 +323,22 @@ public final class FdTable {
         }
     }
 
+    /** True if {@code count} more descriptors could be allocated now (below the limit). */
+    public boolean canAllocate(int count) {
+        lock.lock();
+        try {
+            int free = 0;
+            for (int n = nextFd; n < rlimitNofile && free < count; n++) {
+                if (n >= fd.length || fd[n] == null) {
+                    free++;
+                }
+            }
+            return free >= count;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Open descriptors, lowest first (diagnostics, /proc/self/fd). */
     public int[] openDescriptors() {
         lock.lock();

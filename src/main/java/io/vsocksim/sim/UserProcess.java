@@ -129,6 +129,43 @@ public final class UserProcess implements AutoCloseable {
         return fd;
     }
 
+    /**
+     * socketpair(2): AF_VSOCK has none ({@code sock_no_socketpair}), so after the checks every family
+     * makes (EINVAL for unknown type flags, EMFILE without two free descriptors, EFAULT for a NULL
+     * {@code sv}, the family's and protocol's own errors) it is EOPNOTSUPP; no descriptor is used up.
+     */
+    @Linux(file = "net/socket.c", fn = "__sys_socketpair")
+    public int socketpair(int domain, int type, int protocol, int[] sv) {
+        if (((type & ~SOCK_TYPE_MASK) & ~(Sock.SOCK_NONBLOCK | Sock.SOCK_CLOEXEC)) != 0) {
+            return -Errno.EINVAL;
+        }
+        if (!files.canAllocate(2)) {
+            return -Errno.EMFILE;
+        }
+        if (sv == null || sv.length < 2) {
+            return -Errno.EFAULT;
+        }
+        if (domain != VmSockets.AF_VSOCK) {
+            return -Errno.EAFNOSUPPORT;
+        }
+        VsockSocket a = null;
+        VsockSocket b = null;
+        try {
+            a = machine.socket(type, protocol, Capability.ALL);
+            b = machine.socket(type, protocol, Capability.ALL);
+            return -Errno.EOPNOTSUPP;
+        } catch (ErrnoException e) {
+            return -e.errno();
+        } finally {
+            if (a != null) {
+                a.close();
+            }
+            if (b != null) {
+                b.close();
+            }
+        }
+    }
+
     /** {@code SOCK_TYPE_MASK}. */
     private static final int SOCK_TYPE_MASK = 0xf;
 

@@ -15,18 +15,9 @@ final class KnownDivergences {
         TABLE.put("module-loading",
                 "pre_module_socket: the simulator has no module loader; a Machine always has vsock.ko "
                         + "(and vsock_loopback) loaded, so socket() before insmod (EAFNOSUPPORT) has no analogue");
-        TABLE.put("fd-flags",
-                "fcntl(F_GETFD)/FD_CLOEXEC: the simulator has no file-descriptor table; SOCK_CLOEXEC is "
-                        + "accepted and dropped by Machine.socket");
-        TABLE.put("socketpair",
-                "socketpair(AF_VSOCK, ...): Machine offers no socketpair entry point (the kernel answers "
-                        + "EOPNOTSUPP from sock_no_socketpair)");
         TABLE.put("setuid",
                 "setuid(65534): the simulator has no credentials; the step's effect (no CAP_NET_BIND_SERVICE) "
                         + "is expressed by creating the socket with privileged=false");
-        TABLE.put("closed-fd-poll",
-                "poll() on a closed fd returns POLLNVAL from the fd table; VsockSocket.poll after close "
-                        + "throws EBADF instead, as there is no fd table to consult");
         TABLE.put("control-pipe",
                 "the CONTROL write to a pipe without reader checks the recording harness's SIGPIPE "
                         + "counting, not vsock");

@@ -1,6 +1,7 @@
 package io.vsocksim.differential;
 
 import static io.vsocksim.differential.KernelTrace.pattern;
+import static org.assertj.core.api.Assertions.assertThat;
 import static io.vsocksim.uapi.Sock.*;
 import static io.vsocksim.uapi.VmSockets.*;
 
@@ -86,7 +87,16 @@ class LinuxTracePollTest extends TraceFixture {
             return 0;
         });
         sc.poll("poll(0) after ECONNRESET connect", failed);
-        sc.notExpressible("poll(0) closed fd", "closed-fd-poll");
+        io.vsocksim.sim.UserProcess proc = m.process("poll_states");
+        try {
+            int fd = LinuxTraceConnectTest.sys(proc.socket(AF_VSOCK, SOCK_STREAM, 0));
+            assertThat(proc.close(fd)).isZero();
+            io.vsocksim.uapi.PollFd[] fds = {new io.vsocksim.uapi.PollFd(fd, KernelTrace.ALL_EVENTS)};
+            sc.expect("poll(0) closed fd", () -> LinuxTraceConnectTest.sys(proc.poll(fds, 1, 0)))
+                    .revents(fds[0].revents & 0xffff);
+        } finally {
+            proc.close();
+        }
         sc.done();
     }
 

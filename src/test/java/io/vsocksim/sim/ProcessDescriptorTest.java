@@ -218,4 +218,21 @@ class ProcessDescriptorTest {
         assertThat(server.accept4(l, 0x1)).isEqualTo(-EINVAL);
         assertThat(server.accept4(a + 10, 0)).isEqualTo(-EBADF);
     }
+
+    @Test
+    void shouldRefuseSocketpairWithTheErrnoOfEachCheckAndUseUpNoDescriptor() {
+        int[] sv = {-1, -1};
+        assertThat(server.socketpair(AF_VSOCK, SOCK_STREAM | 0x10, 0, sv)).isEqualTo(-EINVAL);
+        assertThat(server.socketpair(AF_VSOCK, SOCK_STREAM, 0, null)).isEqualTo(-EFAULT);
+        assertThat(server.socketpair(1, SOCK_STREAM, 0, sv)).as("AF_UNIX is not here").isEqualTo(-EAFNOSUPPORT);
+        assertThat(server.socketpair(AF_VSOCK, SOCK_STREAM, 1, sv)).isEqualTo(-io.vsocksim.uapi.Errno.EPROTONOSUPPORT);
+        assertThat(server.socketpair(AF_VSOCK, SOCK_STREAM, 0, sv)).as("sock_no_socketpair")
+                .isEqualTo(-io.vsocksim.uapi.Errno.EOPNOTSUPP);
+        assertThat(sv).containsExactly(-1, -1);
+        assertThat(m.liveSockets()).isZero();
+        assertThat(server.files().setRlimitNofile(1)).isZero();
+        assertThat(server.socketpair(AF_VSOCK, SOCK_STREAM, 0, sv)).isEqualTo(-EMFILE);
+        assertThat(server.files().setRlimitNofile(1024)).isZero();
+        assertThat(server.socket(AF_VSOCK, SOCK_STREAM, 0)).as("no descriptor was used up").isZero();
+    }
 }
