@@ -6,9 +6,9 @@ import io.vsocksim.fs.FdTable;
 import io.vsocksim.fs.OpenFile;
 import io.vsocksim.fs.Select;
 import io.vsocksim.kernel.Clock;
+import io.vsocksim.kernel.Cred;
 import io.vsocksim.kernel.TimeDomain;
 import io.vsocksim.mm.MmStruct;
-import io.vsocksim.uapi.Capability;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Fcntl;
@@ -43,16 +43,48 @@ public final class UserProcess implements AutoCloseable {
     private final String name;
     private final MmStruct mm;
     private final FdTable files;
+    /** {@code current->cred}: replaced whole by setuid, read by the checks of this process's calls. */
+    private volatile Cred cred;
 
     UserProcess(Machine machine, String name) {
-        this(machine, name, new FdTable());
+        this(machine, name, new FdTable(), Cred.ROOT);
     }
 
-    private UserProcess(Machine machine, String name, FdTable files) {
+    private UserProcess(Machine machine, String name, FdTable files, Cred cred) {
         this.machine = machine;
         this.name = name;
         this.mm = new MmStruct(machine.kernel().name() + " " + name);
         this.files = files;
+        this.cred = cred;
+    }
+
+    /** The process's credentials (a new process is root: uid 0, every capability). */
+    public Cred cred() {
+        return cred;
+    }
+
+    /** getuid(2). */
+    public int getuid() {
+        return cred.uid;
+    }
+
+    /** geteuid(2). */
+    public int geteuid() {
+        return cred.euid;
+    }
+
+    /**
+     * setuid(2): 0 or {@code -EPERM}. Root becomes {@code uid} in every id and, leaving uid 0, loses its
+     * capabilities; from then on CAP_NET_BIND_SERVICE and the other checks of this process's calls fail.
+     */
+    @Linux(file = "kernel/sys.c", fn = "__sys_setuid")
+    public int setuid(int uid) {
+        Cred n = cred.setuid(uid);
+        if (n == null) {
+            return -Errno.EPERM;
+        }
+        cred = n;
+        return 0;
     }
 
     /**
@@ -62,7 +94,7 @@ public final class UserProcess implements AutoCloseable {
      */
     @Linux(file = "kernel/fork.c", fn = "copy_files")
     public UserProcess fork() {
-        return new UserProcess(machine, name + "+", files.fork());
+        return new UserProcess(machine, name + "+", files.fork(), cred);
     }
 
     /** execve(2)'s effect on descriptors: every close-on-exec descriptor is closed. */
@@ -90,6 +122,7 @@ public final class UserProcess implements AutoCloseable {
         if (f == null) {
             return -Errno.EBADF;
         }
+        Cred prev = Cred.enter(cred);
         try {
             if (!(f instanceof VsockSocket s)) {
                 return -Errno.ENOTSOCK;
@@ -98,6 +131,7 @@ public final class UserProcess implements AutoCloseable {
         } catch (ErrnoException e) {
             return -e.errno();
         } finally {
+            Cred.exit(prev);
             f.putFile();
         }
     }
@@ -117,7 +151,7 @@ public final class UserProcess implements AutoCloseable {
         }
         VsockSocket s;
         try {
-            s = machine.socket(type, protocol, Capability.ALL);
+            s = machine.socket(type, protocol, cred.capEffective);
         } catch (ErrnoException e) {
             return -e.errno();
         }
@@ -151,8 +185,8 @@ public final class UserProcess implements AutoCloseable {
         VsockSocket a = null;
         VsockSocket b = null;
         try {
-            a = machine.socket(type, protocol, Capability.ALL);
-            b = machine.socket(type, protocol, Capability.ALL);
+            a = machine.socket(type, protocol, cred.capEffective);
+            b = machine.socket(type, protocol, cred.capEffective);
             return -Errno.EOPNOTSUPP;
         } catch (ErrnoException e) {
             return -e.errno();
@@ -337,7 +371,7 @@ public final class UserProcess implements AutoCloseable {
 
     /** socket(2) in this process. */
     public VsockSocket socket(int type) throws ErrnoException {
-        VsockSocket s = machine.socket(type);
+        VsockSocket s = machine.socket(type, 0, cred.capEffective);
         s.attachProcess(mm);
         return s;
     }

@@ -13,6 +13,8 @@ import io.vsocksim.Linux;
  */
 @Linux(file = "include/uapi/linux/capability.h", fn = "CAP_NET_ADMIN")
 public final class Capability {
+    public static final int CAP_SETGID = 6;
+    public static final int CAP_SETUID = 7;
     public static final int CAP_NET_BIND_SERVICE = 10;
     public static final int CAP_NET_BROADCAST = 11;
     public static final int CAP_NET_ADMIN = 12;

@@ -40,7 +40,9 @@ import java.nio.charset.StandardCharsets;
  *   <li>BPF: there is no fd table and no user memory beyond the option buffer, so an eBPF program fd is
  *       EBADF (no fd names a program) and a well-formed classic {@code sock_fprog} is EFAULT (its
  *       {@code filter} pointer is never mapped). Malformed ones fail as in the kernel;</li>
- *   <li>capabilities are the socket owner's set ({@link VsockSock#capEffective});</li>
+ *   <li>capabilities are the calling process's ({@link io.vsocksim.kernel.Cred#current()}), or, for a
+ *       call made outside any process, the set its socket was created with
+ *       ({@link VsockSock#capEffective});</li>
  *   <li>values that only steer IP (priority, mark, pacing, busy polling, timestamps, txtime) are stored
  *       and read back; nothing on vsock's data path consults them, as in the kernel.</li>
  * </ul>
@@ -538,7 +540,7 @@ public final class SockSockopt {
     /** {@code sockopt_capable} / {@code sockopt_ns_capable}: SIM, against the socket owner's set. */
     @Linux(file = "net/core/sock.c", fn = "sockopt_ns_capable")
     static boolean capable(VsockSock sk, int cap) {
-        return Capability.has(sk.capEffective, cap);
+        return io.vsocksim.kernel.Cred.capable(cap, sk.capEffective);
     }
 
     /** {@code sock_valbool_flag}; socket lock held. */

@@ -602,7 +602,8 @@ public final class VsockCore {
                     return -EADDRNOTAVAIL;
                 }
             } else {
-                if (U32.le(requestedPort, LAST_RESERVED_PORT) && !vsk.capNetBindService) {
+                if (U32.le(requestedPort, LAST_RESERVED_PORT)
+                        && !io.vsocksim.kernel.Cred.capable(io.vsocksim.uapi.Capability.CAP_NET_BIND_SERVICE, vsk.capEffective)) {
                     return -EACCES;
                 }
                 if (findBoundSocketLocked(cid, requestedPort) != null) {

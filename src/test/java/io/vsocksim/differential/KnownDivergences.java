@@ -15,9 +15,6 @@ final class KnownDivergences {
         TABLE.put("module-loading",
                 "pre_module_socket: the simulator has no module loader; a Machine always has vsock.ko "
                         + "(and vsock_loopback) loaded, so socket() before insmod (EAFNOSUPPORT) has no analogue");
-        TABLE.put("setuid",
-                "setuid(65534): the simulator has no credentials; the step's effect (no CAP_NET_BIND_SERVICE) "
-                        + "is expressed by creating the socket with privileged=false");
         TABLE.put("control-pipe",
                 "the CONTROL write to a pipe without reader checks the recording harness's SIGPIPE "
                         + "counting, not vsock");

@@ -157,29 +157,29 @@ class LinuxTraceConnectTest extends TraceFixture {
     @DisplayName("bind_privileged: ports <1024 as root and as uid 65534")
     void shouldRefuseReservedPortsWhenUnprivileged() throws Exception {
         Scenario sc = KernelTrace.scenario("bind_privileged");
-        VsockSocket[] s = new VsockSocket[1];
-        sc.expectFd("socket(AF_VSOCK,SOCK_STREAM,0) as root", () -> {
-            s[0] = track(m.socket(SOCK_STREAM, 0, true));
-            return 0;
-        });
-        sc.expect("bind(ANY,1000)", () -> bind(s[0], VMADDR_CID_ANY, 1000));
-        sc.getsockname("getsockname", s[0], P);
-        sc.notExpressible("setuid(65534)", "setuid");
-        sc.expectFd("socket(AF_VSOCK,SOCK_STREAM,0) as uid 65534", () -> {
-            s[0] = track(m.socket(SOCK_STREAM, 0, false));
-            return 0;
-        });
-        sc.expect("bind(ANY,1001)", () -> bind(s[0], VMADDR_CID_ANY, 1001));
-        sc.expect("bind(ANY,1023)", () -> bind(s[0], VMADDR_CID_ANY, 1023));
-        sc.expect("bind(LOCAL,0)", () -> bind(s[0], VMADDR_CID_LOCAL, 0));
-        sc.expect("bind(ANY,1024)", () -> bind(s[0], VMADDR_CID_ANY, 1024));
-        sc.expectFd("socket(AF_VSOCK,SOCK_STREAM,0) as uid 65534", () -> {
-            s[0] = track(m.socket(SOCK_STREAM, 0, false));
-            return 0;
-        });
-        sc.expect("bind(ANY,ANY)", () -> bind(s[0], VMADDR_CID_ANY, VMADDR_PORT_ANY));
-        sc.getsockname("getsockname", s[0], P);
-        sc.done();
+        UserProcess proc = m.process("bind_privileged");
+        try {
+            for (int i = 0; i < 3; i++) { // stdin, stdout, stderr of the recording process
+                assertThat(proc.socket(AF_VSOCK, SOCK_STREAM, 0)).isEqualTo(i);
+            }
+            int[] fd = new int[1];
+            sc.expect("socket(AF_VSOCK,SOCK_STREAM,0) as root", () -> fd[0] = sys(proc.socket(AF_VSOCK, SOCK_STREAM, 0)));
+            sc.expect("bind(ANY,1000)", () -> sys(proc.bind(fd[0], VMADDR_CID_ANY, 1000)));
+            sc.getsockname("getsockname", (VsockSocket) proc.files().peek(fd[0]), P);
+            sc.expect("setuid(65534)", () -> sys(proc.setuid(65534)));
+            assertThat(proc.getuid()).isEqualTo(65534);
+            sc.expect("socket(AF_VSOCK,SOCK_STREAM,0) as uid 65534", () -> fd[0] = sys(proc.socket(AF_VSOCK, SOCK_STREAM, 0)));
+            sc.expect("bind(ANY,1001)", () -> sys(proc.bind(fd[0], VMADDR_CID_ANY, 1001)));
+            sc.expect("bind(ANY,1023)", () -> sys(proc.bind(fd[0], VMADDR_CID_ANY, 1023)));
+            sc.expect("bind(LOCAL,0)", () -> sys(proc.bind(fd[0], VMADDR_CID_LOCAL, 0)));
+            sc.expect("bind(ANY,1024)", () -> sys(proc.bind(fd[0], VMADDR_CID_ANY, 1024)));
+            sc.expect("socket(AF_VSOCK,SOCK_STREAM,0) as uid 65534", () -> fd[0] = sys(proc.socket(AF_VSOCK, SOCK_STREAM, 0)));
+            sc.expect("bind(ANY,ANY)", () -> sys(proc.bind(fd[0], VMADDR_CID_ANY, VMADDR_PORT_ANY)));
+            sc.getsockname("getsockname", (VsockSocket) proc.files().peek(fd[0]), P);
+            sc.done();
+        } finally {
+            proc.close();
+        }
     }
 
     @Test

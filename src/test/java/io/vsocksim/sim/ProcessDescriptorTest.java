@@ -235,4 +235,23 @@ class ProcessDescriptorTest {
         assertThat(server.files().setRlimitNofile(1024)).isZero();
         assertThat(server.socket(AF_VSOCK, SOCK_STREAM, 0)).as("no descriptor was used up").isZero();
     }
+
+    @Test
+    void shouldCheckReservedPortsAgainstTheCallerAtBindTimeNotTheSocketsCreator() {
+        int fd = server.socket(AF_VSOCK, SOCK_STREAM, 0); // created by root
+        assertThat(server.setuid(65534)).isZero();
+        assertThat(server.getuid()).isEqualTo(65534);
+        assertThat(server.geteuid()).isEqualTo(65534);
+        assertThat(server.bind(fd, VMADDR_CID_ANY, 1000)).as("capable() looks at current")
+                .isEqualTo(-io.vsocksim.uapi.Errno.EACCES);
+        assertThat(server.bind(fd, VMADDR_CID_ANY, 1024)).isZero();
+        assertThat(server.setuid(0)).as("no CAP_SETUID any more").isEqualTo(-io.vsocksim.uapi.Errno.EPERM);
+        UserProcess child = server.fork();
+        try {
+            assertThat(child.getuid()).isEqualTo(65534);
+            assertThat(child.cred().capEffective).isZero();
+        } finally {
+            child.close();
+        }
+    }
 }
