@@ -1,6 +1,6 @@
 package io.vsocksim.fs;
 
-import static io.vsocksim.uapi.Errno.EINTR;
+import static io.vsocksim.uapi.Errno.ERESTARTNOHAND;
 import static io.vsocksim.uapi.Errno.EINVAL;
 import static io.vsocksim.uapi.Errno.ERESTARTSYS;
 import static io.vsocksim.uapi.Poll.POLLERR;
@@ -19,8 +19,9 @@ public final class Select {
 
     /**
      * poll(2): fills each {@code revents} and returns how many descriptors have a non-zero one,
-     * 0 on timeout, or {@code -errno}: EINVAL for more descriptors than RLIMIT_NOFILE, EINTR if the
-     * thread is interrupted while waiting. A negative descriptor is skipped; a closed one reports
+     * 0 on timeout, or {@code -errno}: EINVAL for more descriptors than RLIMIT_NOFILE,
+     * {@code -ERESTARTNOHAND} if a signal interrupted the wait (the caller turns it into EINTR or a
+     * restart, as the return to user mode does). A negative descriptor is skipped; a closed one reports
      * POLLNVAL. {@code timeoutMs < 0} waits forever; one too long for the clock saturates to forever.
      */
     @Linux(file = "fs/select.c", fn = "do_poll")
@@ -65,11 +66,8 @@ public final class Select {
                 if (count != 0 || timedOut) {
                     return count;
                 }
-                if (Thread.currentThread().isInterrupted()) {
-                    return -EINTR; // ERESTARTNOHAND without a handler: EINTR
-                }
-                if (wait.sleep(deadline) == -ERESTARTSYS) {
-                    return -EINTR;
+                if (Thread.currentThread().isInterrupted() || wait.sleep(deadline) == -ERESTARTSYS) {
+                    return -ERESTARTNOHAND; // EINTR once a handler ran, else restarted (with the same end time)
                 }
                 if (clock.nanoTime() >= deadline) {
                     timedOut = true; // one more pass, then report what it finds

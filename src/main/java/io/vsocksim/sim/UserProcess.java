@@ -13,11 +13,14 @@ import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Fcntl;
 import io.vsocksim.uapi.PollFd;
+import io.vsocksim.uapi.Capability;
+import io.vsocksim.uapi.Signal;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.VsockSocket;
 import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
+import java.util.function.IntConsumer;
 
 /**
  * A simulated user process on a {@link Machine}: its descriptor table ({@link FdTable}), its address
@@ -47,16 +50,135 @@ public final class UserProcess implements AutoCloseable {
     private volatile Cred cred;
 
     UserProcess(Machine machine, String name) {
-        this(machine, name, new FdTable(), Cred.ROOT);
+        this(machine, name, new FdTable(), Cred.ROOT, new ProcessSignals());
     }
 
-    private UserProcess(Machine machine, String name, FdTable files, Cred cred) {
+    private UserProcess(Machine machine, String name, FdTable files, Cred cred, ProcessSignals signals) {
         this.machine = machine;
         this.name = name;
         this.mm = new MmStruct(machine.kernel().name() + " " + name);
         this.files = files;
         this.cred = cred;
+        this.signals = signals;
     }
+
+    // ---- signals ------------------------------------------------------------------------------------
+
+    /**
+     * sigaction(2): {@code handler} is {@link #SIG_DFL}, {@link #SIG_IGN} or a callback that runs on
+     * the thread whose call the signal interrupts, before that call returns or restarts. With
+     * {@code SA_RESTART} in {@code flags}, a call that the kernel lets restart (a blocking socket call
+     * with no timeout: ERESTARTSYS) restarts instead of failing with EINTR. 0, or {@code -EINVAL} for
+     * a bad number or SIGKILL/SIGSTOP.
+     */
+    @Linux(file = "kernel/signal.c", fn = "do_sigaction")
+    public int sigaction(int sig, IntConsumer handler, int flags) {
+        ProcessSignals.Action a = handler == SIG_IGN ? ProcessSignals.Action.IGN
+                : handler == SIG_DFL || handler == null ? ProcessSignals.Action.DFL
+                : new ProcessSignals.Action(handler, false, flags);
+        return signals.sigaction(sig, a);
+    }
+
+    /**
+     * kill(2) to {@code target}: 0, {@code -EINVAL} for a bad number, {@code -ESRCH} if the target has
+     * ended, {@code -EPERM} without CAP_KILL unless the sender's real or effective uid is the
+     * target's real or saved uid. Signal 0 only checks.
+     */
+    @Linux(file = "kernel/signal.c", fn = "kill_pid_info")
+    @Linux(file = "kernel/signal.c", fn = "kill_ok_by_cred")
+    public int kill(UserProcess target, int sig) {
+        if (sig < 0 || sig > Signal.NSIG) {
+            return -Errno.EINVAL;
+        }
+        if (target.exitSignal != 0) {
+            return -Errno.ESRCH;
+        }
+        Cred s = cred;
+        Cred t = target.cred;
+        if (!Capability.has(s.capEffective, Capability.CAP_KILL)
+                && s.euid != t.suid && s.euid != t.uid && s.uid != t.suid && s.uid != t.uid) {
+            return -Errno.EPERM;
+        }
+        if (sig != 0) {
+            target.signals.send(sig);
+        }
+        return 0;
+    }
+
+    /** The signal whose default action ended this process (e.g. SIGPIPE), or 0 while it lives. */
+    public int exitSignal() {
+        return exitSignal;
+    }
+
+    /** One blocking call as the process makes it: signals delivered around it, restarts as x86's signal code does. */
+    @FunctionalInterface
+    private interface Body {
+        long run();
+    }
+
+    /**
+     * Runs {@code body} as a system call of this process: pending signals are handled first (the return
+     * to user mode before the call), the call is woken by a signal sent meanwhile, and a call that
+     * came back with a restart code restarts or fails with EINTR by {@code handle_signal}'s rules:
+     * ERESTARTNOINTR always restarts, ERESTARTSYS unless a handler without SA_RESTART ran,
+     * ERESTARTNOHAND only if no handler ran.
+     */
+    @Linux(file = "arch/x86/kernel/signal.c", fn = "handle_signal")
+    private long syscall(Body body) {
+        Thread me = Thread.currentThread();
+        if (signals.hasPending()) {
+            handled(signals.deliver());
+        }
+        for (;;) {
+            if (exitSignal != 0) {
+                return -Errno.EINTR; // the process is gone; its thread makes no more calls
+            }
+            signals.entering(me);
+            long r;
+            try {
+                r = body.run();
+            } finally {
+                signals.leaving(me);
+            }
+            int code = (int) -r;
+            if (code == Errno.ERESTARTSYS || code == Errno.ERESTARTNOHAND || code == Errno.ERESTARTNOINTR) {
+                ProcessSignals.Delivery d = signals.deliver();
+                handled(d);
+                if (!d.anySignal() || d.fatal() != 0) {
+                    return -Errno.EINTR; // a plain Java interrupt stays pending for the caller
+                }
+                boolean restart = code == Errno.ERESTARTNOINTR
+                        || code == Errno.ERESTARTSYS && (!d.handlerRan() || d.allRestart())
+                        || code == Errno.ERESTARTNOHAND && !d.handlerRan();
+                if (restart) {
+                    continue;
+                }
+                return -Errno.EINTR;
+            }
+            if (signals.hasPending()) {
+                handled(signals.deliver());
+            }
+            return r;
+        }
+    }
+
+    /** A fatal default action ends the process: its descriptors and mappings go ({@code do_exit}). */
+    private void handled(ProcessSignals.Delivery d) {
+        if (d.fatal() != 0 && exitSignal == 0) {
+            exitSignal = d.fatal();
+            files.closeAll();
+            mm.exitMmap();
+        }
+    }
+
+    private final ProcessSignals signals;
+    /** The signal whose default action ended the process, or 0 while it lives. */
+    private volatile int exitSignal;
+
+    /** sigaction(2) handler meaning "ignore the signal". */
+    public static final IntConsumer SIG_IGN = sig -> { };
+    /** sigaction(2) handler meaning "the default action". */
+    public static final IntConsumer SIG_DFL = sig -> { };
 
     /** The process's credentials (a new process is root: uid 0, every capability). */
     public Cred cred() {
@@ -94,7 +216,7 @@ public final class UserProcess implements AutoCloseable {
      */
     @Linux(file = "kernel/fork.c", fn = "copy_files")
     public UserProcess fork() {
-        return new UserProcess(machine, name + "+", files.fork(), cred);
+        return new UserProcess(machine, name + "+", files.fork(), cred, signals.fork());
     }
 
     /** execve(2)'s effect on descriptors: every close-on-exec descriptor is closed. */
@@ -116,8 +238,16 @@ public final class UserProcess implements AutoCloseable {
         long run(VsockSocket s) throws ErrnoException;
     }
 
-    /** fdget, the call, fdput: {@code -EBADF} for a closed descriptor, {@code -ENOTSOCK} for another file. */
+    /** fdget, the call, fdput, as a system call of this process ({@link #syscall}). */
     private long onSocket(int fd, SocketCall call) {
+        return syscall(() -> onSocketOnce(fd, call));
+    }
+
+    /**
+     * One try of a socket call: {@code -EBADF} for a closed descriptor, {@code -ENOTSOCK} for another
+     * file, the kernel's code (a restart code included) for a failure.
+     */
+    private long onSocketOnce(int fd, SocketCall call) {
         OpenFile f = files.fget(fd);
         if (f == null) {
             return -Errno.EBADF;
@@ -129,7 +259,7 @@ public final class UserProcess implements AutoCloseable {
             }
             return call.run(s);
         } catch (ErrnoException e) {
-            return -e.errno();
+            return -e.kernelErrno();
         } finally {
             Cred.exit(prev);
             f.putFile();
@@ -316,9 +446,21 @@ public final class UserProcess implements AutoCloseable {
         });
     }
 
-    /** send(2): bytes sent (the buffer's position moves by them) or {@code -errno}. */
+    /**
+     * send(2): bytes sent (the buffer's position moves by them) or {@code -errno}. EPIPE without
+     * MSG_NOSIGNAL also sends SIGPIPE to this process, whose default action ends it.
+     */
     public long send(int fd, ByteBuffer buf, int flags) {
-        return onSocket(fd, s -> s.send(buf, flags));
+        return onSocket(fd, s -> {
+            try {
+                return s.send(buf, flags);
+            } catch (ErrnoException e) {
+                if (e.errno() == Errno.EPIPE && (flags & Sock.MSG_NOSIGNAL) == 0) {
+                    signals.send(Signal.SIGPIPE); // sk_stream_error → send_sig(SIGPIPE, current)
+                }
+                throw e;
+            }
+        });
     }
 
     /** recv(2): bytes received (0 at end of stream) or {@code -errno}. */
@@ -356,7 +498,7 @@ public final class UserProcess implements AutoCloseable {
         Clock clock = machine.kernel().clock();
         TimeDomain.enterCall(clock);
         try {
-            return Select.poll(files, fds, nfds, timeoutMs, clock);
+            return (int) syscall(() -> Select.poll(files, fds, nfds, timeoutMs, clock));
         } finally {
             TimeDomain.exitCall(clock);
         }

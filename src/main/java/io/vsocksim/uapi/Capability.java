@@ -13,6 +13,7 @@ import io.vsocksim.Linux;
  */
 @Linux(file = "include/uapi/linux/capability.h", fn = "CAP_NET_ADMIN")
 public final class Capability {
+    public static final int CAP_KILL = 5;
     public static final int CAP_SETGID = 6;
     public static final int CAP_SETUID = 7;
     public static final int CAP_NET_BIND_SERVICE = 10;

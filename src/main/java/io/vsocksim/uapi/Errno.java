@@ -14,6 +14,8 @@ import io.vsocksim.Linux;
 public final class Errno {
     public static final int EPERM = 1;
     public static final int ENOENT = 2;
+    /** No such process. */
+    public static final int ESRCH = 3;
     public static final int EINTR = 4;
     public static final int EIO = 5;
     public static final int ENXIO = 6;
@@ -68,15 +70,19 @@ public final class Errno {
     public static final int EINPROGRESS = 115;
     /** Kernel-internal "restart the syscall" code (include/linux/errno.h); user space sees EINTR. */
     public static final int ERESTARTSYS = 512;
+    /** Restart the call whatever the handler (include/linux/errno.h); never reaches user space. */
+    public static final int ERESTARTNOINTR = 513;
+    /** Restart only if no handler runs (poll, select); never reaches user space. */
+    public static final int ERESTARTNOHAND = 514;
 
     /** Largest errno value; results in {@code [-MAX_ERRNO, -1]} are errors (include/linux/err.h). */
     public static final int MAX_ERRNO = 4095;
 
-    private static final String[] NAMES = new String[ERESTARTSYS + 1];
+    private static final String[] NAMES = new String[ERESTARTNOHAND + 1];
 
     static {
         String[][] table = {
-            {"EPERM", "1"}, {"ENOENT", "2"}, {"EINTR", "4"}, {"EIO", "5"}, {"ENXIO", "6"}, {"E2BIG", "7"},
+            {"EPERM", "1"}, {"ENOENT", "2"}, {"ESRCH", "3"}, {"EINTR", "4"}, {"EIO", "5"}, {"ENXIO", "6"}, {"E2BIG", "7"},
             {"EBADF", "9"}, {"EAGAIN", "11"}, {"ENOMEM", "12"}, {"EACCES", "13"}, {"EFAULT", "14"},
             {"EBUSY", "16"}, {"EEXIST", "17"}, {"ENODEV", "19"}, {"EINVAL", "22"}, {"EMFILE", "24"}, {"ENOTTY", "25"},
             {"ENOSPC", "28"}, {"ESPIPE", "29"}, {"EPIPE", "32"}, {"EDOM", "33"}, {"ERANGE", "34"}, {"ENOSYS", "38"},
@@ -88,6 +94,7 @@ public final class Errno {
             {"EISCONN", "106"}, {"ENOTCONN", "107"}, {"ESHUTDOWN", "108"}, {"ETIMEDOUT", "110"},
             {"ECONNREFUSED", "111"}, {"EHOSTDOWN", "112"}, {"EHOSTUNREACH", "113"}, {"EALREADY", "114"},
             {"EINPROGRESS", "115"}, {"ERESTARTSYS", "512"},
+            {"ERESTARTNOINTR", "513"}, {"ERESTARTNOHAND", "514"},
         };
         for (String[] row : table) {
             NAMES[Integer.parseInt(row[1])] = row[0];

@@ -168,7 +168,7 @@ public final class VsockSocket implements AutoCloseable, OpenFile {
 
     private static long check(long ret, String call) throws ErrnoException {
         if (ret == -ERESTARTSYS) {
-            throw new ErrnoException(EINTR, call);
+            throw new ErrnoException(EINTR, ERESTARTSYS, call); // the process layer may restart it
         }
         return ErrnoException.check(ret, call);
     }

@@ -31,7 +31,6 @@ import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -50,36 +49,29 @@ class ProcessDescriptorTest {
 
     @RegisterExtension
     final LeakCheck leaks = new LeakCheck();
+    TwoProcesses t;
     Machine m;
     UserProcess server;
     UserProcess client;
-    private final ExecutorService pool = Executors.newCachedThreadPool();
+    ExecutorService pool;
 
     @BeforeEach
     void setUp() {
-        m = TestMachine.threaded("fd", leaks);
-        server = m.process("server");
-        client = m.process("client");
+        t = new TwoProcesses("fd", leaks);
+        m = t.m;
+        server = t.server;
+        client = t.client;
+        pool = t.pool;
     }
 
     @AfterEach
     void tearDown() throws InterruptedException {
-        pool.shutdownNow();
-        pool.awaitTermination(10, TimeUnit.SECONDS);
-        server.close();
-        client.close();
+        t.close();
     }
 
     /** {listener, accepted, client} descriptors of one connection. */
     private int[] connected() {
-        int l = server.socket(AF_VSOCK, SOCK_STREAM, 0);
-        assertThat(server.bind(l, VMADDR_CID_ANY, PORT)).isZero();
-        assertThat(server.listen(l, 4)).isZero();
-        int c = client.socket(AF_VSOCK, SOCK_STREAM, 0);
-        assertThat(client.connect(c, VMADDR_CID_LOCAL, PORT)).isZero();
-        int a = server.accept4(l, 0);
-        assertThat(a).isNotNegative();
-        return new int[] {l, a, c};
+        return t.connect(PORT, true);
     }
 
     private static ByteBuffer ascii(String s) {

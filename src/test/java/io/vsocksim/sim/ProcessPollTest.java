@@ -7,17 +7,12 @@ import static io.vsocksim.uapi.Poll.POLLNVAL;
 import static io.vsocksim.uapi.Poll.POLLOUT;
 import static io.vsocksim.uapi.Poll.POLLRDNORM;
 import static io.vsocksim.uapi.Poll.POLLWRNORM;
-import static io.vsocksim.uapi.Sock.SOCK_STREAM;
-import static io.vsocksim.uapi.VmSockets.AF_VSOCK;
-import static io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY;
-import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.PollFd;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -31,36 +26,28 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ProcessPollTest {
     @RegisterExtension
     final LeakCheck leaks = new LeakCheck();
+    TwoProcesses t;
     Machine m;
     UserProcess server;
     UserProcess client;
-    private final ExecutorService pool = Executors.newCachedThreadPool();
+    ExecutorService pool;
 
     @BeforeEach
     void setUp() {
-        m = TestMachine.threaded("poll", leaks);
-        server = m.process("server");
-        client = m.process("client");
+        t = new TwoProcesses("poll", leaks);
+        m = t.m;
+        server = t.server;
+        client = t.client;
+        pool = t.pool;
     }
 
     @AfterEach
     void tearDown() throws InterruptedException {
-        pool.shutdownNow();
-        pool.awaitTermination(10, TimeUnit.SECONDS);
-        server.close();
-        client.close();
+        t.close();
     }
 
-    /** {accepted, client} descriptors of a connection to {@code port}. */
     private int[] connect(int port) {
-        int l = server.socket(AF_VSOCK, SOCK_STREAM, 0);
-        assertThat(server.bind(l, VMADDR_CID_ANY, port)).isZero();
-        assertThat(server.listen(l, 1)).isZero();
-        int c = client.socket(AF_VSOCK, SOCK_STREAM, 0);
-        assertThat(client.connect(c, VMADDR_CID_LOCAL, port)).isZero();
-        int a = server.accept4(l, 0);
-        assertThat(server.close(l)).isZero();
-        return new int[] {a, c};
+        return t.connect(port, false);
     }
 
     @Test
