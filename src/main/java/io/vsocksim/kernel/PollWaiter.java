@@ -17,7 +17,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * ({@code poll_schedule_timeout}). Lock order: a queue's lock, then this waiter's lock, then the clock.
  */
 @Linux(file = "fs/select.c", fn = "poll_wqueues")
-public final class PollWaiter {
+public final class PollWaiter implements WaitQueueEntry {
     private final Clock clock;
     private final ReentrantLock lock = new Mutex();
     private final Condition woken = lock.newCondition();
@@ -42,12 +42,13 @@ public final class PollWaiter {
             queues = Arrays.copyOf(queues, nrQueues * 2);
         }
         queues[nrQueues++] = q;
-        q.addEntry(this);
+        q.addEntry(this, false);
     }
 
     /** {@code pollwake}, called by a queue's wake-up under the queue's lock. */
     @Linux(file = "fs/select.c", fn = "pollwake")
-    void pollwake() {
+    @Override
+    public boolean wake(int key) {
         lock.lock();
         try {
             triggered = true;
@@ -55,6 +56,7 @@ public final class PollWaiter {
                 vc.wakingAll(woken); // a time domain counts the poller running before the signal
             }
             woken.signalAll();
+            return true;
         } finally {
             lock.unlock();
         }

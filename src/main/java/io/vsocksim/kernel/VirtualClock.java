@@ -68,7 +68,7 @@ public final class VirtualClock implements Clock {
      * A waker is about to signal {@code cond}: the threads asleep on it through this clock count as
      * running from now on ({@link TimeDomain}). The caller signals all of them.
      */
-    void wakingAll(Condition cond) {
+    public void wakingAll(Condition cond) {
         if (domain == null) {
             return;
         }

@@ -45,8 +45,12 @@ public final class WaitQueueHead {
     /** {@link TimeDomain} standing of each parked thread (null entries outside a domain). */
     private TimeDomain.Participant[] parkedWho = new TimeDomain.Participant[2];
     private int nrParked;
-    /** Entries with a wake function ({@code add_wait_queue}): pollers of several queues. Guarded by lock. */
-    private PollWaiter[] entries = new PollWaiter[0];
+    /**
+     * Entries with a wake function: non-exclusive ones ({@code add_wait_queue}) first, then exclusive
+     * ones ({@code add_wait_queue_exclusive}). Guarded by lock; replaced, never changed in place.
+     */
+    private WaitQueueEntry[] entries = new WaitQueueEntry[0];
+    private boolean[] exclusive = new boolean[0];
 
     /** A wait queue whose timeouts are measured on {@code clock} ({@code init_waitqueue_head}). */
     @Linux(file = "include/linux/wait.h", fn = "init_waitqueue_head")
@@ -60,11 +64,26 @@ public final class WaitQueueHead {
      */
     @Linux(file = "include/linux/wait.h", fn = "wake_up_interruptible_all")
     public void wakeUp() {
+        wakeUp(0);
+    }
+
+    /**
+     * {@link #wakeUp()} with a key ({@code wake_up_interruptible_poll}): the poll events that became
+     * true, which entries with a wake function use to ignore wake-ups they do not care about (an
+     * epoll item watching EPOLLIN is not woken by write space). Sleepers in a wait are woken anyway.
+     */
+    @Linux(file = "include/linux/wait.h", fn = "wake_up_interruptible_poll")
+    public void wakeUp(int key) {
         lock.lock();
         try {
             wakeups++;
-            for (PollWaiter e : entries) {
-                e.pollwake(); // sets its flag and signals its own condition: no lock of ours taken back
+            WaitQueueEntry[] es = entries;
+            boolean[] ex = exclusive;
+            for (int i = 0; i < es.length; i++) {
+                // Each takes only its own lock; an exclusive one that woke someone ends the walk.
+                if (es[i].wake(key) && ex[i]) {
+                    break;
+                }
             }
             if (waiters > 0) {
                 if (clock instanceof VirtualClock vc) {
@@ -86,13 +105,32 @@ public final class WaitQueueHead {
         }
     }
 
-    /** {@code add_wait_queue}: {@code w} is woken by every {@link #wakeUp()} until removed. */
+    /**
+     * {@code add_wait_queue} / {@code add_wait_queue_exclusive}: {@code w} is woken by every
+     * {@link #wakeUp()} until removed; exclusive entries come after the others, and the first that
+     * wakes someone ends the wake-up.
+     */
     @Linux(file = "kernel/sched/wait.c", fn = "add_wait_queue")
-    void addEntry(PollWaiter w) {
+    @Linux(file = "kernel/sched/wait.c", fn = "add_wait_queue_exclusive")
+    public void addEntry(WaitQueueEntry w, boolean exclusiveEntry) {
         lock.lock();
         try {
-            entries = Arrays.copyOf(entries, entries.length + 1);
-            entries[entries.length - 1] = w;
+            int n = entries.length;
+            WaitQueueEntry[] es = Arrays.copyOf(entries, n + 1);
+            boolean[] ex = Arrays.copyOf(exclusive, n + 1);
+            int at = n;
+            if (!exclusiveEntry) {
+                at = 0;
+                while (at < n && !ex[at]) {
+                    at++;
+                }
+                System.arraycopy(entries, at, es, at + 1, n - at);
+                System.arraycopy(exclusive, at, ex, at + 1, n - at);
+            }
+            es[at] = w;
+            ex[at] = exclusiveEntry;
+            entries = es;
+            exclusive = ex;
         } finally {
             lock.unlock();
         }
@@ -100,15 +138,20 @@ public final class WaitQueueHead {
 
     /** {@code remove_wait_queue}. */
     @Linux(file = "kernel/sched/wait.c", fn = "remove_wait_queue")
-    void removeEntry(PollWaiter w) {
+    public void removeEntry(WaitQueueEntry w) {
         lock.lock();
         try {
             for (int i = 0; i < entries.length; i++) {
                 if (entries[i] == w) {
-                    PollWaiter[] n = new PollWaiter[entries.length - 1];
-                    System.arraycopy(entries, 0, n, 0, i);
-                    System.arraycopy(entries, i + 1, n, i, entries.length - i - 1);
-                    entries = n;
+                    int n = entries.length - 1;
+                    WaitQueueEntry[] es = new WaitQueueEntry[n];
+                    boolean[] ex = new boolean[n];
+                    System.arraycopy(entries, 0, es, 0, i);
+                    System.arraycopy(entries, i + 1, es, i, n - i);
+                    System.arraycopy(exclusive, 0, ex, 0, i);
+                    System.arraycopy(exclusive, i + 1, ex, i, n - i);
+                    entries = es;
+                    exclusive = ex;
                     return;
                 }
             }

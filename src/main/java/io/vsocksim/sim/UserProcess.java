@@ -2,6 +2,7 @@ package io.vsocksim.sim;
 
 import io.vsocksim.Linux;
 import io.vsocksim.NotUpstream;
+import io.vsocksim.fs.EventPoll;
 import io.vsocksim.fs.FdTable;
 import io.vsocksim.fs.OpenFile;
 import io.vsocksim.fs.Select;
@@ -14,6 +15,7 @@ import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Fcntl;
 import io.vsocksim.uapi.PollFd;
 import io.vsocksim.uapi.Capability;
+import io.vsocksim.uapi.Epoll;
 import io.vsocksim.uapi.Signal;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
@@ -499,6 +501,75 @@ public final class UserProcess implements AutoCloseable {
         TimeDomain.enterCall(clock);
         try {
             return (int) syscall(() -> Select.poll(files, fds, nfds, timeoutMs, clock));
+        } finally {
+            TimeDomain.exitCall(clock);
+        }
+    }
+
+    /** epoll_create1(2): a new epoll descriptor, EINVAL for flags other than EPOLL_CLOEXEC, EMFILE. */
+    @Linux(file = "fs/eventpoll.c", fn = "do_epoll_create")
+    public int epollCreate1(int flags) {
+        if ((flags & ~Epoll.EPOLL_CLOEXEC) != 0) {
+            return -Errno.EINVAL;
+        }
+        return files.install(new EventPoll(machine.kernel().clock()), flags);
+    }
+
+    /**
+     * epoll_ctl(2): 0 or {@code -errno} in the kernel's order: EFAULT for a missing event with ADD or
+     * MOD, EBADF for either descriptor, EINVAL if {@code epfd} is no epoll descriptor or is {@code fd},
+     * then the instance's own rules ({@link EventPoll#ctl}).
+     */
+    @Linux(file = "fs/eventpoll.c", fn = "do_epoll_ctl")
+    public int epollCtl(int epfd, int op, int fd, Epoll.Event event) {
+        if ((op == Epoll.EPOLL_CTL_ADD || op == Epoll.EPOLL_CTL_MOD) && event == null) {
+            return -Errno.EFAULT;
+        }
+        OpenFile ep = files.fget(epfd);
+        if (ep == null) {
+            return -Errno.EBADF;
+        }
+        try {
+            OpenFile target = files.fget(fd);
+            if (target == null) {
+                return -Errno.EBADF;
+            }
+            try {
+                if (!(ep instanceof EventPoll e) || ep == target) {
+                    return -Errno.EINVAL;
+                }
+                return e.ctl(op, fd, target, event);
+            } finally {
+                target.putFile();
+            }
+        } finally {
+            ep.putFile();
+        }
+    }
+
+    /**
+     * epoll_wait(2): how many of {@code events} were filled, 0 on timeout, or {@code -errno} (EBADF,
+     * EINVAL for no epoll descriptor or a bad {@code maxevents}, EINTR when interrupted: never restarted).
+     */
+    @Linux(file = "fs/eventpoll.c", fn = "do_epoll_wait")
+    public int epollWait(int epfd, Epoll.Event[] events, int maxevents, long timeoutMs) {
+        Clock clock = machine.kernel().clock();
+        TimeDomain.enterCall(clock);
+        try {
+            return (int) syscall(() -> {
+                if (maxevents <= 0 || maxevents > Epoll.EP_MAX_EVENTS) {
+                    return -Errno.EINVAL;
+                }
+                OpenFile f = files.fget(epfd);
+                if (f == null) {
+                    return -Errno.EBADF;
+                }
+                try {
+                    return f instanceof EventPoll e ? e.wait(events, maxevents, timeoutMs) : -Errno.EINVAL;
+                } finally {
+                    f.putFile();
+                }
+            });
         } finally {
             TimeDomain.exitCall(clock);
         }

@@ -1,6 +1,7 @@
 package io.vsocksim.vsock;
 
 import io.vsocksim.Linux;
+import io.vsocksim.uapi.Poll;
 import io.vsocksim.kernel.DelayedWork;
 import io.vsocksim.kernel.Mutex;
 import io.vsocksim.kernel.WaitQueueHead;
@@ -264,24 +265,28 @@ public final class VsockSock {
 
     // ---- sk callbacks: every one wakes the socket's waiters, as sock_def_* do ------------------------
 
-    /** {@code sk->sk_state_change(sk)}. */
+    /** {@code sk->sk_state_change(sk)}: {@code sock_def_wakeup} wakes everyone, with no key. */
+    @Linux(file = "net/core/sock.c", fn = "sock_def_wakeup")
     public void stateChange() {
         sleep.wakeUp();
     }
 
-    /** {@code sk->sk_data_ready(sk)}. */
+    /** {@code sk->sk_data_ready(sk)}: {@code sock_def_readable}, keyed with the read events. */
+    @Linux(file = "net/core/sock.c", fn = "sock_def_readable")
     public void dataReady() {
-        sleep.wakeUp();
+        sleep.wakeUp(Poll.POLLIN | Poll.POLLPRI | Poll.POLLRDNORM | Poll.POLLRDBAND);
     }
 
-    /** {@code sk->sk_write_space(sk)}. */
+    /** {@code sk->sk_write_space(sk)}: {@code sock_def_write_space}, keyed with the write events. */
+    @Linux(file = "net/core/sock.c", fn = "sock_def_write_space")
     public void writeSpace() {
-        sleep.wakeUp();
+        sleep.wakeUp(Poll.POLLOUT | Poll.POLLWRNORM | Poll.POLLWRBAND);
     }
 
-    /** {@code sk_error_report(sk)}. */
+    /** {@code sk_error_report(sk)}: {@code sock_def_error_report}, keyed with POLLERR. */
+    @Linux(file = "net/core/sock.c", fn = "sock_def_error_report")
     public void errorReport() {
-        sleep.wakeUp();
+        sleep.wakeUp(Poll.POLLERR);
     }
 
     // ---- references -------------------------------------------------------------------------------------

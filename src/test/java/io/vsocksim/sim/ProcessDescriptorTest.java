@@ -26,48 +26,22 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY;
 import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vsocksim.testing.LeakCheck;
 import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Sockets by descriptor in a process, as a C program uses them: the descriptor table, dup, fcntl,
  * the VFS ioctls, fork and exec, over connections on a loopback machine.
  */
 @Timeout(60)
-class ProcessDescriptorTest {
+class ProcessDescriptorTest extends ProcessTestBase {
     private static final int PORT = 5000;
 
-    @RegisterExtension
-    final LeakCheck leaks = new LeakCheck();
-    TwoProcesses t;
-    Machine m;
-    UserProcess server;
-    UserProcess client;
-    ExecutorService pool;
-
-    @BeforeEach
-    void setUp() {
-        t = new TwoProcesses("fd", leaks);
-        m = t.m;
-        server = t.server;
-        client = t.client;
-        pool = t.pool;
-    }
-
-    @AfterEach
-    void tearDown() throws InterruptedException {
-        t.close();
-    }
 
     /** {listener, accepted, client} descriptors of one connection. */
     private int[] connected() {

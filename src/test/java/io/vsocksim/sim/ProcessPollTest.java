@@ -9,42 +9,16 @@ import static io.vsocksim.uapi.Poll.POLLRDNORM;
 import static io.vsocksim.uapi.Poll.POLLWRNORM;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.PollFd;
 import java.nio.ByteBuffer;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** poll(2) over several descriptors of a process (fs/select.c do_poll), on a loopback machine. */
 @Timeout(60)
-class ProcessPollTest {
-    @RegisterExtension
-    final LeakCheck leaks = new LeakCheck();
-    TwoProcesses t;
-    Machine m;
-    UserProcess server;
-    UserProcess client;
-    ExecutorService pool;
-
-    @BeforeEach
-    void setUp() {
-        t = new TwoProcesses("poll", leaks);
-        m = t.m;
-        server = t.server;
-        client = t.client;
-        pool = t.pool;
-    }
-
-    @AfterEach
-    void tearDown() throws InterruptedException {
-        t.close();
-    }
+class ProcessPollTest extends ProcessTestBase {
 
     private int[] connect(int port) {
         return t.connect(port, false);

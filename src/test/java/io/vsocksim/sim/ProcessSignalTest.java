@@ -13,22 +13,17 @@ import static io.vsocksim.uapi.Sock.MSG_NOSIGNAL;
 import static io.vsocksim.uapi.Sock.SHUT_WR;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.PollFd;
 import io.vsocksim.vsock.VsockSocket;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Signals between processes and what they do to a blocked call: handlers with and without
@@ -36,30 +31,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * on the socket's wait queue, a handler having run), never on time.
  */
 @Timeout(60)
-class ProcessSignalTest {
-    @RegisterExtension
-    final LeakCheck leaks = new LeakCheck();
-    TwoProcesses t;
-    Machine m;
-    UserProcess server;
-    UserProcess client;
-    ExecutorService pool;
+class ProcessSignalTest extends ProcessTestBase {
     private final List<String> handled = new CopyOnWriteArrayList<>();
     private final AtomicInteger handlerRuns = new AtomicInteger();
-
-    @BeforeEach
-    void setUp() {
-        t = new TwoProcesses("sig", leaks);
-        m = t.m;
-        server = t.server;
-        client = t.client;
-        pool = t.pool;
-    }
-
-    @AfterEach
-    void tearDown() throws InterruptedException {
-        t.close();
-    }
 
     /** {accepted, client} descriptors. */
     private int[] connected() {

@@ -1,0 +1,420 @@
+package io.vsocksim.fs;
+
+import static io.vsocksim.uapi.Epoll.EPOLLERR;
+import static io.vsocksim.uapi.Epoll.EPOLLET;
+import static io.vsocksim.uapi.Epoll.EPOLLEXCLUSIVE;
+import static io.vsocksim.uapi.Epoll.EPOLLHUP;
+import static io.vsocksim.uapi.Epoll.EPOLLIN;
+import static io.vsocksim.uapi.Epoll.EPOLLONESHOT;
+import static io.vsocksim.uapi.Epoll.EPOLLOUT;
+import static io.vsocksim.uapi.Epoll.EPOLLWAKEUP;
+import static io.vsocksim.uapi.Errno.EEXIST;
+import static io.vsocksim.uapi.Errno.EINTR;
+import static io.vsocksim.uapi.Errno.EINVAL;
+import static io.vsocksim.uapi.Errno.ENOENT;
+
+import io.vsocksim.Linux;
+import io.vsocksim.kernel.Clock;
+import io.vsocksim.kernel.Mutex;
+import io.vsocksim.kernel.VirtualClock;
+import io.vsocksim.kernel.WaitQueueEntry;
+import io.vsocksim.kernel.WaitQueueHead;
+import io.vsocksim.uapi.Epoll;
+import io.vsocksim.uapi.Fcntl;
+import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * An epoll instance ({@code struct eventpoll}, fs/eventpoll.c): a file of its own whose items watch
+ * other files through an entry on each file's wait queue ({@code ep_poll_callback}), a ready list the
+ * callbacks fill, and {@link #wait} that reports from it: level-triggered items go back on the list
+ * while they stay ready, edge-triggered ones ({@code EPOLLET}) wait for the next wake-up, one-shot
+ * ones ({@code EPOLLONESHOT}) are disabled until re-armed by {@code EPOLL_CTL_MOD}, and exclusive
+ * ones ({@code EPOLLEXCLUSIVE}) wake only one of the instances waiting on the same file.
+ *
+ * <p>Locks, as the kernel's: {@link #mtx} ({@code ep->mtx}) serialises ctl and wait and is held while
+ * files are polled; {@link #lock} ({@code ep->lock}) guards the ready list and is the only lock a
+ * callback takes, under the watched file's wait-queue lock. No file is polled under {@link #lock}.
+ *
+ * <p>SIM: an item is removed once its file is released, found lazily by ctl and wait (the kernel
+ * removes it in {@code eventpoll_release} at the file's last {@code fput}); epoll instances cannot
+ * watch one another.
+ */
+@Linux(file = "fs/eventpoll.c", fn = "struct eventpoll")
+public final class EventPoll implements OpenFile {
+    /** Bits that are not events ({@code EP_PRIVATE_BITS}). */
+    static final int EP_PRIVATE_BITS = EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE;
+    /** What EPOLLEXCLUSIVE may be combined with ({@code EPOLLEXCLUSIVE_OK_BITS}). */
+    static final int EPOLLEXCLUSIVE_OK_BITS = EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET
+            | EPOLLEXCLUSIVE;
+
+    private final AtomicInteger refs = new AtomicInteger(1);
+    private final Clock clock;
+    private final ReentrantLock mtx = new Mutex();
+    private final ReentrantLock lock = new Mutex();
+    private final Condition woken = lock.newCondition();
+    /** The watched (fd, file) pairs, in insertion order. Guarded by mtx. */
+    private final Map<Key, Item> items = new LinkedHashMap<>();
+    /** {@code rdllist}. Guarded by lock. */
+    private final ArrayDeque<Item> ready = new ArrayDeque<>();
+    /** Threads in {@link #wait}. Guarded by lock. */
+    private int waiters;
+    private volatile int statusFlags;
+
+    private record Key(int fd, OpenFile file) {
+    }
+
+    /** {@code struct epitem}: one watched file and its wait-queue entry. */
+    private final class Item implements WaitQueueEntry {
+        final Key key;
+        final WaitQueueHead queue;
+        int events; // guarded by lock (read by the callback)
+        long data;
+        boolean onReady; // guarded by lock
+
+        Item(Key key, WaitQueueHead queue, int events, long data) {
+            this.key = key;
+            this.queue = queue;
+            this.events = events;
+            this.data = data;
+        }
+
+        /** {@code ep_poll_callback}. */
+        @Linux(file = "fs/eventpoll.c", fn = "ep_poll_callback")
+        @Override
+        public boolean wake(int key) {
+            lock.lock();
+            try {
+                if ((events & ~EP_PRIVATE_BITS) == 0) {
+                    return false; // disabled one-shot item
+                }
+                if (key != 0 && (key & events) == 0) {
+                    return false; // not an event this item watches
+                }
+                if (!onReady) {
+                    ready.add(this);
+                    onReady = true;
+                }
+                boolean someone = waiters > 0;
+                if (someone) {
+                    if (clock instanceof VirtualClock vc) {
+                        vc.wakingAll(woken);
+                    }
+                    woken.signalAll();
+                }
+                // An exclusive item counts as having woken someone only if a waiter was there.
+                return (events & EPOLLEXCLUSIVE) == 0 || someone;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** epoll_create1(2)'s instance, measuring its timeouts on {@code clock}. */
+    @Linux(file = "fs/eventpoll.c", fn = "do_epoll_create")
+    public EventPoll(Clock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /**
+     * epoll_ctl(2) on an open target: {@code targetFd} and its {@code target} file (the caller holds a
+     * reference). Returns 0 or {@code -errno}: EINVAL for a bad op or flag combination, EEXIST for a
+     * second ADD, ENOENT for DEL/MOD of an item that is not there.
+     */
+    @Linux(file = "fs/eventpoll.c", fn = "do_epoll_ctl")
+    public int ctl(int op, int targetFd, OpenFile target, Epoll.Event event) {
+        if (target == this || target instanceof EventPoll) {
+            return -EINVAL; // no nesting in the simulator; the same file is always EINVAL
+        }
+        int ev = event == null ? 0 : event.events;
+        if ((ev & EPOLLEXCLUSIVE) != 0) {
+            if (op == Epoll.EPOLL_CTL_MOD || (ev & ~EPOLLEXCLUSIVE_OK_BITS) != 0) {
+                return -EINVAL;
+            }
+        }
+        mtx.lock();
+        try {
+            dropReleasedLocked();
+            Key key = new Key(targetFd, target);
+            Item it = items.get(key);
+            switch (op) {
+                case Epoll.EPOLL_CTL_ADD:
+                    if (it != null) {
+                        return -EEXIST;
+                    }
+                    insertLocked(key, target, ev | EPOLLERR | EPOLLHUP, event.data);
+                    return 0;
+                case Epoll.EPOLL_CTL_DEL:
+                    if (it == null) {
+                        return -ENOENT;
+                    }
+                    removeLocked(it);
+                    return 0;
+                case Epoll.EPOLL_CTL_MOD:
+                    if (it == null) {
+                        return -ENOENT;
+                    }
+                    if ((it.events & EPOLLEXCLUSIVE) != 0) {
+                        return -EINVAL;
+                    }
+                    modifyLocked(it, target, ev | EPOLLERR | EPOLLHUP, event.data);
+                    return 0;
+                default:
+                    return -EINVAL;
+            }
+        } finally {
+            mtx.unlock();
+        }
+    }
+
+    /** {@code ep_insert}: registers on the file's wait queue, then puts it on the list if ready now. */
+    @Linux(file = "fs/eventpoll.c", fn = "ep_insert")
+    private void insertLocked(Key key, OpenFile target, int events, long data) {
+        Item it = new Item(key, target.fileWaitQueue(), events, data);
+        items.put(key, it);
+        it.queue.addEntry(it, (events & EPOLLEXCLUSIVE) != 0);
+        if ((target.filePoll() & events) != 0) {
+            readyNow(it);
+        }
+    }
+
+    /** {@code ep_modify}: new events and data, then a fresh readiness check. */
+    @Linux(file = "fs/eventpoll.c", fn = "ep_modify")
+    private void modifyLocked(Item it, OpenFile target, int events, long data) {
+        lock.lock();
+        try {
+            it.events = events;
+            it.data = data;
+        } finally {
+            lock.unlock();
+        }
+        if ((target.filePoll() & events) != 0) {
+            readyNow(it);
+        }
+    }
+
+    private void readyNow(Item it) {
+        lock.lock();
+        try {
+            if (!it.onReady) {
+                ready.add(it);
+                it.onReady = true;
+            }
+            if (waiters > 0) {
+                if (clock instanceof VirtualClock vc) {
+                    vc.wakingAll(woken);
+                }
+                woken.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code ep_remove}. */
+    private void removeLocked(Item it) {
+        it.queue.removeEntry(it);
+        items.remove(it.key);
+        lock.lock();
+        try {
+            if (it.onReady) {
+                ready.remove(it);
+                it.onReady = false;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Items whose file was released (its last reference gone): {@code eventpoll_release}. */
+    private void dropReleasedLocked() {
+        items.values().removeIf(it -> {
+            if (it.key.file.tryGetFile()) {
+                it.key.file.putFile();
+                return false;
+            }
+            it.queue.removeEntry(it);
+            lock.lock();
+            try {
+                ready.remove(it);
+                it.onReady = false;
+            } finally {
+                lock.unlock();
+            }
+            return true;
+        });
+    }
+
+    /**
+     * epoll_wait(2): fills up to {@code maxevents} of {@code out} and returns how many, 0 on timeout,
+     * or {@code -errno}: EINVAL for {@code maxevents <= 0} or above {@link Epoll#EP_MAX_EVENTS},
+     * EINTR if interrupted (epoll_wait is never restarted). {@code timeoutMs < 0} waits forever.
+     */
+    @Linux(file = "fs/eventpoll.c", fn = "ep_poll")
+    @Linux(file = "fs/eventpoll.c", fn = "ep_send_events")
+    public int wait(Epoll.Event[] out, int maxevents, long timeoutMs) {
+        if (maxevents <= 0 || maxevents > Epoll.EP_MAX_EVENTS || maxevents > out.length) {
+            return -EINVAL;
+        }
+        long deadline = timeoutMs < 0 || timeoutMs > Long.MAX_VALUE / 1_000_000L ? Long.MAX_VALUE
+                : Clock.deadline(clock.nanoTime(), timeoutMs * 1_000_000L);
+        for (;;) {
+            int n = sendEvents(out, maxevents);
+            if (n != 0 || clock.nanoTime() >= deadline || timeoutMs == 0) {
+                return n;
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                return -EINTR;
+            }
+            lock.lock();
+            try {
+                if (ready.isEmpty()) {
+                    waiters++;
+                    try {
+                        clock.awaitUntil(lock, woken, deadline);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt(); // stays pending, as a signal does
+                        return -EINTR;
+                    } finally {
+                        waiters--;
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Reports the ready items that are still ready, re-queueing level-triggered ones at the tail. */
+    private int sendEvents(Epoll.Event[] out, int maxevents) {
+        mtx.lock();
+        try {
+            dropReleasedLocked();
+            int n = 0;
+            int scan;
+            lock.lock();
+            try {
+                scan = ready.size();
+            } finally {
+                lock.unlock();
+            }
+            for (; scan > 0 && n < maxevents; scan--) {
+                Item it;
+                int events;
+                lock.lock();
+                try {
+                    it = ready.poll();
+                    if (it == null) {
+                        break;
+                    }
+                    it.onReady = false;
+                    events = it.events;
+                } finally {
+                    lock.unlock();
+                }
+                int revents = it.key.file.filePoll() & events; // outside ep->lock: the file takes its own
+                if (revents == 0) {
+                    continue;
+                }
+                if (out[n] == null) {
+                    out[n] = new Epoll.Event();
+                }
+                out[n].events = revents;
+                out[n].data = it.data;
+                n++;
+                lock.lock();
+                try {
+                    if ((events & EPOLLONESHOT) != 0) {
+                        it.events &= EP_PRIVATE_BITS; // disabled until EPOLL_CTL_MOD
+                    } else if ((events & EPOLLET) == 0 && !it.onReady) {
+                        ready.add(it); // level-triggered: reported again while it stays ready
+                        it.onReady = true;
+                    }
+                } finally {
+                    lock.unlock();
+                }
+            }
+            return n;
+        } finally {
+            mtx.unlock();
+        }
+    }
+
+    /** Items watched now (diagnostics and tests). */
+    public int size() {
+        mtx.lock();
+        try {
+            dropReleasedLocked();
+            return items.size();
+        } finally {
+            mtx.unlock();
+        }
+    }
+
+    // ---- the epoll file itself ------------------------------------------------------------------------
+
+    @Override
+    public boolean tryGetFile() {
+        for (;;) {
+            int r = refs.get();
+            if (r == 0) {
+                return false;
+            }
+            if (refs.compareAndSet(r, r + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** The last reference releases every item ({@code ep_free}). */
+    @Override
+    public void putFile() {
+        if (refs.decrementAndGet() == 0) {
+            mtx.lock();
+            try {
+                for (Item it : items.values().toArray(new Item[0])) {
+                    removeLocked(it);
+                }
+            } finally {
+                mtx.unlock();
+            }
+        }
+    }
+
+    @Override
+    public int fileFlags() {
+        return Fcntl.O_RDWR | statusFlags;
+    }
+
+    @Override
+    public void setStatusFlags(int flags) {
+        statusFlags = flags & Fcntl.SETFL_MASK;
+    }
+
+    @Override
+    public long fileIoctl(int cmd, long arg) {
+        return -io.vsocksim.uapi.Errno.ENOTTY;
+    }
+
+    /** {@code ep_eventpoll_poll}: readable when an item is on the ready list. */
+    @Override
+    public int filePoll() {
+        lock.lock();
+        try {
+            return ready.isEmpty() ? 0 : EPOLLIN | io.vsocksim.uapi.Epoll.EPOLLRDNORM;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** SIM: nothing wakes a poller of an epoll file (epoll files are not watched by poll or epoll here). */
+    @Override
+    public WaitQueueHead fileWaitQueue() {
+        return new WaitQueueHead(clock);
+    }
+}
