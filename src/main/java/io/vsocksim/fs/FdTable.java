@@ -323,6 +323,16 @@ public final class FdTable {
         }
     }
 
+    /** {@code fdt->max_fds}: the table's current size (at least 64, grown in powers of two). */
+    public int maxFds() {
+        lock.lock();
+        try {
+            return fd.length;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** True if {@code count} more descriptors could be allocated now (below the limit). */
     public boolean canAllocate(int count) {
         lock.lock();

@@ -22,6 +22,7 @@ import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.VsockSocket;
 import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
+import java.util.BitSet;
 import java.util.function.IntConsumer;
 
 /**
@@ -501,6 +502,21 @@ public final class UserProcess implements AutoCloseable {
         TimeDomain.enterCall(clock);
         try {
             return (int) syscall(() -> Select.poll(files, fds, nfds, timeoutMs, clock));
+        } finally {
+            TimeDomain.exitCall(clock);
+        }
+    }
+
+    /**
+     * select(2): each non-null set is replaced by its ready descriptors below {@code nfds}; returns the
+     * number of bits set, 0 on timeout, or {@code -errno} (EINVAL, EBADF for a set naming a closed
+     * descriptor, EINTR). {@code tv} = {sec, usec}, null to wait forever, updated to the time left.
+     */
+    public int select(int nfds, BitSet readfds, BitSet writefds, BitSet exceptfds, long[] tv) {
+        Clock clock = machine.kernel().clock();
+        TimeDomain.enterCall(clock);
+        try {
+            return (int) syscall(() -> Select.select(files, nfds, readfds, writefds, exceptfds, tv, clock));
         } finally {
             TimeDomain.exitCall(clock);
         }

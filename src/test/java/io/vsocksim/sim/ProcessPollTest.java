@@ -96,4 +96,52 @@ class ProcessPollTest extends ProcessTestBase {
         assertThat(server.poll(two, 2, 0)).isEqualTo(-EINVAL);
         assertThat(server.files().setRlimitNofile(1024)).isZero();
     }
+
+    @Test
+    void shouldReplaceTheSetsWithTheReadyDescriptorsWhenSelecting() throws Exception {
+        int[] a = connect(5000);
+        int[] b = connect(5001);
+        java.util.BitSet rd = new java.util.BitSet();
+        rd.set(a[0]);
+        rd.set(b[0]);
+        java.util.BitSet wr = new java.util.BitSet();
+        wr.set(a[0]);
+        long[] tv = {0, 0};
+        assertThat(server.select(64, rd, wr, null, tv)).as("only a[0] is writable").isEqualTo(1);
+        assertThat(rd.isEmpty()).isTrue();
+        assertThat(wr.get(a[0])).isTrue();
+
+        assertThat(client.send(b[1], ByteBuffer.wrap(new byte[] {1}), 0)).isEqualTo(1);
+        rd.set(a[0]);
+        rd.set(b[0]);
+        Future<Integer> sel = pool.submit(() -> server.select(64, rd, null, null, null));
+        assertThat(sel.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+        assertThat(rd.get(b[0])).isTrue();
+        assertThat(rd.get(a[0])).isFalse();
+    }
+
+    @Test
+    void shouldFailSelectWithEbadfForAClosedDescriptorAndEinvalForANegativeCount() {
+        java.util.BitSet rd = new java.util.BitSet();
+        rd.set(9);
+        assertThat(server.select(10, rd, null, null, new long[] {0, 0})).isEqualTo(-io.vsocksim.uapi.Errno.EBADF);
+        assertThat(rd.get(9)).as("sets untouched on error").isTrue();
+        assertThat(server.select(9, rd, null, null, new long[] {0, 0})).as("fd 9 is not below n").isZero();
+        assertThat(server.select(-1, null, null, null, null)).isEqualTo(-EINVAL);
+        assertThat(server.select(0, null, null, null, new long[] {-1, 0})).isEqualTo(-EINVAL);
+    }
+
+    @Test
+    void shouldReturnZeroAndLeaveNoTimeInTheTimevalWhenSelectTimesOut() throws Exception {
+        int[] a = connect(5000);
+        java.util.BitSet rd = new java.util.BitSet();
+        rd.set(a[0]);
+        long[] tv = {2, 500_000};
+        Future<Integer> sel = pool.submit(() -> server.select(a[0] + 1, rd, null, null, tv));
+        TestMachine.clock(m).awaitSleepers(1);
+        TestMachine.clock(m).advance(TimeUnit.MILLISECONDS.toNanos(2500));
+        assertThat(sel.get(10, TimeUnit.SECONDS)).isZero();
+        assertThat(rd.isEmpty()).isTrue();
+        assertThat(tv).containsExactly(0, 0);
+    }
 }
