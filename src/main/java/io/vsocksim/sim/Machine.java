@@ -28,6 +28,8 @@ public class Machine implements AutoCloseable {
     private final VsockLoopback loopback;
     /** The time domain this machine created for its clock ({@link #ownTimeDomain()}), or null. */
     private TimeDomain ownDomain;
+    /** The pids of this machine's processes. */
+    private final io.vsocksim.kernel.PidTable pids = new io.vsocksim.kernel.PidTable();
 
     /**
      * A machine whose ephemeral ports start where a seed drawn for this boot puts them
@@ -212,6 +214,11 @@ public class Machine implements AutoCloseable {
     /** A new simulated user process on this machine, with an empty address space. */
     public UserProcess process(String name) {
         return new UserProcess(this, name);
+    }
+
+    /** The pids of this machine's processes. */
+    public io.vsocksim.kernel.PidTable pids() {
+        return pids;
     }
 
     /** {@code sysctl net.core.somaxconn}: the cap on {@code listen()} backlogs (default 4096). */

@@ -10,6 +10,10 @@ import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.Cred;
 import io.vsocksim.kernel.TimeDomain;
 import io.vsocksim.mm.MmStruct;
+import io.vsocksim.net.Iovec;
+import io.vsocksim.net.SockAddrs;
+import io.vsocksim.net.SockIoctl;
+import io.vsocksim.net.UserMsghdr;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Fcntl;
@@ -18,6 +22,7 @@ import io.vsocksim.uapi.Capability;
 import io.vsocksim.uapi.Epoll;
 import io.vsocksim.uapi.Signal;
 import io.vsocksim.uapi.Sock;
+import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.VsockSocket;
 import java.nio.ByteBuffer;
@@ -391,17 +396,8 @@ public final class UserProcess implements AutoCloseable {
                 }
                 case Fcntl.FIOQSIZE:
                     return -Errno.ENOTTY; // not a regular file, directory or link
-                default: {
-                    long r = f.fileIoctl(cmd, 0);
-                    if (r >= 0) {
-                        if (argp == null || argp.remaining() < 1) {
-                            return -Errno.EFAULT;
-                        }
-                        argp.put(argp.position(), (int) r);
-                        return 0;
-                    }
-                    return r;
-                }
+                default:
+                    return sockIoctl(f, cmd, argp);
             }
         } finally {
             f.putFile();
@@ -596,6 +592,238 @@ public final class UserProcess implements AutoCloseable {
         return (int) onSocket(fd, s -> s.poll(events, timeoutMs));
     }
 
+    // ---- net/socket.c: addresses, messages and the socket ioctls by descriptor ----------------------
+
+    /** This process's pid, taken from the machine's table on first use. */
+    private int pid;
+    /** Set by {@link #close()}: the process has ended. */
+    private volatile boolean ended;
+
+    /** getpid(2). SIM: the process is also its own process group leader. */
+    public synchronized int getpid() {
+        if (pid == 0) {
+            pid = machine.pids().alloc(() -> !ended && exitSignal == 0);
+        }
+        return pid;
+    }
+
+    /** The socket ioctls past the VFS: {@code sock_ioctl}, then {@code vsock_ioctl}. */
+    private long sockIoctl(OpenFile f, int cmd, IntBuffer argp) {
+        if (!(f instanceof VsockSocket s)) {
+            return -Errno.ENOTTY;
+        }
+        return SockIoctl.ioctl(s, cmd, argp, machine.pids(), cred);
+    }
+
+    /**
+     * getsockname(2): writes the local {@code struct sockaddr_vm} (16 bytes) at {@code addr}'s position,
+     * cut to {@code addrlen[0]} bytes, and sets {@code addrlen[0]} to 16 whatever it was. 0 or
+     * {@code -errno}: EFAULT for a NULL {@code addrlen} or a buffer that cannot take the bytes, EINVAL
+     * for a negative length.
+     */
+    @Linux(file = "net/socket.c", fn = "__sys_getsockname")
+    public int getsockname(int fd, ByteBuffer addr, int[] addrlen) {
+        return (int) onSocket(fd, s -> SockAddrs.moveAddrToUser(s.getsockname(), SockaddrVm.SIZE, addr, addrlen));
+    }
+
+    /** getpeername(2): as {@link #getsockname(int, ByteBuffer, int[])}, ENOTCONN unless connected. */
+    @Linux(file = "net/socket.c", fn = "__sys_getpeername")
+    public int getpeername(int fd, ByteBuffer addr, int[] addrlen) {
+        return (int) onSocket(fd, s -> SockAddrs.moveAddrToUser(s.getpeername(), SockaddrVm.SIZE, addr, addrlen));
+    }
+
+    /**
+     * bind(2) with a raw address of {@code addrlen} bytes at {@code addr}'s position: EINVAL for a
+     * length below 0 or above 128, EFAULT for unreadable bytes, then vsock's checks of the address.
+     */
+    @Linux(file = "net/socket.c", fn = "__sys_bind")
+    public int bind(int fd, ByteBuffer addr, int addrlen) {
+        return (int) onSocket(fd, s -> {
+            s.bind(addr, addrlen);
+            return 0;
+        });
+    }
+
+    /** connect(2) with a raw address, checked as {@link #bind(int, ByteBuffer, int)}'s. */
+    @Linux(file = "net/socket.c", fn = "__sys_connect")
+    public int connect(int fd, ByteBuffer addr, int addrlen) {
+        return (int) onSocket(fd, s -> {
+            s.connect(addr, addrlen);
+            return 0;
+        });
+    }
+
+    /**
+     * sendto(2): {@code buf}'s remaining bytes (its position moves by what was sent). A non-NULL
+     * {@code addr} is copied in first (EINVAL/EFAULT as for bind); with a non-zero length vsock then
+     * refuses it (EISCONN when connected, else EOPNOTSUPP). The kernel-internal send flags are
+     * cleared and MSG_DONTWAIT is added for an O_NONBLOCK file. EPIPE on a stream socket without
+     * MSG_NOSIGNAL also sends SIGPIPE.
+     */
+    @Linux(file = "net/socket.c", fn = "__sys_sendto")
+    public long sendto(int fd, ByteBuffer buf, int flags, ByteBuffer addr, int addrlen) {
+        return onSocket(fd, s -> {
+            boolean named = false;
+            if (addr != null) {
+                int err = VsockSocket.moveAddrToKernel(addr, addrlen);
+                if (err < 0) {
+                    return err;
+                }
+                named = addrlen != 0;
+            }
+            return sendNamed(s, buf, flags & ~MSG_INTERNAL_SENDMSG_FLAGS, named);
+        });
+    }
+
+    /** One send through vsock, {@code named} if the msghdr carries a destination ({@code msg_namelen != 0}). */
+    private long sendNamed(VsockSocket s, ByteBuffer buf, int flags, boolean named) throws ErrnoException {
+        try {
+            // vsock looks only at whether a destination was given, not at what it is
+            return s.sendto(buf, flags, named ? ANY_ADDR : null);
+        } catch (ErrnoException e) {
+            if (e.errno() == Errno.EPIPE && (flags & Sock.MSG_NOSIGNAL) == 0 && s.sock().type == Sock.SOCK_STREAM) {
+                signals.send(Signal.SIGPIPE); // only sk_stream_error raises it: a SEQPACKET EPIPE is silent
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * recvfrom(2): bytes received into {@code buf} (position advanced) or {@code -errno}. With a
+     * non-NULL {@code addr}, the sender's address is copied out after the data: vsock gives none, so
+     * {@code addrlen[0]} becomes 0 and no byte of {@code addr} is written; a NULL or negative
+     * {@code addrlen} then fails the call (EFAULT, EINVAL) although the data was consumed.
+     */
+    @Linux(file = "net/socket.c", fn = "__sys_recvfrom")
+    public long recvfrom(int fd, ByteBuffer buf, int flags, ByteBuffer addr, int[] addrlen) {
+        return onSocket(fd, s -> {
+            long n = s.recv(buf, flags);
+            if (addr != null) {
+                int err = SockAddrs.moveAddrToUser(null, 0, addr, addrlen);
+                if (err < 0) {
+                    return err;
+                }
+            }
+            return n;
+        });
+    }
+
+    /**
+     * sendmsg(2) over {@code msg}'s iovec, in order (each segment's position moves by what was taken
+     * from it). EINVAL for MSG_CMSG_COMPAT (before the descriptor is looked at); EFAULT for a NULL
+     * {@code msg} or iovec array; EINVAL for a negative {@code msg_namelen} with a name, which is then
+     * cut to 128 bytes and copied in; EMSGSIZE for more than UIO_MAXIOV segments; ENOBUFS for a
+     * {@code msg_controllen} above INT_MAX and EFAULT for an unreadable control buffer; {@code msg_flags}
+     * is ignored. Then as {@link #sendto}.
+     */
+    @Linux(file = "net/socket.c", fn = "____sys_sendmsg")
+    public long sendmsg(int fd, UserMsghdr msg, int flags) {
+        return onMsg(fd, flags, s -> {
+            long total = copyMsghdr(msg, true);
+            if (total < 0) {
+                return total;
+            }
+            if (msg.controllen < 0) {
+                return -Errno.ENOBUFS;
+            }
+            if (msg.controllen > 0
+                    && (msg.control == null || msg.control.capacity() - msg.control.position() < msg.controllen)) {
+                return -Errno.EFAULT;
+            }
+            ByteBuffer data = Iovec.gather(msg.iov, msg.iovlen, (int) total);
+            long n = sendNamed(s, data, flags & ~MSG_INTERNAL_SENDMSG_FLAGS, copyName(msg) != 0);
+            Iovec.advance(msg.iov, msg.iovlen, (int) n);
+            return n;
+        });
+    }
+
+    /**
+     * recvmsg(2) into {@code msg}'s iovec, filled in order. Checks as {@link #sendmsg}'s (EINVAL for
+     * MSG_CMSG_COMPAT, EFAULT, EINVAL for a negative {@code msg_namelen} with a name, EMSGSIZE). On
+     * success {@code msg.flags} receives vsock's out flags (MSG_TRUNC, MSG_EOR, MSG_ERRQUEUE,
+     * MSG_CTRUNC) plus MSG_CMSG_CLOEXEC if the call passed it; {@code msg.namelen} becomes 0 when
+     * {@code msg.name} is set (vsock fills in no address); {@code msg.controllen} becomes the bytes of
+     * control data written at {@code msg.control}'s position (its position does not move).
+     */
+    @Linux(file = "net/socket.c", fn = "____sys_recvmsg")
+    public long recvmsg(int fd, UserMsghdr msg, int flags) {
+        return onMsg(fd, flags, s -> {
+            long total = copyMsghdr(msg, false);
+            if (total < 0) {
+                return total;
+            }
+            ByteBuffer data = ByteBuffer.allocate((int) total);
+            ByteBuffer control = null;
+            if (msg.control != null) {
+                control = msg.control.duplicate();
+                control.limit((int) Math.min(control.limit(), control.position() + Integer.toUnsignedLong(msg.controllen)));
+            }
+            int[] out = new int[1];
+            long n = control == null ? s.recvmsg(data, flags, out) : s.recvmsg(data, control, flags, out);
+            Iovec.scatter(data.flip(), msg.iov, msg.iovlen);
+            if (msg.name != null) {
+                int[] len = {msg.namelen};
+                SockAddrs.moveAddrToUser(null, 0, msg.name, len); // cannot fail: the length was checked
+                msg.namelen = len[0];
+            }
+            msg.flags = out[0] | (flags & Sock.MSG_CMSG_CLOEXEC);
+            msg.controllen = control == null ? 0 : control.position() - msg.control.position();
+            return n;
+        });
+    }
+
+    /** {@code msg_namelen} as {@code __copy_msghdr} takes it: 0 without a name, cut to 128; EINVAL if negative. */
+    @Linux(file = "net/socket.c", fn = "__copy_msghdr")
+    private static int copyName(UserMsghdr msg) {
+        if (msg.name == null) {
+            return 0;
+        }
+        if (msg.namelen < 0) {
+            return -Errno.EINVAL;
+        }
+        return Math.min(msg.namelen, SockAddrs.SOCKADDR_STORAGE_SIZE);
+    }
+
+    /** sendmsg/recvmsg on {@code fd}: EINVAL for MSG_CMSG_COMPAT, which only the compat entry points take. */
+    @Linux(file = "net/socket.c", fn = "__sys_sendmsg")
+    private long onMsg(int fd, int flags, SocketCall call) {
+        if ((flags & MSG_CMSG_COMPAT) != 0) {
+            return -Errno.EINVAL;
+        }
+        return onSocket(fd, call);
+    }
+
+    /**
+     * The msghdr's checks in the kernel's order: EFAULT for a NULL {@code msg}, the name (EINVAL; for a
+     * send also copied in: EINVAL/EFAULT), EMSGSIZE for too many segments, then the iovec's import.
+     * Returns the total data length or {@code -errno}.
+     */
+    @Linux(file = "net/socket.c", fn = "copy_msghdr_from_user")
+    private static long copyMsghdr(UserMsghdr msg, boolean send) {
+        if (msg == null) {
+            return -Errno.EFAULT;
+        }
+        int namelen = copyName(msg);
+        if (namelen < 0) {
+            return namelen;
+        }
+        if (send && namelen > 0) {
+            int err = VsockSocket.moveAddrToKernel(msg.name, namelen);
+            if (err < 0) {
+                return err;
+            }
+        }
+        int err = Iovec.checkCount(msg.iovlen);
+        return err < 0 ? err : Iovec.importIovec(msg.iov, msg.iovlen);
+    }
+
+    /** {@code MSG_CMSG_COMPAT}: only the 32-bit entry points may pass it. */
+    public static final int MSG_CMSG_COMPAT = 0x80000000;
+    /** {@code MSG_INTERNAL_SENDMSG_FLAGS}: MSG_SPLICE_PAGES, MSG_SENDPAGE_NOPOLICY, MSG_SENDPAGE_DECRYPTED. */
+    static final int MSG_INTERNAL_SENDMSG_FLAGS = 0x8000000 | 0x10000 | 0x100000;
+    /** Stands for "a destination was given"; vsock never reads it. */
+    private static final SockaddrVm ANY_ADDR = new SockaddrVm(VmSockets.VMADDR_CID_ANY, VmSockets.VMADDR_PORT_ANY);
+
     // ---- the object face ----------------------------------------------------------------------------
 
     /** socket(2) in this process. */
@@ -650,6 +878,7 @@ public final class UserProcess implements AutoCloseable {
     /** Process exit: every descriptor is closed, every mapping removed and its pages released. */
     @Override
     public void close() {
+        ended = true;
         files.closeAll();
         mm.exitMmap();
     }

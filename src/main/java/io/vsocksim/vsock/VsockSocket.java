@@ -56,6 +56,8 @@ public final class VsockSocket implements AutoCloseable, OpenFile {
     private final java.util.concurrent.atomic.AtomicInteger fileRefs = new java.util.concurrent.atomic.AtomicInteger(1);
     /** File status flags other than O_NONBLOCK that F_SETFL stored (no effect on a socket's calls). */
     private volatile int statusFlags;
+    /** {@code file->f_owner}: set by FIOSETOWN/SIOCSPGRP. */
+    private final io.vsocksim.fs.FOwner owner = new io.vsocksim.fs.FOwner();
 
     /** Wraps a kernel socket (used by machines and by accept). */
     public VsockSocket(VsockSock sk) {
@@ -146,6 +148,11 @@ public final class VsockSocket implements AutoCloseable, OpenFile {
         return AfVsock.ioctl(sk, cmd);
     }
 
+    /** The file's owner ({@code f_owner}). */
+    public io.vsocksim.fs.FOwner fileOwner() {
+        return owner;
+    }
+
     /** {@code sock_poll} → {@code vsock_poll}. */
     @Override
     public int filePoll() {
@@ -201,7 +208,7 @@ public final class VsockSocket implements AutoCloseable, OpenFile {
      * buffer shorter than {@code addrlen}) EFAULT; a zero length copies nothing.
      */
     @Linux(file = "net/socket.c", fn = "move_addr_to_kernel")
-    private static int moveAddrToKernel(ByteBuffer addr, int addrlen) {
+    public static int moveAddrToKernel(ByteBuffer addr, int addrlen) {
         if (addrlen < 0 || addrlen > SOCKADDR_STORAGE_SIZE) {
             return -EINVAL;
         }

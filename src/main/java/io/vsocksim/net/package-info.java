@@ -1,0 +1,20 @@
+/**
+ * The syscall layer of sockets, {@code net/socket.c}: what the kernel does between a system call
+ * and the protocol's {@code proto_ops} (af_vsock), as rules a descriptor face can reuse.
+ *
+ * <ul>
+ *   <li>{@link io.vsocksim.net.SockAddrs}: the copy of addresses out to user memory
+ *       ({@code move_addr_to_user}; the way in, {@code move_addr_to_kernel}, is {@code VsockSocket.moveAddrToKernel}).</li>
+ *   <li>{@link io.vsocksim.net.UserMsghdr} and {@link io.vsocksim.net.Iovec}: {@code struct user_msghdr}
+ *       and the import of its iovec ({@code __copy_msghdr}, {@code import_iovec}).</li>
+ *   <li>{@link io.vsocksim.net.SockIoctl}: the commands {@code sock_ioctl} answers before the protocol's
+ *       ioctl, and what is left for {@code sock_do_ioctl}.</li>
+ * </ul>
+ *
+ * <p>SIM: the machine has no network devices and no bridge, 802.1Q, or wireless-extension code, so the
+ * ioctls that would reach them end at the documented stand-ins in {@link io.vsocksim.net.SockIoctl}.
+ * An iovec is gathered into (send) or received through (recv) one contiguous kernel-side buffer and
+ * then scattered in order; the bytes, counts and flags are the kernel's, but a fault in the middle of
+ * an iovec is not modelled (a NULL iovec array is EFAULT).
+ */
+package io.vsocksim.net;
