@@ -369,7 +369,7 @@ public final class UserProcess implements AutoCloseable {
     /**
      * ioctl(2) with an {@code int *} argument ({@code argp} null is a NULL pointer). The VFS answers
      * FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC and FIOQSIZE (ENOTTY on a socket) itself; every other
-     * command goes to the socket ({@code sock_ioctl} → {@code vsock_ioctl}: SIOCINQ, SIOCOUTQ), whose
+     * command goes to the socket ({@code sock_ioctl}, then {@code vsock_ioctl}: only SIOCOUTQ in 6.12.117), whose
      * result is returned and, for those, also stored in {@code argp}.
      */
     @Linux(file = "fs/ioctl.c", fn = "do_vfs_ioctl")
@@ -446,20 +446,12 @@ public final class UserProcess implements AutoCloseable {
     }
 
     /**
-     * send(2): bytes sent (the buffer's position moves by them) or {@code -errno}. EPIPE without
-     * MSG_NOSIGNAL also sends SIGPIPE to this process, whose default action ends it.
+     * send(2), which is sendto(2) without an address: bytes sent (the buffer's position moves by them)
+     * or {@code -errno}. EPIPE on a stream socket without MSG_NOSIGNAL also sends SIGPIPE to this
+     * process, whose default action ends it.
      */
     public long send(int fd, ByteBuffer buf, int flags) {
-        return onSocket(fd, s -> {
-            try {
-                return s.send(buf, flags);
-            } catch (ErrnoException e) {
-                if (e.errno() == Errno.EPIPE && (flags & Sock.MSG_NOSIGNAL) == 0) {
-                    signals.send(Signal.SIGPIPE); // sk_stream_error → send_sig(SIGPIPE, current)
-                }
-                throw e;
-            }
-        });
+        return sendto(fd, buf, flags, null, 0);
     }
 
     /** recv(2): bytes received (0 at end of stream) or {@code -errno}. */
@@ -677,14 +669,15 @@ public final class UserProcess implements AutoCloseable {
 
     /** One send through vsock, {@code named} if the msghdr carries a destination ({@code msg_namelen != 0}). */
     private long sendNamed(VsockSocket s, ByteBuffer buf, int flags, boolean named) throws ErrnoException {
+        long sigpipes = s.sigpipes();
         try {
             // vsock looks only at whether a destination was given, not at what it is
             return s.sendto(buf, flags, named ? ANY_ADDR : null);
-        } catch (ErrnoException e) {
-            if (e.errno() == Errno.EPIPE && (flags & Sock.MSG_NOSIGNAL) == 0 && s.sock().type == Sock.SOCK_STREAM) {
-                signals.send(Signal.SIGPIPE); // only sk_stream_error raises it: a SEQPACKET EPIPE is silent
+        } finally {
+            if (s.sigpipes() != sigpipes) {
+                // sk_stream_error decided (a stream socket, EPIPE, no MSG_NOSIGNAL): send_sig(SIGPIPE, current)
+                signals.send(Signal.SIGPIPE);
             }
-            throw e;
         }
     }
 

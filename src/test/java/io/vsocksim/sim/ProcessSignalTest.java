@@ -11,6 +11,7 @@ import static io.vsocksim.uapi.Signal.SIGPIPE;
 import static io.vsocksim.uapi.Signal.SIGUSR1;
 import static io.vsocksim.uapi.Sock.MSG_NOSIGNAL;
 import static io.vsocksim.uapi.Sock.SHUT_WR;
+import static io.vsocksim.uapi.VmSockets.AF_VSOCK;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.uapi.Poll;
@@ -157,5 +158,18 @@ class ProcessSignalTest extends ProcessTestBase {
         assertThat(client.setuid(1000)).isZero();
         assertThat(client.kill(server, 0)).as("uid 1000 may not signal root").isEqualTo(-EPERM);
         assertThat(server.kill(client, 0)).as("root has CAP_KILL").isZero();
+    }
+
+    @Test
+    void shouldNotRaiseSigpipeWhenASeqpacketSendFailsWithEpipe() {
+        int l = server.socket(AF_VSOCK, io.vsocksim.uapi.Sock.SOCK_SEQPACKET, 0);
+        assertThat(server.bind(l, io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY, 6001)).isZero();
+        assertThat(server.listen(l, 1)).isZero();
+        int c = client.socket(AF_VSOCK, io.vsocksim.uapi.Sock.SOCK_SEQPACKET, 0);
+        assertThat(client.connect(c, io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL, 6001)).isZero();
+        assertThat(server.accept4(l, 0)).isNotNegative();
+        assertThat(client.shutdown(c, SHUT_WR)).isZero();
+        assertThat(client.send(c, ByteBuffer.wrap(new byte[] {1}), 0)).isEqualTo(-EPIPE);
+        assertThat(client.exitSignal()).as("only sk_stream_error raises SIGPIPE").isZero();
     }
 }
