@@ -37,8 +37,11 @@ import org.slf4j.LoggerFactory;
 public final class TimeDomain implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TimeDomain.class);
 
-    /** Real time the whole domain must stay idle, unchanged, before its clocks jump. */
-    public static final long GRACE_NANOS = 2_000_000L;
+    /**
+     * Real time the whole domain must stay idle, unchanged, before its clocks jump: long enough for a
+     * thread that was just started, or just woken outside the simulation, to make its first call.
+     */
+    public static final long GRACE_NANOS = 10_000_000L;
 
     static final int OUTSIDE = 0;
     static final int RUNNING = 1;

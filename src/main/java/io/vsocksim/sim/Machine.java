@@ -135,7 +135,13 @@ public class Machine implements AutoCloseable {
         }
         int base = type & SOCK_TYPE_MASK;
         VsockSock[] out = new VsockSock[1];
-        ErrnoException.check(AfVsock.create(core, base, protocol, capEffective, out), "socket");
+        // The calling thread now uses this machine: from here on its idleness counts for time jumps.
+        TimeDomain.enterCall(kernel.clock());
+        try {
+            ErrnoException.check(AfVsock.create(core, base, protocol, capEffective, out), "socket");
+        } finally {
+            TimeDomain.exitCall(kernel.clock());
+        }
         VsockSocket s = new VsockSocket(out[0]);
         s.setNonBlocking((type & io.vsocksim.uapi.Sock.SOCK_NONBLOCK) != 0);
         return s;
