@@ -1,5 +1,6 @@
 package io.vsocksim.sim;
 
+import io.vsocksim.Linux;
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.kernel.ThreadedWorkQueue;
 import io.vsocksim.kernel.TimeDomain;
@@ -26,6 +27,8 @@ public class Machine implements AutoCloseable {
     private final KernelContext kernel;
     private final VsockCore core;
     private final VsockLoopback loopback;
+    /** vsock.ko is loaded: AF_VSOCK is in {@code net_families} ({@code sock_register} in vsock_init). */
+    private volatile boolean vsockLoaded = true;
     /** The time domain this machine created for its clock ({@link #ownTimeDomain()}), or null. */
     private TimeDomain ownDomain;
     /** The pids of this machine's processes. */
@@ -97,6 +100,36 @@ public class Machine implements AutoCloseable {
         return core;
     }
 
+    /**
+     * rmmod vsock: AF_VSOCK leaves the socket families ({@code sock_unregister} in vsock_exit), so
+     * socket() fails with EAFNOSUPPORT until {@link #insmodVsock()}. 0, or {@code -EBUSY} while a
+     * transport module (vsock_loopback, the guest driver, vhost_vsock) or a socket still uses it.
+     */
+    @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "vsock_exit")
+    public int rmmodVsock() {
+        VsockCore c = core;
+        if (c.transportLocal() != null || c.transportG2h() != null || c.transportH2g() != null || liveSockets() != 0) {
+            return -io.vsocksim.uapi.Errno.EBUSY;
+        }
+        vsockLoaded = false;
+        return 0;
+    }
+
+    /** insmod vsock.ko: AF_VSOCK is a socket family again. 0, or {@code -EEXIST} if it is loaded. */
+    @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "vsock_init")
+    public int insmodVsock() {
+        if (vsockLoaded) {
+            return -io.vsocksim.uapi.Errno.EEXIST;
+        }
+        vsockLoaded = true;
+        return 0;
+    }
+
+    /** True while vsock.ko is loaded (always, unless {@link #rmmodVsock()} took it out). */
+    public boolean vsockLoaded() {
+        return vsockLoaded;
+    }
+
     /** The loopback transport, or null if not loaded. */
     public VsockLoopback loopback() {
         return loopback;
@@ -134,6 +167,10 @@ public class Machine implements AutoCloseable {
             throw new ErrnoException(io.vsocksim.uapi.Errno.EINVAL, "socket");
         }
         int base = type & SOCK_TYPE_MASK;
+        if (!vsockLoaded) {
+            // __sock_create: no net_families[AF_VSOCK] (and no modprobe here)
+            throw new ErrnoException(io.vsocksim.uapi.Errno.EAFNOSUPPORT, "socket");
+        }
         VsockSock[] out = new VsockSock[1];
         // The calling thread now uses this machine: from here on its idleness counts for time jumps.
         TimeDomain.enterCall(kernel.clock());

@@ -12,9 +12,6 @@ final class KnownDivergences {
     static final Map<String, String> TABLE = new LinkedHashMap<>();
 
     static {
-        TABLE.put("module-loading",
-                "pre_module_socket: the simulator has no module loader; a Machine always has vsock.ko "
-                        + "(and vsock_loopback) loaded, so socket() before insmod (EAFNOSUPPORT) has no analogue");
         TABLE.put("control-pipe",
                 "the CONTROL write to a pipe without reader checks the recording harness's SIGPIPE "
                         + "counting, not vsock");

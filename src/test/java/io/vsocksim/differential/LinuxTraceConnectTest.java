@@ -35,12 +35,27 @@ class LinuxTraceConnectTest extends TraceFixture {
 
     @Test
     @DisplayName("pre_module_socket: socket(AF_VSOCK) before vsock.ko is loaded (no modprobe in the guest)")
-    void shouldHaveNoAnalogueForSocketBeforeModuleLoad() {
+    void shouldFailWithEafnosupportBeforeVsockIsLoaded() throws Exception {
         Scenario sc = KernelTrace.scenario("pre_module_socket");
-        sc.notExpressible("socket(AF_VSOCK,SOCK_STREAM,0) before insmod vsock.ko", "module-loading");
-        sc.notExpressible("socket(AF_VSOCK,SOCK_SEQPACKET,0) before insmod vsock.ko", "module-loading");
-        sc.notExpressible("socket(AF_VSOCK,SOCK_DGRAM,0) before insmod vsock.ko", "module-loading");
-        sc.done();
+        // The recording guest had no vsock module yet: a machine without transports, vsock taken out.
+        io.vsocksim.sim.Machine bare = new io.vsocksim.sim.Machine(
+                io.vsocksim.kernel.KernelContext.deterministic("pre_module", 4L << 20), false, 1);
+        UserProcess proc = bare.process("pre_module");
+        try {
+            assertThat(bare.rmmodVsock()).isZero();
+            sc.expect("socket(AF_VSOCK,SOCK_STREAM,0) before insmod vsock.ko", () -> sys(proc.socket(AF_VSOCK, SOCK_STREAM, 0)));
+            sc.expect("socket(AF_VSOCK,SOCK_SEQPACKET,0) before insmod vsock.ko", () -> sys(proc.socket(AF_VSOCK, SOCK_SEQPACKET, 0)));
+            sc.expect("socket(AF_VSOCK,SOCK_DGRAM,0) before insmod vsock.ko", () -> sys(proc.socket(AF_VSOCK, SOCK_DGRAM, 0)));
+            sc.done();
+            assertThat(bare.insmodVsock()).isZero();
+            int fd = proc.socket(AF_VSOCK, SOCK_STREAM, 0);
+            assertThat(fd).as("loaded: sockets again").isZero();
+            assertThat(bare.rmmodVsock()).as("a socket holds the module").isEqualTo(-io.vsocksim.uapi.Errno.EBUSY);
+            assertThat(m.rmmodVsock()).as("vsock_loopback holds it").isEqualTo(-io.vsocksim.uapi.Errno.EBUSY);
+        } finally {
+            proc.close();
+            bare.close();
+        }
     }
 
     @Test
