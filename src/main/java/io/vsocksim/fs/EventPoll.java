@@ -8,7 +8,9 @@ import static io.vsocksim.uapi.Epoll.EPOLLIN;
 import static io.vsocksim.uapi.Epoll.EPOLLONESHOT;
 import static io.vsocksim.uapi.Epoll.EPOLLOUT;
 import static io.vsocksim.uapi.Epoll.EPOLLWAKEUP;
+import static io.vsocksim.uapi.Errno.EBADF;
 import static io.vsocksim.uapi.Errno.EEXIST;
+import static io.vsocksim.uapi.Errno.EFAULT;
 import static io.vsocksim.uapi.Errno.EINTR;
 import static io.vsocksim.uapi.Errno.EINVAL;
 import static io.vsocksim.uapi.Errno.ENOENT;
@@ -115,8 +117,68 @@ public final class EventPoll implements OpenFile {
         }
     }
 
-    /** epoll_create1(2)'s instance, measuring its timeouts on {@code clock}. */
+    /** epoll_create1(2): a new epoll descriptor in {@code files}, EINVAL for flags other than EPOLL_CLOEXEC, EMFILE. */
     @Linux(file = "fs/eventpoll.c", fn = "do_epoll_create")
+    public static int create(FdTable files, int flags, Clock clock) {
+        if ((flags & ~Epoll.EPOLL_CLOEXEC) != 0) {
+            return -EINVAL;
+        }
+        return files.install(new EventPoll(clock), flags);
+    }
+
+    /**
+     * epoll_ctl(2) on descriptors of {@code files}: 0 or {@code -errno} in the kernel's order: EFAULT for
+     * a missing event with ADD or MOD, EBADF for either descriptor, EINVAL if {@code epfd} is no epoll
+     * descriptor or is {@code fd}, then the instance's own rules.
+     */
+    @Linux(file = "fs/eventpoll.c", fn = "do_epoll_ctl")
+    public static int ctl(FdTable files, int epfd, int op, int fd, Epoll.Event event) {
+        if ((op == Epoll.EPOLL_CTL_ADD || op == Epoll.EPOLL_CTL_MOD) && event == null) {
+            return -EFAULT;
+        }
+        OpenFile ep = files.fget(epfd);
+        if (ep == null) {
+            return -EBADF;
+        }
+        try {
+            OpenFile target = files.fget(fd);
+            if (target == null) {
+                return -EBADF;
+            }
+            try {
+                if (!(ep instanceof EventPoll e) || ep == target) {
+                    return -EINVAL;
+                }
+                return e.ctl(op, fd, target, event);
+            } finally {
+                target.putFile();
+            }
+        } finally {
+            ep.putFile();
+        }
+    }
+
+    /**
+     * epoll_wait(2) on a descriptor of {@code files}: EINVAL for a bad {@code maxevents} (checked first),
+     * EBADF, EINVAL for no epoll descriptor, then {@link #wait}.
+     */
+    @Linux(file = "fs/eventpoll.c", fn = "do_epoll_wait")
+    public static int wait(FdTable files, int epfd, Epoll.Event[] events, int maxevents, long timeoutMs) {
+        if (maxevents <= 0 || maxevents > Epoll.EP_MAX_EVENTS) {
+            return -EINVAL;
+        }
+        OpenFile f = files.fget(epfd);
+        if (f == null) {
+            return -EBADF;
+        }
+        try {
+            return f instanceof EventPoll e ? e.wait(events, maxevents, timeoutMs) : -EINVAL;
+        } finally {
+            f.putFile();
+        }
+    }
+
+    /** epoll_create1(2)'s instance, measuring its timeouts on {@code clock}. */
     public EventPoll(Clock clock) {
         this.clock = Objects.requireNonNull(clock, "clock");
     }

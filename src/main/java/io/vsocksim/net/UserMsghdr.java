@@ -1,6 +1,8 @@
 package io.vsocksim.net;
 
 import io.vsocksim.Linux;
+import io.vsocksim.uapi.Errno;
+import io.vsocksim.vsock.VsockSocket;
 import java.nio.ByteBuffer;
 
 /**
@@ -32,5 +34,41 @@ public final class UserMsghdr {
         m.iov = iov;
         m.iovlen = iov.length;
         return m;
+    }
+
+    /** {@code msg_namelen} as {@code __copy_msghdr} takes it: 0 without a name, cut to 128; EINVAL if negative. */
+    @Linux(file = "net/socket.c", fn = "__copy_msghdr")
+    public static int copyName(UserMsghdr msg) {
+        if (msg.name == null) {
+            return 0;
+        }
+        if (msg.namelen < 0) {
+            return -Errno.EINVAL;
+        }
+        return Math.min(msg.namelen, SockAddrs.SOCKADDR_STORAGE_SIZE);
+    }
+
+    /**
+     * The msghdr's checks in the kernel's order: EFAULT for a NULL {@code msg}, the name (EINVAL; for a
+     * send also copied in: EINVAL/EFAULT), EMSGSIZE for too many segments, then the iovec's import.
+     * Returns the total data length or {@code -errno}.
+     */
+    @Linux(file = "net/socket.c", fn = "copy_msghdr_from_user")
+    public static long copyFromUser(UserMsghdr msg, boolean send) {
+        if (msg == null) {
+            return -Errno.EFAULT;
+        }
+        int namelen = copyName(msg);
+        if (namelen < 0) {
+            return namelen;
+        }
+        if (send && namelen > 0) {
+            int err = VsockSocket.moveAddrToKernel(msg.name, namelen);
+            if (err < 0) {
+                return err;
+            }
+        }
+        int err = Iovec.checkCount(msg.iovlen);
+        return err < 0 ? err : Iovec.importIovec(msg.iov, msg.iovlen);
     }
 }

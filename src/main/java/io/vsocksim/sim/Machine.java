@@ -162,8 +162,7 @@ public class Machine implements AutoCloseable {
      */
     @io.vsocksim.Linux(file = "net/socket.c", fn = "__sys_socket_create")
     public VsockSocket socket(int type, int protocol, long capEffective) throws ErrnoException {
-        int flags = type & ~SOCK_TYPE_MASK;
-        if ((flags & ~(io.vsocksim.uapi.Sock.SOCK_NONBLOCK | io.vsocksim.uapi.Sock.SOCK_CLOEXEC)) != 0) {
+        if (!typeFlagsValid(type)) {
             throw new ErrnoException(io.vsocksim.uapi.Errno.EINVAL, "socket");
         }
         int base = type & SOCK_TYPE_MASK;
@@ -186,6 +185,15 @@ public class Machine implements AutoCloseable {
 
     /** {@code SOCK_TYPE_MASK}: the bits of socket()'s type argument that hold the type. */
     private static final int SOCK_TYPE_MASK = 0xf;
+
+    /**
+     * __sys_socket_create's first check: beside the type, only SOCK_NONBLOCK and SOCK_CLOEXEC may be
+     * set in socket()'s and socketpair()'s type argument (else EINVAL).
+     */
+    @Linux(file = "net/socket.c", fn = "__sys_socket_create")
+    static boolean typeFlagsValid(int type) {
+        return ((type & ~SOCK_TYPE_MASK) & ~(io.vsocksim.uapi.Sock.SOCK_NONBLOCK | io.vsocksim.uapi.Sock.SOCK_CLOEXEC)) == 0;
+    }
 
     /**
      * Allocates {@code bytes} of user memory in this machine's pages (a guest's RAM for a guest): a

@@ -1,11 +1,11 @@
 package io.vsocksim.sim;
 
 import io.vsocksim.Linux;
-import io.vsocksim.NotUpstream;
 import io.vsocksim.fs.EventPoll;
 import io.vsocksim.fs.FdTable;
 import io.vsocksim.fs.OpenFile;
 import io.vsocksim.fs.Select;
+import io.vsocksim.fs.VfsIoctl;
 import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.Cred;
 import io.vsocksim.kernel.TimeDomain;
@@ -16,7 +16,6 @@ import io.vsocksim.net.SockIoctl;
 import io.vsocksim.net.UserMsghdr;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
-import io.vsocksim.uapi.Fcntl;
 import io.vsocksim.uapi.PollFd;
 import io.vsocksim.uapi.Capability;
 import io.vsocksim.uapi.Epoll;
@@ -56,6 +55,20 @@ public final class UserProcess implements AutoCloseable {
     private final FdTable files;
     /** {@code current->cred}: replaced whole by setuid, read by the checks of this process's calls. */
     private volatile Cred cred;
+    private final ProcessSignals signals;
+    /** The signal whose default action ended the process, or 0 while it lives. */
+    private volatile int exitSignal;
+    /** This process's pid, taken from the machine's table on first use. */
+    private int pid;
+    /** Set by {@link #close()}: the process has ended. */
+    private volatile boolean ended;
+
+    /** sigaction(2) handler meaning "ignore the signal". */
+    public static final IntConsumer SIG_IGN = sig -> { };
+    /** sigaction(2) handler meaning "the default action". */
+    public static final IntConsumer SIG_DFL = sig -> { };
+    /** Stands for "a destination was given"; vsock never reads it. */
+    private static final SockaddrVm ANY_ADDR = new SockaddrVm(VmSockets.VMADDR_CID_ANY, VmSockets.VMADDR_PORT_ANY);
 
     UserProcess(Machine machine, String name) {
         this(machine, name, new FdTable(), Cred.ROOT, new ProcessSignals());
@@ -129,10 +142,21 @@ public final class UserProcess implements AutoCloseable {
      * to user mode before the call), the call is woken by a signal sent meanwhile, and a call that
      * came back with a restart code restarts or fails with EINTR by {@code handle_signal}'s rules:
      * ERESTARTNOINTR always restarts, ERESTARTSYS unless a handler without SA_RESTART ran,
-     * ERESTARTNOHAND only if no handler ran.
+     * ERESTARTNOHAND only if no handler ran. The thread counts as using the machine meanwhile
+     * ({@link TimeDomain}).
      */
     @Linux(file = "arch/x86/kernel/signal.c", fn = "handle_signal")
     private long syscall(Body body) {
+        Clock clock = machine.kernel().clock();
+        TimeDomain.enterCall(clock); // the thread uses the machine until the call returns (time jumps)
+        try {
+            return restartable(body);
+        } finally {
+            TimeDomain.exitCall(clock);
+        }
+    }
+
+    private long restartable(Body body) {
         Thread me = Thread.currentThread();
         if (signals.hasPending()) {
             handled(signals.deliver());
@@ -178,15 +202,6 @@ public final class UserProcess implements AutoCloseable {
             mm.exitMmap();
         }
     }
-
-    private final ProcessSignals signals;
-    /** The signal whose default action ended the process, or 0 while it lives. */
-    private volatile int exitSignal;
-
-    /** sigaction(2) handler meaning "ignore the signal". */
-    public static final IntConsumer SIG_IGN = sig -> { };
-    /** sigaction(2) handler meaning "the default action". */
-    public static final IntConsumer SIG_DFL = sig -> { };
 
     /** The process's credentials (a new process is root: uid 0, every capability). */
     public Cred cred() {
@@ -281,7 +296,7 @@ public final class UserProcess implements AutoCloseable {
      */
     @Linux(file = "net/socket.c", fn = "__sys_socket")
     public int socket(int domain, int type, int protocol) {
-        if (((type & ~SOCK_TYPE_MASK) & ~(Sock.SOCK_NONBLOCK | Sock.SOCK_CLOEXEC)) != 0) {
+        if (!Machine.typeFlagsValid(type)) {
             return -Errno.EINVAL;
         }
         if (domain != VmSockets.AF_VSOCK) {
@@ -308,7 +323,7 @@ public final class UserProcess implements AutoCloseable {
      */
     @Linux(file = "net/socket.c", fn = "__sys_socketpair")
     public int socketpair(int domain, int type, int protocol, int[] sv) {
-        if (((type & ~SOCK_TYPE_MASK) & ~(Sock.SOCK_NONBLOCK | Sock.SOCK_CLOEXEC)) != 0) {
+        if (!Machine.typeFlagsValid(type)) {
             return -Errno.EINVAL;
         }
         if (!files.canAllocate(2)) {
@@ -337,9 +352,6 @@ public final class UserProcess implements AutoCloseable {
             }
         }
     }
-
-    /** {@code SOCK_TYPE_MASK}. */
-    private static final int SOCK_TYPE_MASK = 0xf;
 
     /** close(2): 0 or {@code -EBADF}; the socket is released when no descriptor or call holds it. */
     public int close(int fd) {
@@ -372,36 +384,8 @@ public final class UserProcess implements AutoCloseable {
      * command goes to the socket ({@code sock_ioctl}, then {@code vsock_ioctl}: only SIOCOUTQ in 6.12.117), whose
      * result is returned and, for those, also stored in {@code argp}.
      */
-    @Linux(file = "fs/ioctl.c", fn = "do_vfs_ioctl")
     public long ioctl(int fd, int cmd, IntBuffer argp) {
-        OpenFile f = files.fget(fd);
-        if (f == null) {
-            return -Errno.EBADF;
-        }
-        try {
-            switch (cmd) {
-                case Fcntl.FIOCLEX:
-                    return files.setCloseOnExec(fd, true);
-                case Fcntl.FIONCLEX:
-                    return files.setCloseOnExec(fd, false);
-                case Fcntl.FIONBIO:
-                case Fcntl.FIOASYNC: {
-                    if (argp == null || argp.remaining() < 1) {
-                        return -Errno.EFAULT;
-                    }
-                    int bit = cmd == Fcntl.FIONBIO ? Fcntl.O_NONBLOCK : Fcntl.O_ASYNC;
-                    int flags = f.fileFlags() & Fcntl.SETFL_MASK;
-                    f.setStatusFlags(argp.get(argp.position()) != 0 ? flags | bit : flags & ~bit);
-                    return 0;
-                }
-                case Fcntl.FIOQSIZE:
-                    return -Errno.ENOTTY; // not a regular file, directory or link
-                default:
-                    return sockIoctl(f, cmd, argp);
-            }
-        } finally {
-            f.putFile();
-        }
+        return VfsIoctl.ioctl(files, fd, cmd, argp, this::sockIoctl);
     }
 
     /** bind(2) to {@code (cid, port)}. */
@@ -487,12 +471,7 @@ public final class UserProcess implements AutoCloseable {
      */
     public int poll(PollFd[] fds, int nfds, long timeoutMs) {
         Clock clock = machine.kernel().clock();
-        TimeDomain.enterCall(clock);
-        try {
-            return (int) syscall(() -> Select.poll(files, fds, nfds, timeoutMs, clock));
-        } finally {
-            TimeDomain.exitCall(clock);
-        }
+        return (int) syscall(() -> Select.poll(files, fds, nfds, timeoutMs, clock));
     }
 
     /**
@@ -502,81 +481,25 @@ public final class UserProcess implements AutoCloseable {
      */
     public int select(int nfds, BitSet readfds, BitSet writefds, BitSet exceptfds, long[] tv) {
         Clock clock = machine.kernel().clock();
-        TimeDomain.enterCall(clock);
-        try {
-            return (int) syscall(() -> Select.select(files, nfds, readfds, writefds, exceptfds, tv, clock));
-        } finally {
-            TimeDomain.exitCall(clock);
-        }
+        return (int) syscall(() -> Select.select(files, nfds, readfds, writefds, exceptfds, tv, clock));
     }
 
-    /** epoll_create1(2): a new epoll descriptor, EINVAL for flags other than EPOLL_CLOEXEC, EMFILE. */
-    @Linux(file = "fs/eventpoll.c", fn = "do_epoll_create")
+    /** epoll_create1(2) ({@link EventPoll#create}). */
     public int epollCreate1(int flags) {
-        if ((flags & ~Epoll.EPOLL_CLOEXEC) != 0) {
-            return -Errno.EINVAL;
-        }
-        return files.install(new EventPoll(machine.kernel().clock()), flags);
+        return EventPoll.create(files, flags, machine.kernel().clock());
     }
 
-    /**
-     * epoll_ctl(2): 0 or {@code -errno} in the kernel's order: EFAULT for a missing event with ADD or
-     * MOD, EBADF for either descriptor, EINVAL if {@code epfd} is no epoll descriptor or is {@code fd},
-     * then the instance's own rules ({@link EventPoll#ctl}).
-     */
-    @Linux(file = "fs/eventpoll.c", fn = "do_epoll_ctl")
+    /** epoll_ctl(2) ({@link EventPoll#ctl(FdTable, int, int, int, Epoll.Event)}). */
     public int epollCtl(int epfd, int op, int fd, Epoll.Event event) {
-        if ((op == Epoll.EPOLL_CTL_ADD || op == Epoll.EPOLL_CTL_MOD) && event == null) {
-            return -Errno.EFAULT;
-        }
-        OpenFile ep = files.fget(epfd);
-        if (ep == null) {
-            return -Errno.EBADF;
-        }
-        try {
-            OpenFile target = files.fget(fd);
-            if (target == null) {
-                return -Errno.EBADF;
-            }
-            try {
-                if (!(ep instanceof EventPoll e) || ep == target) {
-                    return -Errno.EINVAL;
-                }
-                return e.ctl(op, fd, target, event);
-            } finally {
-                target.putFile();
-            }
-        } finally {
-            ep.putFile();
-        }
+        return EventPoll.ctl(files, epfd, op, fd, event);
     }
 
     /**
      * epoll_wait(2): how many of {@code events} were filled, 0 on timeout, or {@code -errno} (EBADF,
      * EINVAL for no epoll descriptor or a bad {@code maxevents}, EINTR when interrupted: never restarted).
      */
-    @Linux(file = "fs/eventpoll.c", fn = "do_epoll_wait")
     public int epollWait(int epfd, Epoll.Event[] events, int maxevents, long timeoutMs) {
-        Clock clock = machine.kernel().clock();
-        TimeDomain.enterCall(clock);
-        try {
-            return (int) syscall(() -> {
-                if (maxevents <= 0 || maxevents > Epoll.EP_MAX_EVENTS) {
-                    return -Errno.EINVAL;
-                }
-                OpenFile f = files.fget(epfd);
-                if (f == null) {
-                    return -Errno.EBADF;
-                }
-                try {
-                    return f instanceof EventPoll e ? e.wait(events, maxevents, timeoutMs) : -Errno.EINVAL;
-                } finally {
-                    f.putFile();
-                }
-            });
-        } finally {
-            TimeDomain.exitCall(clock);
-        }
+        return (int) syscall(() -> EventPoll.wait(files, epfd, events, maxevents, timeoutMs));
     }
 
     /** poll(2) on one descriptor: the ready events, or {@code -errno}. */
@@ -585,11 +508,6 @@ public final class UserProcess implements AutoCloseable {
     }
 
     // ---- net/socket.c: addresses, messages and the socket ioctls by descriptor ----------------------
-
-    /** This process's pid, taken from the machine's table on first use. */
-    private int pid;
-    /** Set by {@link #close()}: the process has ended. */
-    private volatile boolean ended;
 
     /** getpid(2). SIM: the process is also its own process group leader. */
     public synchronized int getpid() {
@@ -663,7 +581,7 @@ public final class UserProcess implements AutoCloseable {
                 }
                 named = addrlen != 0;
             }
-            return sendNamed(s, buf, flags & ~MSG_INTERNAL_SENDMSG_FLAGS, named);
+            return sendNamed(s, buf, flags & ~Sock.MSG_INTERNAL_SENDMSG_FLAGS, named);
         });
     }
 
@@ -712,7 +630,7 @@ public final class UserProcess implements AutoCloseable {
     @Linux(file = "net/socket.c", fn = "____sys_sendmsg")
     public long sendmsg(int fd, UserMsghdr msg, int flags) {
         return onMsg(fd, flags, s -> {
-            long total = copyMsghdr(msg, true);
+            long total = UserMsghdr.copyFromUser(msg, true);
             if (total < 0) {
                 return total;
             }
@@ -724,7 +642,7 @@ public final class UserProcess implements AutoCloseable {
                 return -Errno.EFAULT;
             }
             ByteBuffer data = Iovec.gather(msg.iov, msg.iovlen, (int) total);
-            long n = sendNamed(s, data, flags & ~MSG_INTERNAL_SENDMSG_FLAGS, copyName(msg) != 0);
+            long n = sendNamed(s, data, flags & ~Sock.MSG_INTERNAL_SENDMSG_FLAGS, UserMsghdr.copyName(msg) != 0);
             Iovec.advance(msg.iov, msg.iovlen, (int) n);
             return n;
         });
@@ -741,7 +659,7 @@ public final class UserProcess implements AutoCloseable {
     @Linux(file = "net/socket.c", fn = "____sys_recvmsg")
     public long recvmsg(int fd, UserMsghdr msg, int flags) {
         return onMsg(fd, flags, s -> {
-            long total = copyMsghdr(msg, false);
+            long total = UserMsghdr.copyFromUser(msg, false);
             if (total < 0) {
                 return total;
             }
@@ -765,57 +683,14 @@ public final class UserProcess implements AutoCloseable {
         });
     }
 
-    /** {@code msg_namelen} as {@code __copy_msghdr} takes it: 0 without a name, cut to 128; EINVAL if negative. */
-    @Linux(file = "net/socket.c", fn = "__copy_msghdr")
-    private static int copyName(UserMsghdr msg) {
-        if (msg.name == null) {
-            return 0;
-        }
-        if (msg.namelen < 0) {
-            return -Errno.EINVAL;
-        }
-        return Math.min(msg.namelen, SockAddrs.SOCKADDR_STORAGE_SIZE);
-    }
-
     /** sendmsg/recvmsg on {@code fd}: EINVAL for MSG_CMSG_COMPAT, which only the compat entry points take. */
     @Linux(file = "net/socket.c", fn = "__sys_sendmsg")
     private long onMsg(int fd, int flags, SocketCall call) {
-        if ((flags & MSG_CMSG_COMPAT) != 0) {
+        if ((flags & Sock.MSG_CMSG_COMPAT) != 0) {
             return -Errno.EINVAL;
         }
         return onSocket(fd, call);
     }
-
-    /**
-     * The msghdr's checks in the kernel's order: EFAULT for a NULL {@code msg}, the name (EINVAL; for a
-     * send also copied in: EINVAL/EFAULT), EMSGSIZE for too many segments, then the iovec's import.
-     * Returns the total data length or {@code -errno}.
-     */
-    @Linux(file = "net/socket.c", fn = "copy_msghdr_from_user")
-    private static long copyMsghdr(UserMsghdr msg, boolean send) {
-        if (msg == null) {
-            return -Errno.EFAULT;
-        }
-        int namelen = copyName(msg);
-        if (namelen < 0) {
-            return namelen;
-        }
-        if (send && namelen > 0) {
-            int err = VsockSocket.moveAddrToKernel(msg.name, namelen);
-            if (err < 0) {
-                return err;
-            }
-        }
-        int err = Iovec.checkCount(msg.iovlen);
-        return err < 0 ? err : Iovec.importIovec(msg.iov, msg.iovlen);
-    }
-
-    /** {@code MSG_CMSG_COMPAT}: only the 32-bit entry points may pass it. */
-    public static final int MSG_CMSG_COMPAT = 0x80000000;
-    /** {@code MSG_INTERNAL_SENDMSG_FLAGS}: MSG_SPLICE_PAGES, MSG_SENDPAGE_NOPOLICY, MSG_SENDPAGE_DECRYPTED. */
-    static final int MSG_INTERNAL_SENDMSG_FLAGS = 0x8000000 | 0x10000 | 0x100000;
-    /** Stands for "a destination was given"; vsock never reads it. */
-    private static final SockaddrVm ANY_ADDR = new SockaddrVm(VmSockets.VMADDR_CID_ANY, VmSockets.VMADDR_PORT_ANY);
 
     // ---- the object face ----------------------------------------------------------------------------
 

@@ -237,7 +237,8 @@ final class RxZerocopyCommand {
     /**
      * {@code --compare}: copy receive, zerocopy receive and both baselines with the same --mb/--rx/--tx,
      * {@code rounds} times interleaved (so a change in the machine's speed hits every row alike), each
-     * row's median, and the ratios issue 8's bar asks for: of the medians, and their range over the
+     * row's median, and the ratios against the project's performance targets (copy vs TCP, zerocopy vs
+     * Unix-domain, zerocopy vs copy; docs/benchmarks.md): of the medians, and their range over the
      * rounds (each round's four transfers ran back to back).
      */
     static int compare(Options o, int rounds, PrintStream out) {
@@ -677,7 +678,8 @@ final class RxZerocopyCommand {
         out.println("  The same transfer through JDK loopback TCP and Unix-domain channels (64 KiB writes/reads)");
         out.println("  is measured in the same run.");
         out.println("  --compare: copy and zerocopy receive and both baselines in one run, --rounds times interleaved");
-        out.println("  (default 3), each row's median and the ratios of issue 8's bar.");
+        out.println("  (default 3), each row's median and the ratios copy/TCP, zerocopy/UDS and zerocopy/copy");
+        out.println("  against the targets in docs/benchmarks.md.");
         out.println("  --warmup: untimed transfer of MB (default 1000, at most --mb) before measuring, for the JIT.");
         out.println("  --sweep: the RFC's table, rx = tx of 8, 32, 64, 256, 512 pages, zerocopy and copy, --mb per");
         out.println("  cell (default 4000), the RFC's seconds beside the simulator's; progress on stderr.");

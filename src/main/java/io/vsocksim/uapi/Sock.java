@@ -160,6 +160,10 @@ public final class Sock {
     public static final int MSG_MORE = 0x8000;
     public static final int MSG_ZEROCOPY = 0x4000000;
     public static final int MSG_CMSG_CLOEXEC = 0x40000000;
+    /** {@code MSG_CMSG_COMPAT}: only the 32-bit entry points may pass it (EINVAL otherwise). */
+    public static final int MSG_CMSG_COMPAT = 0x80000000;
+    /** {@code MSG_INTERNAL_SENDMSG_FLAGS}: MSG_SPLICE_PAGES, MSG_SENDPAGE_NOPOLICY, MSG_SENDPAGE_DECRYPTED. */
+    public static final int MSG_INTERNAL_SENDMSG_FLAGS = 0x8000000 | 0x10000 | 0x100000;
 
     // ---- sock_extended_err (include/uapi/linux/errqueue.h) ------------------------------------------
     public static final int SO_EE_ORIGIN_ZEROCOPY = 5;

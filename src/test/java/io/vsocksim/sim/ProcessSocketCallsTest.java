@@ -277,8 +277,8 @@ class ProcessSocketCallsTest {
     @Test
     void shouldCheckTheMsghdrAsCopyMsghdrDoes() {
         int[] p = t.connect(PORT, false);
-        assertThat(client.sendmsg(p[1], UserMsghdr.of(ascii("x")), UserProcess.MSG_CMSG_COMPAT)).isEqualTo(-EINVAL);
-        assertThat(client.sendmsg(99, UserMsghdr.of(ascii("x")), UserProcess.MSG_CMSG_COMPAT))
+        assertThat(client.sendmsg(p[1], UserMsghdr.of(ascii("x")), io.vsocksim.uapi.Sock.MSG_CMSG_COMPAT)).isEqualTo(-EINVAL);
+        assertThat(client.sendmsg(99, UserMsghdr.of(ascii("x")), io.vsocksim.uapi.Sock.MSG_CMSG_COMPAT))
                 .as("before the descriptor").isEqualTo(-EINVAL);
         assertThat(client.recvmsg(99, UserMsghdr.of(), 0)).isEqualTo(-EBADF);
         assertThat(client.sendmsg(p[1], null, 0)).isEqualTo(-EFAULT);
