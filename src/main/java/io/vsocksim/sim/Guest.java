@@ -1,6 +1,7 @@
 package io.vsocksim.sim;
 
 import io.vsocksim.kernel.KernelContext;
+import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.uapi.VirtioRing;
 import io.vsocksim.uapi.VirtioVsock;
 import io.vsocksim.vsock.ZerocopyPolicy;
@@ -207,9 +208,8 @@ public final class Guest extends Machine {
         host.kernel().systemWq().flush();
         transport.remove();
         transport.unregister();
-        if (kernel().clock() instanceof io.vsocksim.kernel.VirtualClock vc && vc.domain() != null
-                && vc.domain() == host.timeDomain()) {
-            vc.domain().remove(vc, kernel().systemWq());
+        if (kernel().clock() instanceof VirtualClock vc && vc.domain() != null && vc.domain() == host.timeDomain()) {
+            vc.domain().remove(vc, kernel().systemWq()); // leaves the host's time domain with its clock
         }
         super.close();
     }

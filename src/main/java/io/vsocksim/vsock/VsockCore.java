@@ -290,12 +290,6 @@ public final class VsockCore {
      * (vsock_insert_unbound). The caller owns the returned socket's initial reference.
      */
     @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "__vsock_create")
-    public VsockSock create(int type, boolean capNetBindService) {
-        return create(type, capNetBindService ? io.vsocksim.uapi.Capability.ALL : io.vsocksim.uapi.Capability.NONE);
-    }
-
-    /** As {@link #create(int, boolean)}, for a process with the capability set {@code capEffective}. */
-    @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "__vsock_create")
     public VsockSock create(int type, long capEffective) {
         VsockSock vsk = newSock(type, capEffective);
         vsk.connectTimeout = VSOCK_DEFAULT_CONNECT_TIMEOUT;

@@ -1,10 +1,10 @@
 package io.vsocksim.vsock;
 
 import io.vsocksim.Linux;
-import io.vsocksim.uapi.Poll;
 import io.vsocksim.kernel.DelayedWork;
 import io.vsocksim.kernel.Mutex;
 import io.vsocksim.kernel.WaitQueueHead;
+import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.SocketState;
 import io.vsocksim.uapi.TcpState;
@@ -163,11 +163,10 @@ public final class VsockSock {
 
     /**
      * SIM: the effective capabilities ({@link io.vsocksim.uapi.Capability} bitmask) of the process that
-     * made the socket; the kernel checks the calling task instead, which is the same process here.
+     * made the socket. The kernel checks the calling task; a process's call does so here too
+     * ({@link io.vsocksim.kernel.Cred#capable}), and a call outside any process falls back to this set.
      */
     public final long capEffective;
-    /** Owner credentials: may bind ports up to {@link VmSockets#LAST_RESERVED_PORT}. */
-    public final boolean capNetBindService;
 
     // ---- struct sock / struct socket fields only net/core/sock.c's SOL_SOCKET options touch ----------
     // Defaults are sock_init_data()'s (children get them afresh: __vsock_create copies none of them).
@@ -216,8 +215,6 @@ public final class VsockSock {
         this.type = type;
         this.id = id;
         this.capEffective = capEffective;
-        this.capNetBindService = io.vsocksim.uapi.Capability.has(capEffective,
-                io.vsocksim.uapi.Capability.CAP_NET_BIND_SERVICE);
         this.sndbuf = core.kernel().wmemDefault();
         this.rcvbuf = core.kernel().rmemDefault();
         this.sleep = new WaitQueueHead(core.kernel().clock());

@@ -220,7 +220,7 @@ class VirtioTransportUnitTest {
     @ParameterizedTest
     @MethodSource("states")
     void shouldHandlePacketPerStateTableAndFreeItWhenNotQueued(StateRow r) {
-        VsockSock s = core.create(Sock.SOCK_STREAM, true);
+        VsockSock s = core.create(Sock.SOCK_STREAM, io.vsocksim.uapi.Capability.ALL);
         s.lockSock();
         s.remoteAddr = new SockaddrVm(3, 5000);
         assertThat(core.assignTransport(s, null)).isZero();
@@ -250,7 +250,7 @@ class VirtioTransportUnitTest {
 
     @Test
     void shouldAnswerRstAndIgnoreCreditWhenPacketIsNotFromPeer() {
-        VsockSock s = core.create(Sock.SOCK_STREAM, true);
+        VsockSock s = core.create(Sock.SOCK_STREAM, io.vsocksim.uapi.Capability.ALL);
         s.lockSock();
         s.remoteAddr = new SockaddrVm(3, 5000);
         core.assignTransport(s, null);

@@ -44,7 +44,7 @@ public final class VsockTestContext {
 
     /** socket() + bind() + listen(). */
     public VsockSock listen(int type, int port, int backlog) {
-        VsockSock s = core.create(type, true);
+        VsockSock s = core.create(type, io.vsocksim.uapi.Capability.ALL);
         s.lockSock();
         try {
             check(core.bindConnectible(s, VmSockets.VMADDR_CID_ANY, port));
@@ -58,7 +58,7 @@ public final class VsockTestContext {
 
     /** socket() + the steps of vsock_connect() up to the REQUEST (no waiting). */
     public VsockSock connect(int type, int cid, int port) {
-        VsockSock s = core.create(type, true);
+        VsockSock s = core.create(type, io.vsocksim.uapi.Capability.ALL);
         s.lockSock();
         try {
             s.remoteAddr = new SockaddrVm(cid, port);
