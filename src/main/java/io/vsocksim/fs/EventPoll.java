@@ -18,7 +18,6 @@ import static io.vsocksim.uapi.Errno.ENOENT;
 import io.vsocksim.Linux;
 import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.Mutex;
-import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.kernel.WaitQueueEntry;
 import io.vsocksim.kernel.WaitQueueHead;
 import io.vsocksim.uapi.Epoll;
@@ -104,10 +103,7 @@ public final class EventPoll implements OpenFile {
                 }
                 boolean someone = waiters > 0;
                 if (someone) {
-                    if (clock instanceof VirtualClock vc) {
-                        vc.wakingAll(woken);
-                    }
-                    woken.signalAll();
+                    clock.signalAll(woken);
                 }
                 // An exclusive item counts as having woken someone only if a waiter was there.
                 return (events & EPOLLEXCLUSIVE) == 0 || someone;
@@ -268,10 +264,7 @@ public final class EventPoll implements OpenFile {
                 it.onReady = true;
             }
             if (waiters > 0) {
-                if (clock instanceof VirtualClock vc) {
-                    vc.wakingAll(woken);
-                }
-                woken.signalAll();
+                clock.signalAll(woken);
             }
         } finally {
             lock.unlock();

@@ -50,6 +50,15 @@ public interface Clock {
      */
     void awaitUntil(Lock lock, Condition cond, long deadlineNanos) throws InterruptedException;
 
+    /**
+     * Wakes every thread parked on {@code cond} through {@link #awaitUntil} (the caller holds the
+     * condition's lock). A clock that lets time jump ({@link VirtualClock} in a {@link TimeDomain})
+     * first counts them as running, so a wake-up on its way is never taken for idleness.
+     */
+    default void signalAll(Condition cond) {
+        cond.signalAll();
+    }
+
     /** The current tick count. */
     @Linux(file = "include/linux/jiffies.h", fn = "jiffies")
     default long jiffies() {

@@ -52,10 +52,7 @@ public final class PollWaiter implements WaitQueueEntry {
         lock.lock();
         try {
             triggered = true;
-            if (clock instanceof VirtualClock vc) {
-                vc.wakingAll(woken); // a time domain counts the poller running before the signal
-            }
-            woken.signalAll();
+            clock.signalAll(woken);
             return true;
         } finally {
             lock.unlock();

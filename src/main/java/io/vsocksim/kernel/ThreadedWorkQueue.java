@@ -151,10 +151,7 @@ public final class ThreadedWorkQueue extends WorkerPool {
         } else {
             // A worker waiting for a timer deadline. All of them: the one that wakes re-checks, and a
             // time domain sees exactly the threads it marked running wake up.
-            if (clock instanceof VirtualClock vc) {
-                vc.wakingAll(workAvailable);
-            }
-            workAvailable.signalAll();
+            clock.signalAll(workAvailable);
         }
     }
 
@@ -165,10 +162,7 @@ public final class ThreadedWorkQueue extends WorkerPool {
             idle[nrIdle] = null;
             LockSupport.unpark(t);
         }
-        if (clock instanceof VirtualClock vc) {
-            vc.wakingAll(workAvailable);
-        }
-        workAvailable.signalAll();
+        clock.signalAll(workAvailable);
     }
 
     @Override

@@ -64,21 +64,19 @@ public final class VirtualClock implements Clock {
         domain = d;
     }
 
-    /**
-     * A waker is about to signal {@code cond}: the threads asleep on it through this clock count as
-     * running from now on ({@link TimeDomain}). The caller signals all of them.
-     */
-    public void wakingAll(Condition cond) {
-        if (domain == null) {
-            return;
-        }
-        synchronized (this) {
-            for (Sleeper s : sleepers) {
-                if (s.cond == cond) {
-                    TimeDomain.wake(s.who);
+    /** Marks the threads asleep on {@code cond} as running in the time domain, then signals them. */
+    @Override
+    public void signalAll(Condition cond) {
+        if (domain != null) {
+            synchronized (this) {
+                for (Sleeper s : sleepers) {
+                    if (s.cond == cond) {
+                        TimeDomain.wake(s.who);
+                    }
                 }
             }
         }
+        cond.signalAll();
     }
 
     /** True if this clock follows real time on its own ({@link #selfRunning()}). */

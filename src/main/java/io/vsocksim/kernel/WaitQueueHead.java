@@ -86,10 +86,7 @@ public final class WaitQueueHead {
                 }
             }
             if (waiters > 0) {
-                if (clock instanceof VirtualClock vc) {
-                    vc.wakingAll(woken); // timed sleepers count as running before the signal
-                }
-                woken.signalAll();
+                clock.signalAll(woken);
                 // Paired with sleepUntimed(): the count moves and the list empties in one critical
                 // section, so a sleeper that reads a new count is off the list.
                 for (int i = 0; i < nrParked; i++) {
