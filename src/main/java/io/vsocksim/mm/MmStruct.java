@@ -197,7 +197,7 @@ public final class MmStruct {
         VmArea one = findVma(addr);
         if (one != null && end <= one.end()) { // the usual call: one area, no list to build
             if (dontneed) {
-                one.zap(one.slotOf(addr), (int) (rounded >>> GuestMemory.PAGE_SHIFT));
+                dontneed(one, one.slotOf(addr), (int) (rounded >>> GuestMemory.PAGE_SHIFT));
             }
             return 0;
         }
@@ -209,11 +209,38 @@ public final class MmStruct {
             hole |= cutStart > covered;
             covered = cutEnd;
             if (dontneed) {
-                vma.zap(vma.slotOf(cutStart), (int) ((cutEnd - cutStart) >>> GuestMemory.PAGE_SHIFT));
+                dontneed(vma, vma.slotOf(cutStart), (int) ((cutEnd - cutStart) >>> GuestMemory.PAGE_SHIFT));
             }
         }
         hole |= covered < end;
         return hole ? -ENOMEM : 0;
+    }
+
+    /** MADV_DONTNEED of slots: a socket's pages leave the area; anonymous memory reads as zeros again. */
+    private static void dontneed(VmArea vma, int first, int count) {
+        if (AnonMemory.of(vma) != null) {
+            AnonMemory.dontneed(vma, first, count);
+        } else {
+            vma.zap(first, count);
+        }
+    }
+
+    /**
+     * Copies {@code len} bytes from {@code src} into the process's memory at {@code addr} (a store).
+     *
+     * @throws SegmentationFault at the first address that is not mapped or not writable (bytes before
+     *                           it have been stored)
+     */
+    public void write(long addr, byte[] src, int off, int len) {
+        while (len > 0) {
+            VmArea vma = findVmaOrFault(addr);
+            int inPage = (int) (addr & PAGE_MASK_LOW);
+            int n = Math.min(len, GuestMemory.PAGE_SIZE - inPage);
+            vma.write(vma.slotOf(addr), inPage, src, off, n);
+            addr += n;
+            off += n;
+            len -= n;
+        }
     }
 
     /**

@@ -19,6 +19,17 @@ public final class Mman {
     /** Every protection bit that {@code mmap()} accepts here. */
     public static final int PROT_MASK = PROT_READ | PROT_WRITE | PROT_EXEC;
 
+    /** Share the mapping (the socket's mapping for zerocopy receive is shared). */
+    public static final int MAP_SHARED = 0x01;
+    /** Private copy-on-write mapping. */
+    public static final int MAP_PRIVATE = 0x02;
+    /** Both of the mapping types above; exactly one must be given. */
+    public static final int MAP_TYPE = 0x0f;
+    /** Memory that belongs to no file, zero-filled. */
+    public static final int MAP_ANONYMOUS = 0x20;
+    /** Fault the pages in at once (this simulator always does for anonymous memory). */
+    public static final int MAP_POPULATE = 0x8000;
+
     /** No special access pattern (clears the two read-ahead hints below). */
     public static final int MADV_NORMAL = 0;
     /** Expect random access: read-ahead hint. */

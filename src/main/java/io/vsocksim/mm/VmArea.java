@@ -227,6 +227,19 @@ public final class VmArea {
     }
 
     /**
+     * Stores {@code n} bytes of {@code src} at {@code inPage} of slot {@code slot} (a process store).
+     *
+     * @throws SegmentationFault if the slot is empty, the area lacks {@code PROT_WRITE} or was unmapped
+     */
+    public void write(int slot, int inPage, byte[] src, int off, int n) {
+        if ((prot & Mman.PROT_WRITE) == 0) {
+            throw new SegmentationFault("write to a page without PROT_WRITE: addr=0x"
+                    + Long.toHexString(addrOf(slot) + inPage) + " prot=" + prot, addrOf(slot) + inPage);
+        }
+        pageOf(slot, false).put(inPage, src, off, n);
+    }
+
+    /**
      * The little-endian u32 at {@code inPage} ({@code <= 4092}) of slot {@code slot}.
      *
      * @throws SegmentationFault as {@link #read(int)}
@@ -237,6 +250,11 @@ public final class VmArea {
 
     /** The shared page buffer behind a readable, mapped slot (absolute access only). */
     private ByteBuffer pageOf(int slot) {
+        return pageOf(slot, true);
+    }
+
+    /** The shared page buffer behind a mapped slot, which must be readable if {@code read}. */
+    private ByteBuffer pageOf(int slot, boolean read) {
         checkSlot(slot);
         PageAllocator a;
         long h;
@@ -248,10 +266,10 @@ public final class VmArea {
             h = a == null ? 0 : t.handle[e];
             i = a == null ? 0 : t.index[e];
             if (detached || a == null) {
-                throw new SegmentationFault("read of unmapped slot: addr=0x" + Long.toHexString(addrOf(slot))
+                throw new SegmentationFault("access to unmapped slot: addr=0x" + Long.toHexString(addrOf(slot))
                         + " slot=" + slot + " " + range(), addrOf(slot));
             }
-            if ((prot & Mman.PROT_READ) == 0) {
+            if (read && (prot & Mman.PROT_READ) == 0) {
                 throw new SegmentationFault("read of a page without PROT_READ: addr=0x"
                         + Long.toHexString(addrOf(slot)) + " prot=" + prot, addrOf(slot));
             }

@@ -9,6 +9,8 @@ import io.vsocksim.fs.VfsIoctl;
 import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.Cred;
 import io.vsocksim.kernel.TimeDomain;
+import io.vsocksim.mm.AnonMemory;
+import io.vsocksim.mm.Mman;
 import io.vsocksim.mm.MmStruct;
 import io.vsocksim.net.Iovec;
 import io.vsocksim.net.SockAddrs;
@@ -443,10 +445,42 @@ public final class UserProcess implements AutoCloseable {
         return onSocket(fd, s -> s.recv(buf, flags));
     }
 
+    /**
+     * send(2) from this process's memory: {@code len} bytes at {@code addr} (anonymous memory from
+     * {@link #mmap}; MSG_ZEROCOPY can pin its pages). Bytes that are not mapped readable fault: a short
+     * count, or the transport's ENOMEM when nothing could be sent, as in Linux.
+     */
+    public long send(int fd, long addr, long len, int flags) {
+        AnonMemory.Span span = AnonMemory.span(mm, addr, len, false);
+        return onSocket(fd, s -> s.send(span.block(), span.offset(), sizeT(len), flags, span.accessible()));
+    }
+
+    /**
+     * recv(2) into this process's memory: {@code len} bytes at {@code addr}; EFAULT when data would
+     * land on bytes that are not mapped writable (NULL included).
+     */
+    public long recv(int fd, long addr, long len, int flags) {
+        AnonMemory.Span span = AnonMemory.span(mm, addr, len, true);
+        return onSocket(fd, s -> s.recv(span.block(), span.offset(), sizeT(len), flags, span.accessible()));
+    }
+
+    /** A {@code size_t} length as the int the socket calls take: anything above INT_MAX is "huge" (-1). */
+    private static int sizeT(long len) {
+        return len < 0 || len > Integer.MAX_VALUE ? -1 : (int) len;
+    }
+
     /** shutdown(2). */
     public int shutdown(int fd, int how) {
         return (int) onSocket(fd, s -> {
             s.shutdown(how);
+            return 0;
+        });
+    }
+
+    /** setsockopt(2): {@code optlen} bytes of {@code optval} from its position (null: NULL); 0 or {@code -errno}. */
+    public int setsockopt(int fd, int level, int optname, ByteBuffer optval, int optlen) {
+        return (int) onSocket(fd, s -> {
+            s.setsockopt(level, optname, optval, optlen);
             return 0;
         });
     }
@@ -692,6 +726,46 @@ public final class UserProcess implements AutoCloseable {
         return onSocket(fd, call);
     }
 
+    // ---- memory -------------------------------------------------------------------------------------
+
+    /**
+     * mmap(2): the address of the new mapping, or {@code -errno}. With MAP_ANONYMOUS, zeroed memory of
+     * this process's machine ({@link AnonMemory}; {@code fd} is ignored, as Linux ignores it); otherwise
+     * {@code fd} must be a socket, whose mapping is the zerocopy receive area (RFC). The address hint
+     * is not used (no MAP_FIXED). EINVAL: length 0, not exactly one of MAP_SHARED/MAP_PRIVATE, an
+     * unaligned offset; EBADF: no such descriptor; ENODEV: a file that cannot be mapped.
+     */
+    @Linux(file = "mm/mmap.c", fn = "ksys_mmap_pgoff")
+    public long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
+        int type = flags & Mman.MAP_TYPE;
+        if (length == 0 || (type != Mman.MAP_SHARED && type != Mman.MAP_PRIVATE)
+                || (offset & (io.vsocksim.mm.GuestMemory.PAGE_SIZE - 1)) != 0) {
+            return -Errno.EINVAL;
+        }
+        if ((flags & Mman.MAP_ANONYMOUS) != 0) {
+            return AnonMemory.mmap(mm, machine.kernel().pages(), length, prot);
+        }
+        OpenFile f = files.fget(fd);
+        if (f == null) {
+            return -Errno.EBADF;
+        }
+        try {
+            if (!(f instanceof VsockSocket s)) {
+                return -Errno.ENODEV;
+            }
+            return s.mmap(length, prot);
+        } catch (ErrnoException e) {
+            return -e.errno();
+        } finally {
+            f.putFile();
+        }
+    }
+
+    /** A store of {@code len} bytes of {@code src} at {@code addr} (a SegmentationFault where not writable). */
+    public void write(long addr, byte[] src, int off, int len) {
+        mm.write(addr, src, off, len);
+    }
+
     // ---- the object face ----------------------------------------------------------------------------
 
     /** socket(2) in this process. */
@@ -702,20 +776,19 @@ public final class UserProcess implements AutoCloseable {
     }
 
     /**
-     * madvise(2): {@link io.vsocksim.mm.Mman#MADV_DONTNEED} releases the pages of
-     * {@code [addr, addr + len)}; MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL and MADV_WILLNEED are
-     * accepted and change nothing on a socket's mapping (see {@link MmStruct#madvise}).
-     *
-     * @throws ErrnoException EINVAL (unaligned address, unknown advice), ENOMEM (part of the range not
-     *                        mapped; the mapped parts are still released)
+     * madvise(2): 0 or {@code -errno}. {@link io.vsocksim.mm.Mman#MADV_DONTNEED} releases the pages of
+     * a socket's mapping in {@code [addr, addr + len)} and zero-fills anonymous memory;
+     * MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL and MADV_WILLNEED are accepted and change nothing (see
+     * {@link MmStruct#madvise}). EINVAL: unaligned address, unknown advice; ENOMEM: part of the range
+     * not mapped (the mapped parts are still advised).
      */
-    public void madvise(long addr, long len, int advice) throws ErrnoException {
-        ErrnoException.check(mm.madvise(addr, len, advice), "madvise");
+    public int madvise(long addr, long len, int advice) {
+        return mm.madvise(addr, len, advice);
     }
 
-    /** munmap(2). @throws ErrnoException EINVAL */
-    public void munmap(long addr, long len) throws ErrnoException {
-        ErrnoException.check(mm.munmap(addr, len), "munmap");
+    /** munmap(2): 0 or {@code -EINVAL}. Unmapping nothing is not an error. */
+    public int munmap(long addr, long len) {
+        return mm.munmap(addr, len);
     }
 
     /** One byte as the process reads it at {@code addr}. */

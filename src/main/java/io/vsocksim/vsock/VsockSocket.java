@@ -471,9 +471,10 @@ public final class VsockSocket implements AutoCloseable, OpenFile {
 
     /**
      * send(2) of {@code len} bytes at offset {@code off} of user memory {@code ub} (allocated with
-     * {@code Machine.allocUserBuffer}): with MSG_ZEROCOPY and SO_ZEROCOPY its pages can be pinned
-     * instead of copied. {@code accessibleBytes} of them are mapped, the rest faults (pass {@code len}
-     * for a fully mapped range).
+     * {@code Machine.allocUserBuffer}, or a process's anonymous memory): with MSG_ZEROCOPY and
+     * SO_ZEROCOPY its pages can be pinned instead of copied. {@code accessibleBytes} of them are mapped,
+     * the rest faults (pass {@code len} for a fully mapped range); a null {@code ub} is an address where
+     * nothing is mapped (NULL).
      *
      * <p>As for the C call with {@code ub + off}: memory outside the buffer counts as unmapped, so an
      * {@code off} outside {@code [0, size]} or a range running past the end sends what is mapped and
@@ -485,24 +486,52 @@ public final class VsockSocket implements AutoCloseable, OpenFile {
     @Linux(file = "lib/iov_iter.c", fn = "import_ubuf")
     public int send(io.vsocksim.mm.UserBuffer ub, int off, int len, int flags, int accessibleBytes)
             throws ErrnoException {
-        java.util.Objects.requireNonNull(ub, "ub");
         long want = len < 0 ? MAX_RW_COUNT : Math.min(len, MAX_RW_COUNT);
-        ByteBuffer buf = ub.buffer().duplicate();
-        int mapped = 0;
-        if (off >= 0 && off <= ub.size()) {
-            mapped = (int) Math.min(want, ub.size() - off);
-            buf.limit(off + mapped).position(off);
-        } else {
-            buf.limit(0); // the first byte is already outside the buffer
-        }
+        ByteBuffer buf = userRange(ub, off, want);
         fgetSend("send");
         try {
-            MsgHdr msg = msgs.get().init(buf, msgFlags(flags)).userMemory(ub.pages(), ub.handle(), ub.gpa())
-                    .length((int) want).faultAfter(Math.min(mapped, accessibleBytes));
+            MsgHdr msg = msgs.get().init(buf, msgFlags(flags)).length((int) want)
+                    .faultAfter(Math.min(buf.remaining(), accessibleBytes));
+            if (ub != null) {
+                msg.userMemory(ub.pages(), ub.handle(), ub.gpa());
+            }
             return (int) check(VsockConnectible.sendmsg(sk, msg, want), "send");
         } finally {
             fput();
         }
+    }
+
+    /**
+     * recv(2) into {@code len} bytes at offset {@code off} of user memory {@code ub}, as
+     * {@link #send(io.vsocksim.mm.UserBuffer, int, int, int, int)} sends from it: bytes past
+     * {@code accessibleBytes} or outside the buffer fault (EFAULT), a null {@code ub} is NULL.
+     *
+     * @return bytes received (with MSG_TRUNC on SEQPACKET: the message length), 0 at end of stream
+     */
+    @Linux(file = "lib/iov_iter.c", fn = "import_ubuf")
+    public int recv(io.vsocksim.mm.UserBuffer ub, int off, int len, int flags, int accessibleBytes)
+            throws ErrnoException {
+        long want = len < 0 ? MAX_RW_COUNT : Math.min(len, MAX_RW_COUNT);
+        ByteBuffer buf = userRange(ub, off, want);
+        fget("recv");
+        try {
+            int f = msgFlags(flags);
+            MsgHdr msg = msgs.get().init(buf, f).length((int) want)
+                    .faultAfter(Math.min(buf.remaining(), accessibleBytes));
+            return (int) check(VsockConnectible.recvmsg(sk, msg, want, f), "recv");
+        } finally {
+            fput();
+        }
+    }
+
+    /** The part of {@code [off, off + want)} that lies inside {@code ub}, as a buffer over it (empty if none). */
+    private static ByteBuffer userRange(io.vsocksim.mm.UserBuffer ub, int off, long want) {
+        if (ub == null || off < 0 || off > ub.size()) {
+            return EMPTY; // the first byte is already outside the buffer
+        }
+        ByteBuffer buf = ub.buffer().duplicate();
+        int mapped = (int) Math.min(want, ub.size() - off);
+        return buf.limit(off + mapped).position(off);
     }
 
     /** send(2) of {@code len} fully mapped bytes at offset {@code off} of user memory {@code ub}. */

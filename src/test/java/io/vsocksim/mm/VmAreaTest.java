@@ -78,7 +78,7 @@ class VmAreaTest {
     void shouldFaultClearlyWhenReadingEmptySlot() {
         assertThatThrownBy(() -> vma.read(3))
                 .isInstanceOf(SegmentationFault.class)
-                .hasMessageContaining("read of unmapped slot")
+                .hasMessageContaining("access to unmapped slot")
                 .hasMessageContaining("slot=3")
                 .hasMessageContaining("addr=0x" + Long.toHexString(vma.addrOf(3)));
         assertThatThrownBy(() -> mm.readByte(vma.addrOf(1) + 5))

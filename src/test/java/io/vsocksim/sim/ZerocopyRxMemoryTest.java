@@ -137,7 +137,7 @@ class ZerocopyRxMemoryTest {
             peakPinned = Math.max(peakPinned, m.kernel().pages().pagesInUse() - base);
             peakMapped = Math.max(peakMapped, p.mm().mappedPages());
             got += ZerocopyRxSupport.readMapping(p, addr).stream().mapToLong(ZerocopyRxSupport.Pkt::length).sum();
-            p.madvise(addr, 256L * PAGE, Mman.MADV_DONTNEED);
+            assertThat(p.madvise(addr, 256L * PAGE, Mman.MADV_DONTNEED)).isZero();
         }
         sender.get(60, TimeUnit.SECONDS);
         System.out.printf("zc-mem pinned window=%d bytes=%d mappingPages=256 peakMappedPages=%d peakPinnedPages=%d"

@@ -126,7 +126,7 @@ class ZerocopyRxStreamTest {
                     msgLen = 0;
                 }
             }
-            p.madvise(addr, (long) npages * PAGE, Mman.MADV_DONTNEED);
+            assertThat(p.madvise(addr, (long) npages * PAGE, Mman.MADV_DONTNEED)).isZero();
         }
         return new Seen(crc.getValue(), got, lens, eor);
     }

@@ -51,7 +51,7 @@ final class ZerocopyRxSupport {
     static List<Pkt> takeOnce(UserProcess p, VsockSocket s, long addr, int npages) throws ErrnoException {
         mapRx(s, addr, 8);
         List<Pkt> pk = readMapping(p, addr);
-        p.madvise(addr, (long) npages * PAGE, Mman.MADV_DONTNEED);
+        assertThat(p.madvise(addr, (long) npages * PAGE, Mman.MADV_DONTNEED)).isZero();
         return pk;
     }
 

@@ -164,7 +164,7 @@ class ZerocopyRxTest {
         // Mapped bytes are consumed: queue empty, credit returned.
         assertThat(vvs(s[1]).rxBytes).isZero();
         assertThat(vvs(s[1]).fwdCnt).isEqualTo(56 + 4096 + 8200);
-        p.madvise(addr, 16L * PAGE, Mman.MADV_DONTNEED);
+        assertThat(p.madvise(addr, 16L * PAGE, Mman.MADV_DONTNEED)).isZero();
         assertThat(p.mm().mappedPages()).isZero();
         p.close();
     }
@@ -189,7 +189,7 @@ class ZerocopyRxTest {
         List<Pkt> pk = readMapping(p, addr);
         int total = pk.stream().mapToInt(Pkt::length).sum();
         assertThat(total).isEqualTo(3 * PAGE);
-        p.madvise(addr, 8L * PAGE, Mman.MADV_DONTNEED);
+        assertThat(p.madvise(addr, 8L * PAGE, Mman.MADV_DONTNEED)).isZero();
         p.close();
     }
 
@@ -231,7 +231,7 @@ class ZerocopyRxTest {
 
         assertThat(s[1].sock().skErr).isEqualTo(Errno.ECONNRESET);
         assertThat(readMapping(p, addr)).extracting(Pkt::data).singleElement().isEqualTo(d);
-        p.madvise(addr, 4L * PAGE, Mman.MADV_DONTNEED);
+        assertThat(p.madvise(addr, 4L * PAGE, Mman.MADV_DONTNEED)).isZero();
         assertThatThrownBy(() -> mapRx(s[1], addr, 8)).isInstanceOf(ErrnoException.class)
                 .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.ENOTCONN);
         p.close();
@@ -288,7 +288,7 @@ class ZerocopyRxTest {
         assertThat(p.mm().mappedPages()).isEqualTo(256);
         long mapped = readMapping(p, addr).stream().mapToLong(Pkt::length).sum();
         assertThat(mapped).isEqualTo(255L * PAGE);
-        p.madvise(addr, 400L * PAGE, Mman.MADV_DONTNEED);
+        assertThat(p.madvise(addr, 400L * PAGE, Mman.MADV_DONTNEED)).isZero();
         List<Pkt> rest = ZerocopyRxSupport.takeOnce(p, s[1], addr, 400);
         assertThat(rest.stream().mapToLong(Pkt::length).sum()).isEqualTo(45L * PAGE);
         p.close();

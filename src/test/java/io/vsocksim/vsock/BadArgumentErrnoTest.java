@@ -143,7 +143,7 @@ class BadArgumentErrnoTest {
                 new Row("send(fd, ub + size - 10, 100, 0) (the packet's tail faults)", t -> t.sendUser(4086, 100), ENOMEM),
                 new Row("send(fd, ub, (size_t) -1, 0)", t -> t.sendUser(0, -1), ENOMEM),
                 new Row("sysctl -w net.core.somaxconn=-1", t -> t.ctx.m.setSomaxconn(-1), EINVAL),
-                new Row("madvise(addr, len, 5)", t -> t.process().madvise(0x10000, 4096, 5), EINVAL),
+                new Row("madvise(addr, len, 5)", t -> ErrnoException.check(t.process().madvise(0x10000, 4096, 5), "madvise"), EINVAL),
                 // no C call: the Java object carries the length
                 new Row("send(null ByteBuffer)", t -> t.connected().send(null, 0), NullPointerException.class),
                 new Row("sendto(null ByteBuffer)", t -> t.connected().sendto(null, 0, null), NullPointerException.class),
@@ -155,8 +155,8 @@ class BadArgumentErrnoTest {
                         t -> t.connected().recvmsg(null, ByteBuffer.allocate(64), 0, null), NullPointerException.class),
                 new Row("recvmsg(buf, flags, new int[0])",
                         t -> t.connected().recvmsg(ByteBuffer.allocate(8), 0, new int[0]), IllegalArgumentException.class),
-                new Row("send(null UserBuffer, 0, 10)", t -> t.connected().send((UserBuffer) null, 0, 10, 0),
-                        NullPointerException.class),
+                new Row("send(fd, NULL, 10, 0) (a null UserBuffer is NULL)",
+                        t -> t.connected().send((UserBuffer) null, 0, 10, 0), ENOMEM),
                 new Row("mmap on a socket of no process", t -> {
                     t.ctx.m.setZerocopyPolicy(ZerocopyPolicy.PAGES);
                     t.sock().mmap(4096, Mman.PROT_READ);
