@@ -11,11 +11,10 @@ import static io.vsocksim.uapi.VmSockets.SO_VM_SOCKETS_BUFFER_SIZE;
 import static io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY;
 
 import io.vsocksim.Linux;
-import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Poll;
-import io.vsocksim.vsock.VsockSocket;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
+import java.nio.IntBuffer;
 
 /** The virtio credit-update tests (22, 23) and the SIOCOUTQ tests (24, 25) of vsock_test.c. */
 @Linux(file = "tools/testing/vsock/vsock_test.c", fn = "test_stream_credit_update_test")
@@ -29,24 +28,19 @@ final class CreditTests {
 
     /** 22 / 23 client: one blocking send of 128 KiB + 1 must go through whole. */
     static void rcvlowatDefCredUpdClient(TestContext t) {
-        VsockSocket fd = t.streamConnect();
+        int fd = t.streamConnect();
         int bufSize = RCVLOWAT_CREDIT_UPD_BUF_SIZE + 1;
         t.recvByte(fd, 1, 0);
-        int sent;
-        try {
-            sent = fd.send(ByteBuffer.allocate(bufSize), 0);
-        } catch (ErrnoException e) {
-            throw TestContext.perror("send failed", e);
-        }
+        long sent = TestContext.check(t.proc.send(fd, ByteBuffer.allocate(bufSize), 0), "send failed");
         if (sent != bufSize) {
             throw new TestFailure("send failed: " + sent + " of " + bufSize);
         }
-        fd.close();
+        t.close(fd);
     }
 
     /** 22 / 23 server (test_stream_credit_update_test). */
     static void creditUpdateServer(TestContext t, boolean lowRxBytesTest) {
-        VsockSocket fd = t.streamAccept();
+        int fd = t.streamAccept();
         int bufSize = RCVLOWAT_CREDIT_UPD_BUF_SIZE;
         t.setsockoptUllCheck(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, bufSize, "setsockopt(SO_VM_SOCKETS_BUFFER_SIZE)");
         int recvBufSize;
@@ -57,12 +51,7 @@ final class CreditTests {
         t.sendByte(fd, 1, 0);
         byte[] buf = new byte[bufSize];
         for (;;) {
-            int res;
-            try {
-                res = fd.recv(ByteBuffer.wrap(buf), MSG_PEEK);
-            } catch (ErrnoException e) {
-                throw new TestFailure("unexpected 'recv()' return: -1");
-            }
+            long res = t.proc.recv(fd, ByteBuffer.wrap(buf), MSG_PEEK);
             if (res == bufSize) {
                 break;
             }
@@ -77,7 +66,7 @@ final class CreditTests {
             t.setsockoptIntCheck(fd, SOL_SOCKET, SO_RCVLOWAT, recvBufSize, "setsockopt(SO_RCVLOWAT)");
         }
         int events = Poll.POLLIN | Poll.POLLRDNORM | Poll.POLLERR | Poll.POLLRDHUP | Poll.POLLHUP;
-        int revents = StreamTests.poll(fd, events, -1);
+        int revents = t.poll(fd, events, -1);
         if ((revents & Poll.POLLERR) != 0) {
             throw new TestFailure("'poll()' error");
         }
@@ -86,36 +75,34 @@ final class CreditTests {
         } else {
             throw new TestFailure("POLLIN | POLLRDNORM expected");
         }
-        fd.close();
+        t.close(fd);
     }
 
     /** 24 / 25 server. */
     static void unsentBytesServer(TestContext t, int type) {
-        VsockSocket fd = t.vsockAccept(VMADDR_CID_ANY, t.peerPort, type);
+        int fd = t.vsockAccept(VMADDR_CID_ANY, t.peerPort, type);
         byte[] buf = new byte[MSG_BUF_IOCTL_LEN];
         t.recvBuf(fd, buf, 0, buf.length, 0, buf.length);
         t.control.writeln("RECEIVED");
-        fd.close();
+        t.close(fd);
     }
 
     /** 24 / 25 client: SIOCOUTQ must come back to 0 within TIMEOUT. */
     static void unsentBytesClient(TestContext t, int type, PrintStream err) {
-        VsockSocket fd = t.vsockConnect(t.peerCid, t.peerPort, type);
+        int fd = t.vsockConnect(t.peerCid, t.peerPort, type);
         byte[] buf = t.randomBytes(MSG_BUF_IOCTL_LEN);
         t.sendBuf(fd, buf, buf.length, 0, buf.length);
         t.control.expectln("RECEIVED");
         long start = t.nanoTime();
         for (;;) {
-            long unsent;
-            try {
-                unsent = fd.ioctl(SIOCOUTQ);
-            } catch (ErrnoException e) {
-                if (e.errno() == EOPNOTSUPP) {
-                    err.println("Test skipped, SIOCOUTQ not supported.");
-                    break;
-                }
-                throw TestContext.perror("ioctl", e);
+            IntBuffer unsentOut = IntBuffer.allocate(1);
+            long ret = t.proc.ioctl(fd, SIOCOUTQ, unsentOut);
+            if (ret == -EOPNOTSUPP) {
+                err.println("Test skipped, SIOCOUTQ not supported.");
+                break;
             }
+            TestContext.check(ret, "ioctl");
+            int unsent = unsentOut.get(0);
             if (t.nanoTime() - start > TestContext.TIMEOUT_MS * 1_000_000L) {
                 throw new TestFailure("SIOCOUTQ timed out");
             }
@@ -124,6 +111,6 @@ final class CreditTests {
             }
             Thread.onSpinWait();
         }
-        fd.close();
+        t.close(fd);
     }
 }

@@ -13,8 +13,8 @@ import static io.vsocksim.uapi.VmSockets.SO_VM_SOCKETS_BUFFER_SIZE;
 
 import io.vsocksim.Linux;
 import io.vsocksim.mm.GuestMemory;
-import io.vsocksim.uapi.ErrnoException;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.mm.Mman;
+import io.vsocksim.net.UserMsghdr;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
@@ -33,7 +33,7 @@ final class SeqpacketTests {
 
     /** 6 - SOCK_SEQPACKET msg bounds, client. */
     static void msgBoundsClient(TestContext t) {
-        VsockSocket fd = t.seqpacketConnect();
+        int fd = t.seqpacketConnect();
         t.setsockoptUllCheck(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_MAX_SIZE, SOCK_BUF_SIZE, "setsockopt(SO_VM_SOCKETS_BUFFER_MAX_SIZE)");
         t.setsockoptUllCheck(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, SOCK_BUF_SIZE, "setsockopt(SO_VM_SOCKETS_BUFFER_SIZE)");
         t.control.expectln("SRVREADY");
@@ -54,35 +54,30 @@ final class SeqpacketTests {
         }
         t.control.writeln("SENDDONE");
         t.control.writeulong(currHash);
-        fd.close();
+        t.close(fd);
     }
 
     /** 6 - SOCK_SEQPACKET msg bounds, server. */
     static void msgBoundsServer(TestContext t) {
-        VsockSocket fd = t.seqpacketAccept();
+        int fd = t.seqpacketAccept();
         t.setsockoptUllCheck(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_MAX_SIZE, SOCK_BUF_SIZE, "setsockopt(SO_VM_SOCKETS_BUFFER_MAX_SIZE)");
         t.setsockoptUllCheck(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, SOCK_BUF_SIZE, "setsockopt(SO_VM_SOCKETS_BUFFER_SIZE)");
         t.control.writeln("SRVREADY");
         t.control.expectln("SENDDONE");
         byte[] iov = new byte[MAX_MSG_PAGES * PAGE_SIZE];
-        int[] msgFlags = new int[1];
         long currHash = 0;
         for (;;) {
-            int recvSize;
-            try {
-                recvSize = fd.recvmsg(ByteBuffer.wrap(iov), 0, msgFlags);
-            } catch (ErrnoException e) {
-                throw TestContext.perror("recvmsg", e);
-            }
+            UserMsghdr msg = UserMsghdr.of(ByteBuffer.wrap(iov));
+            int recvSize = TestContext.check(t.proc.recvmsg(fd, msg, 0), "recvmsg");
             if (recvSize == 0) {
                 break;
             }
-            if ((msgFlags[0] & MSG_EOR) != 0) {
+            if ((msg.flags & MSG_EOR) != 0) {
                 currHash++;
             }
             currHash += TestContext.hashDjb2(iov, 0, recvSize);
         }
-        fd.close();
+        t.close(fd);
         long remoteHash = t.control.readulong();
         if (currHash != remoteHash) {
             throw new TestFailure("Message bounds broken");
@@ -91,57 +86,51 @@ final class SeqpacketTests {
 
     /** 7 - SOCK_SEQPACKET MSG_TRUNC flag, client. */
     static void msgTruncClient(TestContext t) {
-        VsockSocket fd = t.seqpacketConnect();
+        int fd = t.seqpacketConnect();
         byte[] buf = new byte[MESSAGE_TRUNC_SZ];
         t.sendBuf(fd, buf, buf.length, 0, buf.length);
         t.control.writeln("SENDDONE");
-        fd.close();
+        t.close(fd);
     }
 
     /** 7 - SOCK_SEQPACKET MSG_TRUNC flag, server. */
     static void msgTruncServer(TestContext t) {
-        VsockSocket fd = t.seqpacketAccept();
+        int fd = t.seqpacketAccept();
         t.control.expectln("SENDDONE");
-        int[] msgFlags = new int[1];
-        int ret;
-        try {
-            ret = fd.recvmsg(ByteBuffer.allocate(MESSAGE_TRUNC_SZ / 2), MSG_TRUNC, msgFlags);
-        } catch (ErrnoException e) {
-            throw TestContext.perror("MSG_TRUNC doesn't work", e);
-        }
+        UserMsghdr msg = UserMsghdr.of(ByteBuffer.allocate(MESSAGE_TRUNC_SZ / 2));
+        long ret = t.proc.recvmsg(fd, msg, MSG_TRUNC);
         if (ret != MESSAGE_TRUNC_SZ) {
             throw new TestFailure(ret + "\nMSG_TRUNC doesn't work");
         }
-        if ((msgFlags[0] & MSG_TRUNC) == 0) {
+        if ((msg.flags & MSG_TRUNC) == 0) {
             throw new TestFailure("MSG_TRUNC expected");
         }
-        fd.close();
+        t.close(fd);
     }
 
     /** 8 - SOCK_SEQPACKET timeout, client: a 1 s SO_RCVTIMEO must give EAGAIN within 1.25 s. */
     static void timeoutClient(TestContext t) {
-        VsockSocket fd = t.seqpacketConnect();
+        int fd = t.seqpacketConnect();
         t.setsockoptTimevalCheck(fd, SOL_SOCKET, SO_RCVTIMEO, RCVTIMEO_TIMEOUT_SEC, 0, "setsockopt(SO_RCVTIMEO)");
         long enter = t.nanoTime();
-        try {
-            fd.read(ByteBuffer.allocate(1));
+        long res = t.proc.recv(fd, ByteBuffer.allocate(1), 0);
+        if (res >= 0) {
             throw new TestFailure("expected 'dummy' read(2) failure");
-        } catch (ErrnoException e) {
-            if (e.errno() != EAGAIN) {
-                throw TestContext.perror("EAGAIN expected", e);
-            }
+        }
+        if (res != -EAGAIN) {
+            throw TestContext.perror("EAGAIN expected", (int) -res);
         }
         long overhead = t.nanoTime() - enter - 1_000_000_000L * RCVTIMEO_TIMEOUT_SEC;
         if (overhead > READ_OVERHEAD_NSEC) {
             throw new TestFailure("too much time in read(2), " + overhead + " > " + READ_OVERHEAD_NSEC + " ns");
         }
         t.control.writeln("WAITDONE");
-        fd.close();
+        t.close(fd);
     }
 
     /** 9 - SOCK_SEQPACKET invalid receive buffer, client. */
     static void invalidRecBufferClient(TestContext t) {
-        VsockSocket fd = t.seqpacketConnect();
+        int fd = t.seqpacketConnect();
         int bufSize = PAGE_SIZE * 3;
         byte[] buf1 = new byte[bufSize];
         byte[] buf2 = new byte[bufSize];
@@ -149,49 +138,51 @@ final class SeqpacketTests {
         Arrays.fill(buf2, (byte) 'b');
         t.sendBuf(fd, buf1, bufSize, 0, bufSize);
         t.sendBuf(fd, buf2, bufSize, 0, bufSize);
-        fd.close();
+        t.close(fd);
     }
 
     /** 9 - SOCK_SEQPACKET invalid receive buffer, server: the middle page of the first buffer is unmapped. */
+    @Linux(file = "tools/testing/vsock/vsock_test.c", fn = "test_seqpacket_invalid_rec_buffer_server")
     static void invalidRecBufferServer(TestContext t) {
-        VsockSocket fd = t.seqpacketAccept();
+        int fd = t.seqpacketAccept();
         int bufSize = PAGE_SIZE * 3;
-        try {
-            int res = fd.recvFaulting(ByteBuffer.allocate(bufSize), 0, PAGE_SIZE);
+        int prot = Mman.PROT_READ | Mman.PROT_WRITE;
+        int flags = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS;
+        long brokenBuf = TestContext.checkAddr(t.proc.mmap(0, bufSize, prot, flags, -1, 0), "mmap for 'broken_buf'");
+        TestContext.check(t.proc.munmap(brokenBuf + PAGE_SIZE, PAGE_SIZE), "'broken_buf' setup");
+        long validBuf = TestContext.checkAddr(t.proc.mmap(0, bufSize, prot, flags, -1, 0), "mmap for 'valid_buf'");
+        long res = t.proc.recv(fd, brokenBuf, bufSize, 0);
+        if (res >= 0) {
             throw new TestFailure("expected 'broken_buf' read(2) failure, got " + res);
-        } catch (ErrnoException e) {
-            if (e.errno() != EFAULT) {
-                throw TestContext.perror("unexpected errno of 'broken_buf'", e);
-            }
         }
-        byte[] valid = new byte[bufSize];
-        int res;
-        try {
-            res = fd.read(ByteBuffer.wrap(valid));
-        } catch (ErrnoException e) {
-            throw TestContext.perror("unexpected 'valid_buf' read(2) failure", e);
+        if (res != -EFAULT) {
+            throw TestContext.perror("unexpected errno of 'broken_buf'", (int) -res);
+        }
+        res = t.proc.recv(fd, validBuf, bufSize, 0);
+        if (res < 0) {
+            throw TestContext.perror("unexpected 'valid_buf' read(2) failure", (int) -res);
         }
         if (res != bufSize) {
             throw new TestFailure("invalid 'valid_buf' read(2), expected " + bufSize + ", got " + res);
         }
+        byte[] valid = new byte[bufSize];
+        t.proc.read(validBuf, valid, 0, bufSize);
         for (int i = 0; i < bufSize; i++) {
             if (valid[i] != 'b') {
                 throw new TestFailure("invalid pattern for 'valid_buf' at " + i + ", expected 62, got "
                         + Integer.toHexString(valid[i] & 0xFF));
             }
         }
-        fd.close();
+        t.proc.munmap(brokenBuf, PAGE_SIZE);
+        t.proc.munmap(brokenBuf + 2 * PAGE_SIZE, PAGE_SIZE);
+        t.proc.munmap(validBuf, bufSize);
+        t.close(fd);
     }
 
     /** 11 - SOCK_SEQPACKET big message, client. */
     static void bigmsgClient(TestContext t) {
-        VsockSocket fd = t.seqpacketConnect();
-        long sockBufSize;
-        try {
-            sockBufSize = fd.getsockoptLong(AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE);
-        } catch (ErrnoException e) {
-            throw TestContext.perror("getsockopt", e);
-        }
+        int fd = t.seqpacketConnect();
+        long sockBufSize = t.getsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, 8, "getsockopt");
         sockBufSize++;
         if (sockBufSize > Integer.MAX_VALUE) {
             throw new TestFailure("Returned BUFFER_SIZE too large");
@@ -199,6 +190,6 @@ final class SeqpacketTests {
         byte[] data = new byte[(int) sockBufSize];
         t.sendBuf(fd, data, data.length, 0, -EMSGSIZE);
         t.control.writeln("CLISENT");
-        fd.close();
+        t.close(fd);
     }
 }

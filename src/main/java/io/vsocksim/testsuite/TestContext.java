@@ -3,25 +3,29 @@ package io.vsocksim.testsuite;
 import static io.vsocksim.uapi.Errno.EINTR;
 import static io.vsocksim.uapi.Sock.SOCK_SEQPACKET;
 import static io.vsocksim.uapi.Sock.SOCK_STREAM;
+import static io.vsocksim.uapi.VmSockets.AF_VSOCK;
 import static io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY;
 
 import io.vsocksim.Linux;
 import io.vsocksim.sim.Machine;
+import io.vsocksim.sim.UserProcess;
+import io.vsocksim.uapi.Epoll;
 import io.vsocksim.uapi.Errno;
-import io.vsocksim.uapi.ErrnoException;
-import io.vsocksim.uapi.Poll;
-import io.vsocksim.uapi.SockaddrVm;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.uapi.PollFd;
+import io.vsocksim.uapi.Signal;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
+import java.util.function.LongUnaryOperator;
 
 /**
  * One role's view while it runs a test: {@code struct test_opts} (peer CID and port), the control
- * channel, the machine the role lives on, and the helpers of {@code tools/testing/vsock/util.c}. Every
- * socket a test opens is remembered so the runner can close what a failed test left behind.
+ * channel, the process the role runs as and the helpers of {@code tools/testing/vsock/util.c}.
+ *
+ * <p>A role is a {@link UserProcess} of its machine and makes the C program's calls by descriptor:
+ * {@code int} descriptors, results {@code >= 0} or {@code -errno}. Each test runs in a fresh process;
+ * the runner ends it afterwards ({@link #exit()}), which closes whatever a failed test left open, as
+ * the kernel does when a process exits.
  */
 @Linux(file = "tools/testing/vsock/util.c", fn = "vsock_connect")
 public final class TestContext {
@@ -29,42 +33,56 @@ public final class TestContext {
     static final long TIMEOUT_MS = Control.TIMEOUT_SECONDS * 1000L;
 
     final Machine machine;
+    final UserProcess proc;
     final Control control;
     final int peerCid;
     final int peerPort;
     final Random rand;
-    private final List<VsockSocket> sockets = new ArrayList<>();
 
     TestContext(Machine machine, Control control, int peerCid, int peerPort, Random rand) {
         this.machine = machine;
+        this.proc = machine.process("vsock_test");
+        proc.sigaction(Signal.SIGPIPE, UserProcess.SIG_IGN, 0); // util.c:init_signals
         this.control = control;
         this.peerCid = peerCid;
         this.peerPort = peerPort;
         this.rand = rand;
     }
 
-    /** socket(AF_VSOCK, type, 0). */
-    VsockSocket socket(int type) {
-        try {
-            VsockSocket s = machine.socket(type);
-            sockets.add(s);
-            return s;
-        } catch (ErrnoException e) {
-            throw perror("socket", e);
-        }
+    /** socket(AF_VSOCK, type, 0); failure is fatal. */
+    int socket(int type) {
+        return check(proc.socket(AF_VSOCK, type, 0), "socket");
     }
 
-    /** Closes every socket the test opened and did not close (after a failure). */
-    void closeAll() {
-        for (VsockSocket s : sockets) {
-            s.close();
-        }
-        sockets.clear();
+    /** close(2). */
+    void close(int fd) {
+        proc.close(fd);
+    }
+
+    /** Process exit: every descriptor the test left open is closed, every mapping removed. */
+    void exit() {
+        proc.close();
     }
 
     /** perror(): {@code "<what>: <ERRNO>"}. */
-    static TestFailure perror(String what, ErrnoException e) {
-        return new TestFailure(what + ": " + e.errnoName());
+    static TestFailure perror(String what, int errno) {
+        return new TestFailure(what + ": " + Errno.name(errno));
+    }
+
+    /** A call's result, or the test fails with perror() when it is {@code -errno}. */
+    static int check(long ret, String what) {
+        if (ret < 0) {
+            throw perror(what, (int) -ret);
+        }
+        return (int) ret;
+    }
+
+    /** An mmap(2) result, or the test fails with perror() for MAP_FAILED. */
+    static long checkAddr(long addr, String what) {
+        if (addr < 0) {
+            throw perror(what, (int) -addr);
+        }
+        return addr;
     }
 
     /** Current time of the role's machine, in nanoseconds. */
@@ -83,55 +101,46 @@ public final class TestContext {
     }
 
     /** A connect retried on EINTR within TIMEOUT; returns 0 or the failed call's errno. */
-    int connectRetry(VsockSocket s, int cid, int port) {
+    int connectRetry(int fd, int cid, int port) {
         long start = nanoTime();
         for (;;) {
-            try {
-                s.connect(cid, port);
+            int ret = proc.connect(fd, cid, port);
+            if (ret == 0) {
                 return 0;
-            } catch (ErrnoException e) {
-                checkTimeout(start, nanoTime(), "connect");
-                if (e.errno() != EINTR) {
-                    return e.errno();
-                }
+            }
+            checkTimeout(start, nanoTime(), "connect");
+            if (ret != -EINTR) {
+                return -ret;
             }
         }
     }
 
     /** util.c:vsock_connect: waits for {@code LISTENING}, then connects; failure is fatal. */
     @Linux(file = "tools/testing/vsock/util.c", fn = "vsock_connect")
-    VsockSocket vsockConnect(int cid, int port, int type) {
+    int vsockConnect(int cid, int port, int type) {
         control.expectln("LISTENING");
-        VsockSocket s = socket(type);
-        int err = connectRetry(s, cid, port);
+        int fd = socket(type);
+        int err = connectRetry(fd, cid, port);
         if (err != 0) {
-            throw new TestFailure("connect: " + Errno.name(err));
+            throw perror("connect", err);
         }
-        return s;
+        return fd;
     }
 
-    VsockSocket streamConnect() {
+    int streamConnect() {
         return vsockConnect(peerCid, peerPort, SOCK_STREAM);
     }
 
-    VsockSocket seqpacketConnect() {
+    int seqpacketConnect() {
         return vsockConnect(peerCid, peerPort, SOCK_SEQPACKET);
     }
 
     /** util.c:vsock_listen: socket, bind, listen(1). */
     @Linux(file = "tools/testing/vsock/util.c", fn = "vsock_listen")
-    VsockSocket vsockListen(int cid, int port, int type) {
-        VsockSocket fd = socket(type);
-        try {
-            fd.bind(cid, port);
-        } catch (ErrnoException e) {
-            throw perror("bind", e);
-        }
-        try {
-            fd.listen(1);
-        } catch (ErrnoException e) {
-            throw perror("listen", e);
-        }
+    int vsockListen(int cid, int port, int type) {
+        int fd = socket(type);
+        check(proc.bind(fd, cid, port), "bind");
+        check(proc.listen(fd, 1), "listen");
         return fd;
     }
 
@@ -140,61 +149,53 @@ public final class TestContext {
      * check the peer address.
      */
     @Linux(file = "tools/testing/vsock/util.c", fn = "vsock_accept")
-    VsockSocket vsockAccept(int cid, int port, int type) {
-        VsockSocket fd = vsockListen(cid, port, type);
+    int vsockAccept(int cid, int port, int type) {
+        int fd = vsockListen(cid, port, type);
         control.writeln("LISTENING");
-        VsockSocket client = acceptRetry(fd);
-        fd.close();
-        try {
-            SockaddrVm peer = client.getpeername();
-            if (peer == null) {
-                throw new TestFailure("expected AF_VSOCK from accept(2)");
-            }
-        } catch (ErrnoException e) {
-            throw perror("accept", e);
+        int client = acceptRetry(fd);
+        close(fd);
+        ByteBuffer addr = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+        int[] len = {16};
+        check(proc.getpeername(client, addr, len), "accept");
+        if (addr.getShort(0) != AF_VSOCK) {
+            throw new TestFailure("expected AF_VSOCK from accept(2), got " + addr.getShort(0));
         }
         return client;
     }
 
     /** accept(2) retried on EINTR within TIMEOUT; failure is fatal. */
-    VsockSocket acceptRetry(VsockSocket listener) {
+    int acceptRetry(int listener) {
         long start = nanoTime();
         for (;;) {
-            try {
-                VsockSocket c = listener.accept();
-                sockets.add(c);
-                return c;
-            } catch (ErrnoException e) {
-                checkTimeout(start, nanoTime(), "accept");
-                if (e.errno() != EINTR) {
-                    throw perror("accept", e);
-                }
+            int fd = proc.accept4(listener, 0);
+            if (fd >= 0) {
+                return fd;
+            }
+            checkTimeout(start, nanoTime(), "accept");
+            if (fd != -EINTR) {
+                throw perror("accept", -fd);
             }
         }
     }
 
-    VsockSocket streamAccept() {
+    int streamAccept() {
         return vsockAccept(VMADDR_CID_ANY, peerPort, SOCK_STREAM);
     }
 
-    VsockSocket seqpacketAccept() {
+    int seqpacketAccept() {
         return vsockAccept(VMADDR_CID_ANY, peerPort, SOCK_SEQPACKET);
     }
 
     /** util.c:vsock_bind_connect: bind (ANY, bindPort), connect; both must succeed. */
     @Linux(file = "tools/testing/vsock/util.c", fn = "vsock_bind_connect")
-    VsockSocket vsockBindConnect(int cid, int port, int bindPort, int type) {
-        VsockSocket s = socket(type);
-        try {
-            s.bind(VMADDR_CID_ANY, bindPort);
-        } catch (ErrnoException e) {
-            throw perror("bind", e);
-        }
-        int err = connectRetry(s, cid, port);
+    int vsockBindConnect(int cid, int port, int bindPort, int type) {
+        int fd = socket(type);
+        check(proc.bind(fd, VMADDR_CID_ANY, bindPort), "bind");
+        int err = connectRetry(fd, cid, port);
         if (err != 0) {
-            throw new TestFailure("connect: " + Errno.name(err));
+            throw perror("connect", err);
         }
-        return s;
+        return fd;
     }
 
     /**
@@ -202,42 +203,33 @@ public final class TestContext {
      * call must fail with errno {@code -expected}; 0: EOF; otherwise exactly that many bytes.
      */
     @Linux(file = "tools/testing/vsock/util.c", fn = "send_buf")
-    void sendBuf(VsockSocket fd, byte[] buf, int len, int flags, long expected) {
-        transfer(fd, ByteBuffer.wrap(buf, 0, len), flags, expected, true, -1);
+    void sendBuf(int fd, byte[] buf, int len, int flags, long expected) {
+        ByteBuffer b = ByteBuffer.wrap(buf, 0, len);
+        transfer(done -> proc.send(fd, b, flags), len, expected, true);
     }
 
     /** util.c:recv_buf: as {@link #sendBuf} for receiving into {@code buf[off, off+len)}. */
     @Linux(file = "tools/testing/vsock/util.c", fn = "recv_buf")
-    void recvBuf(VsockSocket fd, byte[] buf, int off, int len, int flags, long expected) {
-        transfer(fd, ByteBuffer.wrap(buf, off, len), flags, expected, false, -1);
+    void recvBuf(int fd, byte[] buf, int off, int len, int flags, long expected) {
+        ByteBuffer b = ByteBuffer.wrap(buf, off, len);
+        transfer(done -> proc.recv(fd, b, flags), len, expected, false);
     }
 
-    /** recv_buf() into a buffer of which only {@code accessible} bytes are mapped (NULL = 0). */
-    void recvBufFaulting(VsockSocket fd, int len, int accessible, int flags, long expected) {
-        transfer(fd, ByteBuffer.allocate(len), flags, expected, false, accessible);
+    /** recv_buf() into the role's memory at {@code addr} (0 is NULL; anonymous memory from mmap). */
+    void recvBufAt(int fd, long addr, int len, int flags, long expected) {
+        transfer(done -> proc.recv(fd, addr + done, len - done, flags), len, expected, false);
     }
 
-    private void transfer(VsockSocket fd, ByteBuffer buf, int flags, long expected, boolean send, int accessible) {
+    /** The loop of send_buf/recv_buf over one call that moves bytes from {@code done} on. */
+    private void transfer(LongUnaryOperator call, int len, long expected, boolean send) {
         String op = send ? "send" : "recv";
         long start = nanoTime();
         long done = 0;
         long ret;
-        int err = 0;
-        int len = buf.remaining();
         do {
-            try {
-                if (accessible >= 0) {
-                    ret = send ? fd.sendFaulting(buf, flags, (int) Math.max(0, accessible - done))
-                            : fd.recvFaulting(buf, flags, (int) Math.max(0, accessible - done));
-                } else {
-                    ret = send ? fd.send(buf, flags) : fd.recv(buf, flags);
-                }
-            } catch (ErrnoException e) {
-                ret = -1;
-                err = e.errno();
-            }
+            ret = call.applyAsLong(done);
             checkTimeout(start, nanoTime(), op);
-            if (ret == 0 || (ret < 0 && err != EINTR)) {
+            if (ret == 0 || (ret < 0 && ret != -EINTR)) {
                 break;
             }
             if (ret > 0) {
@@ -245,16 +237,16 @@ public final class TestContext {
             }
         } while (done < len);
         if (expected < 0) {
-            if (ret != -1) {
+            if (ret >= 0) {
                 throw new TestFailure("bogus " + op + "(2) return value " + ret + " (expected " + expected + ")");
             }
-            if (err != -expected) {
-                throw new TestFailure(op + ": " + Errno.name(err));
+            if (ret != expected) {
+                throw perror(op, (int) -ret);
             }
             return;
         }
         if (ret < 0) {
-            throw new TestFailure(op + ": " + Errno.name(err));
+            throw perror(op, (int) -ret);
         }
         if (done != expected) {
             throw new TestFailure((ret == 0 ? "unexpected EOF while " + (send ? "sending" : "receiving") + " bytes\n" : "")
@@ -263,12 +255,12 @@ public final class TestContext {
     }
 
     /** util.c:send_byte: one byte 'A'. */
-    void sendByte(VsockSocket fd, int expected, int flags) {
+    void sendByte(int fd, int expected, int flags) {
         sendBuf(fd, new byte[] {'A'}, 1, flags, expected);
     }
 
     /** util.c:recv_byte: one byte, which must be 'A' when one was read. */
-    void recvByte(VsockSocket fd, int expected, int flags) {
+    void recvByte(int fd, int expected, int flags) {
         byte[] b = new byte[1];
         recvBuf(fd, b, 0, 1, flags, expected);
         if (expected > 0 && b[0] != 'A') {
@@ -276,59 +268,72 @@ public final class TestContext {
         }
     }
 
-    /** util.c:vsock_wait_remote_close: waits (TIMEOUT) for RDHUP or HUP. */
+    /** poll(2) on one descriptor: its revents, 0 on timeout; failure is fatal. */
+    int poll(int fd, int events, long timeoutMs) {
+        PollFd[] fds = {new PollFd(fd, events)};
+        check(proc.poll(fds, 1, timeoutMs), "poll");
+        return fds[0].revents & 0xFFFF;
+    }
+
+    /** util.c:vsock_wait_remote_close: an epoll instance waits (TIMEOUT) for RDHUP or HUP. */
     @Linux(file = "tools/testing/vsock/util.c", fn = "vsock_wait_remote_close")
-    void waitRemoteClose(VsockSocket fd) {
-        try {
-            int revents = fd.poll(Poll.POLLRDHUP | Poll.POLLHUP, TIMEOUT_MS);
-            if (revents == 0) {
-                throw new TestFailure("epoll_wait timed out");
-            }
-            if ((revents & (Poll.POLLRDHUP | Poll.POLLHUP)) == 0) {
-                throw new TestFailure("epoll_wait: unexpected events " + Poll.names(revents));
-            }
-        } catch (ErrnoException e) {
-            throw perror("epoll_wait", e);
+    void waitRemoteClose(int fd) {
+        int epollfd = check(proc.epollCreate1(0), "epoll_create1");
+        Epoll.Event ev = new Epoll.Event();
+        ev.events = Epoll.EPOLLRDHUP | Epoll.EPOLLHUP;
+        ev.data = fd;
+        check(proc.epollCtl(epollfd, Epoll.EPOLL_CTL_ADD, fd, ev), "epoll_ctl");
+        Epoll.Event[] out = {new Epoll.Event()};
+        int nfds = check(proc.epollWait(epollfd, out, 1, TIMEOUT_MS), "epoll_wait");
+        close(epollfd);
+        if (nfds == 0) {
+            throw new TestFailure("epoll_wait timed out");
+        }
+        if (nfds != 1 || out[0].data != fd || (out[0].events & (Epoll.EPOLLRDHUP | Epoll.EPOLLHUP)) == 0) {
+            throw new TestFailure("epoll_wait: unexpected events " + Integer.toHexString(out[0].events));
         }
     }
 
+    /** getsockopt of a value of {@code size} bytes (4 or 8), little-endian; failure is fatal. */
+    long getsockopt(int fd, int level, int optname, int size, String errmsg) {
+        ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        int len = check(proc.getsockopt(fd, level, optname, b, size), errmsg);
+        if (len != size) {
+            throw new TestFailure(errmsg + ": unexpected optlen " + len);
+        }
+        return size == 8 ? b.getLong(0) : b.getInt(0);
+    }
+
+    private void setsockopt(int fd, int level, int optname, ByteBuffer val, String errmsg) {
+        check(proc.setsockopt(fd, level, optname, val, val.remaining()), errmsg);
+    }
+
     /** util.c:setsockopt_ull_check: set, read back, compare. */
-    void setsockoptUllCheck(VsockSocket fd, int level, int optname, long val, String errmsg) {
-        try {
-            fd.setsockoptLong(level, optname, val);
-            ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            int len = fd.getsockopt(level, optname, b, 8);
-            if (len != 8 || b.getLong(0) != val) {
-                throw new TestFailure(errmsg + ": value mismatch " + b.getLong(0) + " != " + val);
-            }
-        } catch (ErrnoException e) {
-            throw perror(errmsg, e);
+    void setsockoptUllCheck(int fd, int level, int optname, long val, String errmsg) {
+        setsockopt(fd, level, optname, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, val), errmsg);
+        long got = getsockopt(fd, level, optname, 8, errmsg);
+        if (got != val) {
+            throw new TestFailure(errmsg + ": value mismatch " + got + " != " + val);
         }
     }
 
     /** util.c:setsockopt_int_check. */
-    void setsockoptIntCheck(VsockSocket fd, int level, int optname, int val, String errmsg) {
-        try {
-            fd.setsockoptInt(level, optname, val);
-            int got = fd.getsockoptInt(level, optname);
-            if (got != val) {
-                throw new TestFailure(errmsg + ": value mismatch " + got + " != " + val);
-            }
-        } catch (ErrnoException e) {
-            throw perror(errmsg, e);
+    void setsockoptIntCheck(int fd, int level, int optname, int val, String errmsg) {
+        setsockopt(fd, level, optname, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, val), errmsg);
+        long got = getsockopt(fd, level, optname, 4, errmsg);
+        if (got != val) {
+            throw new TestFailure(errmsg + ": value mismatch " + got + " != " + val);
         }
     }
 
-    /** util.c:setsockopt_timeval_check. */
-    void setsockoptTimevalCheck(VsockSocket fd, int level, int optname, long sec, long usec, String errmsg) {
-        try {
-            fd.setsockoptTimeval(level, optname, sec, usec);
-            long[] got = fd.getsockoptTimeval(level, optname);
-            if (got[0] != sec || got[1] != usec) {
-                throw new TestFailure(errmsg + ": value mismatch {" + got[0] + "," + got[1] + "}");
-            }
-        } catch (ErrnoException e) {
-            throw perror(errmsg, e);
+    /** util.c:setsockopt_timeval_check: a {@code struct timeval} (two longs) set and read back. */
+    void setsockoptTimevalCheck(int fd, int level, int optname, long sec, long usec, String errmsg) {
+        ByteBuffer tv = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(0, sec).putLong(8, usec);
+        setsockopt(fd, level, optname, tv, errmsg);
+        ByteBuffer got = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+        int len = check(proc.getsockopt(fd, level, optname, got, 16), errmsg);
+        if (len != 16 || got.getLong(0) != sec || got.getLong(8) != usec) {
+            throw new TestFailure(errmsg + ": value mismatch {" + got.getLong(0) + "," + got.getLong(8) + "}");
         }
     }
 

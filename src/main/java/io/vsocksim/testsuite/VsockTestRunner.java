@@ -161,8 +161,8 @@ public final class VsockTestRunner implements AutoCloseable {
         Future<Boolean> c = roles.submit(() -> role(ct.control, ct, localSkip, tc.client()));
         Future<Boolean> s = roles.submit(() -> role(st.control, st, localSkip, tc.server()));
         String[] failure = join(c, s);
-        ct.closeAll();
-        st.closeAll();
+        ct.exit();
+        st.exit();
         if (failure[0] != null) {
             control = newControl();
             settle(client.machine(), clientBase);

@@ -9,11 +9,8 @@ import static io.vsocksim.uapi.VmSockets.SO_VM_SOCKETS_ZEROCOPY;
 import io.vsocksim.NotUpstream;
 import io.vsocksim.mm.Mman;
 import io.vsocksim.sim.Machine;
-import io.vsocksim.sim.UserProcess;
 import io.vsocksim.uapi.Errno;
-import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Poll;
-import io.vsocksim.vsock.VsockSocket;
 import io.vsocksim.vsock.ZerocopyPolicy;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -34,34 +31,28 @@ final class ZerocopyRxTests {
     private ZerocopyRxTests() {
     }
 
-    /** The receiving side's process, switched to the RFC kernel's allocation policy while it lives. */
+    /** The receiving machine switched to the RFC kernel's allocation policy while the test runs. */
     private static final class Rfc implements AutoCloseable {
         final Machine m;
         final ZerocopyPolicy old;
-        final UserProcess p;
 
         Rfc(Machine m) {
             this.m = m;
             this.old = m.zerocopyPolicy();
             m.setZerocopyPolicy(ZerocopyPolicy.PAGES);
-            this.p = m.process("vsock_test");
         }
 
         @Override
         public void close() {
-            p.close();
             m.setZerocopyPolicy(old);
         }
     }
 
-    private static int mapRx(VsockSocket fd, long addr, int optlen) {
+    /** getsockopt(SO_VM_SOCKETS_ZEROCOPY) with the mapping address: 0 or {@code -errno}. */
+    private static int mapRx(TestContext t, int fd, long addr, int optlen) {
         ByteBuffer opt = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, addr);
-        try {
-            fd.getsockopt(AF_VSOCK, SO_VM_SOCKETS_ZEROCOPY, opt, optlen);
-            return 0;
-        } catch (ErrnoException e) {
-            return -e.errno();
-        }
+        int ret = t.proc.getsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_ZEROCOPY, opt, optlen);
+        return Math.min(ret, 0);
     }
 
     private static void expect(int got, int errno, String what) {
@@ -71,75 +62,68 @@ final class ZerocopyRxTests {
         }
     }
 
-    private static long mmap(VsockSocket fd, long len, int prot, int expectedErrno, String what) {
-        try {
-            long addr = fd.mmap(len, prot);
-            if (expectedErrno != 0) {
-                throw new TestFailure(what + ": expected " + Errno.name(expectedErrno) + ", got success");
-            }
-            return addr;
-        } catch (ErrnoException e) {
-            if (e.errno() != expectedErrno) {
-                throw TestContext.perror(what, e);
-            }
-            return -1;
+    /** mmap(2) of the socket, which must fail with {@code expectedErrno} (or succeed for 0). */
+    private static long mmap(TestContext t, int fd, long len, int prot, int expectedErrno, String what) {
+        long addr = t.proc.mmap(0, len, prot, Mman.MAP_SHARED, fd, 0);
+        if (addr >= 0 && expectedErrno != 0) {
+            throw new TestFailure(what + ": expected " + Errno.name(expectedErrno) + ", got success");
         }
+        if (addr < 0 && addr != -expectedErrno) {
+            throw TestContext.perror(what, (int) -addr);
+        }
+        return addr;
     }
 
-    private static void waitReadable(VsockSocket fd) {
-        if ((StreamTests.poll(fd, Poll.POLLIN, TestContext.TIMEOUT_MS) & Poll.POLLIN) == 0) {
+    private static void waitReadable(TestContext t, int fd) {
+        if ((t.poll(fd, Poll.POLLIN, TestContext.TIMEOUT_MS) & Poll.POLLIN) == 0) {
             throw new TestFailure("poll: no data within TIMEOUT");
         }
     }
 
     /** 26 client: one page of data once the server has checked the setup errors. */
     static void invalidClient(TestContext t) {
-        VsockSocket fd = t.streamConnect();
+        int fd = t.streamConnect();
         t.control.expectln("READY");
         byte[] page = t.randomBytes(PAGE);
         t.sendBuf(fd, page, PAGE, 0, PAGE);
         t.control.writeln("SENT");
         t.control.expectln("DONE");
-        fd.close();
+        t.close(fd);
     }
 
     /** 26 server: every misuse gets its errno and maps nothing. */
     static void invalidServer(TestContext t) {
         try (Rfc rfc = new Rfc(t.machine)) {
-            VsockSocket fd = t.streamAccept();
-            fd.attachProcess(rfc.p.mm());
-            mmap(fd, MAP_PAGES * PAGE, Mman.PROT_READ | Mman.PROT_WRITE, EPERM, "mmap(PROT_WRITE)");
-            mmap(fd, MAP_PAGES * PAGE, Mman.PROT_READ | Mman.PROT_EXEC, EPERM, "mmap(PROT_EXEC)");
-            long addr = mmap(fd, MAP_PAGES * PAGE, Mman.PROT_READ, 0, "mmap");
-            expect(mapRx(fd, addr, 7), EINVAL, "getsockopt(optlen 7)");
-            expect(mapRx(fd, addr + PAGE, 8), EFAULT, "getsockopt(address inside the mapping)");
-            long foreign = rfc.p.mm().mmap(2, Mman.PROT_READ, new Object());
-            expect(mapRx(fd, foreign, 8), EINVAL, "getsockopt(address of another mapping)");
+            int fd = t.streamAccept();
+            mmap(t, fd, MAP_PAGES * PAGE, Mman.PROT_READ | Mman.PROT_WRITE, EPERM, "mmap(PROT_WRITE)");
+            mmap(t, fd, MAP_PAGES * PAGE, Mman.PROT_READ | Mman.PROT_EXEC, EPERM, "mmap(PROT_EXEC)");
+            long addr = mmap(t, fd, MAP_PAGES * PAGE, Mman.PROT_READ, 0, "mmap");
+            expect(mapRx(t, fd, addr, 7), EINVAL, "getsockopt(optlen 7)");
+            expect(mapRx(t, fd, addr + PAGE, 8), EFAULT, "getsockopt(address inside the mapping)");
+            long foreign = TestContext.checkAddr(t.proc.mmap(0, 2 * PAGE, Mman.PROT_READ,
+                    Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0), "mmap(anonymous)");
+            expect(mapRx(t, fd, foreign, 8), EINVAL, "getsockopt(address of another mapping)");
             t.control.writeln("READY");
             t.control.expectln("SENT");
-            waitReadable(fd);
-            expect(mapRx(fd, addr, 8), 0, "getsockopt");
-            int len = rfc.p.readU32(addr);
+            waitReadable(t, fd);
+            expect(mapRx(t, fd, addr, 8), 0, "getsockopt");
+            int len = t.proc.readU32(addr);
             if (len != PAGE) {
                 throw new TestFailure("first header length " + len + ", expected " + PAGE);
             }
-            expect(mapRx(fd, addr, 8), EFAULT, "getsockopt(pages still mapped)");
-            try {
-                rfc.p.madvise(addr, MAP_PAGES * PAGE, Mman.MADV_DONTNEED);
-                rfc.p.munmap(addr, MAP_PAGES * PAGE);
-            } catch (ErrnoException e) {
-                throw TestContext.perror("madvise", e);
-            }
-            long small = mmap(fd, PAGE, Mman.PROT_READ, 0, "mmap(1 page)");
-            expect(mapRx(fd, small, 8), EFAULT, "getsockopt(one-page mapping)");
+            expect(mapRx(t, fd, addr, 8), EFAULT, "getsockopt(pages still mapped)");
+            TestContext.check(t.proc.madvise(addr, MAP_PAGES * PAGE, Mman.MADV_DONTNEED), "madvise");
+            TestContext.check(t.proc.munmap(addr, MAP_PAGES * PAGE), "munmap");
+            long small = mmap(t, fd, PAGE, Mman.PROT_READ, 0, "mmap(1 page)");
+            expect(mapRx(t, fd, small, 8), EFAULT, "getsockopt(one-page mapping)");
             t.control.writeln("DONE");
-            fd.close();
+            t.close(fd);
         }
     }
 
     /** 27 client: a random stream of random write sizes; its length first, its djb2 hash last. */
     static void transferClient(TestContext t) {
-        VsockSocket fd = t.streamConnect();
+        int fd = t.streamConnect();
         byte[] data = t.randomBytes(TOTAL);
         t.control.writeulong(TOTAL);
         int sent = 0;
@@ -149,45 +133,40 @@ final class ZerocopyRxTests {
             sent += n;
         }
         t.control.writeulong(TestContext.hashDjb2(data, 0, TOTAL));
-        fd.close();
+        t.close(fd);
     }
 
     /** 27 server: receives the whole stream through the mapping only and checks the hash. */
     static void transferServer(TestContext t) {
         try (Rfc rfc = new Rfc(t.machine)) {
-            VsockSocket fd = t.streamAccept();
-            fd.attachProcess(rfc.p.mm());
+            int fd = t.streamAccept();
             long total = t.control.readulong();
-            long addr = mmap(fd, MAP_PAGES * PAGE, Mman.PROT_READ, 0, "mmap");
+            long addr = mmap(t, fd, MAP_PAGES * PAGE, Mman.PROT_READ, 0, "mmap");
             byte[] data = new byte[(int) total];
             int got = 0;
             while (got < total) {
-                waitReadable(fd);
-                expect(mapRx(fd, addr, 8), 0, "getsockopt");
+                waitReadable(t, fd);
+                expect(mapRx(t, fd, addr, 8), 0, "getsockopt");
                 int page = 1;
                 for (int h = 0; h < PAGE / 8; h++) {
-                    int len = rfc.p.readU32(addr + 8L * h);
+                    int len = t.proc.readU32(addr + 8L * h);
                     if (len == 0) {
                         break;
                     }
                     if (got + len > total) {
                         throw new TestFailure("more data than sent: " + (got + len) + " > " + total);
                     }
-                    rfc.p.read(addr + (long) page * PAGE, data, got, len);
+                    t.proc.read(addr + (long) page * PAGE, data, got, len);
                     got += len;
                     page += (len + PAGE - 1) / PAGE;
                 }
-                try {
-                    rfc.p.madvise(addr, MAP_PAGES * PAGE, Mman.MADV_DONTNEED);
-                } catch (ErrnoException e) {
-                    throw TestContext.perror("madvise", e);
-                }
+                TestContext.check(t.proc.madvise(addr, MAP_PAGES * PAGE, Mman.MADV_DONTNEED), "madvise");
             }
             long remote = t.control.readulong();
             if (TestContext.hashDjb2(data, 0, got) != remote) {
                 throw new TestFailure("hash mismatch");
             }
-            fd.close();
+            t.close(fd);
         }
     }
 }

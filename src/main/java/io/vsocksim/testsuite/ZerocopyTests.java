@@ -9,13 +9,12 @@ import static io.vsocksim.uapi.Sock.SO_ZEROCOPY;
 
 import io.vsocksim.Linux;
 import io.vsocksim.mm.GuestMemory;
-import io.vsocksim.mm.UserBuffer;
+import io.vsocksim.mm.Mman;
+import io.vsocksim.net.UserMsghdr;
 import io.vsocksim.uapi.Errno;
-import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.SockExtendedErr;
-import io.vsocksim.vsock.VsockSocket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -26,10 +25,11 @@ import java.util.List;
  * data checked by djb2 on the server.
  *
  * <p>SIM: {@code sendmsg} takes one iterator, so the iovecs of a case are laid out back to back in
- * one {@link UserBuffer} of the client's machine (a guest's RAM over virtio): the unmapped iovec of
- * case 5 becomes the end of the mapped bytes (everything from it on faults — the outcome, ENOMEM and
- * no completion, is the same), and case 4's 100-byte iovec "at offset 1" becomes a region whose third
- * iovec starts 100 bytes into a page, so the send still has unaligned fragments.
+ * one anonymous mapping of the client process (in its machine's memory: a guest's RAM over virtio),
+ * sent with one {@code send}: the unmapped iovec of case 5 becomes a hole from its page to the end of
+ * the mapping (everything from it on faults — the outcome, ENOMEM and no completion, is the same),
+ * and case 4's 100-byte iovec "at offset 1" becomes a region whose third iovec starts 100 bytes into
+ * a page, so the send still has unaligned fragments.
  */
 @Linux(file = "tools/testing/vsock/vsock_test_zerocopy.c", fn = "test_data_array")
 final class ZerocopyTests {
@@ -104,67 +104,56 @@ final class ZerocopyTests {
 
     @Linux(file = "tools/testing/vsock/vsock_test_zerocopy.c", fn = "test_client")
     private static void testClient(TestContext t, Case c, boolean seqpacket) {
-        VsockSocket fd = seqpacket ? t.seqpacketConnect() : t.streamConnect();
+        int fd = seqpacket ? t.seqpacketConnect() : t.streamConnect();
         if (c.soZerocopy()) {
             t.setsockoptIntCheck(fd, SOL_SOCKET, SO_ZEROCOPY, 1, "setsockopt SO_ZEROCOPY");
         }
         int total = c.total();
-        UserBuffer iov;
-        try {
-            iov = t.machine.allocUserBuffer(total);
-        } catch (ErrnoException e) {
-            throw TestContext.perror("mmap", e);
+        long iov = TestContext.checkAddr(t.proc.mmap(0, total, Mman.PROT_READ | Mman.PROT_WRITE,
+                Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_POPULATE, -1, 0), "mmap");
+        int mapped = c.mappedBytes();
+        byte[] data = t.randomBytes(mapped);
+        t.proc.write(iov, data, 0, mapped);
+        if (c.unmapped() >= 0) {
+            // The unmapped iovec: a hole from its first page on (the rest of the region goes with it).
+            long hole = iov + ((mapped + PAGE_SIZE - 1) & -PAGE_SIZE);
+            TestContext.check(t.proc.munmap(hole, total - (hole - iov)), "munmap");
         }
-        try {
-            int mapped = c.mappedBytes();
-            byte[] data = t.randomBytes(mapped);
-            iov.buffer().put(0, data);
-            int errno = 0;
-            long res = -1;
-            try {
-                res = fd.send(iov, 0, total, MSG_ZEROCOPY, mapped);
-            } catch (ErrnoException e) {
-                errno = e.errno();
-            }
-            if (errno != c.sendmsgErrno()) {
-                throw new TestFailure("expected 'errno' == " + c.sendmsgErrno() + ", got " + errno);
-            }
-            if (errno == 0 && res != total) {
-                throw new TestFailure("expected 'sendmsg()' == " + total + ", got " + res);
-            }
-            int revents;
-            try {
-                revents = fd.poll(0, POLL_TIMEOUT_MS);
-            } catch (ErrnoException e) {
-                throw TestContext.perror("poll", e);
-            }
-            if ((revents & Poll.POLLERR) != 0) {
-                recvCompletion(fd, c.zerocopied());
-            } else if (c.soZerocopy() && c.sendmsgErrno() == 0) {
-                throw new TestFailure("POLLERR expected");
-            }
-            t.control.writeulong(c.sendmsgErrno() == 0 ? TestContext.hashDjb2(data, 0, total) : 0);
-            t.control.writeln("DONE");
-        } finally {
-            iov.close();
+        long res = t.proc.send(fd, iov, total, MSG_ZEROCOPY);
+        int errno = res < 0 ? (int) -res : 0;
+        if (errno != c.sendmsgErrno()) {
+            throw new TestFailure("expected 'errno' == " + c.sendmsgErrno() + ", got " + errno);
         }
-        fd.close();
+        if (errno == 0 && res != total) {
+            throw new TestFailure("expected 'sendmsg()' == " + total + ", got " + res);
+        }
+        int revents = t.poll(fd, 0, POLL_TIMEOUT_MS);
+        if ((revents & Poll.POLLERR) != 0) {
+            recvCompletion(t, fd, c.zerocopied());
+        } else if (c.soZerocopy() && c.sendmsgErrno() == 0) {
+            throw new TestFailure("POLLERR expected");
+        }
+        t.control.writeulong(c.sendmsgErrno() == 0 ? TestContext.hashDjb2(data, 0, total) : 0);
+        t.control.writeln("DONE");
+        t.proc.munmap(iov, total);
+        t.close(fd);
     }
 
     /** msg_zerocopy_common.c:vsock_recv_completion, through the raw cmsg bytes. */
     @Linux(file = "tools/testing/vsock/msg_zerocopy_common.c", fn = "vsock_recv_completion")
-    static void recvCompletion(VsockSocket fd, boolean zerocopied) {
+    static void recvCompletion(TestContext t, int fd, boolean zerocopied) {
         ByteBuffer cmsg = ByteBuffer.allocate(128).order(ByteOrder.LITTLE_ENDIAN);
-        int res;
-        try {
-            res = fd.recvmsg(ByteBuffer.allocate(0), cmsg, MSG_ERRQUEUE, new int[1]);
-        } catch (ErrnoException e) {
-            throw new TestFailure("failed to read error queue: -1 (" + e.errnoName() + ")");
+        UserMsghdr msg = UserMsghdr.of();
+        msg.control = cmsg;
+        msg.controllen = cmsg.capacity();
+        long res = t.proc.recvmsg(fd, msg, MSG_ERRQUEUE);
+        if (res < 0) {
+            throw new TestFailure("failed to read error queue: -1 (" + Errno.name((int) -res) + ")");
         }
         if (res != 0) {
             throw new TestFailure("failed to read error queue: " + res);
         }
-        if (cmsg.position() < SockExtendedErr.CMSGHDR_SIZE) {
+        if (msg.controllen < SockExtendedErr.CMSGHDR_SIZE) {
             throw new TestFailure("cmsg: no cmsg");
         }
         if (cmsg.getInt(8) != VmSockets.SOL_VSOCK) {
@@ -190,21 +179,16 @@ final class ZerocopyTests {
 
     @Linux(file = "tools/testing/vsock/vsock_test_zerocopy.c", fn = "test_server")
     private static void testServer(TestContext t, Case c, boolean seqpacket) {
-        VsockSocket fd = seqpacket ? t.seqpacketAccept() : t.streamAccept();
+        int fd = seqpacket ? t.seqpacketAccept() : t.streamAccept();
         int dataLen = c.total();
         byte[] data = new byte[dataLen];
         int total = 0;
         while (total != dataLen) {
-            int n;
-            try {
-                n = fd.read(ByteBuffer.wrap(data, total, dataLen - total));
-            } catch (ErrnoException e) {
-                break;
-            }
+            long n = t.proc.recv(fd, ByteBuffer.wrap(data, total, dataLen - total), 0);
             if (n <= 0) {
                 break;
             }
-            total += n;
+            total += (int) n;
         }
         long localHash = c.sendmsgErrno() == 0 ? TestContext.hashDjb2(data, 0, dataLen) : 0;
         long remoteHash = t.control.readulong();
@@ -212,6 +196,6 @@ final class ZerocopyTests {
             throw new TestFailure("hash mismatch");
         }
         t.control.expectln("DONE");
-        fd.close();
+        t.close(fd);
     }
 }

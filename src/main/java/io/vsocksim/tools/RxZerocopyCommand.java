@@ -18,9 +18,9 @@ import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.UserProcess;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Poll;
+import io.vsocksim.uapi.PollFd;
 import io.vsocksim.uapi.VirtioVsockOp;
 import io.vsocksim.vsock.VsockCounters;
-import io.vsocksim.vsock.VsockSocket;
 import io.vsocksim.vsock.ZerocopyPolicy;
 import io.vsocksim.vsock.guest.VirtioVsockCounters;
 import io.vsocksim.vsock.vhost.VhostVsockCounters;
@@ -444,22 +444,27 @@ final class RxZerocopyCommand {
         }
     }
 
+    /**
+     * One transfer between two processes, by descriptor as the RFC's C tool makes its calls: the
+     * receiver listens and reads, the sender connects and writes {@code bytes}, then closes.
+     */
     private static Run transfer(Options o, Machine sender, Machine receiver, Guest guest, int dstCid, long bytes,
             AtomicLong progress, AtomicLong global) throws ErrnoException {
         int txLen = o.txPages() * PAGE;
         int rxLen = o.rxPages() * PAGE;
-        UserProcess proc = receiver.process("rx_zerocopy");
+        UserProcess rx = receiver.process("rx_zerocopy");
+        UserProcess tx = sender.process("rx_zerocopy-sender");
         try {
-            VsockSocket listener = proc.socket(SOCK_STREAM);
-            listener.bind(VMADDR_CID_ANY, 1234);
-            listener.listen(1);
-            VsockSocket client = sender.socket(SOCK_STREAM);
+            int listener = ErrnoException.check(rx.socket(AF_VSOCK, SOCK_STREAM, 0), "socket");
+            ErrnoException.check(rx.bind(listener, VMADDR_CID_ANY, 1234), "bind");
+            ErrnoException.check(rx.listen(listener, 1), "listen");
+            int client = ErrnoException.check(tx.socket(AF_VSOCK, SOCK_STREAM, 0), "socket");
             VsockCounters rc = receiver.counters();
             VsockCounters sc = sender.counters();
             Snapshot before = Snapshot.take(sc, rc, guest);
             CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
                 try {
-                    client.connect(dstCid, 1234);
+                    ErrnoException.check(tx.connect(client, dstCid, 1234), "connect");
                     ByteBuffer buf = ByteBuffer.allocateDirect(txLen);
                     long sent = 0;
                     while (sent < bytes) {
@@ -467,24 +472,24 @@ final class RxZerocopyCommand {
                         if (bytes - sent < txLen) {
                             buf.limit((int) (bytes - sent));
                         }
-                        sent += client.send(buf, 0);
+                        sent += ErrnoException.check(tx.send(client, buf, 0), "send");
                     }
-                    client.close();
+                    tx.close(client);
                 } catch (ErrnoException e) {
                     throw new IllegalStateException(e);
                 }
             });
-            VsockSocket conn = listener.accept();
+            int conn = ErrnoException.check(rx.accept4(listener, 0), "accept");
             Clock clock = receiver.kernel().clock();
             long t0 = clock.nanoTime();
             long[] zcCounts = new long[4];
-            long got = o.zerocopy() ? receiveZerocopy(proc, conn, rxLen, bytes, progress, global, zcCounts)
-                    : receiveCopy(conn, rxLen, progress, global);
+            long got = o.zerocopy() ? receiveZerocopy(rx, conn, rxLen, bytes, progress, global, zcCounts)
+                    : receiveCopy(rx, conn, rxLen, progress, global);
             long t1 = clock.nanoTime();
             writer.join();
             Snapshot after = Snapshot.take(sc, rc, guest);
-            conn.close();
-            listener.close();
+            rx.close(conn);
+            rx.close(listener);
             if (got != bytes) {
                 throw new IllegalStateException("short transfer: " + got + " of " + bytes);
             }
@@ -495,17 +500,18 @@ final class RxZerocopyCommand {
                     zcCounts[2], zcCounts[3]);
             return new Run(o.placement(), got, t1 - t0, c);
         } finally {
-            proc.close();
+            tx.close();
+            rx.close();
         }
     }
 
     /** Copy receive: recv() into a buffer of --rx pages until end of stream. */
-    private static long receiveCopy(VsockSocket conn, int rxLen, AtomicLong progress, AtomicLong global)
+    private static long receiveCopy(UserProcess rx, int conn, int rxLen, AtomicLong progress, AtomicLong global)
             throws ErrnoException {
         ByteBuffer rbuf = ByteBuffer.allocateDirect(rxLen);
         long got = 0;
-        int n;
-        while ((n = conn.recv(rbuf, 0)) > 0) {
+        long n;
+        while ((n = ErrnoException.check(rx.recv(conn, rbuf, 0), "recv")) > 0) {
             got += n;
             progress.lazySet(got);
             if (global != null) {
@@ -524,24 +530,24 @@ final class RxZerocopyCommand {
      * list when poll said readable and {@code POLLHUP}/{@code POLLRDHUP}-like end of stream is the end.
      * {@code counts}: getsockopt calls, madvise calls, data pages mapped, header pages mapped.
      */
-    private static long receiveZerocopy(UserProcess proc, VsockSocket conn, int rxLen, long bytes, AtomicLong progress,
+    private static long receiveZerocopy(UserProcess rx, int conn, int rxLen, long bytes, AtomicLong progress,
             AtomicLong global, long[] counts) throws ErrnoException {
-        long addr = conn.mmap(rxLen, Mman.PROT_READ);
+        long addr = ErrnoException.check(rx.mmap(0, rxLen, Mman.PROT_READ, Mman.MAP_SHARED, conn, 0), "mmap");
         ByteBuffer opt = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        PollFd[] pfd = {new PollFd(conn, Poll.POLLIN)};
         int maxHeaders = PAGE / 8;
         long got = 0;
         while (true) {
-            int ev = conn.poll(Poll.POLLIN, 10_000);
-            if (ev == 0) {
+            if (ErrnoException.check(rx.poll(pfd, 1, 10_000), "poll") == 0) {
                 throw new IllegalStateException("poll: no data for 10 s after " + got + " bytes");
             }
             opt.putLong(0, addr);
-            conn.getsockopt(AF_VSOCK, SO_VM_SOCKETS_ZEROCOPY, opt, 8);
+            ErrnoException.check(rx.getsockopt(conn, AF_VSOCK, SO_VM_SOCKETS_ZEROCOPY, opt, 8), "getsockopt");
             counts[0]++;
             int headers = 0;
             long round = 0;
             for (int h = 0; h < maxHeaders; h++) {
-                int len = proc.readU32(addr + 8L * h);
+                int len = rx.readU32(addr + 8L * h);
                 if (len == 0) {
                     break;
                 }
@@ -550,7 +556,7 @@ final class RxZerocopyCommand {
                 counts[2] += (len + PAGE - 1) / PAGE;
             }
             counts[3]++;
-            proc.madvise(addr, rxLen, Mman.MADV_DONTNEED);
+            ErrnoException.check(rx.madvise(addr, rxLen, Mman.MADV_DONTNEED), "madvise");
             counts[1]++;
             if (headers == 0) {
                 // poll said readable and nothing was queued: end of stream (or reset).
@@ -565,7 +571,7 @@ final class RxZerocopyCommand {
                 throw new IllegalStateException("more data than sent: " + got + " > " + bytes);
             }
         }
-        proc.munmap(addr, rxLen);
+        ErrnoException.check(rx.munmap(addr, rxLen), "munmap");
         return got;
     }
 
