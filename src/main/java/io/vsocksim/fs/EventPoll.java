@@ -13,6 +13,7 @@ import static io.vsocksim.uapi.Errno.EEXIST;
 import static io.vsocksim.uapi.Errno.EFAULT;
 import static io.vsocksim.uapi.Errno.EINTR;
 import static io.vsocksim.uapi.Errno.EINVAL;
+import static io.vsocksim.uapi.Errno.ELOOP;
 import static io.vsocksim.uapi.Errno.ENOENT;
 
 import io.vsocksim.Linux;
@@ -42,9 +43,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * files are polled; {@link #lock} ({@code ep->lock}) guards the ready list and is the only lock a
  * callback takes, under the watched file's wait-queue lock. No file is polled under {@link #lock}.
  *
+ * <p>An epoll file can itself be watched (by poll, select or another epoll instance): it is readable
+ * while an item on its ready list is really ready ({@code ep_eventpoll_poll}), and its own wait queue
+ * ({@code ep->poll_wait}) is woken when an item becomes ready. Nesting is checked as the kernel does:
+ * an instance cannot watch itself, a cycle or a chain deeper than {@link #EP_MAX_NESTS} is ELOOP.
+ *
  * <p>SIM: an item is removed once its file is released, found lazily by ctl and wait (the kernel
- * removes it in {@code eventpoll_release} at the file's last {@code fput}); epoll instances cannot
- * watch one another.
+ * removes it in {@code eventpoll_release} at the file's last {@code fput}).
  */
 @Linux(file = "fs/eventpoll.c", fn = "struct eventpoll")
 public final class EventPoll implements OpenFile {
@@ -54,7 +59,16 @@ public final class EventPoll implements OpenFile {
     static final int EPOLLEXCLUSIVE_OK_BITS = EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET
             | EPOLLEXCLUSIVE;
 
+    /** {@code EP_MAX_NESTS}: how deep epoll instances may watch one another. */
+    public static final int EP_MAX_NESTS = 4;
+    /** {@code epnested_mutex}: one nesting check at a time, as the kernel's. */
+    private static final Object EPNESTED = new Object();
+
     private final AtomicInteger refs = new AtomicInteger(1);
+    /** {@code ep->poll_wait}: who polls this epoll file (poll, select, an enclosing instance). */
+    private final WaitQueueHead pollWait;
+    /** {@code ep->refs}: the instances with an item on this epoll file. Guarded by EPNESTED. */
+    private final java.util.Set<EventPoll> watchedBy = new java.util.HashSet<>();
     private final Clock clock;
     private final ReentrantLock mtx = new Mutex();
     private final ReentrantLock lock = new Mutex();
@@ -89,6 +103,7 @@ public final class EventPoll implements OpenFile {
         @Linux(file = "fs/eventpoll.c", fn = "ep_poll_callback")
         @Override
         public boolean wake(int key) {
+            boolean someone;
             lock.lock();
             try {
                 if ((events & ~EP_PRIVATE_BITS) == 0) {
@@ -101,15 +116,16 @@ public final class EventPoll implements OpenFile {
                     ready.add(this);
                     onReady = true;
                 }
-                boolean someone = waiters > 0;
+                someone = waiters > 0;
                 if (someone) {
                     clock.signalAll(woken);
                 }
-                // An exclusive item counts as having woken someone only if a waiter was there.
-                return (events & EPOLLEXCLUSIVE) == 0 || someone;
             } finally {
                 lock.unlock();
             }
+            pollSafewake();
+            // An exclusive item counts as having woken someone only if a waiter was there.
+            return (events & EPOLLEXCLUSIVE) == 0 || someone;
         }
     }
 
@@ -177,6 +193,18 @@ public final class EventPoll implements OpenFile {
     /** epoll_create1(2)'s instance, measuring its timeouts on {@code clock}. */
     public EventPoll(Clock clock) {
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.pollWait = new WaitQueueHead(clock);
+    }
+
+    /**
+     * {@code ep_poll_safewake}: tells whoever polls this epoll file that it may have become readable,
+     * outside {@link #lock} (the pollers take their own locks).
+     */
+    @Linux(file = "fs/eventpoll.c", fn = "ep_poll_safewake")
+    private void pollSafewake() {
+        if (pollWait.active()) {
+            pollWait.wakeUp(EPOLLIN | io.vsocksim.uapi.Epoll.EPOLLRDNORM);
+        }
     }
 
     /**
@@ -186,15 +214,77 @@ public final class EventPoll implements OpenFile {
      */
     @Linux(file = "fs/eventpoll.c", fn = "do_epoll_ctl")
     public int ctl(int op, int targetFd, OpenFile target, Epoll.Event event) {
-        if (target == this || target instanceof EventPoll) {
-            return -EINVAL; // no nesting in the simulator; the same file is always EINVAL
+        if (target == this) {
+            return -EINVAL;
         }
         int ev = event == null ? 0 : event.events;
-        if ((ev & EPOLLEXCLUSIVE) != 0) {
-            if (op == Epoll.EPOLL_CTL_MOD || (ev & ~EPOLLEXCLUSIVE_OK_BITS) != 0) {
-                return -EINVAL;
+        boolean hasEvent = op == Epoll.EPOLL_CTL_ADD || op == Epoll.EPOLL_CTL_MOD;
+        if (hasEvent && (ev & EPOLLEXCLUSIVE) != 0) {
+            if (op == Epoll.EPOLL_CTL_MOD || target instanceof EventPoll
+                    || (ev & ~EPOLLEXCLUSIVE_OK_BITS) != 0) {
+                return -EINVAL; // no nested exclusive wake-ups
             }
         }
+        if (op == Epoll.EPOLL_CTL_ADD && target instanceof EventPoll inner) {
+            synchronized (EPNESTED) {
+                if (loopCheck(inner) != 0) {
+                    return -ELOOP;
+                }
+                int r = ctlLocked(op, targetFd, target, event, ev);
+                if (r == 0) {
+                    inner.watchedBy.add(this);
+                }
+                return r;
+            }
+        }
+        return ctlLocked(op, targetFd, target, event, ev);
+    }
+
+    /**
+     * {@code ep_loop_check}: -1 if watching {@code to} would close a cycle back to this instance or make
+     * a chain of more than {@link #EP_MAX_NESTS} instances, counted down from {@code to} and up from here.
+     */
+    @Linux(file = "fs/eventpoll.c", fn = "ep_loop_check")
+    private int loopCheck(EventPoll to) {
+        int depth = to.depthDown(this, 0);
+        if (depth > EP_MAX_NESTS) {
+            return -1;
+        }
+        return depth + 1 + depthUp(0) > EP_MAX_NESTS ? -1 : 0;
+    }
+
+    /** {@code ep_loop_check_proc}: the deepest chain of epoll files below this one; more than the limit for a cycle. */
+    @Linux(file = "fs/eventpoll.c", fn = "ep_loop_check_proc")
+    private int depthDown(EventPoll insertingInto, int depth) {
+        int result = 0;
+        mtx.lock();
+        try {
+            for (Item it : items.values()) {
+                if (it.key.file instanceof EventPoll visit) {
+                    result = visit == insertingInto || depth > EP_MAX_NESTS ? EP_MAX_NESTS + 1
+                            : Math.max(result, visit.depthDown(insertingInto, depth + 1) + 1);
+                    if (result > EP_MAX_NESTS) {
+                        break;
+                    }
+                }
+            }
+        } finally {
+            mtx.unlock();
+        }
+        return result;
+    }
+
+    /** {@code ep_get_upwards_depth_proc}: the longest chain of instances watching this one. */
+    @Linux(file = "fs/eventpoll.c", fn = "ep_get_upwards_depth_proc")
+    private int depthUp(int depth) {
+        int result = 0;
+        for (EventPoll outer : watchedBy) {
+            result = Math.max(result, depth > EP_MAX_NESTS ? EP_MAX_NESTS + 1 : outer.depthUp(depth + 1) + 1);
+        }
+        return result;
+    }
+
+    private int ctlLocked(int op, int targetFd, OpenFile target, Epoll.Event event, int ev) {
         mtx.lock();
         try {
             dropReleasedLocked();
@@ -269,10 +359,12 @@ public final class EventPoll implements OpenFile {
         } finally {
             lock.unlock();
         }
+        pollSafewake();
     }
 
     /** {@code ep_remove}. */
     private void removeLocked(Item it) {
+        unwatch(it);
         it.queue.removeEntry(it);
         items.remove(it.key);
         lock.lock();
@@ -286,6 +378,15 @@ public final class EventPoll implements OpenFile {
         }
     }
 
+    /** An item on another epoll file no longer links this instance above it. */
+    private void unwatch(Item it) {
+        if (it.key.file instanceof EventPoll inner) {
+            synchronized (EPNESTED) {
+                inner.watchedBy.remove(this);
+            }
+        }
+    }
+
     /** Items whose file was released (its last reference gone): {@code eventpoll_release}. */
     private void dropReleasedLocked() {
         items.values().removeIf(it -> {
@@ -293,6 +394,7 @@ public final class EventPoll implements OpenFile {
                 it.key.file.putFile();
                 return false;
             }
+            unwatch(it);
             it.queue.removeEntry(it);
             lock.lock();
             try {
@@ -456,20 +558,58 @@ public final class EventPoll implements OpenFile {
         return -io.vsocksim.uapi.Errno.ENOTTY;
     }
 
-    /** {@code ep_eventpoll_poll}: readable when an item is on the ready list. */
+    /**
+     * {@code ep_eventpoll_poll}: readable when an item on the ready list is really ready (its file,
+     * polled now, has an event it watches); items that are not are taken off the list, as the kernel
+     * does. A nested epoll file is polled the same way, one level down.
+     */
+    @Linux(file = "fs/eventpoll.c", fn = "__ep_eventpoll_poll")
     @Override
     public int filePoll() {
-        lock.lock();
+        mtx.lock();
         try {
-            return ready.isEmpty() ? 0 : EPOLLIN | io.vsocksim.uapi.Epoll.EPOLLRDNORM;
+            Item[] scan;
+            lock.lock();
+            try {
+                scan = ready.toArray(new Item[0]);
+            } finally {
+                lock.unlock();
+            }
+            for (Item it : scan) {
+                int events;
+                lock.lock();
+                try {
+                    events = it.events;
+                } finally {
+                    lock.unlock();
+                }
+                if (it.key.file.tryGetFile()) {
+                    try {
+                        if ((it.key.file.filePoll() & events) != 0) {
+                            return EPOLLIN | io.vsocksim.uapi.Epoll.EPOLLRDNORM;
+                        }
+                    } finally {
+                        it.key.file.putFile();
+                    }
+                }
+                lock.lock();
+                try {
+                    if (ready.remove(it)) {
+                        it.onReady = false;
+                    }
+                } finally {
+                    lock.unlock();
+                }
+            }
+            return 0;
         } finally {
-            lock.unlock();
+            mtx.unlock();
         }
     }
 
-    /** SIM: nothing wakes a poller of an epoll file (epoll files are not watched by poll or epoll here). */
+    /** {@code ep->poll_wait}: woken when an item becomes ready. */
     @Override
     public WaitQueueHead fileWaitQueue() {
-        return new WaitQueueHead(clock);
+        return pollWait;
     }
 }

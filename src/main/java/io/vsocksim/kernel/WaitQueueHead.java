@@ -102,6 +102,17 @@ public final class WaitQueueHead {
         }
     }
 
+    /** {@code waitqueue_active}: whether an entry or a sleeper is on the queue (a wake-up would reach someone). */
+    @Linux(file = "include/linux/wait.h", fn = "waitqueue_active")
+    public boolean active() {
+        lock.lock();
+        try {
+            return entries.length > 0 || waiters > 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /**
      * {@code add_wait_queue} / {@code add_wait_queue_exclusive}: {@code w} is woken by every
      * {@link #wakeUp()} until removed; exclusive entries come after the others, and the first that

@@ -40,6 +40,8 @@ public final class Errno {
     public static final int EDOM = 33;
     public static final int ERANGE = 34;
     public static final int ENOSYS = 38;
+    /** Too many levels of symbolic links; for epoll: a cycle or too deep a nesting of instances. */
+    public static final int ELOOP = 40;
     public static final int ENODATA = 61;
     public static final int EPROTO = 71;
     public static final int EOVERFLOW = 75;
@@ -85,7 +87,7 @@ public final class Errno {
             {"EPERM", "1"}, {"ENOENT", "2"}, {"ESRCH", "3"}, {"EINTR", "4"}, {"EIO", "5"}, {"ENXIO", "6"}, {"E2BIG", "7"},
             {"EBADF", "9"}, {"EAGAIN", "11"}, {"ENOMEM", "12"}, {"EACCES", "13"}, {"EFAULT", "14"},
             {"EBUSY", "16"}, {"EEXIST", "17"}, {"ENODEV", "19"}, {"EINVAL", "22"}, {"EMFILE", "24"}, {"ENOTTY", "25"},
-            {"ENOSPC", "28"}, {"ESPIPE", "29"}, {"EPIPE", "32"}, {"EDOM", "33"}, {"ERANGE", "34"}, {"ENOSYS", "38"},
+            {"ENOSPC", "28"}, {"ESPIPE", "29"}, {"EPIPE", "32"}, {"EDOM", "33"}, {"ERANGE", "34"}, {"ENOSYS", "38"}, {"ELOOP", "40"},
             {"ENODATA", "61"}, {"EPROTO", "71"}, {"EOVERFLOW", "75"}, {"ENOTSOCK", "88"},
             {"EDESTADDRREQ", "89"}, {"EMSGSIZE", "90"}, {"EPROTOTYPE", "91"}, {"ENOPROTOOPT", "92"},
             {"EPROTONOSUPPORT", "93"}, {"ESOCKTNOSUPPORT", "94"}, {"EOPNOTSUPP", "95"},

@@ -12,13 +12,18 @@ import io.vsocksim.mm.PageAllocator;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.uapi.Signal;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.VsockSocket;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -98,6 +103,53 @@ class SelfRunningTimeTest {
                         .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS));
                 report("recv with SO_RCVTIMEO " + TIMEOUT_MS + " ms", clock, t0, w0);
             }
+        }
+    }
+
+    @Test
+    void shouldEndABlockedRecvWithEintrOrRestartItBySaRestartWhenASignalArrives() throws Exception {
+        Host h = host();
+        Guest g = guest(h, 3);
+        UserProcess srv = g.process("server");
+        UserProcess cli = h.process("client");
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            int l = srv.socket(VmSockets.AF_VSOCK, Sock.SOCK_STREAM, 0);
+            assertThat(srv.bind(l, VmSockets.VMADDR_CID_ANY, 1234)).isZero();
+            assertThat(srv.listen(l, 1)).isZero();
+            int c = cli.socket(VmSockets.AF_VSOCK, Sock.SOCK_STREAM, 0);
+            assertThat(cli.connect(c, 3, 1234)).isZero();
+            int a = srv.accept4(l, 0);
+            VsockSocket sock = (VsockSocket) srv.files().peek(a);
+            AtomicInteger handled = new AtomicInteger();
+            Clock clock = g.kernel().clock();
+            for (int flags : new int[] {0, Signal.SA_RESTART}) {
+                assertThat(srv.sigaction(Signal.SIGUSR1, sig -> handled.incrementAndGet(), flags)).isZero();
+                int before = handled.get();
+                long t0 = clock.nanoTime();
+                long w0 = System.nanoTime();
+                Future<Long> r = pool.submit(() -> srv.recv(a, ByteBuffer.allocate(8), 0));
+                while (sock.sock().sleep.waiters() == 0) {
+                    Thread.onSpinWait();
+                }
+                assertThat(cli.kill(srv, Signal.SIGUSR1)).isZero();
+                if (flags == 0) {
+                    assertThat(r.get(10, TimeUnit.SECONDS)).isEqualTo((long) -Errno.EINTR);
+                } else {
+                    while (handled.get() == before || sock.sock().sleep.waiters() == 0) {
+                        Thread.onSpinWait(); // the handler ran and the restarted recv sleeps again
+                    }
+                    assertThat(cli.send(c, ByteBuffer.wrap(new byte[] {1, 2}), 0)).isEqualTo(2);
+                    assertThat(r.get(10, TimeUnit.SECONDS)).isEqualTo(2L);
+                }
+                assertThat(handled.get()).isEqualTo(before + 1);
+                report(flags == 0 ? "recv interrupted by a handler (EINTR)" : "recv restarted by SA_RESTART, then data",
+                        clock, t0, w0);
+            }
+        } finally {
+            pool.shutdownNow();
+            srv.close();
+            cli.close();
         }
     }
 
