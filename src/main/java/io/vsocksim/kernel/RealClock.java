@@ -20,6 +20,14 @@ public final class RealClock implements Clock {
         return System.nanoTime() - bootNanos;
     }
 
+    /**
+     * The wall clock ({@code CLOCK_REALTIME}) in nanoseconds since the epoch, millisecond precision:
+     * only for labelling what leaves the simulation (capture file timestamps), never for timing.
+     */
+    public static long epochNanos() {
+        return System.currentTimeMillis() * 1_000_000L;
+    }
+
     @Override
     public void awaitUntil(Lock lock, Condition cond, long deadlineNanos) throws InterruptedException {
         if (deadlineNanos == Long.MAX_VALUE) {

@@ -50,6 +50,7 @@ public final class VsockCore {
     public static final long VSOCK_DEFAULT_CONNECT_TIMEOUT = 2L * io.vsocksim.kernel.Clock.HZ;
 
     private final KernelContext kernel;
+    private final AfVsockTap taps = new AfVsockTap();
     private final ReentrantLock registerMutex = new Mutex();
     private volatile VsockTransport transportH2g;
     private volatile VsockTransport transportG2h;
@@ -85,6 +86,11 @@ public final class VsockCore {
     /** The machine this core belongs to. */
     public KernelContext kernel() {
         return kernel;
+    }
+
+    /** The machine's vsockmon taps ({@code vsock_tap_all}). */
+    public AfVsockTap taps() {
+        return taps;
     }
 
     /** The machine's vsock counters. */

@@ -48,6 +48,7 @@ public final class TestMachine {
 
     private static Machine track(Machine m, LeakCheck leaks) {
         leaks.track(m.kernel());
+        leaks.closeAfter(m); // its worker threads end with the test
         leaks.probe(() -> {
             settle(m);
             return m.liveSockets() == 0 ? null : m.liveSockets() + " socket(s) not destructed on " + m.kernel().name();

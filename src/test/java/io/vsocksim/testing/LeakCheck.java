@@ -29,6 +29,7 @@ public final class LeakCheck implements AfterEachCallback {
     private final List<PageAllocator> allocators = new ArrayList<>();
     private final List<Long> baselines = new ArrayList<>();
     private final List<Probe> probes = new ArrayList<>();
+    private final List<AutoCloseable> closeAfter = new ArrayList<>();
 
     /** Tracks {@code a} from now on: at the end of the test it must hold as many pages as now. */
     public PageAllocator track(PageAllocator a) {
@@ -45,6 +46,15 @@ public final class LeakCheck implements AfterEachCallback {
         track(k.pages());
         probe(() -> k.warnings().fired().isEmpty() ? null : "WARN_ONCE fired on " + k.name() + ": " + k.warnings().fired());
         return k;
+    }
+
+    /**
+     * Closes {@code c} once the check has run (whatever its outcome): a machine whose threads must
+     * end with the test, but only after the probes let its pending work finish.
+     */
+    public <T extends AutoCloseable> T closeAfter(T c) {
+        closeAfter.add(c);
+        return c;
     }
 
     /** Adds a probe checked at the end of the test. */
@@ -86,6 +96,14 @@ public final class LeakCheck implements AfterEachCallback {
             allocators.clear();
             baselines.clear();
             probes.clear();
+            for (AutoCloseable c : closeAfter) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException("closing " + c + " after the test", e);
+                }
+            }
+            closeAfter.clear();
         }
     }
 }

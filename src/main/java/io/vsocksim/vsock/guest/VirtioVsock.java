@@ -367,7 +367,7 @@ public final class VirtioVsock {
         }
         counters.inc(Counter.TX_PKTS);
         counters.add(Counter.TX_BYTES, len);
-        VirtioTransport.deliverTapPkt(skb);
+        transport.deliverTapPkt(skb);
         return 0;
     }
 
@@ -556,7 +556,7 @@ public final class VirtioVsock {
                     }
                     counters.inc(Counter.RX_PKTS);
                     counters.add(Counter.RX_BYTES, payloadLen);
-                    VirtioTransport.deliverTapPkt(skb);
+                    transport.deliverTapPkt(skb);
                     transport.recvPkt(skb);
                 }
             } while (!vq.enableCb());

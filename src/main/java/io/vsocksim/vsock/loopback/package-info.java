@@ -10,6 +10,6 @@
  *
  * <p>Deviations (SIM): the delivery work runs on the machine's system work queue instead of a
  * dedicated "vsock-loopback" workqueue; the transport is an object of one machine, not a module
- * global; no vsockmon tap.
+ * global.
  */
 package io.vsocksim.vsock.loopback;

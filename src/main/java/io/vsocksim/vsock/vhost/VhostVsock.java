@@ -370,7 +370,7 @@ public final class VhostVsock {
                     break;
                 }
                 counters.add(Counter.BYTES_COPIED, VirtioVsockHdr.SIZE + plen);
-                VirtioTransport.deliverTapPkt(skb);
+                transport.deliverTapPkt(skb);
                 vq.addUsed(head, VirtioVsockHdr.SIZE + plen);
                 added = true;
                 counters.inc(Counter.RX_PKTS);
@@ -511,7 +511,7 @@ public final class VhostVsock {
                     continue;
                 }
                 totalLen += VirtioVsockHdr.SIZE + skb.len();
-                VirtioTransport.deliverTapPkt(skb);
+                transport.deliverTapPkt(skb);
                 VirtioVsockHdr hdr = skb.hdr();
                 if (hdr.srcCid() == Integer.toUnsignedLong(guestCid)
                         && hdr.dstCid() == Integer.toUnsignedLong(VmSockets.VMADDR_CID_HOST)) {

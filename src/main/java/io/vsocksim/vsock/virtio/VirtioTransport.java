@@ -11,11 +11,15 @@ import static io.vsocksim.vsock.virtio.VsockSkb.VIRTIO_VSOCK_MAX_BUF_SIZE;
 import static io.vsocksim.vsock.virtio.VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM;
 
 import io.vsocksim.Linux;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.DelayedWork;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.TcpState;
+import io.vsocksim.uapi.VirtioVsockHdr;
 import io.vsocksim.uapi.VirtioVsockOp;
+import io.vsocksim.uapi.VsockMon;
 import io.vsocksim.vsock.MsgHdr;
 import io.vsocksim.vsock.VsockCore;
 import io.vsocksim.vsock.VsockCounters;
@@ -97,15 +101,70 @@ public abstract class VirtioTransport implements VsockTransport {
     }
 
     /**
-     * Hands {@code skb} (borrowed) to packet capture once. SIM: vsockmon taps are not modelled; only the
-     * control-block flag is kept.
+     * Hands {@code skb} (borrowed) to the machine's vsockmon taps once: a split packet that vhost
+     * requeues clears the mark, so each fragment is seen. With no tap up this costs a flag test and a
+     * volatile read.
      */
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_deliver_tap_pkt")
-    public static void deliverTapPkt(VsockSkb skb) {
+    public void deliverTapPkt(VsockSkb skb) {
         if (skb.tapDelivered) {
             return;
         }
+        core.taps().deliverTap(VirtioTransport::buildSkb, skb);
         skb.tapDelivered = true;
+    }
+
+    /**
+     * The vsockmon frame of {@code pkt}: {@code struct af_vsockmon_hdr} (addresses from the packet
+     * header, the op folded into the five monitor ops, transport VIRTIO, len 44), the 44-byte header as
+     * it is now, then {@code hdr.len} payload bytes from the skb's offset — the length in the header,
+     * not the skb's, because a packet split over RX buffers carries each fragment's length. Null when
+     * the payload cannot be copied (the kernel then frees the frame and delivers nothing).
+     */
+    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_build_skb")
+    static byte[] buildSkb(VsockSkb pkt) {
+        VirtioVsockHdr h = pkt.hdr();
+        int payloadLen = h.len();
+        if (payloadLen < 0 || payloadLen > pkt.len() - pkt.offset) {
+            return null;
+        }
+        byte[] frame = new byte[VsockMon.HDR_SIZE + VirtioVsockHdr.SIZE + payloadLen];
+        ByteBuffer b = ByteBuffer.wrap(frame).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(VsockMon.OFF_SRC_CID, h.srcCid());
+        b.putLong(VsockMon.OFF_DST_CID, h.dstCid());
+        b.putInt(VsockMon.OFF_SRC_PORT, h.srcPort());
+        b.putInt(VsockMon.OFF_DST_PORT, h.dstPort());
+        b.putShort(VsockMon.OFF_OP, (short) monitorOp(h.op()));
+        b.putShort(VsockMon.OFF_TRANSPORT, (short) VsockMon.AF_VSOCK_TRANSPORT_VIRTIO);
+        b.putShort(VsockMon.OFF_LEN, (short) VirtioVsockHdr.SIZE);
+        pkt.headerBytes(frame, VsockMon.HDR_SIZE);
+        if (payloadLen > 0 && pkt.copyBits(pkt.offset, frame, VsockMon.HDR_SIZE + VirtioVsockHdr.SIZE, payloadLen) != 0) {
+            return null;
+        }
+        return frame;
+    }
+
+    /** The monitor op of a packet op: REQUEST/RESPONSE connect, RST/SHUTDOWN disconnect, RW payload, credit control. */
+    static int monitorOp(int op) {
+        VirtioVsockOp o = VirtioVsockOp.fromWire(op);
+        if (o == null) {
+            return VsockMon.AF_VSOCK_OP_UNKNOWN;
+        }
+        switch (o) {
+            case VIRTIO_VSOCK_OP_REQUEST:
+            case VIRTIO_VSOCK_OP_RESPONSE:
+                return VsockMon.AF_VSOCK_OP_CONNECT;
+            case VIRTIO_VSOCK_OP_RST:
+            case VIRTIO_VSOCK_OP_SHUTDOWN:
+                return VsockMon.AF_VSOCK_OP_DISCONNECT;
+            case VIRTIO_VSOCK_OP_RW:
+                return VsockMon.AF_VSOCK_OP_PAYLOAD;
+            case VIRTIO_VSOCK_OP_CREDIT_UPDATE:
+            case VIRTIO_VSOCK_OP_CREDIT_REQUEST:
+                return VsockMon.AF_VSOCK_OP_CONTROL;
+            default:
+                return VsockMon.AF_VSOCK_OP_UNKNOWN;
+        }
     }
 
     // ---- socket life ----------------------------------------------------------------------------------

@@ -381,6 +381,45 @@ public final class VsockSkb {
         return 0;
     }
 
+    /**
+     * {@code skb_copy_datagram_iter} into a kernel buffer: {@code n} payload bytes from payload offset
+     * {@code off} into {@code dst[dstOff, dstOff + n)}. Returns 0 or {@code -EFAULT} (range outside
+     * the skb; nothing copied).
+     */
+    @Linux(file = "net/core/datagram.c", fn = "skb_copy_datagram_iter")
+    public int copyBits(int off, byte[] dst, int dstOff, int n) {
+        if (off < 0 || n < 0 || off + n > len) {
+            return -EFAULT;
+        }
+        GuestMemory mem = pool.memory();
+        int linear = len - dataLen;
+        if (off < linear && n > 0) {
+            int c = Math.min(n, linear - off);
+            mem.read(headGpa() + VIRTIO_VSOCK_SKB_HEADROOM + off, dst, dstOff, c);
+            dstOff += c;
+            n -= c;
+            off += c;
+        }
+        int fragStart = linear;
+        for (int i = 0; i < nrFrags && n > 0; i++) {
+            int fragEnd = fragStart + fragSize[i];
+            if (off < fragEnd) {
+                int c = Math.min(n, fragEnd - off);
+                mem.read(fragGpa(i) + (off - fragStart), dst, dstOff, c);
+                dstOff += c;
+                n -= c;
+                off += c;
+            }
+            fragStart = fragEnd;
+        }
+        return 0;
+    }
+
+    /** The 44 bytes of the packet's {@code struct virtio_vsock_hdr} as they are now, into {@code dst} at {@code off}. */
+    public void headerBytes(byte[] dst, int off) {
+        pool.memory().read(headGpa(), dst, off, VIRTIO_VSOCK_SKB_HEADROOM);
+    }
+
     /** Reads payload byte {@code i} (tests and diagnostics). */
     public byte payloadByte(int i) {
         PageAllocator pages = pool.pages();

@@ -37,7 +37,6 @@
  *       (released with {@code put_page}, at an offset inside their block); the skb's completion
  *       reference is dropped in {@code SkbPool.free} before the pages, as {@code skb_release_data}
  *       does.</li>
- *   <li>No vsockmon taps: {@code deliverTapPkt} only sets the control-block flag.</li>
  *   <li>{@code read_skb} (BPF sockmap), the DGRAM ops and the empty {@code notify_recv_*}/
  *       {@code notify_send_*} hooks are not modelled.</li>
  *   <li>SO_LINGER's wait never sees an exiting task ({@code PF_EXITING}).</li>
