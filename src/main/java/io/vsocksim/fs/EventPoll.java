@@ -21,12 +21,10 @@ import io.vsocksim.kernel.Mutex;
 import io.vsocksim.kernel.WaitQueueEntry;
 import io.vsocksim.kernel.WaitQueueHead;
 import io.vsocksim.uapi.Epoll;
-import io.vsocksim.uapi.Fcntl;
 import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -47,14 +45,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * watch one another.
  */
 @Linux(file = "fs/eventpoll.c", fn = "struct eventpoll")
-public final class EventPoll implements OpenFile {
+public final class EventPoll extends AnonInodeFile {
     /** Bits that are not events ({@code EP_PRIVATE_BITS}). */
     static final int EP_PRIVATE_BITS = EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE;
     /** What EPOLLEXCLUSIVE may be combined with ({@code EPOLLEXCLUSIVE_OK_BITS}). */
     static final int EPOLLEXCLUSIVE_OK_BITS = EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET
             | EPOLLEXCLUSIVE;
 
-    private final AtomicInteger refs = new AtomicInteger(1);
     private final Clock clock;
     private final ReentrantLock mtx = new Mutex();
     private final ReentrantLock lock = new Mutex();
@@ -65,7 +62,6 @@ public final class EventPoll implements OpenFile {
     private final ArrayDeque<Item> ready = new ArrayDeque<>();
     /** Threads in {@link #wait}. Guarded by lock. */
     private int waiters;
-    private volatile int statusFlags;
 
     private record Key(int fd, OpenFile file) {
     }
@@ -176,6 +172,7 @@ public final class EventPoll implements OpenFile {
 
     /** epoll_create1(2)'s instance, measuring its timeouts on {@code clock}. */
     public EventPoll(Clock clock) {
+        super(0);
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
@@ -413,47 +410,17 @@ public final class EventPoll implements OpenFile {
 
     // ---- the epoll file itself ------------------------------------------------------------------------
 
-    @Override
-    public boolean tryGetFile() {
-        for (;;) {
-            int r = refs.get();
-            if (r == 0) {
-                return false;
-            }
-            if (refs.compareAndSet(r, r + 1)) {
-                return true;
-            }
-        }
-    }
-
     /** The last reference releases every item ({@code ep_free}). */
     @Override
-    public void putFile() {
-        if (refs.decrementAndGet() == 0) {
-            mtx.lock();
-            try {
-                for (Item it : items.values().toArray(new Item[0])) {
-                    removeLocked(it);
-                }
-            } finally {
-                mtx.unlock();
+    void release() {
+        mtx.lock();
+        try {
+            for (Item it : items.values().toArray(new Item[0])) {
+                removeLocked(it);
             }
+        } finally {
+            mtx.unlock();
         }
-    }
-
-    @Override
-    public int fileFlags() {
-        return Fcntl.O_RDWR | statusFlags;
-    }
-
-    @Override
-    public void setStatusFlags(int flags) {
-        statusFlags = flags & Fcntl.SETFL_MASK;
-    }
-
-    @Override
-    public long fileIoctl(int cmd, long arg) {
-        return -io.vsocksim.uapi.Errno.ENOTTY;
     }
 
     /** {@code ep_eventpoll_poll}: readable when an item is on the ready list. */
