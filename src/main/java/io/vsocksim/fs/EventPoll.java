@@ -22,12 +22,10 @@ import io.vsocksim.kernel.Mutex;
 import io.vsocksim.kernel.WaitQueueEntry;
 import io.vsocksim.kernel.WaitQueueHead;
 import io.vsocksim.uapi.Epoll;
-import io.vsocksim.uapi.Fcntl;
 import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -52,7 +50,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * removes it in {@code eventpoll_release} at the file's last {@code fput}).
  */
 @Linux(file = "fs/eventpoll.c", fn = "struct eventpoll")
-public final class EventPoll implements OpenFile {
+public final class EventPoll extends AnonInodeFile {
     /** Bits that are not events ({@code EP_PRIVATE_BITS}). */
     static final int EP_PRIVATE_BITS = EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE;
     /** What EPOLLEXCLUSIVE may be combined with ({@code EPOLLEXCLUSIVE_OK_BITS}). */
@@ -64,7 +62,6 @@ public final class EventPoll implements OpenFile {
     /** {@code epnested_mutex}: one nesting check at a time, as the kernel's. */
     private static final Object EPNESTED = new Object();
 
-    private final AtomicInteger refs = new AtomicInteger(1);
     /** {@code ep->poll_wait}: who polls this epoll file (poll, select, an enclosing instance). */
     private final WaitQueueHead pollWait;
     /** {@code ep->refs}: the instances with an item on this epoll file. Guarded by EPNESTED. */
@@ -79,7 +76,6 @@ public final class EventPoll implements OpenFile {
     private final ArrayDeque<Item> ready = new ArrayDeque<>();
     /** Threads in {@link #wait}. Guarded by lock. */
     private int waiters;
-    private volatile int statusFlags;
 
     private record Key(int fd, OpenFile file) {
     }
@@ -192,6 +188,7 @@ public final class EventPoll implements OpenFile {
 
     /** epoll_create1(2)'s instance, measuring its timeouts on {@code clock}. */
     public EventPoll(Clock clock) {
+        super(0);
         this.clock = Objects.requireNonNull(clock, "clock");
         this.pollWait = new WaitQueueHead(clock);
     }
@@ -515,47 +512,17 @@ public final class EventPoll implements OpenFile {
 
     // ---- the epoll file itself ------------------------------------------------------------------------
 
-    @Override
-    public boolean tryGetFile() {
-        for (;;) {
-            int r = refs.get();
-            if (r == 0) {
-                return false;
-            }
-            if (refs.compareAndSet(r, r + 1)) {
-                return true;
-            }
-        }
-    }
-
     /** The last reference releases every item ({@code ep_free}). */
     @Override
-    public void putFile() {
-        if (refs.decrementAndGet() == 0) {
-            mtx.lock();
-            try {
-                for (Item it : items.values().toArray(new Item[0])) {
-                    removeLocked(it);
-                }
-            } finally {
-                mtx.unlock();
+    void release() {
+        mtx.lock();
+        try {
+            for (Item it : items.values().toArray(new Item[0])) {
+                removeLocked(it);
             }
+        } finally {
+            mtx.unlock();
         }
-    }
-
-    @Override
-    public int fileFlags() {
-        return Fcntl.O_RDWR | statusFlags;
-    }
-
-    @Override
-    public void setStatusFlags(int flags) {
-        statusFlags = flags & Fcntl.SETFL_MASK;
-    }
-
-    @Override
-    public long fileIoctl(int cmd, long arg) {
-        return -io.vsocksim.uapi.Errno.ENOTTY;
     }
 
     /**

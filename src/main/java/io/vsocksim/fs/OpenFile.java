@@ -2,6 +2,8 @@ package io.vsocksim.fs;
 
 import io.vsocksim.Linux;
 import io.vsocksim.kernel.WaitQueueHead;
+import io.vsocksim.uapi.Errno;
+import java.nio.ByteBuffer;
 
 /**
  * What a descriptor refers to ({@code struct file}): a reference count that keeps the object alive
@@ -36,4 +38,20 @@ public interface OpenFile {
 
     /** The wait queue {@code f_op->poll} registers a poller on ({@code poll_wait}). */
     WaitQueueHead fileWaitQueue();
+
+    /**
+     * {@code f_op->read_iter} for read(2): bytes read into {@code dst} (its position moves) or
+     * {@code -errno}. A file without one fails with EINVAL ({@code FMODE_CAN_READ} unset in
+     * {@code vfs_read}); sockets are read by the process's socket calls, not here.
+     */
+    @Linux(file = "fs/read_write.c", fn = "vfs_read")
+    default long fileRead(ByteBuffer dst) {
+        return -Errno.EINVAL;
+    }
+
+    /** {@code f_op->write_iter} for write(2), as {@link #fileRead}: EINVAL where the file has none. */
+    @Linux(file = "fs/read_write.c", fn = "vfs_write")
+    default long fileWrite(ByteBuffer src) {
+        return -Errno.EINVAL;
+    }
 }

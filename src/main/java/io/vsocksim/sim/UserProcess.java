@@ -1,6 +1,7 @@
 package io.vsocksim.sim;
 
 import io.vsocksim.Linux;
+import io.vsocksim.fs.EventFd;
 import io.vsocksim.fs.EventPoll;
 import io.vsocksim.fs.FdTable;
 import io.vsocksim.fs.OpenFile;
@@ -273,16 +274,24 @@ public final class UserProcess implements AutoCloseable {
      * file, the kernel's code (a restart code included) for a failure.
      */
     private long onSocketOnce(int fd, SocketCall call) {
+        return onFileOnce(fd, f -> f instanceof VsockSocket s ? call.run(s) : -Errno.ENOTSOCK);
+    }
+
+    /** One call on an open file of any kind. */
+    @FunctionalInterface
+    private interface FileCall {
+        long run(OpenFile f) throws ErrnoException;
+    }
+
+    /** fdget, the call with this process's credentials current, fdput: {@code -EBADF} for a closed descriptor. */
+    private long onFileOnce(int fd, FileCall call) {
         OpenFile f = files.fget(fd);
         if (f == null) {
             return -Errno.EBADF;
         }
         Cred prev = Cred.enter(cred);
         try {
-            if (!(f instanceof VsockSocket s)) {
-                return -Errno.ENOTSOCK;
-            }
-            return call.run(s);
+            return call.run(f);
         } catch (ErrnoException e) {
             return -e.kernelErrno();
         } finally {
@@ -764,6 +773,36 @@ public final class UserProcess implements AutoCloseable {
     /** A store of {@code len} bytes of {@code src} at {@code addr} (a SegmentationFault where not writable). */
     public void write(long addr, byte[] src, int off, int len) {
         mm.write(addr, src, off, len);
+    }
+
+    // ---- read(2), write(2), eventfd(2), setsockopt(2) with a buffer --------------------------------
+
+    /** eventfd2(2) ({@link EventFd#create}): a descriptor, or {@code -errno} (EINVAL, EMFILE). */
+    public int eventfd(int initval, int flags) {
+        return EventFd.create(files, initval, flags, machine.kernel().clock());
+    }
+
+    /**
+     * read(2): bytes read into {@code buf} (position advanced), 0 at end of stream, or {@code -errno}. A
+     * socket's read is recv(2) without flags ({@code sock_read_iter}: MSG_DONTWAIT when the file is
+     * O_NONBLOCK, and 0 at once for an empty buffer); other files read through {@link OpenFile#fileRead}.
+     */
+    @Linux(file = "net/socket.c", fn = "sock_read_iter")
+    public long read(int fd, ByteBuffer buf) {
+        return syscall(() -> onFileOnce(fd, f -> !(f instanceof VsockSocket s) ? f.fileRead(buf)
+                : buf.hasRemaining() ? s.recv(buf, 0) : 0));
+    }
+
+    /**
+     * write(2): bytes written from {@code buf} (position advanced) or {@code -errno}. On a socket it is
+     * send(2) without MSG_NOSIGNAL ({@code sock_write_iter}, which adds MSG_EOR on SOCK_SEQPACKET), so
+     * EPIPE raises SIGPIPE; other files write through {@link OpenFile#fileWrite}.
+     */
+    @Linux(file = "net/socket.c", fn = "sock_write_iter")
+    public long write(int fd, ByteBuffer buf) {
+        return syscall(() -> onFileOnce(fd, f -> f instanceof VsockSocket s
+                ? sendNamed(s, buf, s.sock().type == Sock.SOCK_SEQPACKET ? Sock.MSG_EOR : 0, false)
+                : f.fileWrite(buf)));
     }
 
     // ---- the object face ----------------------------------------------------------------------------

@@ -1,0 +1,723 @@
+package io.vsocksim.user.nio;
+
+import static io.vsocksim.uapi.Sock.MSG_NOSIGNAL;
+import static io.vsocksim.uapi.Sock.SHUT_RD;
+import static io.vsocksim.uapi.Sock.SHUT_RDWR;
+import static io.vsocksim.uapi.Sock.SHUT_WR;
+import static io.vsocksim.uapi.Sock.SOL_SOCKET;
+import static io.vsocksim.uapi.Sock.SO_ERROR;
+
+import io.vsocksim.net.UserMsghdr;
+import io.vsocksim.sim.UserProcess;
+import io.vsocksim.uapi.Errno;
+import io.vsocksim.uapi.Poll;
+import io.vsocksim.user.VsockAddress;
+import java.io.IOException;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.SocketOption;
+import java.nio.ByteBuffer;
+import java.nio.channels.AlreadyBoundException;
+import java.nio.channels.AlreadyConnectedException;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ConnectionPendingException;
+import java.nio.channels.NoConnectionPendingException;
+import java.nio.channels.NotYetConnectedException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.UnsupportedAddressTypeException;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A {@link SocketChannel} on an AF_VSOCK stream descriptor of the provider's process, with the JDK 17
+ * {@code SocketChannelImpl}'s states, locks, checks and exceptions.
+ *
+ * <p>In blocking mode reads and writes block in the kernel (the descriptor is blocking), as the JDK's do.
+ * Writes pass MSG_NOSIGNAL (the JVM never dies of SIGPIPE). Until the connection is up the descriptor is
+ * O_NONBLOCK, so connect(2) returns EINPROGRESS and a blocking {@link #connect}/{@link #finishConnect}
+ * waits in poll(2) for POLLOUT, then reads SO_ERROR, as the JDK's {@code Net.pollConnect} does.
+ *
+ * <p>Close while another thread is blocked: the JDK dup2's a dead socket over the descriptor and signals the
+ * thread. Here close shuts the connection down (SHUT_RDWR wakes a blocked recv, which sees the end of the
+ * stream, and a blocked send, which fails with EPIPE) and wakes a thread waiting for a connection; that thread
+ * then finds the channel closed and throws {@link AsynchronousCloseException}. The descriptor itself is closed
+ * by the last thread to leave, or, while a selector still holds a key, when the selector deregisters it.
+ */
+final class VsockSocketChannel extends SocketChannel implements VsockSelectable {
+    private static final int ST_UNCONNECTED = 0;
+    private static final int ST_CONNECTIONPENDING = 1;
+    private static final int ST_CONNECTED = 2;
+    private static final int ST_CLOSING = 3;
+    private static final int ST_CLOSED = 4;
+
+    private final ChannelFd fd;
+    private final UserProcess proc;
+    private final ReentrantLock readLock = new ReentrantLock();
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final Object stateLock = new Object();
+    private volatile int state; // changed under stateLock
+    private Thread readerThread; // guarded by stateLock
+    private Thread writerThread; // guarded by stateLock
+    private volatile boolean isInputClosed;
+    private volatile boolean isOutputClosed;
+    private boolean connectionReset; // guarded by readLock
+    private VsockAddress localAddress; // guarded by stateLock
+    private VsockAddress remoteAddress; // guarded by stateLock
+
+    /** A new, unconnected channel. */
+    VsockSocketChannel(VsockSelectorProvider provider) throws IOException {
+        super(provider);
+        fd = ChannelFd.open(provider.process(), true);
+        proc = fd.process();
+    }
+
+    /** An accepted connection: connected, blocking. */
+    VsockSocketChannel(VsockSelectorProvider provider, ChannelFd fd, VsockAddress local, VsockAddress remote) {
+        super(provider);
+        this.fd = fd;
+        this.proc = fd.process();
+        this.state = ST_CONNECTED;
+        this.localAddress = local;
+        this.remoteAddress = remote;
+    }
+
+    @Override
+    public ChannelFd channelFd() {
+        return fd;
+    }
+
+    static VsockAddress checkAddress(SocketAddress sa) {
+        Objects.requireNonNull(sa);
+        if (!(sa instanceof VsockAddress a)) {
+            throw new UnsupportedAddressTypeException();
+        }
+        return a;
+    }
+
+    private void ensureOpen() throws ClosedChannelException {
+        if (!isOpen()) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    private void ensureOpenAndConnected() throws ClosedChannelException {
+        int s = state;
+        if (s < ST_CONNECTED) {
+            throw new NotYetConnectedException();
+        } else if (s > ST_CONNECTED) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    // ---- addresses and options ------------------------------------------------------------------------
+
+    @Override
+    public SocketChannel bind(SocketAddress local) throws IOException {
+        readLock.lock();
+        try {
+            writeLock.lock();
+            try {
+                synchronized (stateLock) {
+                    ensureOpen();
+                    if (state == ST_CONNECTIONPENDING) {
+                        throw new ConnectionPendingException();
+                    }
+                    if (localAddress != null) {
+                        throw new AlreadyBoundException();
+                    }
+                    fd.bind(local == null ? VsockAddress.ofAnyPort() : checkAddress(local));
+                    localAddress = fd.address(false);
+                }
+            } finally {
+                writeLock.unlock();
+            }
+        } finally {
+            readLock.unlock();
+        }
+        return this;
+    }
+
+    @Override
+    public SocketAddress getLocalAddress() throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            return localAddress;
+        }
+    }
+
+    @Override
+    public SocketAddress getRemoteAddress() throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            return remoteAddress;
+        }
+    }
+
+    @Override
+    public <T> SocketChannel setOption(SocketOption<T> name, T value) throws IOException {
+        NioOptions.check(NioOptions.SOCKET, name);
+        synchronized (stateLock) {
+            ensureOpen();
+            NioOptions.set(fd, name, value);
+            return this;
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T getOption(SocketOption<T> name) throws IOException {
+        NioOptions.check(NioOptions.SOCKET, name);
+        synchronized (stateLock) {
+            ensureOpen();
+            return (T) NioOptions.get(fd, name);
+        }
+    }
+
+    @Override
+    public Set<SocketOption<?>> supportedOptions() {
+        return NioOptions.SOCKET;
+    }
+
+    /** No {@link Socket} adaptor: a vsock endpoint is not an {@code InetAddress}. */
+    @Override
+    public Socket socket() {
+        throw new UnsupportedOperationException("no java.net.Socket adaptor for a vsock channel: use the channel");
+    }
+
+    @Override
+    public boolean isConnected() {
+        return state == ST_CONNECTED;
+    }
+
+    @Override
+    public boolean isConnectionPending() {
+        return state == ST_CONNECTIONPENDING;
+    }
+
+    // ---- connect --------------------------------------------------------------------------------------
+
+    @Override
+    public boolean connect(SocketAddress remote) throws IOException {
+        VsockAddress sa = checkAddress(remote);
+        try {
+            readLock.lock();
+            try {
+                writeLock.lock();
+                try {
+                    boolean blocking = isBlocking();
+                    boolean connected = false;
+                    try {
+                        beginConnect(blocking, sa);
+                        int n = proc.connect(fd.fd(), sa.cid(), sa.port()); // O_NONBLOCK until connected
+                        if (n == 0) {
+                            connected = true;
+                        } else if (n != -Errno.EINPROGRESS) {
+                            throw NioErrors.socketError(-n);
+                        } else if (blocking) {
+                            connected = pollConnected();
+                        }
+                    } finally {
+                        endConnect(blocking, connected);
+                    }
+                    return connected;
+                } finally {
+                    writeLock.unlock();
+                }
+            } finally {
+                readLock.unlock();
+            }
+        } catch (IOException e) {
+            close(); // a failed connect closes the channel, as the JDK's does
+            throw e;
+        }
+    }
+
+    @Override
+    public boolean finishConnect() throws IOException {
+        try {
+            readLock.lock();
+            try {
+                writeLock.lock();
+                try {
+                    if (isConnected()) {
+                        return true;
+                    }
+                    boolean blocking = isBlocking();
+                    boolean connected = false;
+                    try {
+                        beginFinishConnect(blocking);
+                        connected = blocking ? pollConnected() : pollConnectNow();
+                    } finally {
+                        endConnect(blocking, connected);
+                    }
+                    return connected;
+                } finally {
+                    writeLock.unlock();
+                }
+            } finally {
+                readLock.unlock();
+            }
+        } catch (IOException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Blocking: waits for POLLOUT until the connection is up, fails, or the channel is closed. */
+    private boolean pollConnected() throws IOException {
+        boolean polled = pollConnectNow();
+        while (!polled && isOpen()) {
+            fd.park(Poll.POLLOUT);
+            polled = pollConnectNow();
+        }
+        return polled && isOpen();
+    }
+
+    /** {@code Net.pollConnectNow}: poll(POLLOUT, 0), then SO_ERROR; true once connected. */
+    private boolean pollConnectNow() throws IOException {
+        int ready = proc.poll(fd.fd(), Poll.POLLOUT, 0);
+        if (ready == 0 || ready == -Errno.EINTR) {
+            return false;
+        }
+        ChannelFd.check(ready);
+        int err = fd.getInt(SOL_SOCKET, SO_ERROR);
+        if (err != 0) {
+            throw NioErrors.socketError(err);
+        }
+        return true;
+    }
+
+    private void beginConnect(boolean blocking, VsockAddress sa) throws ClosedChannelException {
+        if (blocking) {
+            begin();
+        }
+        synchronized (stateLock) {
+            ensureOpen();
+            if (state == ST_CONNECTED) {
+                throw new AlreadyConnectedException();
+            }
+            if (state == ST_CONNECTIONPENDING) {
+                throw new ConnectionPendingException();
+            }
+            state = ST_CONNECTIONPENDING;
+            remoteAddress = sa;
+            if (blocking) {
+                readerThread = Thread.currentThread();
+            }
+        }
+    }
+
+    private void beginFinishConnect(boolean blocking) throws ClosedChannelException {
+        if (blocking) {
+            begin();
+        }
+        synchronized (stateLock) {
+            ensureOpen();
+            if (state != ST_CONNECTIONPENDING) {
+                throw new NoConnectionPendingException();
+            }
+            if (blocking) {
+                readerThread = Thread.currentThread();
+            }
+        }
+    }
+
+    private void endConnect(boolean blocking, boolean completed) throws IOException {
+        endIo(blocking, false, completed);
+        if (completed) {
+            synchronized (stateLock) {
+                if (state == ST_CONNECTIONPENDING) {
+                    localAddress = fd.address(false);
+                    fd.setNonBlocking(!isBlocking()); // from now on the descriptor follows the channel's mode
+                    state = ST_CONNECTED;
+                }
+            }
+        }
+    }
+
+    // ---- read and write -------------------------------------------------------------------------------
+
+    @Override
+    public int read(ByteBuffer buf) throws IOException {
+        Objects.requireNonNull(buf);
+        return (int) read(buf, null, 0, 0);
+    }
+
+    @Override
+    public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, dsts.length);
+        return read(null, dsts, offset, length);
+    }
+
+    /** read(2) into {@code buf}, or readv(2) into {@code dsts[offset, offset + length)}. */
+    private long read(ByteBuffer buf, ByteBuffer[] dsts, int offset, int length) throws IOException {
+        readLock.lock();
+        try {
+            ensureOpenAndConnected();
+            boolean blocking = isBlocking();
+            long n = 0;
+            try {
+                beginIo(blocking, false);
+                if (connectionReset) {
+                    throw NioErrors.connectionReset();
+                }
+                if (isInputClosed) {
+                    return -1;
+                }
+                n = retry(blocking, Poll.POLLIN, readOnce(buf, dsts, offset, length),
+                        () -> readOnce(buf, dsts, offset, length));
+            } finally {
+                endIo(blocking, false, n > 0);
+                if (n <= 0 && isInputClosed) {
+                    return -1; // shutdownInput or an asynchronous close: the end of the stream, as the JDK
+                }
+            }
+            return ChannelFd.normalize(n);
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    private long readOnce(ByteBuffer buf, ByteBuffer[] dsts, int offset, int length) throws IOException {
+        long ret;
+        if (buf != null) {
+            checkWritable(buf);
+            if (!buf.hasRemaining()) {
+                return 0;
+            }
+            ret = proc.recv(fd.fd(), buf, 0);
+            if (ret == 0) {
+                return -1;
+            }
+        } else {
+            UserMsghdr msg = iovec(dsts, offset, length, true);
+            if (msg == null) {
+                return 0;
+            }
+            ret = proc.recvmsg(fd.fd(), msg, 0);
+            if (ret == 0) {
+                return -1;
+            }
+        }
+        ret = ChannelFd.status(ret);
+        if (ret < 0 && !ChannelFd.okayToRetry(ret)) {
+            if (NioErrors.isReset((int) -ret)) {
+                connectionReset = true;
+                throw NioErrors.connectionReset();
+            }
+            throw NioErrors.ioError((int) -ret);
+        }
+        return ret;
+    }
+
+    private static void checkWritable(ByteBuffer b) {
+        if (b.isReadOnly()) {
+            throw new IllegalArgumentException("Read-only buffer");
+        }
+    }
+
+    /** The msghdr of the buffers with room (readv) or data (writev) left, or null if there are none. */
+    private static UserMsghdr iovec(ByteBuffer[] bufs, int offset, int length, boolean read) {
+        int count = 0;
+        ByteBuffer[] iov = new ByteBuffer[length];
+        for (int i = offset; i < offset + length; i++) {
+            ByteBuffer b = Objects.requireNonNull(bufs[i]);
+            if (read) {
+                checkWritable(b);
+            }
+            if (b.hasRemaining()) {
+                iov[count++] = b;
+            }
+        }
+        if (count == 0) {
+            return null;
+        }
+        UserMsghdr msg = UserMsghdr.of(iov);
+        msg.iovlen = count;
+        return msg;
+    }
+
+    @Override
+    public int write(ByteBuffer buf) throws IOException {
+        Objects.requireNonNull(buf);
+        return (int) write(buf, null, 0, 0);
+    }
+
+    @Override
+    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, srcs.length);
+        return write(null, srcs, offset, length);
+    }
+
+    /** send(2) of {@code buf}, or sendmsg(2) of {@code srcs[offset, offset + length)}, with MSG_NOSIGNAL. */
+    private long write(ByteBuffer buf, ByteBuffer[] srcs, int offset, int length) throws IOException {
+        writeLock.lock();
+        try {
+            ensureOpenAndConnected();
+            boolean blocking = isBlocking();
+            long n = 0;
+            try {
+                beginIo(blocking, true);
+                n = retry(blocking, Poll.POLLOUT, writeOnce(buf, srcs, offset, length),
+                        () -> writeOnce(buf, srcs, offset, length));
+            } finally {
+                endIo(blocking, true, n > 0);
+                if (n <= 0 && isOutputClosed) {
+                    throw new AsynchronousCloseException();
+                }
+            }
+            return ChannelFd.normalize(n);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private long writeOnce(ByteBuffer buf, ByteBuffer[] srcs, int offset, int length) throws IOException {
+        long ret;
+        if (buf != null) {
+            if (!buf.hasRemaining()) {
+                return 0;
+            }
+            ret = proc.send(fd.fd(), buf, MSG_NOSIGNAL);
+        } else {
+            UserMsghdr msg = iovec(srcs, offset, length, false);
+            if (msg == null) {
+                return 0;
+            }
+            ret = proc.sendmsg(fd.fd(), msg, MSG_NOSIGNAL);
+        }
+        ret = ChannelFd.status(ret);
+        if (ret < 0 && !ChannelFd.okayToRetry(ret)) {
+            throw NioErrors.ioError((int) -ret);
+        }
+        return ret;
+    }
+
+    /**
+     * Before a read ({@code write} false) or write: the JDK's interrupt hook in blocking mode, the state
+     * checks, and the thread recorded so that close knows a call is blocked.
+     */
+    private void beginIo(boolean blocking, boolean write) throws ClosedChannelException {
+        if (blocking) {
+            begin();
+        }
+        synchronized (stateLock) {
+            ensureOpenAndConnected();
+            if (write && isOutputClosed) {
+                throw new ClosedChannelException();
+            }
+            if (blocking) {
+                if (write) {
+                    writerThread = Thread.currentThread();
+                } else {
+                    readerThread = Thread.currentThread();
+                }
+            }
+        }
+    }
+
+    /** After a blocking call: the thread is gone; the last one out of a closing channel closes the descriptor. */
+    private void endIo(boolean blocking, boolean write, boolean completed) throws AsynchronousCloseException {
+        if (blocking) {
+            synchronized (stateLock) {
+                if (write) {
+                    writerThread = null;
+                } else {
+                    readerThread = null;
+                }
+                if (state == ST_CLOSING) {
+                    tryFinishClose();
+                }
+            }
+            end(completed);
+        }
+    }
+
+    /** One system call of a read or write ({@code -errno} already turned into an I/O status or thrown). */
+    @FunctionalInterface
+    private interface IoCall {
+        long run() throws IOException;
+    }
+
+    /** In blocking mode, retries while EINTR, or EAGAIN after waiting for {@code event} (the JDK's park). */
+    private long retry(boolean blocking, int event, long n, IoCall call) throws IOException {
+        while (blocking && ChannelFd.okayToRetry(n) && isOpen()) {
+            if (n == ChannelFd.UNAVAILABLE) {
+                fd.park(event);
+            }
+            n = call.run();
+        }
+        return n;
+    }
+
+    // ---- shutdown, blocking mode, close ---------------------------------------------------------------
+
+    @Override
+    public SocketChannel shutdownInput() throws IOException {
+        return shutdown(SHUT_RD);
+    }
+
+    @Override
+    public SocketChannel shutdownOutput() throws IOException {
+        return shutdown(SHUT_WR);
+    }
+
+    /** shutdown(2); a blocked reader or writer is woken by the socket's own state change. */
+    private SocketChannel shutdown(int how) throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            if (!isConnected()) {
+                throw new NotYetConnectedException();
+            }
+            if (how == SHUT_RD ? !isInputClosed : !isOutputClosed) {
+                int rc = fd.shutdown(how);
+                if (rc < 0 && rc != -Errno.ENOTCONN) { // the JDK ignores ENOTCONN (a reset connection)
+                    throw NioErrors.socketError(-rc);
+                }
+                if (how == SHUT_RD) {
+                    isInputClosed = true;
+                } else {
+                    isOutputClosed = true;
+                }
+            }
+            return this;
+        }
+    }
+
+    @Override
+    protected void implConfigureBlocking(boolean block) throws IOException {
+        readLock.lock();
+        try {
+            writeLock.lock();
+            try {
+                synchronized (stateLock) {
+                    ensureOpen();
+                    if (state == ST_CONNECTED) {
+                        fd.setNonBlocking(!block);
+                    }
+                }
+            } finally {
+                writeLock.unlock();
+            }
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    @Override
+    protected void implCloseSelectableChannel() throws IOException {
+        assert !isOpen();
+        if (isBlocking()) {
+            synchronized (stateLock) {
+                boolean connected = state == ST_CONNECTED;
+                state = ST_CLOSING;
+                if (!tryClose()) {
+                    boolean blocked = readerThread != null || writerThread != null;
+                    if (connected) {
+                        // the JDK's preClose + signal: blocked calls wake and see the stream end
+                        fd.shutdown(blocked ? SHUT_RDWR : SHUT_WR);
+                    }
+                    fd.wake();
+                }
+            }
+        } else {
+            boolean connected;
+            synchronized (stateLock) {
+                connected = state == ST_CONNECTED;
+                state = ST_CLOSING;
+            }
+            readLock.lock(); // a non-blocking call in progress finishes first
+            readLock.unlock();
+            writeLock.lock();
+            writeLock.unlock();
+            synchronized (stateLock) {
+                if (state == ST_CLOSING && !tryClose() && connected && isRegistered()) {
+                    fd.shutdown(SHUT_WR); // the peer sees the end of the stream now, not at deregistration
+                }
+            }
+        }
+    }
+
+    /** Closes the descriptor if no thread is in a call and no selector holds a key ({@code tryClose}). */
+    private boolean tryClose() throws IOException {
+        assert Thread.holdsLock(stateLock) && state == ST_CLOSING;
+        if (readerThread == null && writerThread == null && !isRegistered()) {
+            state = ST_CLOSED;
+            fd.close();
+            return true;
+        }
+        return false;
+    }
+
+    private void tryFinishClose() {
+        try {
+            tryClose();
+        } catch (IOException ignore) {
+            // the descriptor is gone either way
+        }
+    }
+
+    @Override
+    public void kill() {
+        synchronized (stateLock) {
+            if (state == ST_CLOSING) {
+                tryFinishClose();
+            }
+        }
+    }
+
+    // ---- selection ------------------------------------------------------------------------------------
+
+    /** OP_READ → POLLIN, OP_WRITE and OP_CONNECT → POLLOUT (POLLCONN is POLLOUT on Linux). */
+    @Override
+    public int translateInterestOps(int ops) {
+        int events = 0;
+        if ((ops & SelectionKey.OP_READ) != 0) {
+            events |= Poll.POLLIN;
+        }
+        if ((ops & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0) {
+            events |= Poll.POLLOUT;
+        }
+        return events;
+    }
+
+    /** POLLIN → OP_READ and POLLOUT → OP_WRITE once connected; POLLOUT → OP_CONNECT while pending. */
+    @Override
+    public int translateReadyOps(int events, int interestOps) {
+        boolean connected = isConnected();
+        int ops = 0;
+        if ((events & Poll.POLLIN) != 0 && (interestOps & SelectionKey.OP_READ) != 0 && connected) {
+            ops |= SelectionKey.OP_READ;
+        }
+        if ((events & Poll.POLLOUT) != 0 && (interestOps & SelectionKey.OP_CONNECT) != 0 && isConnectionPending()) {
+            ops |= SelectionKey.OP_CONNECT;
+        }
+        if ((events & Poll.POLLOUT) != 0 && (interestOps & SelectionKey.OP_WRITE) != 0 && connected) {
+            ops |= SelectionKey.OP_WRITE;
+        }
+        return ops;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder(getClass().getSimpleName()).append('[');
+        if (!isOpen()) {
+            sb.append("closed");
+        } else {
+            synchronized (stateLock) {
+                sb.append(state == ST_CONNECTED ? "connected" : state == ST_CONNECTIONPENDING ? "connection-pending"
+                        : "unconnected");
+                if (localAddress != null) {
+                    sb.append(" local=").append(localAddress);
+                }
+                if (remoteAddress != null) {
+                    sb.append(" remote=").append(remoteAddress);
+                }
+            }
+        }
+        return sb.append(']').toString();
+    }
+}

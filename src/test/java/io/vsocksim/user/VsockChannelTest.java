@@ -1,0 +1,211 @@
+package io.vsocksim.user;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.net.SocketException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** SocketChannel and ServerSocketChannel of the NIO face over loopback (CID 1): data, modes, addresses, options. */
+@Timeout(60)
+class VsockChannelTest extends NioTestBase {
+    private static ByteBuffer ascii(String s) {
+        return ByteBuffer.wrap(s.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    private static String ascii(ByteBuffer b) {
+        b.flip();
+        return StandardCharsets.US_ASCII.decode(b).toString();
+    }
+
+    /** Reads exactly {@code n} bytes in blocking mode. */
+    private static String readFully(SocketChannel ch, int n, boolean direct) throws IOException {
+        ByteBuffer b = direct ? ByteBuffer.allocateDirect(n) : ByteBuffer.allocate(n);
+        while (b.hasRemaining()) {
+            assertThat(ch.read(b)).isPositive();
+        }
+        return ascii(b);
+    }
+
+    @Test
+    void shouldMoveBytesBothWaysInBlockingModeWithHeapAndDirectBuffers() throws IOException {
+        SocketChannel[] p = t.pair(5000);
+        try (SocketChannel c = p[0]; SocketChannel a = p[1]) {
+            assertThat(c.isBlocking()).isTrue();
+            assertThat(a.isBlocking()).as("accepted channels are blocking, as the JDK's").isTrue();
+            assertThat(c.write(ascii("hello"))).isEqualTo(5);
+            assertThat(readFully(a, 5, false)).isEqualTo("hello");
+            ByteBuffer direct = ByteBuffer.allocateDirect(6).put("world!".getBytes(StandardCharsets.US_ASCII)).flip();
+            assertThat(a.write(direct)).isEqualTo(6);
+            assertThat(direct.hasRemaining()).isFalse();
+            assertThat(readFully(c, 6, true)).isEqualTo("world!");
+            assertThat(c.read(ByteBuffer.allocate(0))).as("no room: 0, not end of stream").isZero();
+            assertThat(c.write(ByteBuffer.allocate(0))).isZero();
+        }
+    }
+
+    @Test
+    void shouldReturnZeroInsteadOfBlockingInNonBlockingMode() throws IOException {
+        SocketChannel[] p = t.pair(5000);
+        try (SocketChannel c = p[0]; SocketChannel a = p[1]) {
+            a.configureBlocking(false);
+            assertThat(a.read(ByteBuffer.allocate(8))).isZero();
+            assertThat(c.write(ascii("x"))).isEqualTo(1);
+            a.configureBlocking(true); // wait for it without polling in a loop
+            assertThat(readFully(a, 1, false)).isEqualTo("x");
+            c.close();
+            assertThat(a.read(ByteBuffer.allocate(8))).as("end of stream").isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void shouldConnectNonBlockingAndFinishTheConnection() throws IOException {
+        try (ServerSocketChannel l = t.listen(5000); SocketChannel c = t.client.openSocketChannel()) {
+            c.configureBlocking(false);
+            boolean now = c.connect(VsockAddress.ofLocalPort(5000));
+            assertThat(now).as("the handshake needs the loopback work: EINPROGRESS").isFalse();
+            assertThat(c.isConnectionPending()).isTrue();
+            assertThat(c.getRemoteAddress()).isEqualTo(VsockAddress.ofLocalPort(5000));
+            c.configureBlocking(true);
+            assertThat(c.finishConnect()).isTrue();
+            assertThat(c.isConnected()).isTrue();
+            assertThat(c.isConnectionPending()).isFalse();
+            assertThat(c.finishConnect()).as("no-op once connected").isTrue();
+            try (SocketChannel a = l.accept()) {
+                VsockAddress local = (VsockAddress) c.getLocalAddress();
+                // vsock's auto-bind keeps VMADDR_CID_ANY as the client's own CID (getsockname says so);
+                // the accepting side sees the CID the packets came from
+                assertThat(local.cid()).isEqualTo(VsockAddress.CID_ANY);
+                assertThat(a.getRemoteAddress()).isEqualTo(VsockAddress.ofLocalPort(local.port()));
+                assertThat(a.getLocalAddress()).isEqualTo(VsockAddress.ofLocalPort(5000));
+            }
+        }
+    }
+
+    @Test
+    void shouldReportOpConnectThenFinishTheConnectionThroughASelector() throws IOException {
+        try (ServerSocketChannel l = t.listen(5000); SocketChannel c = t.client.openSocketChannel();
+                Selector sel = t.client.openSelector()) {
+            c.configureBlocking(false);
+            assertThat(c.connect(VsockAddress.ofLocalPort(5000))).isFalse();
+            SelectionKey k = c.register(sel, SelectionKey.OP_CONNECT);
+            assertThat(sel.select()).isEqualTo(1);
+            assertThat(k.readyOps()).isEqualTo(SelectionKey.OP_CONNECT);
+            assertThat(c.finishConnect()).isTrue();
+            k.interestOps(SelectionKey.OP_WRITE);
+            assertThat(sel.selectNow()).as("the key is still selected; OP_WRITE is new").isEqualTo(1);
+            assertThat(k.readyOps()).isEqualTo(SelectionKey.OP_CONNECT | SelectionKey.OP_WRITE);
+            l.accept().close();
+        }
+    }
+
+    @Test
+    void shouldGatherAndScatterAcrossSeveralBuffers() throws IOException {
+        SocketChannel[] p = t.pair(5000);
+        try (SocketChannel c = p[0]; SocketChannel a = p[1]) {
+            ByteBuffer[] out = {ascii("ab"), ByteBuffer.allocate(0), ByteBuffer.allocateDirect(3).put((byte) 'c')
+                    .put((byte) 'd').put((byte) 'e').flip(), ascii("fghij")};
+            assertThat(c.write(out, 1, 3)).as("from the 2nd buffer on").isEqualTo(8);
+            assertThat(c.write(out)).isEqualTo(2);
+            ByteBuffer[] in = {ByteBuffer.allocate(4), ByteBuffer.allocateDirect(3), ByteBuffer.allocate(3)};
+            long got = 0;
+            while (got < 10) {
+                got += a.read(in);
+            }
+            assertThat(got).isEqualTo(10);
+            assertThat(ascii(in[0])).isEqualTo("cdef");
+            assertThat(ascii(in[1])).isEqualTo("ghi");
+            assertThat(ascii(in[2])).isEqualTo("jab");
+            assertThatThrownBy(() -> a.read(in, 2, 2)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> a.read(new ByteBuffer[] {ByteBuffer.allocate(1).asReadOnlyBuffer()}))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessage("Read-only buffer");
+        }
+    }
+
+    @Test
+    void shouldEndTheStreamForShutdownInputAndRefuseWritesAfterShutdownOutput() throws IOException {
+        SocketChannel[] p = t.pair(5000);
+        try (SocketChannel c = p[0]; SocketChannel a = p[1]) {
+            c.shutdownOutput();
+            assertThat(a.read(ByteBuffer.allocate(4))).as("the peer sees the end of the stream").isEqualTo(-1);
+            assertThatThrownBy(() -> c.write(ascii("x"))).isInstanceOf(java.nio.channels.AsynchronousCloseException.class);
+            a.shutdownInput();
+            assertThat(a.read(ByteBuffer.allocate(4))).isEqualTo(-1);
+            assertThat(a.write(ascii("still"))).as("the other direction is open").isEqualTo(5);
+            assertThat(readFully(c, 5, false)).isEqualTo("still");
+        }
+    }
+
+    @Test
+    void shouldMapSocketOptionsToVsockOptions() throws IOException {
+        SocketChannel[] p = t.pair(5000);
+        try (SocketChannel c = p[0]; SocketChannel a = p[1]; ServerSocketChannel l = t.listen(5001)) {
+            assertThat(c.getOption(StandardSocketOptions.SO_RCVBUF)).as("vsock's default buffer, 256 KiB")
+                    .isEqualTo(262144);
+            c.setOption(StandardSocketOptions.SO_SNDBUF, 65536);
+            assertThat(c.getOption(StandardSocketOptions.SO_RCVBUF)).as("one buffer size for both").isEqualTo(65536);
+            c.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 30);
+            assertThat(c.getOption(StandardSocketOptions.SO_RCVBUF)).as("clamped to the socket's maximum")
+                    .isEqualTo(262144);
+            assertThat(c.getOption(StandardSocketOptions.SO_LINGER)).isEqualTo(-1);
+            c.setOption(StandardSocketOptions.SO_LINGER, 5);
+            assertThat(c.getOption(StandardSocketOptions.SO_LINGER)).isEqualTo(5);
+            c.setOption(StandardSocketOptions.SO_LINGER, -7);
+            assertThat(c.getOption(StandardSocketOptions.SO_LINGER)).isEqualTo(-1);
+            c.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+            assertThat(c.getOption(StandardSocketOptions.SO_KEEPALIVE)).isTrue();
+            assertThat(l.getOption(StandardSocketOptions.SO_REUSEADDR)).isFalse();
+            l.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            assertThat(l.getOption(StandardSocketOptions.SO_REUSEADDR)).isTrue();
+            assertThat(c.supportedOptions()).containsExactlyInAnyOrder(StandardSocketOptions.SO_SNDBUF,
+                    StandardSocketOptions.SO_RCVBUF, StandardSocketOptions.SO_LINGER,
+                    StandardSocketOptions.SO_KEEPALIVE, StandardSocketOptions.SO_REUSEADDR);
+            assertThat(l.supportedOptions()).containsExactlyInAnyOrder(StandardSocketOptions.SO_RCVBUF,
+                    StandardSocketOptions.SO_REUSEADDR);
+        }
+    }
+
+    @Test
+    void shouldFailConnectToAPortNobodyListensOnWithTheResetVsockSends() throws IOException {
+        SocketChannel c = t.client.openSocketChannel();
+        assertThatThrownBy(() -> c.connect(VsockAddress.ofLocalPort(5999))).isExactlyInstanceOf(SocketException.class)
+                .hasMessage("Connection reset by peer");
+        assertThat(c.isOpen()).as("a failed connect closes the channel").isFalse();
+        SocketChannel n = t.client.openSocketChannel();
+        n.configureBlocking(false);
+        assertThat(n.connect(VsockAddress.ofLocalPort(5999))).isFalse();
+        n.configureBlocking(true);
+        assertThatThrownBy(n::finishConnect).isExactlyInstanceOf(SocketException.class)
+                .hasMessage("Connection reset by peer");
+        assertThat(n.isOpen()).isFalse();
+    }
+
+    @Test
+    void shouldCloseEveryDescriptorItUsed() throws IOException {
+        int before = t.clientProc.files().openDescriptors().length;
+        SocketChannel[] p = t.pair(5000);
+        p[0].close();
+        p[1].close();
+        assertThat(t.clientProc.files().openDescriptors()).hasSize(before);
+        assertThat(t.serverProc.files().openDescriptors()).isEmpty();
+    }
+
+    @Test
+    void shouldRefuseSocketAdaptorsDatagramsAndPipes() throws IOException {
+        try (SocketChannel c = t.client.openSocketChannel(); ServerSocketChannel l = t.server.openServerSocketChannel()) {
+            assertThatThrownBy(c::socket).isInstanceOf(UnsupportedOperationException.class);
+            assertThatThrownBy(l::socket).isInstanceOf(UnsupportedOperationException.class);
+        }
+        assertThatThrownBy(t.client::openDatagramChannel).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(t.client::openPipe).isInstanceOf(UnsupportedOperationException.class);
+    }
+}
