@@ -23,7 +23,12 @@ public final class Version implements IVersionProvider {
         return new String[] {"vsocksim " + project(), "models the AF_VSOCK sockets of Linux " + LinuxVersion.PINNED};
     }
 
-    /** The project version, or {@code "unknown"} when the classes were built without Maven's filtering. */
+    /**
+     * The project version.
+     *
+     * @return the version in pom.xml, or {@code "unknown"} when the classes were built without Maven's
+     *     resource filtering
+     */
     public static String project() {
         Properties p = new Properties();
         try (InputStream in = Version.class.getResourceAsStream(RESOURCE)) {
