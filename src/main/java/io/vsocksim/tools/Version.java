@@ -11,12 +11,8 @@ import picocli.CommandLine.IVersionProvider;
  * comes from {@code version.properties}, which the build fills in from pom.xml, so it is the same in
  * the jar and in {@code target/classes}.
  */
-public final class Version implements IVersionProvider {
+final class Version implements IVersionProvider {
     private static final String RESOURCE = "version.properties";
-
-    /** Creates the provider; picocli calls it. */
-    public Version() {
-    }
 
     @Override
     public String[] getVersion() {
@@ -29,7 +25,7 @@ public final class Version implements IVersionProvider {
      * @return the version in pom.xml, or {@code "unknown"} when the classes were built without Maven's
      *     resource filtering
      */
-    public static String project() {
+    static String project() {
         Properties p = new Properties();
         try (InputStream in = Version.class.getResourceAsStream(RESOURCE)) {
             if (in != null) {
