@@ -5,123 +5,133 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
 import io.vsocksim.Linux;
 import io.vsocksim.sim.Machine;
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
- * {@code vsocksim vsock-test}: the vsock_test command line with the kernel's 6.12 options and output.
+ * {@code vsocksim vsock-test}: the vsock_test command line with the kernel's 6.12 option names and
+ * output.
  *
  * <p>Both roles run in this process (a vsock connection cannot leave the simulator): by default the
  * client in a guest and the server on the host over the virtio path; {@code --transport loopback} puts
  * both on CID 1 of one machine. The control channel is an in-process line pipe, or with
  * {@code --control-port} a real TCP connection on {@code --control-host} (default 127.0.0.1) between the
  * two roles, as the kernel's. {@code --mode} is accepted and validated as the kernel does, but both
- * roles always run.
+ * roles always run. Values are parsed as util.c's parse_uint() and skip_test() parse them, with their
+ * messages; a bad one exits with status 2 (the kernel's tool exits 1 for every usage error).
  */
 @Linux(file = "tools/testing/vsock/vsock_test.c", fn = "main")
-public final class VsockTestCommand {
+@Command(name = "vsock-test",
+        description = {"Port of Linux 6.12.117's vsock_test suite (the main job).",
+            "Both roles run in this process: the client in a guest and the server on the host (virtio, the"
+            + " default), or both on CID 1 of one machine (--transport=loopback).",
+            "Prints the kernel's 'N - <name>...ok' lines and ends with 'N passed, N failed, N skipped'."},
+        optionListHeading = "%nOptions:%n",
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"0:every test that ran passed",
+            "1:a test failed; also after --list, as the kernel's vsock_test exits after listing",
+            "2:bad usage: an unknown option or a malformed value"})
+public final class VsockTestCommand implements Callable<Integer> {
     /** DEFAULT_PEER_PORT of util.h. */
     public static final int DEFAULT_PEER_PORT = 1234;
     /** The guest CID used for the client role over virtio unless --peer-cid says otherwise. */
     public static final int DEFAULT_GUEST_CID = 3;
 
-    private VsockTestCommand() {
+    private final PrintStream out;
+    private final PrintStream err;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--control-host", paramLabel = "<host>",
+            description = "Host of the TCP control connection [default: ${DEFAULT-VALUE}]")
+    private String controlHost = "127.0.0.1";
+
+    @Option(names = "--control-port", paramLabel = "<port>",
+            description = "Run the control protocol over TCP on this port (default: in-process pipes)")
+    private String controlPort;
+
+    @Option(names = "--mode", paramLabel = "client|server",
+            description = "Accepted for compatibility (both roles always run)")
+    private String mode;
+
+    @Option(names = "--peer-cid", paramLabel = "<cid>",
+            description = "CID of the guest that runs the client role [default: " + DEFAULT_GUEST_CID + "]")
+    private String peerCid;
+
+    @Option(names = "--peer-port", paramLabel = "<port>",
+            description = "AF_VSOCK port used for the test [default: " + DEFAULT_PEER_PORT + "]")
+    private String peerPort;
+
+    @Option(names = "--list", description = "List of tests that will be executed, then exit with status 1 as the"
+            + " kernel's vsock_test does")
+    private boolean list;
+
+    @Option(names = "--skip", paramLabel = "<test_id>",
+            description = "Test ID to skip; use multiple --skip options to skip more tests")
+    private List<String> skip = new ArrayList<>();
+
+    @Option(names = "--pick", paramLabel = "<test_id>",
+            description = "Test ID to run; use multiple --pick options to run more tests (from later kernels'"
+                + " vsock_test)")
+    private List<String> pick = new ArrayList<>();
+
+    @Option(names = "--transport", paramLabel = "virtio|loopback",
+            description = "virtio (guest client, host server) or loopback (both on CID 1) [default: virtio]")
+    private String transport = "virtio";
+
+    @Option(names = "--seed", paramLabel = "<n>", description = "Seed of the tests' random data (default: random)")
+    private Long seed;
+
+    private VsockTestCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
     }
 
-    /** Runs the command; returns the exit status. */
-    public static int run(String[] args, PrintStream out, PrintStream err) {
-        Set<Integer> skip = new LinkedHashSet<>();
-        Set<Integer> pick = new LinkedHashSet<>();
-        int peerPort = DEFAULT_PEER_PORT;
-        long peerCid = -1;
-        String transport = "virtio";
-        long seed = java.util.concurrent.ThreadLocalRandom.current().nextLong();
-        String controlHost = "127.0.0.1";
-        int controlPort = -1;
+    /** Runs the selected tests; returns 0 when every test that ran passed, 1 otherwise. */
+    @Override
+    public Integer call() {
         List<VsockTestCase> tests = VsockTests.all(err);
-        for (String arg : args) {
-            String name = arg;
-            String value = null;
-            int eq = arg.indexOf('=');
-            if (eq > 0) {
-                name = arg.substring(0, eq);
-                value = arg.substring(eq + 1);
-            }
-            switch (name) {
-                case "--help":
-                case "-h":
-                    usage(err);
-                    return 1;
-                case "--list":
-                    out.println("ID\tTest name");
-                    for (int i = 0; i < tests.size(); i++) {
-                        out.println(i + "\t" + tests.get(i).name());
-                    }
-                    // The kernel's vsock_test exits with status 1 after --list.
-                    return 1;
-                case "--skip":
-                case "--pick": {
-                    Integer id = parseTestId(value, tests.size(), err);
-                    if (id == null) {
-                        return 1;
-                    }
-                    ("--skip".equals(name) ? skip : pick).add(id);
-                    break;
-                }
-                case "--mode":
-                    if (!"client".equals(value) && !"server".equals(value)) {
-                        err.println("--mode must be \"client\" or \"server\"");
-                        return 1;
-                    }
-                    break;
-                case "--peer-cid":
-                    peerCid = parseUint(value, "malformed CID", err);
-                    if (peerCid < 0) {
-                        return 1;
-                    }
-                    break;
-                case "--peer-port":
-                    long p = parseUint(value, "malformed port", err);
-                    if (p < 0) {
-                        return 1;
-                    }
-                    peerPort = (int) p;
-                    break;
-                case "--control-host":
-                    controlHost = value;
-                    break;
-                case "--control-port": {
-                    long cp = parseUint(value, "malformed port", err);
-                    if (cp < 0 || cp > 65535) {
-                        if (cp > 65535) {
-                            err.println("malformed port \"" + value + "\"");
-                        }
-                        return 1;
-                    }
-                    controlPort = (int) cp;
-                    break;
-                }
-                case "--transport":
-                    if (!"virtio".equals(value) && !"loopback".equals(value)) {
-                        err.println("--transport must be \"virtio\" or \"loopback\"");
-                        return 1;
-                    }
-                    transport = value;
-                    break;
-                case "--seed":
-                    seed = Long.parseLong(value);
-                    break;
-                default:
-                    usage(err);
-                    return 1;
-            }
+        Set<Integer> skipIds = testIds("--skip", skip, tests.size());
+        Set<Integer> pickIds = testIds("--pick", pick, tests.size());
+        if (mode != null && !"client".equals(mode) && !"server".equals(mode)) {
+            throw invalid("--mode", "--mode must be \"client\" or \"server\"");
         }
+        if (!"virtio".equals(transport) && !"loopback".equals(transport)) {
+            throw invalid("--transport", "--transport must be \"virtio\" or \"loopback\"");
+        }
+        long cid = peerCid == null ? DEFAULT_GUEST_CID : parseUint("--peer-cid", peerCid, "CID");
+        int port = peerPort == null ? DEFAULT_PEER_PORT : (int) parseUint("--peer-port", peerPort, "port");
+        int ctlPort = -1;
+        if (controlPort != null) {
+            long p = parseUint("--control-port", controlPort, "port");
+            if (p > 65535) {
+                throw invalid("--control-port", "malformed port \"" + controlPort + "\"");
+            }
+            ctlPort = (int) p;
+        }
+        if (list) {
+            out.println("ID\tTest name");
+            for (int i = 0; i < tests.size(); i++) {
+                out.println(i + "\t" + tests.get(i).name());
+            }
+            return 1;
+        }
+        long s = seed != null ? seed : java.util.concurrent.ThreadLocalRandom.current().nextLong();
         String host = controlHost;
-        int port = controlPort;
-        java.util.function.Supplier<Control[]> controls = port < 0 ? PipeControl::pair : () -> TcpControl.pair(host, port, out);
-        try (Machines m = Machines.create(transport, peerCid < 0 ? DEFAULT_GUEST_CID : (int) peerCid);
-             VsockTestRunner runner = new VsockTestRunner(m.client, m.server, peerPort, skip, pick, seed, controls)) {
+        int ctl = ctlPort;
+        Supplier<Control[]> controls = ctl < 0 ? PipeControl::pair : () -> TcpControl.pair(host, ctl, out);
+        try (Machines m = Machines.create(transport, (int) cid);
+             VsockTestRunner runner = new VsockTestRunner(m.client, m.server, port, skipIds, pickIds, s, controls)) {
             out.println("vsock_test over " + m.description);
             VsockTestRunner.Result r = runner.run(tests, out, err);
             return r.failed() == 0 ? 0 : 1;
@@ -163,54 +173,38 @@ public final class VsockTestCommand {
         }
     }
 
-    private static Integer parseTestId(String value, int count, PrintStream err) {
-        long id;
-        try {
-            id = Long.parseUnsignedLong(value == null ? "" : value);
-        } catch (NumberFormatException e) {
-            err.println("malformed test ID \"" + value + "\"");
-            return null;
-        }
-        if (id >= count) {
-            err.println("test ID (" + id + ") larger than the max allowed (" + (count - 1) + ")");
-            return null;
-        }
-        return (int) id;
-    }
-
-    private static long parseUint(String value, String what, PrintStream err) {
-        try {
-            long v = Long.parseUnsignedLong(value == null ? "" : value);
-            if (v > 0xFFFF_FFFFL) {
-                throw new NumberFormatException();
+    /** Mirrors skip_test() of util.c for each value of {@code option}, with its messages. */
+    private Set<Integer> testIds(String option, List<String> values, int count) {
+        Set<Integer> ids = new LinkedHashSet<>();
+        for (String value : values) {
+            long id;
+            try {
+                id = Long.parseUnsignedLong(value);
+            } catch (NumberFormatException e) {
+                throw invalid(option, "malformed test ID \"" + value + "\"");
             }
-            return v;
-        } catch (NumberFormatException e) {
-            err.println(what + " \"" + value + "\"");
-            return -1;
+            if (id >= count) {
+                throw invalid(option, "test ID (" + id + ") larger than the max allowed (" + (count - 1) + ")");
+            }
+            ids.add((int) id);
         }
+        return ids;
     }
 
-    static void usage(PrintStream err) {
-        err.println("Usage: vsocksim vsock-test [--help] [--transport=virtio|loopback] [--control-host=<host>]"
-                + " [--control-port=<port>] [--mode=client|server] [--peer-cid=<cid>] [--peer-port=<port>]"
-                + " [--list] [--skip=<test_id>] [--pick=<test_id>] [--seed=<n>]");
-        err.println();
-        err.println("Run the port of Linux 6.12.117's vsock_test on the simulator. Both roles run in this");
-        err.println("process: the client in a guest and the server on the host (virtio, the default), or both");
-        err.println("on CID 1 of one machine (--transport=loopback).");
-        err.println();
-        err.println("Options:");
-        err.println("  --help                 This help message");
-        err.println("  --transport <t>        virtio (guest client, host server) or loopback");
-        err.println("  --control-host <host>  Host of the TCP control connection [default: 127.0.0.1]");
-        err.println("  --control-port <port>  Run the control protocol over TCP on this port (default: in-process pipes)");
-        err.println("  --mode client|server   Accepted for compatibility (both roles always run)");
-        err.println("  --peer-cid <cid>       CID of the guest that runs the client role [default: " + DEFAULT_GUEST_CID + "]");
-        err.println("  --peer-port <port>     AF_VSOCK port used for the test [default: " + DEFAULT_PEER_PORT + "]");
-        err.println("  --list                 List of tests that will be executed");
-        err.println("  --skip <test_id>       Test ID to skip; use multiple --skip options to skip more tests");
-        err.println("  --pick <test_id>       Test ID to run; use multiple --pick options to run more tests");
-        err.println("  --seed <n>             Seed of the tests' random data");
+    /** Mirrors parse_uint() of util.c ("malformed CID"/"malformed port"); also rejects values above u32. */
+    private long parseUint(String option, String value, String what) {
+        try {
+            long v = Long.parseUnsignedLong(value);
+            if (v <= 0xFFFF_FFFFL) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // reported below, as parse_uint() reports it
+        }
+        throw invalid(option, "malformed " + what + " \"" + value + "\"");
+    }
+
+    private ParameterException invalid(String option, String message) {
+        return new ParameterException(spec.commandLine(), "Invalid value for option '" + option + "': " + message);
     }
 }

@@ -14,19 +14,43 @@ import io.vsocksim.virtio.VirtqueueSplit;
 import io.vsocksim.virtio.VringAddrs;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
+import java.util.concurrent.Callable;
 import java.util.zip.CRC32;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * The foundation smoke job: a guest driver places {@code virtio_vsock_hdr} + payload chains on a split
  * TX virtqueue in guest memory, a vhost device pops them, copies the header out once (TOCTOU rule),
  * checks it and the payload checksum, and returns the chains. It exercises every layer built so far
- * and prints the counters; it becomes the vsock_test port once the socket layer exists.
+ * and prints the counters.
  */
-final class RingSmoke {
+@Command(name = "smoke",
+        description = {"Ring smoke job: virtio_vsock_hdr packets through a split virtqueue.",
+            "A guest driver places virtio_vsock_hdr + payload chains on a split TX virtqueue in guest"
+            + " memory; a vhost device pops them, checks each header and the payload checksum, and returns the"
+            + " chains. Prints the driver, device and page counters and 1 passed, 0 failed."},
+        optionListHeading = "%nOptions:%n",
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"0:every packet arrived intact", "1:a header or the payload checksum did not match",
+            "2:bad usage"})
+final class RingSmoke implements Callable<Integer> {
     private static final int QUEUE_SIZE = 128;
     private static final long RING_GPA = 0;
 
-    private RingSmoke() {
+    private final PrintStream out;
+
+    @Option(names = "--packets", paramLabel = "N", converter = Positive.class,
+            description = "Packets to send through the ring (default: ${DEFAULT-VALUE})")
+    private int packets = 100_000;
+
+    private RingSmoke(PrintStream out, PrintStream err) {
+        this.out = out;
+    }
+
+    @Override
+    public Integer call() {
+        return run(packets, out);
     }
 
     /** Runs {@code packets} round trips; returns 0 on success, 1 on a mismatch. */

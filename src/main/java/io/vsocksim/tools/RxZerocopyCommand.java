@@ -29,8 +29,14 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code vsocksim rx-zerocopy}: the zerocopy-receive RFC's {@code rx_zerocopy} utility rebuilt on the
@@ -41,7 +47,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * loopback TCP and Unix-domain channels. {@code --sweep} runs the RFC's table.
  */
 @NotUpstream("virtio/vsock zerocopy receive RFC v1/v2: tools/testing/vsock rx_zerocopy-like utility")
-final class RxZerocopyCommand {
+@Command(name = "rx-zerocopy",
+        description = {"The zerocopy receive RFC's rx_zerocopy benchmark (copy or zerocopy receive) vs JDK TCP/UDS.",
+            "A server sends N MB (default 1000) in writes of --tx pages; the client receives into --rx pages with"
+                + " recv() (copy), or with --zerocopy through a mapping of --rx pages: mmap,"
+                + " getsockopt(SO_VM_SOCKETS_ZEROCOPY), walk the headers, madvise.",
+            "Default placement: server on the host, client in a guest over virtio; the guest boots with the PAGES"
+                + " allocation policy for --zerocopy, OFF (as 6.12.117) otherwise. The same transfer through JDK"
+                + " loopback TCP and Unix-domain channels (64 KiB writes/reads) is measured in the same run."},
+        optionListHeading = "%nOptions:%n",
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"0:the transfers completed", "1:a transfer failed", "2:bad usage"})
+final class RxZerocopyCommand implements Callable<Integer> {
     static final int PAGE = GuestMemory.PAGE_SIZE;
     /** The RFC's sweep: rx = tx pages, and its seconds for 4000 MB (cover letters v1/v2). */
     static final int[] SWEEP_PAGES = {8, 32, 64, 256, 512};
@@ -51,7 +68,62 @@ final class RxZerocopyCommand {
     /** Baselines' write/read size. */
     static final int BASELINE_CHUNK = 64 * 1024;
 
-    private RxZerocopyCommand() {
+    private final PrintStream out;
+    private final PrintStream err;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--mb", paramLabel = "N", converter = Positive.class,
+            description = "Megabytes (10^6 bytes) to transfer (default: 1000; with --sweep 4000 per cell)")
+    private Integer mb;
+
+    @Option(names = "--rx", paramLabel = "PAGES", converter = Positive.class,
+            description = "Receive buffer or mapping size in pages (default: ${DEFAULT-VALUE}; at least 2 with"
+                + " --zerocopy: a header page and data)")
+    private int rx = 64;
+
+    @Option(names = "--tx", paramLabel = "PAGES", converter = Positive.class,
+            description = "Size of each write in pages (default: ${DEFAULT-VALUE})")
+    private int tx = 64;
+
+    @Option(names = "--zerocopy", description = "Receive through the mapping instead of recv()")
+    private boolean zc;
+
+    @Option(names = "--transport", paramLabel = "virtio|loopback",
+            description = "virtio (a host and a guest) or loopback (CID 1 of one machine) (default: ${DEFAULT-VALUE})")
+    private String transport = "virtio";
+
+    @Option(names = "--direction", paramLabel = "h2g|g2h",
+            description = "Over virtio: host to guest or guest to host (default: ${DEFAULT-VALUE})")
+    private String direction = "h2g";
+
+    @Option(names = "--no-baselines", description = "Skip the JDK TCP and Unix-domain transfers")
+    private boolean noBaselines;
+
+    @Option(names = "--compare", description = "Copy and zerocopy receive and both baselines in one run, --rounds"
+            + " times interleaved, each row's median and the ratios copy/TCP, zerocopy/UDS and zerocopy/copy"
+            + " against the targets in docs/benchmarks.md")
+    private boolean compare;
+
+    @Option(names = "--rounds", paramLabel = "N", converter = Positive.class,
+            description = "Rounds of --compare (default: ${DEFAULT-VALUE})")
+    private int rounds = 3;
+
+    @Option(names = "--sweep", description = "The RFC's table: rx = tx of 8, 32, 64, 256, 512 pages, zerocopy and"
+            + " copy, --mb per cell, the RFC's seconds beside the simulator's; progress on stderr")
+    private boolean sweep;
+
+    @Option(names = "--no-progress", description = "No progress bar on stderr during --sweep")
+    private boolean noProgress;
+
+    @Option(names = "--warmup", paramLabel = "MB",
+            description = "Untimed transfer of MB (at most --mb) before measuring, for the JIT (default: ${DEFAULT-VALUE})")
+    private long warmupMb = 1000;
+
+    private RxZerocopyCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
     }
 
     /** What to run. */
@@ -100,84 +172,20 @@ final class RxZerocopyCommand {
         }
     }
 
-    static int run(String[] args, PrintStream out, PrintStream err) {
-        Long mb = null;
-        int rx = 64;
-        int tx = 64;
-        boolean zc = false;
-        String transport = "virtio";
-        String direction = "h2g";
-        boolean baselines = true;
-        long warmupMb = 1000;
-        boolean sweep = false;
-        boolean progress = true;
-        boolean compare = false;
-        int rounds = 3;
-        try {
-            for (String arg : args) {
-                int eq = arg.indexOf('=');
-                String name = eq > 0 ? arg.substring(0, eq) : arg;
-                String value = eq > 0 ? arg.substring(eq + 1) : null;
-                switch (name) {
-                    case "--help":
-                        usage(out);
-                        return 0;
-                    case "--mb":
-                        mb = Long.parseLong(value);
-                        break;
-                    case "--rx":
-                        rx = Integer.parseInt(value);
-                        break;
-                    case "--tx":
-                        tx = Integer.parseInt(value);
-                        break;
-                    case "--zerocopy":
-                        zc = true;
-                        break;
-                    case "--transport":
-                        transport = value;
-                        break;
-                    case "--direction":
-                        direction = value;
-                        break;
-                    case "--no-baselines":
-                        baselines = false;
-                        break;
-                    case "--sweep":
-                        sweep = true;
-                        break;
-                    case "--warmup":
-                        warmupMb = Long.parseLong(value);
-                        break;
-                    case "--compare":
-                        compare = true;
-                        break;
-                    case "--rounds":
-                        rounds = Integer.parseInt(value);
-                        break;
-                    case "--no-progress":
-                        progress = false;
-                        break;
-                    default:
-                        err.println("rx-zerocopy: unknown option " + arg);
-                        usage(err);
-                        return 2;
-                }
-            }
-        } catch (NumberFormatException e) {
-            err.println("rx-zerocopy: bad number: " + e.getMessage());
-            return 2;
+    /** Options of the command line; the measurement itself is below, in static methods. */
+    @Override
+    public Integer call() {
+        if (!"virtio".equals(transport) && !"loopback".equals(transport)) {
+            throw invalid("--transport", transport, "is not virtio or loopback");
         }
-        if (!"virtio".equals(transport) && !"loopback".equals(transport)
-                || !"h2g".equals(direction) && !"g2h".equals(direction)) {
-            err.println("rx-zerocopy: --transport is virtio or loopback, --direction h2g or g2h");
-            return 2;
+        if (!"h2g".equals(direction) && !"g2h".equals(direction)) {
+            throw invalid("--direction", direction, "is not h2g or g2h");
         }
-        if (mb != null && mb <= 0 || rx < 1 || tx < 1 || zc && rx < 2 || rounds < 1) {
-            err.println("rx-zerocopy: --mb, --tx, --rounds must be positive; --rx at least 1 (2 with --zerocopy: header"
-                    + " page + data)");
-            return 2;
+        if (zc && rx < 2) {
+            throw invalid("--rx", Integer.toString(rx), "is too small for --zerocopy (a header page and a data page: 2)");
         }
+        boolean baselines = !noBaselines;
+        boolean progress = !noProgress;
         long megabytes = mb != null ? mb : sweep ? RFC_MB : 1000;
         Options o = new Options(megabytes, rx, tx, zc, transport, direction, baselines, sweep, progress);
         warmUp(o, Math.min(warmupMb, megabytes), compare || sweep);
@@ -671,23 +679,7 @@ final class RxZerocopyCommand {
         }
     }
 
-    static void usage(PrintStream out) {
-        out.println("usage: vsocksim rx-zerocopy [--mb=N] [--rx=PAGES] [--tx=PAGES] [--zerocopy]");
-        out.println("                            [--transport=virtio|loopback] [--direction=h2g|g2h]");
-        out.println("                            [--no-baselines] [--compare [--rounds=N]] [--sweep] [--no-progress]");
-        out.println("                            [--warmup=MB]");
-        out.println("  A server sends N MB (default 1000) in writes of --tx pages (default 64); the client receives");
-        out.println("  into --rx pages (default 64) with recv() (copy), or with --zerocopy through a mapping of");
-        out.println("  --rx pages: mmap, getsockopt(SO_VM_SOCKETS_ZEROCOPY), walk the headers, madvise.");
-        out.println("  Default placement: server on the host, client in a guest over virtio; the guest boots with");
-        out.println("  the PAGES allocation policy for --zerocopy, OFF (6.12.117) otherwise.");
-        out.println("  The same transfer through JDK loopback TCP and Unix-domain channels (64 KiB writes/reads)");
-        out.println("  is measured in the same run.");
-        out.println("  --compare: copy and zerocopy receive and both baselines in one run, --rounds times interleaved");
-        out.println("  (default 3), each row's median and the ratios copy/TCP, zerocopy/UDS and zerocopy/copy");
-        out.println("  against the targets in docs/benchmarks.md.");
-        out.println("  --warmup: untimed transfer of MB (default 1000, at most --mb) before measuring, for the JIT.");
-        out.println("  --sweep: the RFC's table, rx = tx of 8, 32, 64, 256, 512 pages, zerocopy and copy, --mb per");
-        out.println("  cell (default 4000), the RFC's seconds beside the simulator's; progress on stderr.");
+    private ParameterException invalid(String option, String value, String rule) {
+        return new ParameterException(spec.commandLine(), "Invalid value for option '" + option + "': '" + value + "' " + rule);
     }
 }

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Issue 5, "Bad input", end to end: a hostile guest A writes raw structures into its own rings in guest
+ * Bad input from a guest, end to end: a hostile guest A writes raw structures into its own rings in guest
  * memory and kicks; vhost on a real {@link Host} must stop at the bad chain (queue stuck,
  * {@code last_avail_idx} unchanged, reason counted), or consume the chain without returning it, or drop
  * the packet, exactly as 6.12.117 does (virtqueue.md §5-7, virtio-transport.md §9). Every test also

@@ -32,7 +32,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 @Timeout(180)
 class ZerocopyRxStreamTest {
-    /** Bytes per transfer: 256 MiB as the issue asks; {@code -Dzc.total=...} to change. */
+    /** Bytes per transfer: 256 MiB (65536 pages) by default; {@code -Dzc.total=...} to change. */
     static final long TOTAL = Long.getLong("zc.total", 256L << 20);
     static final int MAX_WRITE = 64 * 1024;
     @RegisterExtension

@@ -3,9 +3,6 @@ package io.vsocksim.testsuite;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.sim.Machine;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -36,30 +33,6 @@ class VsockTestSuiteTest {
         List<VsockTestCase> all = VsockTests.all(System.err);
         assertThat(all).hasSize(28);
         assertThat(all.subList(0, VsockTests.KERNEL_TESTS)).extracting(VsockTestCase::name).containsExactlyElementsOf(KERNEL_NAMES);
-    }
-
-    @Test
-    void shouldPrintTheListInTheKernelFormat() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int rc = VsockTestCommand.run(new String[] {"--list"}, new PrintStream(out, true, StandardCharsets.UTF_8), System.err);
-        String[] lines = out.toString(StandardCharsets.UTF_8).split("\n");
-        assertThat(rc).isEqualTo(1); // as the kernel's vsock_test
-        assertThat(lines[0]).isEqualTo("ID\tTest name");
-        assertThat(lines[1]).isEqualTo("0\tSOCK_STREAM connection reset");
-        assertThat(lines[26]).isEqualTo("25\tSOCK_SEQPACKET ioctl(SIOCOUTQ) 0 unsent bytes");
-    }
-
-    @Test
-    void shouldRejectMalformedOptionsAsTheKernel() {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
-        assertThat(VsockTestCommand.run(new String[] {"--skip=x"}, System.out, e)).isEqualTo(1);
-        assertThat(VsockTestCommand.run(new String[] {"--skip=99"}, System.out, e)).isEqualTo(1);
-        assertThat(VsockTestCommand.run(new String[] {"--mode=both"}, System.out, e)).isEqualTo(1);
-        assertThat(VsockTestCommand.run(new String[] {"--peer-port=abc"}, System.out, e)).isEqualTo(1);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("malformed test ID \"x\"")
-                .contains("test ID (99) larger than the max allowed (27)")
-                .contains("--mode must be \"client\" or \"server\"").contains("malformed port \"abc\"");
     }
 
     @TestFactory

@@ -2,22 +2,20 @@ package io.vsocksim.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The benchmark command works end to end on small transfers (speed itself is not asserted). */
 class RxZerocopyCommandTest {
     private static String run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int rc = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertThat(rc).as(err.toString(StandardCharsets.UTF_8)).isZero();
-        return out.toString(StandardCharsets.UTF_8);
+        CliRun r = CliRun.of(args);
+        assertThat(r.status()).as(r.err()).isZero();
+        return r.out();
     }
 
     @Test
@@ -26,6 +24,17 @@ class RxZerocopyCommandTest {
         String text = run("rx-zerocopy", "--mb=4", "--rx=8", "--tx=8", "--no-baselines");
         assertThat(text).contains("vsock host -> guest (virtio)").contains("copied: user->kernel 4000000, kernel->user 4000000")
                 .contains("getsockopt 0, madvise 0, pages mapped 0");
+    }
+
+    @Test
+    @Timeout(120)
+    void shouldTakeOptionValuesAfterASpace() {
+        CliRun r = CliRun.of("rx-zerocopy", "--mb", "5", "--rx", "8", "--tx", "8", "--warmup", "0", "--no-baselines",
+                "--no-progress");
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.err()).isEmpty();
+        assertThat(r.out().lines().findFirst()).hasValue("rx-zerocopy: 5 MB, rx 8 pages, tx 8 pages, copy receive");
+        assertThat(r.out()).contains("copied: user->kernel 5000000, kernel->user 5000000");
     }
 
     @Test
@@ -57,12 +66,9 @@ class RxZerocopyCommandTest {
     @Test
     @Timeout(180)
     void shouldPrintTheRfcTableWithAllTenCellsAndBaselines() {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int rc = Main.run(new String[] {"rx-zerocopy", "--sweep", "--mb=8"}, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        String text = out.toString(StandardCharsets.UTF_8);
-        assertThat(rc).isZero();
+        CliRun r = CliRun.of("rx-zerocopy", "--sweep", "--mb=8");
+        String text = r.out();
+        assertThat(r.status()).isZero();
         assertThat(text).contains("8 MB per cell").contains("RFC s");
         for (int pages : RxZerocopyCommand.SWEEP_PAGES) {
             assertThat(text).containsPattern("(?m)^ +" + pages + "  \\|");
@@ -72,7 +78,7 @@ class RxZerocopyCommandTest {
         // the RFC's seconds, scaled to 8 MB: 24 s * 8/4000 = 0.048 s, 13 s -> 0.026 s
         assertThat(text).contains("  0.05 ").contains("  0.03 ");
         assertThat(text).contains("JDK TCP loopback SocketChannel").contains("JDK Unix-domain SocketChannel").contains("total: 10 vsock cells");
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("[").contains("100%");
+        assertThat(r.err()).contains("[").contains("100%");
     }
 
     @Test
@@ -95,13 +101,22 @@ class RxZerocopyCommandTest {
         assertThat(RxZerocopyCommand.median(new double[] {7})).isEqualTo(7);
     }
 
-    @Test
-    void shouldRejectBadOptions() {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream p = new PrintStream(err, true, StandardCharsets.UTF_8);
-        assertThat(Main.run(new String[] {"rx-zerocopy", "--zerocopy", "--rx=1"}, p, p)).isEqualTo(2);
-        assertThat(Main.run(new String[] {"rx-zerocopy", "--transport=tcp"}, p, p)).isEqualTo(2);
-        assertThat(Main.run(new String[] {"rx-zerocopy", "--bogus"}, p, p)).isEqualTo(2);
-        assertThat(Main.run(new String[] {"rx-zerocopy", "--compare", "--rounds=0"}, p, p)).isEqualTo(2);
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "--zerocopy --rx=1    | Invalid value for option '--rx': '1' is too small for --zerocopy (a header page and a data page: 2)",
+        "--transport=tcp      | Invalid value for option '--transport': 'tcp' is not virtio or loopback",
+        "--direction up       | Invalid value for option '--direction': 'up' is not h2g or g2h",
+        "--bogus              | Unknown option: '--bogus'",
+        "--compare --rounds=0 | Invalid value for option '--rounds': '0' is not positive",
+        "--mb x               | Invalid value for option '--mb': 'x' is not a whole number",
+        "--mb                 | Missing required parameter for option '--mb' (N)"})
+    void shouldRejectBadOptionsWithOneLineAndTheUsage(String args, String message) {
+        List<String> argv = new ArrayList<>(List.of("rx-zerocopy"));
+        argv.addAll(List.of(args.split(" ")));
+        CliRun r = CliRun.of(argv.toArray(String[]::new));
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.errFirstLine()).isEqualTo("vsocksim rx-zerocopy: " + message);
+        assertThat(r.err()).contains("Usage: vsocksim rx-zerocopy [-hV]").doesNotContain("\tat ");
     }
 }

@@ -10,7 +10,7 @@ import io.vsocksim.virtio.VringAddrs;
  *
  * <p>SIM: the virtio core's probe sequence (status bits, feature negotiation, {@code find_vqs}) is
  * collapsed into these few calls; ring memory is allocated by the driver from guest pages and handed
- * over with {@link #findVqs}.
+ * over with {@link #setupVq}.
  */
 @Linux(file = "include/linux/virtio_config.h", fn = "virtio_config_ops")
 public interface VirtioVsockDevice {
