@@ -459,6 +459,18 @@ public final class UserProcess implements AutoCloseable {
         });
     }
 
+    /**
+     * setsockopt(2) with a raw value: {@code optlen} bytes read little-endian from {@code optval}'s
+     * index 0 (a {@code struct linger}, a u64 buffer size), checked as {@link VsockSocket#setsockopt}
+     * checks them. 0 or {@code -errno}.
+     */
+    public int setsockopt(int fd, int level, int optname, ByteBuffer optval, int optlen) {
+        return (int) onSocket(fd, s -> {
+            s.setsockopt(level, optname, optval, optlen);
+            return 0;
+        });
+    }
+
     /** getsockopt(2): fills {@code optval}, returns the resulting optlen or {@code -errno}. */
     public int getsockopt(int fd, int level, int optname, ByteBuffer optval, int optlen) {
         return (int) onSocket(fd, s -> s.getsockopt(level, optname, optval, optlen));
