@@ -3,7 +3,9 @@ package io.vsocksim.user;
 import static io.vsocksim.user.Outcome.thrown;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vsocksim.sim.UserProcess;
 import io.vsocksim.user.NetWorlds.World;
+import io.vsocksim.vsock.VsockSocket;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.BindException;
@@ -13,6 +15,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -146,6 +151,34 @@ class JavaNetErrorsTest extends NetTestBase {
         for (World w : vsockWorlds()) {
             // vsock's close sends SHUTDOWN whatever SO_LINGER says, and a RST after it is an orderly end
             assertThat(readAfterAbortiveClose(worlds, w)).isEqualTo(Outcome.RETURNED);
+        }
+    }
+
+    @Test
+    void shouldThrowConnectionResetInAReadWhenTheHostResetsTheGuestsTransport() throws Exception {
+        worlds.guestNet(); // boots the guest
+        ServerSocket l = worlds.track(worlds.hostNet().serverSocket(VsockAddress.ofAnyPort(), 1));
+        UserProcess reader = worlds.guest().process("reader");
+        worlds.track(reader::close);
+        Socket c = worlds.track(VsockNet.of(reader).socket()); // descriptor 0 of the reader
+        c.connect(VsockAddress.ofHostPort(l.getLocalPort()));
+        worlds.track(l.accept());
+        InputStream in = c.getInputStream();
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Outcome> read = pool.submit(() -> Outcome.of(in::read));
+            VsockSocket s = (VsockSocket) reader.files().peek(0);
+            while (s.sock().sleep.waiters() == 0) {
+                Thread.onSpinWait(); // until the read sleeps in vsock_connectible_wait_data
+            }
+            // VIRTIO_VSOCK_EVENT_TRANSPORT_RESET: the guest resets its connections with ECONNRESET,
+            // which a sleeping reader gets (a later recv() would be ENOTCONN: the socket is TCP_CLOSE)
+            assertThat(worlds.host().sendTransportReset(worlds.guest())).isZero();
+            assertThat(read.get()).isEqualTo(thrown(SocketException.class, "Connection reset"));
+            assertThat(Outcome.of(in::read)).as("sticky, as NioSocketImpl's connectionReset")
+                    .isEqualTo(thrown(SocketException.class, "Connection reset"));
+        } finally {
+            pool.shutdownNow();
         }
     }
 
