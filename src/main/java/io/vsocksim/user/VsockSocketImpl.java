@@ -246,7 +246,9 @@ final class VsockSocketImpl extends SocketImpl {
         try {
             return fd.read(b, off, len);
         } catch (SocketException e) {
-            connectionReset = JdkErrors.CONNECTION_RESET.equals(e.getMessage()); // ECONNRESET or EPIPE
+            if (JdkErrors.CONNECTION_RESET.equals(e.getMessage())) {
+                connectionReset = true; // ECONNRESET or EPIPE: every later read says so without a call
+            }
             throw e;
         }
     }
