@@ -486,18 +486,22 @@ public final class UserProcess implements AutoCloseable {
         });
     }
 
-    /** setsockopt(2): {@code optlen} bytes of {@code optval} from its position (null: NULL); 0 or {@code -errno}. */
-    public int setsockopt(int fd, int level, int optname, ByteBuffer optval, int optlen) {
-        return (int) onSocket(fd, s -> {
-            s.setsockopt(level, optname, optval, optlen);
-            return 0;
-        });
-    }
-
     /** setsockopt(2) with an {@code int} value. */
     public int setsockoptInt(int fd, int level, int optname, int value) {
         return (int) onSocket(fd, s -> {
             s.setsockoptInt(level, optname, value);
+            return 0;
+        });
+    }
+
+    /**
+     * setsockopt(2) with a raw value: {@code optlen} bytes read little-endian from {@code optval}'s
+     * index 0 (a {@code struct linger}, a u64 buffer size), checked as {@link VsockSocket#setsockopt}
+     * checks them. 0 or {@code -errno}.
+     */
+    public int setsockopt(int fd, int level, int optname, ByteBuffer optval, int optlen) {
+        return (int) onSocket(fd, s -> {
+            s.setsockopt(level, optname, optval, optlen);
             return 0;
         });
     }

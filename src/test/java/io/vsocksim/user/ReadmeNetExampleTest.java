@@ -1,0 +1,36 @@
+package io.vsocksim.user;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vsocksim.sim.Guest;
+import io.vsocksim.sim.Host;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.Socket;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The README's java.net example, line for line, so the README stays true. */
+class ReadmeNetExampleTest {
+    @Test
+    @Timeout(30)
+    void shouldRunTheReadmeJavaNetExample() throws Exception {
+        String got;
+        // ---- the README snippet, unchanged but for keeping the line ----
+        try (Host host = Host.threaded("host")) {
+            Guest guest = host.startGuest(3);
+            try (VsockNet hostNet = VsockNet.of(host); VsockNet guestNet = VsockNet.of(guest);
+                 ServerSocket server = hostNet.serverSocket(1234);                      // any CID, port 1234
+                 Socket client = guestNet.socket(VsockAddress.ofHostPort(1234));        // vsock://2:1234
+                 Socket conn = server.accept()) {
+                client.getOutputStream().write("hello\n".getBytes(US_ASCII));
+                conn.setSoTimeout(1000);                                               // else "Read timed out"
+                String line = new BufferedReader(new InputStreamReader(conn.getInputStream(), US_ASCII)).readLine();
+                got = line;
+            }
+        }
+        assertThat(got).isEqualTo("hello");
+    }
+}
