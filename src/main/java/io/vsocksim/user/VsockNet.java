@@ -112,6 +112,14 @@ public final class VsockNet implements AutoCloseable {
         }
     }
 
+    /**
+     * The NIO face over the same process: {@code SocketChannel}s, {@code ServerSocketChannel}s and
+     * {@code Selector}s whose descriptors sit beside this factory's sockets.
+     */
+    public io.vsocksim.user.nio.VsockSelectorProvider selectorProvider() {
+        return io.vsocksim.user.nio.VsockSelectorProvider.of(process());
+    }
+
     /** Ends the face's own process (every socket it still has is closed); a borrowed process is left alone. */
     @Override
     public void close() {

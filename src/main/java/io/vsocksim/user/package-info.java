@@ -1,8 +1,20 @@
 /**
  * The user's side of the simulator: what Java code that uses vsock sockets touches, as opposed to the
- * kernel model behind it. {@link io.vsocksim.user.VsockAddress} is the {@code SocketAddress} of an
- * AF_VSOCK endpoint; {@link io.vsocksim.user.VsockNet} makes {@code java.net.Socket}s and
- * {@code ServerSocket}s that are vsock sockets of a simulated process, behaving as JDK 17's TCP sockets
- * do and throwing what they throw ({@link io.vsocksim.user.JdkErrors}).
+ * kernel model behind it.
+ *
+ * <ul>
+ *   <li>{@link io.vsocksim.user.VsockAddress}: the {@code SocketAddress} of an AF_VSOCK endpoint.</li>
+ *   <li>{@link io.vsocksim.user.VsockNet}: {@code java.net.Socket}s and {@code ServerSocket}s that are
+ *       vsock sockets of a simulated process, behaving as JDK 17's TCP sockets do and throwing what
+ *       they throw ({@link io.vsocksim.user.JdkErrors}); {@link io.vsocksim.user.VsockNet#selectorProvider()}
+ *       and {@link io.vsocksim.user.nio.VsockSelectorProvider} give NIO channels and selectors.</li>
+ *   <li>{@link io.vsocksim.user.VsockCapture}: a machine's vsock packets as a vsockmon device sees them,
+ *       written as pcap or pcapng for Wireshark.</li>
+ * </ul>
+ *
+ * Machines ({@code io.vsocksim.sim.Host}, {@code Guest}, {@code Machine}) and processes
+ * ({@code io.vsocksim.sim.UserProcess}, the C-shaped descriptor face) are in {@code io.vsocksim.sim};
+ * the kernel model ({@code vsock}, {@code fs}, {@code net}, {@code kernel}, {@code mm}, {@code virtio},
+ * {@code vhost}) is what those run on.
  */
 package io.vsocksim.user;

@@ -41,4 +41,18 @@ class VsockNetTest extends NetTestBase {
         assertThat(server.process().fcntl(0, Fcntl.F_GETFD, 0)).isEqualTo(-Errno.EBADF);
         a.close(); // the Socket object still closes quietly
     }
+
+    @Test
+    void shouldGiveNioChannelsOfTheSameProcessThatTalkToItsSockets() throws Exception {
+        VsockNet net = worlds.localNet();
+        ServerSocket l = worlds.track(net.serverSocket(5007));
+        try (java.nio.channels.SocketChannel ch = net.selectorProvider().openSocketChannel()) {
+            assertThat(ch.provider()).isInstanceOf(io.vsocksim.user.nio.VsockSelectorProvider.class);
+            assertThat(((io.vsocksim.user.nio.VsockSelectorProvider) ch.provider()).process()).isSameAs(net.process());
+            ch.connect(VsockAddress.ofLocalPort(5007));
+            Socket a = worlds.track(l.accept());
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {4, 2}));
+            assertThat(a.getInputStream().readNBytes(2)).containsExactly(4, 2);
+        }
+    }
 }
