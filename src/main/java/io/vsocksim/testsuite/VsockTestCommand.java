@@ -4,6 +4,7 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
 
 import io.vsocksim.Linux;
 import io.vsocksim.sim.Machine;
+import io.vsocksim.user.VsockCapture;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -89,6 +90,11 @@ public final class VsockTestCommand implements Callable<Integer> {
             description = "virtio (guest client, host server) or loopback (both on CID 1) [default: virtio]")
     private String transport = "virtio";
 
+    @Option(names = "--pcap", paramLabel = "<file>",
+            description = "Record the run's vsock packets into <file> (pcapng if it ends in .pcapng, else pcap)"
+                    + " as a vsockmon device on the server's machine sees them: the host over virtio")
+    private java.nio.file.Path pcap;
+
     @Option(names = "--seed", paramLabel = "<n>", description = "Seed of the tests' random data (default: random)")
     private Long seed;
 
@@ -131,10 +137,16 @@ public final class VsockTestCommand implements Callable<Integer> {
         int ctl = ctlPort;
         Supplier<Control[]> controls = ctl < 0 ? PipeControl::pair : () -> TcpControl.pair(host, ctl, out);
         try (Machines m = Machines.create(transport, (int) cid);
+             VsockCapture cap = pcap == null ? null : VsockCapture.start(m.server.machine(), pcap);
              VsockTestRunner runner = new VsockTestRunner(m.client, m.server, port, skipIds, pickIds, s, controls)) {
             out.println("vsock_test over " + m.description);
             VsockTestRunner.Result r = runner.run(tests, out, err);
+            if (cap != null) {
+                out.println("capture: " + cap.records() + " packets in " + pcap);
+            }
             return r.failed() == 0 ? 0 : 1;
+        } catch (java.io.IOException e) {
+            throw invalid("--pcap", "cannot write \"" + pcap + "\": " + e.getMessage());
         }
     }
 

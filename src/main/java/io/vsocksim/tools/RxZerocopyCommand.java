@@ -24,7 +24,11 @@ import io.vsocksim.vsock.VsockCounters;
 import io.vsocksim.vsock.ZerocopyPolicy;
 import io.vsocksim.vsock.guest.VirtioVsockCounters;
 import io.vsocksim.vsock.vhost.VhostVsockCounters;
+import io.vsocksim.user.VsockCapture;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -117,6 +121,12 @@ final class RxZerocopyCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar on stderr during --sweep")
     private boolean noProgress;
 
+    @Option(names = "--pcap", paramLabel = "FILE",
+            description = "Record the measured transfer's vsock packets into FILE (pcapng if it ends in .pcapng,"
+                    + " else pcap), as a vsockmon device on the host (or the loopback machine) sees them."
+                    + " Not with --compare or --sweep; the capture's cost is part of the measurement")
+    private Path pcap;
+
     @Option(names = "--warmup", paramLabel = "MB",
             description = "Untimed transfer of MB (at most --mb) before measuring, for the JIT (default: ${DEFAULT-VALUE})")
     private long warmupMb = 1000;
@@ -184,6 +194,9 @@ final class RxZerocopyCommand implements Callable<Integer> {
         if (zc && rx < 2) {
             throw invalid("--rx", Integer.toString(rx), "is too small for --zerocopy (a header page and a data page: 2)");
         }
+        if (pcap != null && (compare || sweep)) {
+            throw invalid("--pcap", pcap.toString(), "records one transfer: not with --compare or --sweep");
+        }
         boolean baselines = !noBaselines;
         boolean progress = !noProgress;
         long megabytes = mb != null ? mb : sweep ? RFC_MB : 1000;
@@ -196,7 +209,10 @@ final class RxZerocopyCommand implements Callable<Integer> {
             return compare(o, rounds, out);
         }
         List<Run> runs = new ArrayList<>();
-        runs.add(vsock(o, new AtomicLong()));
+        runs.add(vsock(o, new AtomicLong(), null, pcap));
+        if (pcap != null) {
+            out.println("capture: " + pcap);
+        }
         if (baselines) {
             runs.add(Baselines.tcp(o.mb() * 1_000_000L, BASELINE_CHUNK));
             runs.add(Baselines.unix(o.mb() * 1_000_000L, BASELINE_CHUNK));
@@ -404,11 +420,15 @@ final class RxZerocopyCommand implements Callable<Integer> {
     }
 
     static Run vsock(Options o, AtomicLong progress) {
-        return vsock(o, progress, null);
+        return vsock(o, progress, null, null);
+    }
+
+    static Run vsock(Options o, AtomicLong progress, AtomicLong global) {
+        return vsock(o, progress, global, null);
     }
 
     /** One vsock transfer with the chosen placement; {@code progress} (and {@code global}) count received bytes. */
-    static Run vsock(Options o, AtomicLong progress, AtomicLong global) {
+    static Run vsock(Options o, AtomicLong progress, AtomicLong global, Path pcap) {
         long bytes = o.mb() * 1_000_000L;
         ZerocopyPolicy policy = o.zerocopy() ? ZerocopyPolicy.PAGES : ZerocopyPolicy.OFF;
         Machine sender;
@@ -442,9 +462,14 @@ final class RxZerocopyCommand implements Callable<Integer> {
                     dstCid = 3;
                 }
             }
-            return transfer(o, sender, receiver, guest, dstCid, bytes, progress, global);
+            Machine watched = guest != null ? guest.host() : sender;
+            try (VsockCapture cap = pcap == null ? null : VsockCapture.start(watched, pcap)) {
+                return transfer(o, sender, receiver, guest, dstCid, bytes, progress, global);
+            }
         } catch (ErrnoException e) {
             throw new IllegalStateException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("--pcap " + pcap, e);
         } finally {
             for (Machine m : owned) {
                 m.close();

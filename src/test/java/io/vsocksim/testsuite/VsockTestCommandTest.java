@@ -3,9 +3,15 @@ package io.vsocksim.testsuite;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.tools.CliRun;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -33,6 +39,32 @@ class VsockTestCommandTest {
         assertThat(r.out()).startsWith("vsock_test over loopback").contains("0 - SOCK_STREAM connection reset...ok")
                 .contains("1 - SOCK_STREAM bind only...skipped")
                 .endsWith("1 passed, 0 failed, 27 skipped" + System.lineSeparator());
+    }
+
+    @Test
+    @Timeout(60)
+    void shouldRecordTheRunsPacketsIntoThePcapFileItIsGiven(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("run.pcap");
+        CliRun r = CliRun.of("vsock-test", "--transport=loopback", "--seed=7", "--pick=2", "--pcap", file.toString());
+        assertThat(r.status()).as(r.err()).isZero();
+        Matcher m = Pattern.compile("capture: (\\d+) packets in " + Pattern.quote(file.toString())).matcher(r.out());
+        assertThat(m.find()).as(r.out()).isTrue();
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        assertThat(b.getInt(0)).as("pcap, nanosecond timestamps").isEqualTo(0xa1b23c4d);
+        assertThat(b.getInt(20)).as("LINKTYPE_VSOCK").isEqualTo(271);
+        int records = 0;
+        for (int at = 24; at < b.limit(); at += 16 + b.getInt(at + 8)) {
+            records++;
+        }
+        assertThat(records).isEqualTo(Integer.parseInt(m.group(1))).isGreaterThan(4);
+    }
+
+    @Test
+    void shouldRejectAPcapFileThatCannotBeWritten(@TempDir Path dir) {
+        CliRun r = CliRun.of("vsock-test", "--transport=loopback", "--pick=0", "--pcap",
+                dir.resolve("no-such-dir").resolve("x.pcap").toString());
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.errFirstLine()).startsWith("vsocksim vsock-test: Invalid value for option '--pcap': cannot write");
     }
 
     @Test

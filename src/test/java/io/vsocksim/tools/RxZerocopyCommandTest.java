@@ -2,11 +2,16 @@ package io.vsocksim.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -101,6 +106,18 @@ class RxZerocopyCommandTest {
         assertThat(RxZerocopyCommand.median(new double[] {7})).isEqualTo(7);
     }
 
+    @Test
+    @Timeout(120)
+    void shouldRecordTheMeasuredTransferIntoThePcapFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("rx.pcapng");
+        CliRun r = CliRun.of("rx-zerocopy", "--mb=1", "--warmup=0", "--no-baselines", "--pcap=" + file);
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).contains("capture: " + file);
+        byte[] b = Files.readAllBytes(file);
+        assertThat(b.length).as("1 MB of payload and the headers of every packet").isGreaterThan(1_000_000);
+        assertThat(ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getInt(0)).as("pcapng").isEqualTo(0x0A0D0D0A);
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "--zerocopy --rx=1    | Invalid value for option '--rx': '1' is too small for --zerocopy (a header page and a data page: 2)",
@@ -109,7 +126,8 @@ class RxZerocopyCommandTest {
         "--bogus              | Unknown option: '--bogus'",
         "--compare --rounds=0 | Invalid value for option '--rounds': '0' is not positive",
         "--mb x               | Invalid value for option '--mb': 'x' is not a whole number",
-        "--mb                 | Missing required parameter for option '--mb' (N)"})
+        "--mb                 | Missing required parameter for option '--mb' (N)",
+        "--sweep --pcap=x.pcap | Invalid value for option '--pcap': 'x.pcap' records one transfer: not with --compare or --sweep"})
     void shouldRejectBadOptionsWithOneLineAndTheUsage(String args, String message) {
         List<String> argv = new ArrayList<>(List.of("rx-zerocopy"));
         argv.addAll(List.of(args.split(" ")));
