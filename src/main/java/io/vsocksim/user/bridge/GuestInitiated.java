@@ -83,18 +83,7 @@ final class GuestInitiated implements UnboundRequestHook, SelectorLoop.Handler {
     /** The listener is readable (vsock loop): accept and join every child. */
     @Override
     public void ready(SelectionKey key) {
-        for (;;) {
-            SocketChannel child;
-            try {
-                child = listener.accept();
-            } catch (IOException e) {
-                return;
-            }
-            if (child == null) {
-                return;
-            }
-            join(child);
-        }
+        SelectorLoop.acceptEach(listener, this::join);
     }
 
     private void join(SocketChannel child) {

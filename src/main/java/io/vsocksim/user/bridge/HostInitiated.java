@@ -31,21 +31,12 @@ final class HostInitiated implements SelectorLoop.Handler {
     /** The Unix listener is readable: accept every pending client. */
     @Override
     public void ready(SelectionKey key) {
-        for (;;) {
-            SocketChannel c;
-            try {
-                c = server.accept();
-            } catch (IOException e) {
-                return;
-            }
-            if (c == null) {
-                return;
-            }
+        SelectorLoop.acceptEach(server, c -> {
             if (!bridge.tryAcquireSlot()) {
                 // Firecracker too accepts and drops a connection over its limit.
                 bridge.inc(HybridVsock.Counter.HOST_TOO_MANY);
                 HybridVsock.closeQuietly(c);
-                continue;
+                return;
             }
             bridge.inc(HybridVsock.Counter.HOST_ACCEPTED);
             try {
@@ -55,7 +46,7 @@ final class HostInitiated implements SelectorLoop.Handler {
                 HybridVsock.closeQuietly(c);
                 bridge.releaseSlot();
             }
-        }
+        });
     }
 
     /** Collects one client's CONNECT line (Unix loop). */
@@ -100,9 +91,9 @@ final class HostInitiated implements SelectorLoop.Handler {
         }
 
         private void drop(HybridVsock.Counter why) {
-            bridge.count(why);
-            HybridVsock.closeQuietly(c);
+            bridge.inc(why);
             bridge.releaseSlot();
+            HybridVsock.closeQuietly(c);
         }
     }
 
@@ -139,14 +130,15 @@ final class HostInitiated implements SelectorLoop.Handler {
         throw new BindException("no free host port in [2^30, 2^31)");
     }
 
+    /** The guest refused (or the host socket failed): the Unix client is closed without a word. */
     private void refused(SocketChannel uds, SocketChannel vs, int port) {
         bridge.inc(HybridVsock.Counter.HOST_REFUSED);
         HybridVsock.closeQuietly(vs);
-        HybridVsock.closeQuietly(uds);
         if (port != -1) {
             bridge.ports().free(port);
         }
         bridge.releaseSlot();
+        HybridVsock.closeQuietly(uds); // last: the client's EOF finds the bridge's books already straight
     }
 
     /** A vsock connect in progress (vsock loop). */

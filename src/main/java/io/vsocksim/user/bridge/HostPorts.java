@@ -12,7 +12,16 @@ import java.util.Set;
  */
 final class HostPorts {
     private final Set<Integer> used = new HashSet<>();
-    private int last = (1 << 30) - 1;
+    private int last;
+
+    HostPorts() {
+        this((1 << 30) - 1); // Firecracker: local_port_last: (1u32 << 30) - 1
+    }
+
+    /** A range whose last handed-out port was {@code last} (tests start near the top). */
+    HostPorts(int last) {
+        this.last = last;
+    }
 
     /** The next free port of the range; it stays in use until {@link #free}. */
     synchronized int allocate() {

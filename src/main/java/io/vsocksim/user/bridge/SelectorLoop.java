@@ -84,6 +84,26 @@ final class SelectorLoop {
     }
 
     /**
+     * Accepts every connection {@code server} (non-blocking) has queued and hands each to {@code next};
+     * stops at the first error, which a later readiness retries.
+     */
+    static void acceptEach(java.nio.channels.ServerSocketChannel server,
+            java.util.function.Consumer<java.nio.channels.SocketChannel> next) {
+        for (;;) {
+            java.nio.channels.SocketChannel c;
+            try {
+                c = server.accept();
+            } catch (IOException e) {
+                return;
+            }
+            if (c == null) {
+                return;
+            }
+            next.accept(c);
+        }
+    }
+
+    /**
      * Stops the thread (after the task or round it is in) and waits for it. The selector and the channels
      * stay open: the caller closes them once no thread touches them.
      */

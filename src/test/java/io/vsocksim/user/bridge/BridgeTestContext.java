@@ -141,8 +141,18 @@ final class BridgeTestContext implements AutoCloseable {
         r.nextBytes(chunk);
     }
 
-    /** Writes {@code bytes} seeded bytes to a Unix channel, then shuts its output (half-close). */
-    static Sum unixSend(SocketChannel c, long seed, long bytes) throws IOException {
+    /** Where seeded bytes go, one buffer at a time (the buffer must be consumed whole). */
+    interface Sink {
+        void write(ByteBuffer b) throws Exception;
+    }
+
+    /** Where bytes come from: a read's count, {@code <= 0} at end of stream. */
+    interface Source {
+        int read(ByteBuffer b) throws Exception;
+    }
+
+    /** Writes {@code bytes} seeded bytes to {@code sink}; their sum. */
+    static Sum sendSeeded(long seed, long bytes, Sink sink) throws Exception {
         Random r = new Random(seed);
         byte[] chunk = new byte[64 * 1024];
         CRC32 crc = new CRC32();
@@ -150,53 +160,74 @@ final class BridgeTestContext implements AutoCloseable {
             fill(r, chunk);
             ByteBuffer b = ByteBuffer.wrap(chunk, 0, (int) Math.min(chunk.length, bytes - done));
             crc.update(b.duplicate());
-            while (b.hasRemaining()) {
-                c.write(b);
-            }
+            sink.write(b);
         }
-        c.shutdownOutput();
         return new Sum(bytes, crc.getValue());
+    }
+
+    /** Reads {@code source} to end of stream; the sum of what came. */
+    static Sum recvSum(Source source) throws Exception {
+        ByteBuffer b = ByteBuffer.allocate(64 * 1024);
+        CRC32 crc = new CRC32();
+        long total = 0;
+        for (int n; (n = source.read(b.clear())) > 0;) {
+            crc.update(b.array(), 0, n);
+            total += n;
+        }
+        return new Sum(total, crc.getValue());
     }
 
     /** Reads a Unix channel to end of stream. */
-    static Sum unixRecv(SocketChannel c) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(64 * 1024);
-        CRC32 crc = new CRC32();
-        long total = 0;
-        for (int n; (n = c.read(b.clear())) >= 0;) {
-            crc.update(b.array(), 0, n);
-            total += n;
-        }
-        return new Sum(total, crc.getValue());
+    static Sum unixRecv(SocketChannel c) throws Exception {
+        return recvSum(c::read);
     }
 
-    /** Sends {@code bytes} seeded bytes on a guest socket, then shuts it for writing (SHUT_WR). */
-    static Sum guestSend(VsockSocket s, long seed, long bytes) throws ErrnoException {
-        Random r = new Random(seed);
-        byte[] chunk = new byte[64 * 1024];
-        CRC32 crc = new CRC32();
-        for (long done = 0; done < bytes; done += chunk.length) {
-            fill(r, chunk);
-            ByteBuffer b = ByteBuffer.wrap(chunk, 0, (int) Math.min(chunk.length, bytes - done));
-            crc.update(b.duplicate());
-            while (b.hasRemaining()) {
-                s.send(b, 0);
-            }
-        }
-        s.shutdown(Sock.SHUT_WR);
-        return new Sum(bytes, crc.getValue());
+    /**
+     * Both directions at once: {@code bytes} seeded bytes from the Unix side ({@code seed}) and from the
+     * guest ({@code seed + 1}), each ended by a half-close, checked against their sums on arrival. Returns
+     * the milliseconds it took (information only).
+     */
+    long exchange(SocketChannel c, VsockSocket g, long seed, long bytes) throws Exception {
+        long start = System.nanoTime();
+        Future<Sum> toGuest = async(() -> {
+            Sum s = sendSeeded(seed, bytes, b -> {
+                while (b.hasRemaining()) {
+                    c.write(b);
+                }
+            });
+            c.shutdownOutput();
+            return s;
+        });
+        Future<Sum> fromHost = async(() -> recvSum(b -> g.recv(b, 0)));
+        Future<Sum> toHost = async(() -> {
+            Sum s = sendSeeded(seed + 1, bytes, b -> {
+                while (b.hasRemaining()) {
+                    g.send(b, 0);
+                }
+            });
+            g.shutdown(Sock.SHUT_WR);
+            return s;
+        });
+        Sum fromGuest = unixRecv(c);
+        assertThat(fromHost.get()).isEqualTo(toGuest.get()).isEqualTo(expected(seed, bytes));
+        assertThat(fromGuest).isEqualTo(toHost.get()).isEqualTo(expected(seed + 1, bytes));
+        return (System.nanoTime() - start) / 1_000_000;
     }
 
-    /** Receives on a guest socket to end of stream. */
-    static Sum guestRecv(VsockSocket s) throws ErrnoException {
-        ByteBuffer b = ByteBuffer.allocate(64 * 1024);
-        CRC32 crc = new CRC32();
-        long total = 0;
-        for (int n; (n = s.recv(b.clear(), 0)) > 0;) {
-            crc.update(b.array(), 0, n);
-            total += n;
-        }
-        return new Sum(total, crc.getValue());
+    /** A Unix client and the guest's end of its connection. */
+    record Connected(SocketChannel unix, VsockSocket guest) {
+    }
+
+    /**
+     * A Unix client that wrote {@code CONNECT <port>\n} for the guest's listener {@code l}, the guest's
+     * accepted end (tracked), with the client's {@code OK} line read and checked.
+     */
+    Connected connectFromHost(VsockSocket l) throws Exception {
+        SocketChannel c = unixConnect();
+        write(c, "CONNECT " + l.getsockname().port() + "\n");
+        VsockSocket g = machines.track(l.accept());
+        assertThat(readLine(c)).isEqualTo("OK " + FIRST_HOST_PORT + "\n");
+        return new Connected(c, g);
     }
 
     /** Runs {@code task} on the machines' pool. */
