@@ -12,12 +12,13 @@ import java.util.Set;
 /**
  * {@code vsocksim vsock-test}: the vsock_test command line with the kernel's 6.12 options and output.
  *
- * <p>Both roles run in this process (a vsock connection cannot leave the simulator): by default the
+ * <p>Both roles run in this process: by default the
  * client in a guest and the server on the host over the virtio path; {@code --transport loopback} puts
  * both on CID 1 of one machine. The control channel is an in-process line pipe, or with
  * {@code --control-port} a real TCP connection on {@code --control-host} (default 127.0.0.1) between the
  * two roles, as the kernel's. {@code --mode} is accepted and validated as the kernel does, but both
- * roles always run.
+ * roles always run. The server role alone, in a guest exposed through a Unix socket, is
+ * {@code vsocksim serve --workload vsock-test-server} ({@link VsockTestServerRole}).
  */
 @Linux(file = "tools/testing/vsock/vsock_test.c", fn = "main")
 public final class VsockTestCommand {
