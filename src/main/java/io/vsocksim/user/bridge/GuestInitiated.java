@@ -1,5 +1,6 @@
 package io.vsocksim.user.bridge;
 
+import io.vsocksim.uapi.VirtioVsockType;
 import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.user.VsockAddress;
 import io.vsocksim.vsock.vhost.UnboundRequestHook;
@@ -51,9 +52,10 @@ final class GuestInitiated implements UnboundRequestHook, SelectorLoop.Handler {
 
     /** Host kernel context (vhost TX handler): connect to {@code <path>_<hostPort>} or refuse. */
     @Override
-    public int listenerPort(int guestPort, int hostPort) {
+    public int listenerPort(int type, int guestPort, int hostPort) {
         synchronized (pending) {
-            if (closed || !bridge.tryAcquireSlot()) {
+            // SOCK_STREAM only: a SEQPACKET request is refused before anything is connected for it.
+            if (closed || type != VirtioVsockType.VIRTIO_VSOCK_TYPE_STREAM.value() || !bridge.tryAcquireSlot()) {
                 bridge.inc(HybridVsock.Counter.GUEST_REFUSED);
                 return VmSockets.VMADDR_PORT_ANY;
             }

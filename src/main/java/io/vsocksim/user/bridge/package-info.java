@@ -62,6 +62,7 @@
  *       <td>connect succeeds</td></tr>
  *   <tr><td>nobody listens on {@code PATH_P} (no file, stale file, backlog full)</td><td>-</td>
  *       <td>connect fails with ECONNRESET</td></tr>
+ *   <tr><td>guest connects with SOCK_SEQPACKET</td><td>-</td><td>connect fails with ECONNRESET</td></tr>
  *   <tr><td>guest connects to the bridge's own listener port</td><td>-</td><td>connected, then EOF</td></tr>
  *   <tr><td>bridge or guest closed</td><td>every connection closed, {@code PATH} removed</td>
  *       <td>every bridged socket shut down (EOF, EPIPE)</td></tr>

@@ -19,10 +19,11 @@ public interface UnboundRequestHook {
      * Called on the host's vhost TX handler (kernel context: must not block for long) for a REQUEST from
      * this device's guest that matched no connected or bound socket.
      *
+     * @param type the request's {@code VIRTIO_VSOCK_TYPE_*} (a listener of another type would refuse it)
      * @param guestPort the request's source port
      * @param hostPort the request's destination port, on which nothing is bound
      * @return the port of a listening socket of the host (bound to {@code VMADDR_CID_ANY} or the host CID)
      *     that takes the request, or {@code VMADDR_PORT_ANY} (-1) to refuse it with an RST as Linux does
      */
-    int listenerPort(int guestPort, int hostPort);
+    int listenerPort(int type, int guestPort, int hostPort);
 }

@@ -86,10 +86,10 @@ public final class VhostTransport extends VirtioTransport {
      * {@code srcCid}), if its VMM installed one.
      */
     @Override
-    protected int unboundRequestPort(int srcCid, int srcPort, int dstPort) {
+    protected int unboundRequestPort(int type, int srcCid, int srcPort, int dstPort) {
         VhostVsock v = get(srcCid);
         UnboundRequestHook hook = v == null ? null : v.unboundRequestHook();
-        return hook == null ? VmSockets.VMADDR_PORT_ANY : hook.listenerPort(srcPort, dstPort);
+        return hook == null ? VmSockets.VMADDR_PORT_ANY : hook.listenerPort(type, srcPort, dstPort);
     }
 
     @Linux(file = "drivers/vhost/vsock.c", fn = "vhost_vsock_set_cid")

@@ -90,7 +90,7 @@ final class VirtioTransportRecv {
         if (sk == null) {
             sk = core.findBoundSocket(dstCid, dstPort);
             if (sk == null && hdr.op() == OP_REQUEST) {
-                sk = redirectedListener(srcCid, srcPort, dstCid, dstPort);
+                sk = redirectedListener(hdr.type(), srcCid, srcPort, dstCid, dstPort);
             }
             if (sk == null) {
                 t.counters.inc(Counter.DROP_NO_SOCK);
@@ -162,8 +162,8 @@ final class VirtioTransportRecv {
      * A named port that holds no listener counts as a refusal. The state is read without the socket lock;
      * a listener closed after this check is caught by recvPkt's SOCK_DONE and recv_listen's shutdown tests.
      */
-    private VsockSock redirectedListener(int srcCid, int srcPort, int dstCid, int dstPort) {
-        int port = t.unboundRequestPort(srcCid, srcPort, dstPort);
+    private VsockSock redirectedListener(int type, int srcCid, int srcPort, int dstCid, int dstPort) {
+        int port = t.unboundRequestPort(type, srcCid, srcPort, dstPort);
         if (port == io.vsocksim.uapi.VmSockets.VMADDR_PORT_ANY) {
             return null;
         }

@@ -174,6 +174,17 @@ class HybridVsockProtocolTest extends BridgeTestBase {
 
     @Test
     @Timeout(30)
+    void shouldResetAGuestSeqpacketConnectEvenWithAListenerOnThePortsSocket() throws Exception {
+        t.unixListen(5000);
+        VsockSocket g = t.machines.track(t.guest.socket(Sock.SOCK_SEQPACKET));
+        assertThatThrownBy(() -> g.connect(VmSockets.VMADDR_CID_HOST, 5000))
+                .isInstanceOfSatisfying(ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ECONNRESET));
+        assertThat(t.bridge.count(HybridVsock.Counter.GUEST_REFUSED)).isEqualTo(1);
+        assertThat(t.bridge.pendingGuestRequests()).isZero();
+    }
+
+    @Test
+    @Timeout(30)
     void shouldCloseAGuestConnectionToTheBridgesOwnListener() throws Exception {
         VsockSocket g = t.machines.track(t.guest.socket(Sock.SOCK_STREAM));
         g.connect(VmSockets.VMADDR_CID_HOST, t.bridge.listenerPort());

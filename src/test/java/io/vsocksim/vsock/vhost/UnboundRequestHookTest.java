@@ -10,6 +10,7 @@ import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
+import io.vsocksim.uapi.VirtioVsockType;
 import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.VsockSocket;
 import java.util.List;
@@ -48,8 +49,8 @@ class UnboundRequestHookTest {
         l.bind(VmSockets.VMADDR_CID_HOST, 7000);
         l.listen(4);
         List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
-        guest.vhost().setUnboundRequestHook((guestPort, hostPort) -> {
-            asked.add(hostPort + "<-" + guestPort);
+        guest.vhost().setUnboundRequestHook((type, guestPort, hostPort) -> {
+            asked.add(type + ":" + hostPort + "<-" + guestPort);
             return 7000;
         });
         VsockSocket c = t.track(guest.socket(Sock.SOCK_STREAM));
@@ -57,7 +58,7 @@ class UnboundRequestHookTest {
         c.connect(VmSockets.VMADDR_CID_HOST, 5000);
         VsockSocket a = t.track(l.accept());
 
-        assertThat(asked).containsExactly("5000<-4444");
+        assertThat(asked).containsExactly(VirtioVsockType.VIRTIO_VSOCK_TYPE_STREAM.value() + ":5000<-4444");
         assertThat(c.getpeername()).isEqualTo(new SockaddrVm(VmSockets.VMADDR_CID_HOST, 5000));
         assertThat(a.getsockname()).isEqualTo(new SockaddrVm(VmSockets.VMADDR_CID_HOST, 5000));
         assertThat(a.getpeername()).isEqualTo(new SockaddrVm(3, 4444));
@@ -66,7 +67,7 @@ class UnboundRequestHookTest {
     @Test
     @Timeout(30)
     void shouldResetTheConnectWhenTheHookRefuses() throws ErrnoException {
-        guest.vhost().setUnboundRequestHook((guestPort, hostPort) -> VmSockets.VMADDR_PORT_ANY);
+        guest.vhost().setUnboundRequestHook((type, guestPort, hostPort) -> VmSockets.VMADDR_PORT_ANY);
         assertConnectToPort5000IsReset();
     }
 
@@ -79,7 +80,7 @@ class UnboundRequestHookTest {
     @Test
     @Timeout(30)
     void shouldResetTheConnectWhenTheNamedPortHoldsNoListener() throws ErrnoException {
-        guest.vhost().setUnboundRequestHook((guestPort, hostPort) -> 7001);
+        guest.vhost().setUnboundRequestHook((type, guestPort, hostPort) -> 7001);
         assertConnectToPort5000IsReset();
     }
 
@@ -87,7 +88,7 @@ class UnboundRequestHookTest {
     @Timeout(30)
     void shouldNotAskTheHookWhenASocketIsBoundAtTheDestination() throws ErrnoException {
         List<Integer> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
-        guest.vhost().setUnboundRequestHook((guestPort, hostPort) -> {
+        guest.vhost().setUnboundRequestHook((type, guestPort, hostPort) -> {
             asked.add(hostPort);
             return VmSockets.VMADDR_PORT_ANY;
         });
