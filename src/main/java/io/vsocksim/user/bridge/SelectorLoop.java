@@ -59,11 +59,20 @@ final class SelectorLoop {
                 }
                 selector.selectedKeys().clear();
                 for (Runnable r = tasks.poll(); r != null && !stopping; r = tasks.poll()) {
-                    r.run();
+                    runTask(r);
                 }
             }
         } catch (IOException | RuntimeException e) {
             log.warn("{}: selector failed", thread.getName(), e);
+        }
+    }
+
+    /** One handed-over task; a failing one is logged and the loop goes on serving every other channel. */
+    private void runTask(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            log.warn("{}: task failed", thread.getName(), e);
         }
     }
 

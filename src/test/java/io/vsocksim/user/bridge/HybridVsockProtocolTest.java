@@ -97,6 +97,23 @@ class HybridVsockProtocolTest extends BridgeTestBase {
     }
 
     @Test
+    @Timeout(120)
+    void shouldAcceptAndCloseAClientOverTheConnectionLimit() throws Exception {
+        List<SocketChannel> silent = new java.util.ArrayList<>();
+        for (int i = 0; i < HybridVsock.MAX_CONNECTIONS; i++) {
+            silent.add(t.unixConnect());
+        }
+        BridgeTestContext.await(() -> t.bridge.count(HybridVsock.Counter.HOST_ACCEPTED) == HybridVsock.MAX_CONNECTIONS);
+        assertThat(BridgeTestContext.readAll(t.unixConnect())).isEmpty();
+        assertThat(t.bridge.count(HybridVsock.Counter.HOST_TOO_MANY)).isEqualTo(1);
+
+        silent.get(0).close(); // gone before its line: its slot is free again
+        BridgeTestContext.await(() -> t.bridge.count(HybridVsock.Counter.HOST_GONE_BEFORE_COMMAND) == 1);
+        t.connectFromHost(t.guestListen(1234));
+        assertThat(t.bridge.connections()).isEqualTo(1);
+    }
+
+    @Test
     @Timeout(60)
     void shouldEndTheGuestsConnectionWhenTheUnixClientVanishesMidStream() throws Exception {
         BridgeTestContext.Connected conn = t.connectFromHost(t.guestListen(1234));
