@@ -109,6 +109,8 @@ public final class Guest extends Machine {
     private final VhostVsock vhost;
     private final VhostVsockPci device;
     private volatile boolean closed;
+    /** What the VMM tears down with this VM, before the device (e.g. a hybrid vsock bridge). */
+    private final java.util.List<AutoCloseable> closeWith = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     Guest(Host host, KernelContext kernel, Options options, VhostVsock vhost, long cid) {
         this(host, kernel, options, vhost, cid, ZerocopyPolicy.OFF, 1);
@@ -196,12 +198,32 @@ public final class Guest extends Machine {
         return host;
     }
 
+    /**
+     * Has {@link #close()} close {@code c} first, while the guest and its device still run (a VMM's
+     * backends go with its VM). A failure to close it does not stop the guest's close.
+     */
+    public void closeWith(AutoCloseable c) {
+        closeWith.add(Objects.requireNonNull(c, "c"));
+    }
+
+    /** Undoes {@link #closeWith} for {@code c} (closed on its own); no effect if it was not registered. */
+    public void forgetCloseWith(AutoCloseable c) {
+        closeWith.remove(c);
+    }
+
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
+        for (AutoCloseable c : closeWith) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                // The VM goes regardless; the backend's own close reports what it could not undo.
+            }
+        }
         host.forget(this);
         vhost.release();
         // The host work queue may still hold a handler run that interrupts us: let it finish first.

@@ -70,6 +70,11 @@ public final class TcpControl implements Control {
         }
     }
 
+    /** The control channel over a connection accepted elsewhere (a server that waits without a timeout). */
+    static TcpControl of(Socket accepted) throws IOException {
+        return new TcpControl(accepted);
+    }
+
     /** Client side: connect to {@code host:port}. */
     public static TcpControl connect(String host, int port, java.io.PrintStream log) throws IOException {
         Socket s = new Socket();

@@ -22,13 +22,15 @@ import picocli.CommandLine.Spec;
  * {@code vsocksim vsock-test}: the vsock_test command line with the kernel's 6.12 option names and
  * output.
  *
- * <p>Both roles run in this process (a vsock connection cannot leave the simulator): by default the
+ * <p>Both roles run in this process: by default the
  * client in a guest and the server on the host over the virtio path; {@code --transport loopback} puts
  * both on CID 1 of one machine. The control channel is an in-process line pipe, or with
  * {@code --control-port} a real TCP connection on {@code --control-host} (default 127.0.0.1) between the
  * two roles, as the kernel's. {@code --mode} is accepted and validated as the kernel does, but both
  * roles always run. Values are parsed as util.c's parse_uint() and skip_test() parse them, with their
  * messages; a bad one exits with status 2 (the kernel's tool exits 1 for every usage error).
+ * The server role alone, in a guest exposed through a Unix socket, is
+ * {@code vsocksim serve --workload vsock-test-server} ({@link VsockTestServerRole}).
  */
 @Linux(file = "tools/testing/vsock/vsock_test.c", fn = "main")
 @Command(name = "vsock-test",

@@ -194,7 +194,7 @@ public final class VsockTestRunner implements AutoCloseable {
      * One role of one test: the NEXT/SKIP barrier, then the role's function (a missing one does
      * nothing, as in C). Returns false if the test was skipped by either side.
      */
-    private static Boolean role(Control ctl, TestContext t, boolean localSkip, Consumer<TestContext> fn) {
+    static Boolean role(Control ctl, TestContext t, boolean localSkip, Consumer<TestContext> fn) {
         ctl.writeln(localSkip ? "SKIP" : "NEXT");
         String line = ctl.readln();
         if ("SKIP".equals(line) || localSkip) {

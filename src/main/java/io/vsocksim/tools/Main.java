@@ -15,7 +15,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The {@code vsocksim} command line: one picocli command whose subcommands are the {@code vsock_test}
- * port, the {@code rx-zerocopy} benchmark and the ring smoke job.
+ * port, the {@code rx-zerocopy} benchmark, {@code serve} (a guest behind a Unix socket) and the ring
+ * smoke job.
  *
  * <p>Every command shares one convention: {@code --opt value} and {@code --opt=value} both work,
  * {@code --help} and {@code --version} print to standard output and exit 0, and a bad option or value
@@ -23,7 +24,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
  */
 @Command(name = "vsocksim", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true, versionProvider = Version.class,
         sortOptions = false, usageHelpAutoWidth = true,
-        subcommands = {VsockTestCommand.class, RxZerocopyCommand.class, RingSmoke.class},
+        subcommands = {VsockTestCommand.class, RxZerocopyCommand.class, ServeCommand.class, RingSmoke.class},
         synopsisSubcommandLabel = "COMMAND",
         description = {"A kernel-faithful simulator of Linux AF_VSOCK sockets over virtio, vhost and loopback.",
             "Run 'vsocksim COMMAND --help' for a command's options."},

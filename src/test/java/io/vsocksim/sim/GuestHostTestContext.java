@@ -16,15 +16,15 @@ import java.util.List;
  * closes every socket the test opened through {@link #track}, lets close timeouts expire, checks that
  * every socket is gone, then shuts the guests and the host down.
  */
-final class GuestHostTestContext implements AutoCloseable {
+public final class GuestHostTestContext implements AutoCloseable {
     /** Threads for the blocking sides of a test (writers, readers); stopped by {@link #close()}. */
     public final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool();
     final LeakCheck leaks;
-    final Host host;
+    public final Host host;
     private final List<VsockSocket> sockets = new ArrayList<>();
     private final List<Machine> machines = new ArrayList<>();
 
-    GuestHostTestContext(LeakCheck leaks) {
+    public GuestHostTestContext(LeakCheck leaks) {
         this.leaks = leaks;
         KernelContext k = Host.threadedKernel("host", 96L << 20, new VirtualClock());
         leaks.track(k);
@@ -32,7 +32,7 @@ final class GuestHostTestContext implements AutoCloseable {
         machines.add(host);
     }
 
-    Guest guest(long cid) throws ErrnoException {
+    public Guest guest(long cid) throws ErrnoException {
         return guest(cid, Guest.Options.DEFAULTS);
     }
 
@@ -73,7 +73,7 @@ final class GuestHostTestContext implements AutoCloseable {
         return new VsockSocket[] {cl, sv, l};
     }
 
-    VsockSocket track(VsockSocket s) {
+    public VsockSocket track(VsockSocket s) {
         synchronized (sockets) {
             sockets.add(s);
         }
@@ -85,7 +85,7 @@ final class GuestHostTestContext implements AutoCloseable {
      * machine queues work on another: a kick, an interrupt), or for at most 64 rounds while other
      * threads keep traffic going.
      */
-    void drain() {
+    public void drain() {
         boolean quiet = false;
         for (int round = 0; round < 64 && !quiet; round++) {
             quiet = true;
@@ -98,7 +98,7 @@ final class GuestHostTestContext implements AutoCloseable {
     }
 
     /** Moves every clock past the close timeout and lets the resulting work run. */
-    void settle() {
+    public void settle() {
         drain();
         for (Machine m : machines) {
             ((VirtualClock) m.kernel().clock()).advanceJiffies(9L * Clock.HZ);

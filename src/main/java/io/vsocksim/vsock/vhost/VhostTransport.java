@@ -81,6 +81,17 @@ public final class VhostTransport extends VirtioTransport {
         return null;
     }
 
+    /**
+     * SIM: asks the {@link UnboundRequestHook} of the guest the request came from (the vhost device with
+     * {@code srcCid}), if its VMM installed one.
+     */
+    @Override
+    protected int unboundRequestPort(int type, int srcCid, int srcPort, int dstPort) {
+        VhostVsock v = get(srcCid);
+        UnboundRequestHook hook = v == null ? null : v.unboundRequestHook();
+        return hook == null ? VmSockets.VMADDR_PORT_ANY : hook.listenerPort(type, srcPort, dstPort);
+    }
+
     @Linux(file = "drivers/vhost/vsock.c", fn = "vhost_vsock_set_cid")
     int setCid(VhostVsock vsock, long cid) {
         if (cid <= VmSockets.VMADDR_CID_HOST && cid >= 0 || cid == 0xFFFF_FFFFL) {

@@ -86,6 +86,8 @@ public final class VhostVsock {
     volatile int guestCid;
     volatile boolean seqpacketAllow;
     private volatile boolean released;
+    /** SIM: the VMM's say on requests to unbound host ports; null (Linux: RST) unless a bridge set one. */
+    private volatile UnboundRequestHook unboundRequestHook;
 
     /** {@code vhost_vsock_dev_open()}: a fresh device without CID, memory or queues. */
     @Linux(file = "drivers/vhost/vsock.c", fn = "vhost_vsock_dev_open")
@@ -534,6 +536,19 @@ public final class VhostVsock {
     }
 
     // ---- accessors -------------------------------------------------------------------------------------
+
+    /**
+     * SIM, not in the kernel: installs (or with null removes) the hook consulted when a REQUEST from this
+     * device's guest finds no socket on the host ({@link UnboundRequestHook}).
+     */
+    public void setUnboundRequestHook(UnboundRequestHook hook) {
+        unboundRequestHook = hook;
+    }
+
+    /** The hook set by {@link #setUnboundRequestHook}, or null. */
+    UnboundRequestHook unboundRequestHook() {
+        return unboundRequestHook;
+    }
 
     /** The device's counters. */
     public VhostVsockCounters counters() {

@@ -59,6 +59,16 @@ public abstract class VirtioTransport implements VsockTransport {
     // ---- the device hooks ---------------------------------------------------------------------------
 
     /**
+     * SIM, not in the kernel: for a REQUEST of {@code type} from {@code (srcCid, srcPort)} to local port
+     * {@code dstPort} that matched no socket, the port of a listener that takes it instead, or {@code VMADDR_PORT_ANY} for the
+     * kernel's RST. Only vhost overrides it, for a VMM that bridges guest connections elsewhere
+     * ({@link io.vsocksim.vsock.vhost.UnboundRequestHook}); called on the receive context, no lock held.
+     */
+    protected int unboundRequestPort(int type, int srcCid, int srcPort, int dstPort) {
+        return io.vsocksim.uapi.VmSockets.VMADDR_PORT_ANY;
+    }
+
+    /**
      * {@code send_pkt}: hands {@code skb} to the device or worker. Takes ownership of {@code skb} in every
      * case. Returns the payload length handed over, or {@code -errno}.
      */

@@ -89,6 +89,9 @@ final class VirtioTransportRecv {
         VsockSock sk = core.findConnectedSocket(srcCid, srcPort, dstPort);
         if (sk == null) {
             sk = core.findBoundSocket(dstCid, dstPort);
+            if (sk == null && hdr.op() == OP_REQUEST) {
+                sk = redirectedListener(hdr.type(), srcCid, srcPort, dstCid, dstPort);
+            }
             if (sk == null) {
                 t.counters.inc(Counter.DROP_NO_SOCK);
                 resetNoSock(skb);
@@ -151,6 +154,25 @@ final class VirtioTransportRecv {
             sk.releaseSock();
             sk.sockPut(); // the lookup's reference
         }
+    }
+
+    /**
+     * SIM, not in the kernel: the listener the transport's {@code unboundRequestPort} hook names for a
+     * REQUEST that found no socket, with a reference for the caller, or null (the kernel's RST follows).
+     * A named port that holds no listener counts as a refusal. The state is read without the socket lock;
+     * a listener closed after this check is caught by recvPkt's SOCK_DONE and recv_listen's shutdown tests.
+     */
+    private VsockSock redirectedListener(int type, int srcCid, int srcPort, int dstCid, int dstPort) {
+        int port = t.unboundRequestPort(type, srcCid, srcPort, dstPort);
+        if (port == io.vsocksim.uapi.VmSockets.VMADDR_PORT_ANY) {
+            return null;
+        }
+        VsockSock l = core.findBoundSocket(dstCid, port);
+        if (l != null && l.skState != TcpState.TCP_LISTEN) {
+            l.sockPut();
+            return null;
+        }
+        return l;
     }
 
     /**
