@@ -112,6 +112,11 @@ public final class VsockTestServerRole implements AutoCloseable {
         return r;
     }
 
+    /** Waits until the suite has run to its end (the client's COMPLETED read) without closing anything. */
+    public void awaitEnd() throws InterruptedException {
+        thread.join();
+    }
+
     /** Closes the control listener and connection (a suite under way fails at its next control call) and waits for the role's thread. */
     @Override
     public void close() throws InterruptedException {
