@@ -27,7 +27,7 @@ import java.util.SplittableRandom;
  * virtual clocks, where a scheduler picks, step by step, what happens next — a user call (connect,
  * accept, send, recv, shutdown, close), one round of one machine's queued work, time moving on one
  * machine, or a fault (a TRANSPORT_RESET as after a migration, all of a guest's free memory taken and
- * later given back) — and checks after every step that each connection received a prefix of what its
+ * later given back, a guest removed with its connections open) — and checks after every step that each connection received a prefix of what its
  * peer sent, in order, never duplicated. At the end every process exits, time runs out every timeout,
  * and no socket, page or WARN may be left.
  *
@@ -48,9 +48,11 @@ public final class ChaosRun {
      * @param failure null, or what went wrong at the last step
      * @param tail the last steps of the schedule, oldest first
      * @param delivered bytes that arrived, checked, over all connections
-     * @param faults faults injected (transport resets, memory taken)
+     * @param faults faults injected (transport resets, memory taken, guests removed)
+     * @param guestsRemoved guests the schedule removed with their connections open
      */
-    public record Result(long seed, int steps, String failure, List<String> tail, long delivered, int faults) {
+    public record Result(long seed, int steps, String failure, List<String> tail, long delivered, int faults,
+            int guestsRemoved) {
         /** True if every invariant held. */
         public boolean ok() {
             return failure == null;
@@ -122,6 +124,8 @@ public final class ChaosRun {
     private final List<Conn> conns = new ArrayList<>();
     private final List<Long>[] held;
     private final ArrayDeque<String> schedule = new ArrayDeque<>();
+    /** Guests shut down by the schedule (the VM went away with its connections open). */
+    private final boolean[] removed = new boolean[2];
     private long delivered;
     private int faults;
 
@@ -153,7 +157,7 @@ public final class ChaosRun {
         try {
             r = new ChaosRun(seed);
         } catch (ErrnoException | RuntimeException e) {
-            return new Result(seed, 0, "set-up failed: " + e, List.of(), 0, 0);
+            return new Result(seed, 0, "set-up failed: " + e, List.of(), 0, 0, 0);
         }
         return r.go(steps);
     }
@@ -168,7 +172,7 @@ public final class ChaosRun {
                 }
             }
             String f = teardown();
-            return f == null ? new Result(seed, steps, null, List.copyOf(schedule), delivered, faults) : fail(steps, f);
+            return f == null ? new Result(seed, steps, null, List.copyOf(schedule), delivered, faults, removedCount()) : fail(steps, f);
         } catch (RuntimeException | AssertionError e) {
             return fail(step + 1, "threw " + e);
         } finally {
@@ -177,7 +181,7 @@ public final class ChaosRun {
     }
 
     private Result fail(int steps, String why) {
-        return new Result(seed, steps, why, List.copyOf(schedule), delivered, faults);
+        return new Result(seed, steps, why, List.copyOf(schedule), delivered, faults, removedCount());
     }
 
     private void note(String s) {
@@ -207,28 +211,79 @@ public final class ChaosRun {
         } else if (what < 60) {
             return recv();
         } else if (what < 85) {
-            Machine m = machines[rnd.nextInt(machines.length)];
+            Machine m = liveMachine();
             note("run " + m.kernel().name());
             ((ManualWorkQueue) m.kernel().systemWq()).runPending();
         } else if (what < 93) {
-            Machine m = machines[rnd.nextInt(machines.length)];
+            Machine m = liveMachine();
             long j = 1 + rnd.nextLong(3 * Clock.HZ);
             note("time " + m.kernel().name() + " +" + j + " jiffies");
             ((VirtualClock) m.kernel().clock()).advanceJiffies(j);
         } else if (what < 95) {
             closeOrShutdown();
-        } else if (what < 97) {
+        } else if (what < 96) {
             int g = rnd.nextInt(guests.length);
+            if (removed[g]) {
+                return null;
+            }
             note("TRANSPORT_RESET guest" + guests[g].cid() + " -> " + host.sendTransportReset(guests[g]));
             faults++;
-        } else {
+        } else if (what < 99) {
             memoryPressure();
+        } else if (rnd.nextInt(8) == 0) {
+            removeGuest();
         }
         return null;
     }
 
+    /**
+     * The VM goes away with its connections open: its process dies with it, the device is released
+     * and the host's sockets to it are reset. The schedule forgets its connections and never uses it
+     * again; what the host's ends received so far must still be prefixes.
+     */
+    private void removeGuest() {
+        int g = rnd.nextInt(guests.length);
+        if (removed[g]) {
+            return;
+        }
+        removed[g] = true;
+        faults++;
+        note("guest" + guests[g].cid() + " removed with " + conns.stream().filter(c -> involves(c, g)).count()
+                + " connection(s)");
+        release(g);
+        guestProcs[g].close();
+        guests[g].close();
+        for (Conn c : new ArrayList<>(conns)) {
+            if (involves(c, g)) {
+                conns.remove(c);
+                UserProcess hostEnd = c.a == hostProc ? c.a : c.b;
+                int fd = c.a == hostProc ? c.fdA : c.fdB;
+                if (fd >= 0) {
+                    hostEnd.close(fd);
+                }
+            }
+        }
+    }
+
+    private int removedCount() {
+        return (removed[0] ? 1 : 0) + (removed[1] ? 1 : 0);
+    }
+
+    private boolean involves(Conn c, int g) {
+        return c.a == guestProcs[g] || c.b == guestProcs[g];
+    }
+
+    /** A machine still running, drawn from the seed. */
+    private Machine liveMachine() {
+        int i = rnd.nextInt(machines.length);
+        return i > 0 && removed[i - 1] ? host : machines[i];
+    }
+
     private String connect() {
         int g = rnd.nextInt(guests.length);
+        if (removed[g]) {
+            return null;
+        }
         boolean fromGuest = rnd.nextBoolean();
         UserProcess a = fromGuest ? guestProcs[g] : hostProc;
         UserProcess b = fromGuest ? hostProc : guestProcs[g];
@@ -251,7 +306,9 @@ public final class ChaosRun {
     private void accept() {
         acceptOn(hostProc, hostListener);
         for (int g = 0; g < guests.length; g++) {
-            acceptOn(guestProcs[g], guestListeners[g]);
+            if (!removed[g]) {
+                acceptOn(guestProcs[g], guestListeners[g]);
+            }
         }
     }
 
@@ -341,6 +398,9 @@ public final class ChaosRun {
     /** Takes all of a guest's free pages, or gives them back. */
     private void memoryPressure() {
         int g = rnd.nextInt(guests.length);
+        if (removed[g]) {
+            return;
+        }
         PageAllocator pages = guests[g].kernel().pages();
         if (held[g].isEmpty()) {
             for (long h; (h = pages.allocPages(0)) > 0; ) {
@@ -365,14 +425,21 @@ public final class ChaosRun {
     /** Every process exits, memory comes back, every timeout runs out: nothing may be left. */
     private String teardown() {
         for (int g = 0; g < guests.length; g++) {
-            release(g);
+            if (!removed[g]) {
+                release(g);
+            }
         }
         hostProc.close();
-        for (UserProcess p : guestProcs) {
-            p.close();
+        for (int g = 0; g < guests.length; g++) {
+            if (!removed[g]) {
+                guestProcs[g].close();
+            }
         }
         settle();
         for (int i = 0; i < machines.length; i++) {
+            if (i > 0 && removed[i - 1]) {
+                continue; // its memory went with it
+            }
             Machine m = machines[i];
             if (!m.kernel().warnings().fired().isEmpty()) {
                 return "WARN_ONCE on " + m.kernel().name() + ": " + m.kernel().warnings().fired();
@@ -392,15 +459,21 @@ public final class ChaosRun {
         for (int round = 0; round < 8; round++) {
             for (int pass = 0; pass < 64; pass++) {
                 int ran = 0;
-                for (Machine m : machines) {
+                for (int i = 0; i < machines.length; i++) {
+                    if (i > 0 && removed[i - 1]) {
+                        continue;
+                    }
+                    Machine m = machines[i];
                     ran += ((ManualWorkQueue) m.kernel().systemWq()).runUntilIdle();
                 }
                 if (ran == 0) {
                     break;
                 }
             }
-            for (Machine m : machines) {
-                ((VirtualClock) m.kernel().clock()).advanceJiffies(10 * Clock.HZ);
+            for (int i = 0; i < machines.length; i++) {
+                if (!(i > 0 && removed[i - 1])) {
+                    ((VirtualClock) machines[i].kernel().clock()).advanceJiffies(10 * Clock.HZ);
+                }
             }
         }
     }

@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 @Command(name = "chaos",
         description = {"Deterministic simulation: for each seed, a host and two guests on manual work queues and"
             + " virtual clocks driven by a seeded schedule of socket calls, queued work, time and faults"
-            + " (TRANSPORT_RESET, guest memory taken and given back). Checks that every connection receives a"
+            + " (TRANSPORT_RESET, guest memory taken and given back, a guest removed with connections open). Checks that every connection receives a"
             + " prefix of what was sent, in order, and that nothing is left at the end. A failing seed prints"
             + " its reproduction and the last steps of its schedule."},
         optionListHeading = "%nOptions:%n",
@@ -38,10 +38,12 @@ final class ChaosCommand implements Callable<Integer> {
         int failed = 0;
         long delivered = 0;
         long faults = 0;
+        long removed = 0;
         for (long seed = from; seed < from + seeds; seed++) {
             ChaosRun.Result r = ChaosRun.run(seed, steps);
             delivered += r.delivered();
             faults += r.faults();
+            removed += r.guestsRemoved();
             if (!r.ok()) {
                 failed++;
                 out.println("seed " + seed + " FAILED at step " + r.steps() + ": " + r.failure());
@@ -51,8 +53,8 @@ final class ChaosCommand implements Callable<Integer> {
                 }
             }
         }
-        out.printf("chaos: seeds %d..%d, %d steps each: %d passed, %d failed; %d bytes delivered and checked, %d faults%n",
-                from, from + seeds - 1, steps, seeds - failed, failed, delivered, faults);
+        out.printf("chaos: seeds %d..%d, %d steps each: %d passed, %d failed; %d bytes delivered and checked, %d faults"
+                + " (%d guests removed)%n", from, from + seeds - 1, steps, seeds - failed, failed, delivered, faults, removed);
         return failed == 0 ? 0 : 1;
     }
 }

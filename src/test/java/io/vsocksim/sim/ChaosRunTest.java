@@ -22,19 +22,22 @@ class ChaosRunTest {
         List<String> failures = new ArrayList<>();
         long delivered = 0;
         int faults = 0;
+        int removed = 0;
         for (long seed = 1; seed <= SEEDS; seed++) {
             ChaosRun.Result r = ChaosRun.run(seed, STEPS);
             delivered += r.delivered();
             faults += r.faults();
+            removed += r.guestsRemoved();
             if (!r.ok()) {
                 failures.add(r.failure() + "\n  reproduce: " + r.reproduction() + "\n  last steps: "
                         + String.join("\n    ", r.tail()));
             }
         }
-        System.out.printf("chaos: %d seeds x %d steps, %d bytes delivered and checked, %d faults injected%n",
-                SEEDS, STEPS, delivered, faults);
+        System.out.printf("chaos: %d seeds x %d steps, %d bytes delivered and checked, %d faults injected,"
+                + " %d guests removed%n", SEEDS, STEPS, delivered, faults, removed);
         assertThat(failures).isEmpty();
         assertThat(delivered).as("the schedules move data").isPositive();
+        assertThat(removed).as("some schedules remove a guest with connections open").isPositive();
     }
 
     @Test
