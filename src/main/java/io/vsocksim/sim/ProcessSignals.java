@@ -5,8 +5,8 @@ import static io.vsocksim.uapi.Signal.NSIG;
 import io.vsocksim.Linux;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Signal;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
 
@@ -34,8 +34,27 @@ final class ProcessSignals {
 
     private final Action[] actions = new Action[NSIG + 1];
     private final AtomicLong pending = new AtomicLong();
-    /** Threads of the process now inside a call: where a signal is delivered. */
-    private final Set<Thread> inCall = ConcurrentHashMap.newKeySet();
+    /**
+     * The threads that made calls in this process, each with whether it is inside one now: where a
+     * signal is delivered. A thread registers at its first call; entering and leaving a call then only
+     * flip its flag, so the data path allocates nothing.
+     */
+    private final List<Caller> callers = new CopyOnWriteArrayList<>();
+    private final ThreadLocal<Caller> caller = ThreadLocal.withInitial(() -> {
+        Caller c = new Caller(Thread.currentThread());
+        callers.add(c);
+        return c;
+    });
+
+    /** One thread of the process and whether it is inside a call. */
+    private static final class Caller {
+        final Thread thread;
+        volatile boolean inCall;
+
+        Caller(Thread thread) {
+            this.thread = thread;
+        }
+    }
 
     ProcessSignals() {
         java.util.Arrays.fill(actions, Action.DFL);
@@ -82,9 +101,11 @@ final class ProcessSignals {
             return;
         }
         pending.getAndUpdate(p -> p | bit(sig));
-        for (Thread t : inCall) {
-            t.interrupt();
-            break;
+        for (Caller c : callers) {
+            if (c.inCall) {
+                c.thread.interrupt();
+                break;
+            }
         }
     }
 
@@ -92,12 +113,14 @@ final class ProcessSignals {
         return pending.get() != 0;
     }
 
-    void entering(Thread t) {
-        inCall.add(t);
+    /** The calling thread enters a call. */
+    void entering() {
+        caller.get().inCall = true;
     }
 
-    void leaving(Thread t) {
-        inCall.remove(t);
+    /** The calling thread leaves its call. */
+    void leaving() {
+        caller.get().inCall = false;
     }
 
     /**

@@ -59,6 +59,11 @@ public final class UserProcess implements AutoCloseable {
     /** {@code current->cred}: replaced whole by setuid, read by the checks of this process's calls. */
     private volatile Cred cred;
     private final ProcessSignals signals;
+    /**
+     * Each thread's send/recv call object ({@link #dataCall}), shared by all processes: it refers to a
+     * process only during a call, so a thread that outlives a process does not keep it alive.
+     */
+    private static final ThreadLocal<DataCall> DATA_CALLS = ThreadLocal.withInitial(DataCall::new);
     /** The signal whose default action ended the process, or 0 while it lives. */
     private volatile int exitSignal;
     /** This process's pid, taken from the machine's table on first use. */
@@ -160,7 +165,6 @@ public final class UserProcess implements AutoCloseable {
     }
 
     private long restartable(Body body) {
-        Thread me = Thread.currentThread();
         if (signals.hasPending()) {
             handled(signals.deliver());
         }
@@ -168,12 +172,12 @@ public final class UserProcess implements AutoCloseable {
             if (exitSignal != 0) {
                 return -Errno.EINTR; // the process is gone; its thread makes no more calls
             }
-            signals.entering(me);
+            signals.entering();
             long r;
             try {
                 r = body.run();
             } finally {
-                signals.leaving(me);
+                signals.leaving();
             }
             int code = (int) -r;
             if (code == Errno.ERESTARTSYS || code == Errno.ERESTARTNOHAND || code == Errno.ERESTARTNOINTR) {
@@ -446,12 +450,57 @@ public final class UserProcess implements AutoCloseable {
      * process, whose default action ends it.
      */
     public long send(int fd, ByteBuffer buf, int flags) {
-        return sendto(fd, buf, flags, null, 0);
+        return dataCall(true, fd, buf, flags);
     }
 
     /** recv(2): bytes received (0 at end of stream) or {@code -errno}. */
     public long recv(int fd, ByteBuffer buf, int flags) {
-        return onSocket(fd, s -> s.recv(buf, flags));
+        return dataCall(false, fd, buf, flags);
+    }
+
+    /**
+     * send(2) or recv(2) through the calling thread's reusable call object, so that the data path
+     * allocates nothing per call (a lambda per call would). A call made while the thread's object is
+     * in use (from a signal handler run inside another call) gets one of its own.
+     */
+    private long dataCall(boolean send, int fd, ByteBuffer buf, int flags) {
+        DataCall c = DATA_CALLS.get();
+        if (c.busy) {
+            c = new DataCall();
+        }
+        c.busy = true;
+        c.proc = this;
+        c.send = send;
+        c.fd = fd;
+        c.buf = buf;
+        c.flags = flags;
+        try {
+            return syscall(c);
+        } finally {
+            c.proc = null;
+            c.buf = null;
+            c.busy = false;
+        }
+    }
+
+    /** One send(2) or recv(2): the system call ({@link Body}) and what it does on the socket ({@link SocketCall}). */
+    private static final class DataCall implements Body, SocketCall {
+        UserProcess proc;
+        boolean busy;
+        boolean send;
+        int fd;
+        ByteBuffer buf;
+        int flags;
+
+        @Override
+        public long run() {
+            return proc.onSocketOnce(fd, this);
+        }
+
+        @Override
+        public long run(VsockSocket s) throws ErrnoException {
+            return send ? proc.sendNamed(s, buf, flags & ~Sock.MSG_INTERNAL_SENDMSG_FLAGS, false) : s.recv(buf, flags);
+        }
     }
 
     /**

@@ -1,0 +1,100 @@
+package io.vsocksim.bench;
+
+import static io.vsocksim.uapi.Sock.MSG_DONTWAIT;
+import static io.vsocksim.uapi.Sock.SOCK_STREAM;
+import static io.vsocksim.uapi.VmSockets.AF_VSOCK;
+import static io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY;
+import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
+
+import io.vsocksim.sim.Machine;
+import io.vsocksim.sim.UserProcess;
+import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.vsock.VsockSocket;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One op = a 1-byte {@code send} and the {@code recv} that takes it back, over loopback, by the same
+ * thread, through the object face ({@code VsockSocket}) or the descriptor face ({@code UserProcess}
+ * calls by descriptor, each a system call with its signal and time-domain bookkeeping). With
+ * {@code -prof gc}, {@code gc.alloc.rate.norm} shows what a face adds per call on top of the socket
+ * path (both should be 0).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class FaceAllocBench {
+    @Param({"object", "descriptor"})
+    public String face;
+
+    private Machine m;
+    private VsockSocket tx;
+    private VsockSocket rx;
+    private UserProcess p;
+    private int txFd;
+    private int rxFd;
+    private final ByteBuffer one = ByteBuffer.allocateDirect(1);
+    private final ByteBuffer in = ByteBuffer.allocateDirect(64);
+
+    @Setup(Level.Trial)
+    public void setUp() throws ErrnoException {
+        m = Machine.threaded("bench", 64L << 20);
+        if ("object".equals(face)) {
+            VsockSocket l = m.socket(SOCK_STREAM);
+            l.bind(VMADDR_CID_ANY, 1000);
+            l.listen(1);
+            tx = m.socket(SOCK_STREAM);
+            tx.connect(VMADDR_CID_LOCAL, 1000);
+            rx = l.accept();
+            l.close();
+        } else {
+            p = m.process("bench");
+            int l = p.socket(AF_VSOCK, SOCK_STREAM, 0);
+            p.bind(l, VMADDR_CID_ANY, 1000);
+            p.listen(l, 1);
+            txFd = p.socket(AF_VSOCK, SOCK_STREAM, 0);
+            p.connect(txFd, VMADDR_CID_LOCAL, 1000);
+            rxFd = p.accept4(l, 0);
+            p.close(l);
+        }
+    }
+
+    @Benchmark
+    public long roundTrip() throws ErrnoException {
+        one.clear();
+        in.clear();
+        if (p == null) {
+            tx.send(one, MSG_DONTWAIT);
+            return rx.recv(in, 0);
+        }
+        p.send(txFd, one, MSG_DONTWAIT);
+        return p.recv(rxFd, in, 0);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        if (p != null) {
+            p.close();
+        } else {
+            tx.close();
+            rx.close();
+        }
+        m.close();
+    }
+}
