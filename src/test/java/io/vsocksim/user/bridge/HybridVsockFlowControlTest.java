@@ -76,25 +76,27 @@ class HybridVsockFlowControlTest extends BridgeTestBase {
         g.setNonBlocking(true);
         Source src = new Source();
 
-        // Send until EAGAIN while the bridge's ring toward the host is full, and still after the machines settle.
+        // Send until the state is stable: the guest's credit used up (EAGAIN) while the bridge's ring toward
+        // the host is full, and still so after the machines settle. Until the Unix socket's own buffer is
+        // full the bridge keeps moving bytes out of the ring, so one sighting is not enough.
         long sent = 0;
-        for (;;) {
+        int stableSightings = 0;
+        while (stableSightings < 2) {
             try {
                 sent += src.send(g);
+                stableSightings = 0;
                 continue;
             } catch (ErrnoException e) {
                 assertThat(e.errno()).isEqualTo(Errno.EAGAIN);
             }
-            if (t.bridge.bufferedBytes() < HybridVsock.RING_BYTES) {
-                Thread.yield(); // the bridge is still moving bytes to the Unix socket
-                continue;
-            }
             t.machines.drain();
-            if (wouldBlock(g, src)) {
-                break;
+            if (t.bridge.bufferedBytes() == HybridVsock.RING_BYTES && wouldBlock(g, src)) {
+                stableSightings++;
+            } else {
+                stableSightings = 0;
+                Thread.yield(); // the bridge is still moving bytes to the Unix socket
             }
         }
-        t.machines.drain();
         assertThat(wouldBlock(g, src)).as("EAGAIN for good").isTrue();
         assertThat(t.bridge.bufferedBytes()).isEqualTo(HybridVsock.RING_BYTES);
         System.out.printf("hybrid vsock flow control: the guest's send blocked after %d bytes, %d of them in the bridge%n",
