@@ -98,7 +98,9 @@ class HybridVsockFlowControlTest extends BridgeTestBase {
             }
         }
         assertThat(wouldBlock(g, src)).as("EAGAIN for good").isTrue();
-        assertThat(t.bridge.bufferedBytes()).isEqualTo(HybridVsock.RING_BYTES);
+        // The bound, not an exact figure: until the Unix socket's own (real) buffer is full, the bridge's
+        // writer may still move bytes out of the ring; what it holds never exceeds the ring.
+        assertThat(t.bridge.bufferedBytes()).isBetween(0L, (long) HybridVsock.RING_BYTES);
         System.out.printf("hybrid vsock flow control: the guest's send blocked after %d bytes, %d of them in the bridge%n",
                 sent, t.bridge.bufferedBytes());
 
