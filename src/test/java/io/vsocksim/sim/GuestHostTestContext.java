@@ -4,6 +4,7 @@ import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.testing.LeakCheck;
+import io.vsocksim.testing.Settle;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.vsock.VsockSocket;
 import java.util.ArrayList;
@@ -80,39 +81,14 @@ public final class GuestHostTestContext implements AutoCloseable {
         return s;
     }
 
-    /**
-     * Runs every machine's queued work until a whole round finds every machine idle (work on one
-     * machine queues work on another: a kick, an interrupt), or for at most 64 rounds while other
-     * threads keep traffic going.
-     */
+    /** Runs every machine's queued work until a whole round finds every machine idle ({@link Settle#drain}). */
     public void drain() {
-        boolean quiet = false;
-        for (int round = 0; round < 64 && !quiet; round++) {
-            quiet = true;
-            for (Machine m : machines) {
-                if (!m.kernel().systemWq().inContext() && !m.quiesce()) {
-                    quiet = false;
-                }
-            }
-        }
+        Settle.drain(machines.toArray(new Machine[0]));
     }
 
-    /** Moves every clock past the close timeout and lets the resulting work run. */
+    /** Lets close timeouts run out on every machine, one at a time ({@link Settle#closeTimeouts}). */
     public void settle() {
-        drain();
-        for (Machine m : machines) {
-            ((VirtualClock) m.kernel().clock()).advanceJiffies(9L * Clock.HZ);
-        }
-        drain();
-    }
-
-    private boolean liveAnywhere() {
-        for (Machine m : machines) {
-            if (m.liveSockets() != 0) {
-                return true;
-            }
-        }
-        return false;
+        Settle.closeTimeouts(machines.toArray(new Machine[0]));
     }
 
     @Override
@@ -130,13 +106,6 @@ public final class GuestHostTestContext implements AutoCloseable {
             sockets.clear();
         }
         settle();
-        settle();
-        // Timers of a virtual clock fire on the work queue's timer thread: wait (bounded) until every
-        // socket has gone, draining in between.
-        for (int i = 0; i < 2000 && liveAnywhere(); i++) {
-            settle();
-            Thread.yield();
-        }
         // Guests are closed first: a packet stuck in a TX ring of a released device holds its socket
         // until the driver is removed, as in the kernel.
         host.close();

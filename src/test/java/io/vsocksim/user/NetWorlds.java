@@ -9,6 +9,7 @@ import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
 import io.vsocksim.sim.Machine;
 import io.vsocksim.testing.LeakCheck;
+import io.vsocksim.testing.Settle;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -192,20 +193,9 @@ final class NetWorlds implements AutoCloseable {
                     n.close();
                 }
             }
-            // A close on one machine queues work on the other, which may queue more on the first, and the
-            // machines' workers run on their own threads: settle all of them until no socket is left. On a
-            // cold JVM (the first tests of a run) that takes more rounds than the usual two; the bound
-            // only keeps a real leak from spinning for ever, and it still fails the test.
-            for (int round = 0; round < 400 && liveSockets() > 0; round++) {
-                if (round >= 2) {
-                    Thread.yield(); // let the other machine's worker finish what it started
-                }
-                for (Machine m : new Machine[] {guest, host, local}) {
-                    if (m != null) {
-                        settle(m);
-                    }
-                }
-            }
+            // A close on one machine queues work on the other, which may queue more on the first: drain
+            // them together, then let the close timeouts run out, one machine at a time.
+            Settle.closeTimeouts(guest, host, local);
             for (Machine m : new Machine[] {guest, host, local}) {
                 if (m != null) {
                     assertThat(m.liveSockets()).as("vsock sockets left on " + m.kernel().name() + ": " + describe(m)).isZero();
@@ -221,7 +211,6 @@ final class NetWorlds implements AutoCloseable {
         }
     }
 
-    /** Runs queued work, moves time past the 8-s close timeout, runs what that queued. */
     /** The sockets still in the machine's connected table, for a leak's message. */
     private static String describe(Machine m) {
         java.util.List<String> socks = new java.util.ArrayList<>();
@@ -245,21 +234,5 @@ final class NetWorlds implements AutoCloseable {
             }
         }
         return socks + threads.toString();
-    }
-
-    private int liveSockets() {
-        int n = 0;
-        for (Machine m : new Machine[] {guest, host, local}) {
-            if (m != null) {
-                n += m.liveSockets();
-            }
-        }
-        return n;
-    }
-
-    private static void settle(Machine m) {
-        m.quiesce();
-        ((VirtualClock) m.kernel().clock()).advanceJiffies(9L * Clock.HZ);
-        m.quiesce();
     }
 }
