@@ -23,6 +23,7 @@ public final class KernelContext implements AutoCloseable {
     private final GuestMemory memory;
     private final PageAllocator pages;
     private final KernelWarnings warnings;
+    private final Cpus cpus = new Cpus();
     /** {@code net.core.somaxconn} of the machine's (only) network namespace. */
     private volatile int somaxconn = SOMAXCONN;
 
@@ -189,9 +190,15 @@ public final class KernelContext implements AutoCloseable {
         return socketCookie.incrementAndGet();
     }
 
-    /** Stops the work queue (draining what is queued). */
+    /** Whether the machine's CPUs run: every system call passes {@link Cpus#enter()} first. */
+    public Cpus cpus() {
+        return cpus;
+    }
+
+    /** Stops the work queue (draining what is queued); a thread held by stopped CPUs goes on. */
     @Override
     public void close() {
+        cpus.start();
         systemWq.close();
     }
 

@@ -108,6 +108,9 @@ public final class Guest extends Machine {
     private final VirtioVsockTransport transport;
     private final VhostVsock vhost;
     private final VhostVsockPci device;
+    private final int queueSize;
+    private final java.util.concurrent.locks.ReentrantLock vmState = new io.vsocksim.kernel.Mutex();
+    private boolean paused; // guarded by vmState
     private volatile boolean closed;
     /** What the VMM tears down with this VM, before the device (e.g. a hybrid vsock bridge). */
     private final java.util.List<AutoCloseable> closeWith = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -126,7 +129,8 @@ public final class Guest extends Machine {
         this.vhost = vhost;
         this.transport = VirtioVsockTransport.register(core());
         this.device = new VhostVsockPci(vhost, kernel.memory(), transport, options.offer(), cid);
-        int rc = transport.probe(device, options.queueSize());
+        this.queueSize = options.queueSize();
+        int rc = transport.probe(device, queueSize);
         if (rc != 0) {
             throw new IllegalStateException("virtio_vsock_probe failed: rc=" + rc);
         }
@@ -199,6 +203,93 @@ public final class Guest extends Machine {
     }
 
     /**
+     * The VMM stops the VM, as QEMU's {@code stop} (and a migration's last phase) does: the vCPUs stop
+     * first, so no thread of the guest's processes enters its kernel until {@link #resume()} (see
+     * {@link io.vsocksim.kernel.Cpus} for what a thread already in a call does), then the vsock device:
+     * vhost is stopped ({@code VHOST_VSOCK_SET_RUNNING 0}), so nothing more reaches the guest. The
+     * host's sockets keep working: what they send waits in vhost's queue, and credit stops their senders
+     * once the guest's buffers are full. No effect if the VM is already paused.
+     */
+    public void pause() {
+        vmState.lock();
+        try {
+            if (paused || closed) {
+                return;
+            }
+            paused = true;
+            kernel().cpus().stop();
+            vhost.setRunning(false);
+        } finally {
+            vmState.unlock();
+        }
+    }
+
+    /**
+     * The VMM lets a paused VM run again ({@code cont}): vhost starts again, which flushes what the host
+     * queued meanwhile, and looks at the TX ring once (QEMU re-arms each queue's notifier as signalled
+     * when it restarts vhost, so a kick the guest gave while the device was stopped is not lost); then
+     * the vCPUs run. No effect if the VM is not paused.
+     *
+     * @return 0, or the error {@code VHOST_VSOCK_SET_RUNNING} gave (the VM stays paused)
+     */
+    public int resume() {
+        vmState.lock();
+        try {
+            if (!paused || closed) {
+                return 0;
+            }
+            int rc = vhost.setRunning(true);
+            if (rc != 0) {
+                return rc;
+            }
+            vhost.kick(io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_TX);
+            paused = false;
+            kernel().cpus().start();
+            return 0;
+        } finally {
+            vmState.unlock();
+        }
+    }
+
+    /** True between {@link #pause()} and {@link #resume()}. */
+    public boolean paused() {
+        vmState.lock();
+        try {
+            return paused;
+        } finally {
+            vmState.unlock();
+        }
+    }
+
+    /**
+     * Unbinds the guest's vsock driver from its device and binds it again, as a hot unplug and replug
+     * (or an unbind and bind in sysfs) does: {@code virtio_vsock_remove} resets every connected socket
+     * of the guest with ECONNRESET and resets the device (the VMM stops vhost), then
+     * {@code virtio_vsock_probe} negotiates again, posts fresh RX and event buffers, and vhost starts.
+     * The guest's CID stays. Listening and unconnected sockets survive, as in the kernel.
+     *
+     * @return 0, or the probe's error: {@code -ENOMEM} when the guest has no page for the driver's state
+     *     or its rings. The guest is then left without a device (a connect or send gets ENODEV) until
+     *     its device is replugged again.
+     * @throws IllegalStateException if the VM is paused (a stopped VM cannot run its driver)
+     */
+    public int replugDevice() {
+        vmState.lock();
+        try {
+            if (paused) {
+                throw new IllegalStateException("guest" + cid() + " is paused: resume it before replugging its device");
+            }
+            if (closed) {
+                return -io.vsocksim.uapi.Errno.ENODEV;
+            }
+            transport.remove();
+            return transport.probe(device, queueSize);
+        } finally {
+            vmState.unlock();
+        }
+    }
+
+    /**
      * Has {@link #close()} close {@code c} first, while the guest and its device still run (a VMM's
      * backends go with its VM). A failure to close it does not stop the guest's close.
      */
@@ -217,6 +308,7 @@ public final class Guest extends Machine {
             return;
         }
         closed = true;
+        kernel().cpus().start(); // a paused VM is torn down all the same
         for (AutoCloseable c : closeWith) {
             try {
                 c.close();

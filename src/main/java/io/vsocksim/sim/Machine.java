@@ -170,6 +170,7 @@ public class Machine implements AutoCloseable {
             // __sock_create: no net_families[AF_VSOCK] (and no modprobe here)
             throw new ErrnoException(io.vsocksim.uapi.Errno.EAFNOSUPPORT, "socket");
         }
+        kernel.cpus().enter();
         VsockSock[] out = new VsockSock[1];
         // The calling thread now uses this machine: from here on its idleness counts for time jumps.
         TimeDomain.enterCall(kernel.clock());

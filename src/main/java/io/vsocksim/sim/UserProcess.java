@@ -155,6 +155,7 @@ public final class UserProcess implements AutoCloseable {
      */
     @Linux(file = "arch/x86/kernel/signal.c", fn = "handle_signal")
     private long syscall(Body body) {
+        machine.kernel().cpus().enter();
         Clock clock = machine.kernel().clock();
         TimeDomain.enterCall(clock); // the thread uses the machine until the call returns (time jumps)
         try {

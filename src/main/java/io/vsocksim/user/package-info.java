@@ -10,6 +10,9 @@
  *       and {@link io.vsocksim.user.nio.VsockSelectorProvider} give NIO channels and selectors.</li>
  *   <li>{@link io.vsocksim.user.VsockCapture}: a machine's vsock packets as a vsockmon device sees them,
  *       written as pcap or pcapng for Wireshark.</li>
+ *   <li>{@link io.vsocksim.user.Faults}: what VMs meet in production — a pause, a migration, a device
+ *       replug, memory pressure — injected on purpose, so a test can check the code around its
+ *       connections.</li>
  * </ul>
  *
  * Machines ({@code io.vsocksim.sim.Host}, {@code Guest}, {@code Machine}) and processes

@@ -86,6 +86,7 @@ public final class VsockSocket implements AutoCloseable, OpenFile {
     }
 
     private void fget(String call, boolean send) throws ErrnoException {
+        sk.core().kernel().cpus().enter();
         for (;;) {
             int refs = fileRefs.get();
             if (closed || refs == 0) {
@@ -346,6 +347,7 @@ public final class VsockSocket implements AutoCloseable, OpenFile {
             }
             closed = true;
         }
+        sk.core().kernel().cpus().enter();
         io.vsocksim.kernel.Clock clock = sk.core().kernel().clock();
         TimeDomain.enterCall(clock); // a lingering close sleeps in the call, like any other
         try {

@@ -64,7 +64,7 @@ public final class GuestHostTestContext implements AutoCloseable {
      * A connected pair, tracked: {client on {@code from}, accepted server on {@code to}, listener}, the
      * listener bound to any CID at {@code port} on {@code to}, reached as {@code toCid}.
      */
-    VsockSocket[] connect(Machine from, Machine to, int toCid, int type, int port) throws ErrnoException {
+    public VsockSocket[] connect(Machine from, Machine to, int toCid, int type, int port) throws ErrnoException {
         VsockSocket l = track(to.socket(type));
         l.bind(io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY, port);
         l.listen(16);

@@ -578,18 +578,33 @@ public final class VirtioVsock {
         return vqs[VSOCK_VQ_EVENT].addSgs(null, null, 0, evGpa, evLen, 1, ev);
     }
 
-    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_event_fill")
-    private void eventFill() {
-        if (eventPage <= 0) {
-            eventPage = pages.allocPages(0);
-            if (eventPage < 0) {
-                eventPage = 0;
-                return;
+    /**
+     * The event buffers are part of {@code struct virtio_vsock}, which {@code virtio_vsock_probe}
+     * allocates before anything else: here they take a page of guest memory, and without one the probe
+     * fails with ENOMEM as the kernel's does when that allocation fails.
+     *
+     * @return 0, or {@code -ENOMEM}
+     */
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_probe")
+    int allocEventList() {
+        eventLock.lock();
+        try {
+            long h = pages.allocPages(0);
+            if (h < 0) {
+                return -Errno.ENOMEM;
             }
+            eventPage = h;
             for (int i = 0; i < EVENT_BUFS; i++) {
                 eventList[i] = new EventBuf(pages.gpa(eventPage) + (long) i * VIRTIO_VSOCK_EVENT_SIZE);
             }
+            return 0;
+        } finally {
+            eventLock.unlock();
         }
+    }
+
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_event_fill")
+    private void eventFill() {
         for (EventBuf ev : eventList) {
             eventFillOne(ev);
         }

@@ -72,7 +72,11 @@ public final class VirtioVsockTransport extends VirtioTransport {
                 return -Errno.EBUSY;
             }
             VirtioVsock vsock = new VirtioVsock(this, vdev, queueSize, DRIVER_FEATURES);
-            int ret = vsock.vqsInit();
+            int ret = vsock.allocEventList();
+            if (ret < 0) {
+                return ret;
+            }
+            ret = vsock.vqsInit();
             if (ret < 0) {
                 return ret;
             }

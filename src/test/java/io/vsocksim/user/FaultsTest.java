@@ -1,0 +1,194 @@
+package io.vsocksim.user;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vsocksim.sim.Guest;
+import io.vsocksim.sim.GuestHostTestContext;
+import io.vsocksim.testing.LeakCheck;
+import io.vsocksim.uapi.Errno;
+import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.uapi.Sock;
+import io.vsocksim.uapi.VmSockets;
+import io.vsocksim.vsock.VsockSocket;
+import java.nio.ByteBuffer;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The injected faults as a program sees them, with the errors Linux gives in each situation. */
+@Timeout(30)
+class FaultsTest {
+    /** {@code VIRTIO_VSOCK_DEFAULT_BUF_SIZE}: the guest's receive buffer, so the host's credit. */
+    private static final int GUEST_BUF = 256 * 1024;
+
+    @RegisterExtension
+    final LeakCheck leaks = new LeakCheck();
+    final GuestHostTestContext c = new GuestHostTestContext(leaks);
+
+    @AfterEach
+    void tearDown() {
+        c.close();
+    }
+
+    /** {guest client, host server}, connected guest → host on {@code port}. */
+    private VsockSocket[] connect(Guest g, int port) throws ErrnoException {
+        return c.connect(g, c.host, VmSockets.VMADDR_CID_HOST, Sock.SOCK_STREAM, port);
+    }
+
+    private static byte[] pattern(int n) {
+        byte[] b = new byte[n];
+        for (int i = 0; i < n; i++) {
+            b[i] = (byte) (i * 31 + 7);
+        }
+        return b;
+    }
+
+    private static int errno(ThrowingCall call) {
+        try {
+            call.run();
+            return 0;
+        } catch (ErrnoException e) {
+            return e.errno();
+        }
+    }
+
+    private interface ThrowingCall {
+        void run() throws ErrnoException;
+    }
+
+    @Test
+    void shouldHoldTheGuestsCallsAndStopTheHostAtItsCreditWhileTheGuestIsPaused() throws Exception {
+        Guest g = c.guest(3);
+        VsockSocket[] p = connect(g, 1234);
+        byte[] data = pattern(GUEST_BUF + 4096);
+        Future<Integer> firstRead;
+        try (Faults.Pause pause = Faults.pause(g)) {
+            assertThat(g.paused()).isTrue();
+            p[1].setNonBlocking(true);
+            assertThat(p[1].send(ByteBuffer.wrap(data), 0)).as("accepted up to the guest's credit").isEqualTo(GUEST_BUF);
+            assertThat(errno(() -> p[1].send(ByteBuffer.wrap(data, GUEST_BUF, 4096), 0))).isEqualTo(Errno.EAGAIN);
+            firstRead = c.pool.submit(() -> p[0].recv(ByteBuffer.allocate(GUEST_BUF), 0));
+            while (g.kernel().cpus().held() == 0) {
+                Thread.onSpinWait(); // until the reader stands at the stopped vCPU
+            }
+            c.drain();
+            assertThat(firstRead).as("the reader cannot enter its kernel").isNotDone();
+        }
+        assertThat(g.paused()).isFalse();
+        ByteBuffer got = ByteBuffer.allocate(GUEST_BUF);
+        int n = firstRead.get();
+        got.put(data, 0, n);
+        while (got.hasRemaining()) {
+            ByteBuffer b = ByteBuffer.allocate(got.remaining());
+            int r = p[0].recv(b, 0);
+            got.put(b.array(), 0, r);
+        }
+        assertThat(got.array()).as("every byte the host queued during the pause, in order").isEqualTo(java.util.Arrays.copyOf(data, GUEST_BUF));
+    }
+
+    @Test
+    void shouldResetTheGuestsConnectionsAndMoveItToItsNewCidWhenItMigrates() throws Exception {
+        Guest g = c.guest(3);
+        VsockSocket[] p = connect(g, 1234);
+        assertThat(Faults.migrate(g, 7)).isZero();
+        c.drain();
+        assertThat(g.cid()).isEqualTo(7);
+        assertThat(g.paused()).isFalse();
+        assertThat(errno(() -> p[0].recv(ByteBuffer.allocate(8), 0))).as("recv on the reset socket").isEqualTo(Errno.ENOTCONN);
+        assertThat(p[0].getsockoptInt(io.vsocksim.uapi.Sock.SOL_SOCKET, io.vsocksim.uapi.Sock.SO_ERROR)).isEqualTo(Errno.ECONNRESET);
+        VsockSocket[] q = connect(g, 1235);
+        assertThat(q[1].getpeername().cid()).as("new connections come from the new CID").isEqualTo(7);
+    }
+
+    @Test
+    void shouldAnswerTheHostsNextPacketWithAResetAfterAMigrationOnTheSameCid() throws Exception {
+        Guest g = c.guest(3);
+        VsockSocket[] p = connect(g, 1234);
+        assertThat(Faults.migrate(g)).isZero();
+        c.drain();
+        assertThat(p[1].send(ByteBuffer.wrap(new byte[] {1}), 0)).isEqualTo(1);
+        c.drain();
+        assertThat(p[1].recv(ByteBuffer.allocate(8), 0)).as("the guest's RST ends the host's connection").isZero();
+    }
+
+    @Test
+    void shouldResetConnectionsAndKeepListenersWhenTheDeviceIsReplugged() throws Exception {
+        Guest g = c.guest(3);
+        VsockSocket[] p = connect(g, 1234);
+        VsockSocket gl = c.track(g.socket(Sock.SOCK_STREAM));
+        gl.bind(VmSockets.VMADDR_CID_ANY, 4000);
+        gl.listen(4);
+        assertThat(Faults.replugDevice(g)).isZero();
+        c.drain();
+        assertThat(p[0].getsockoptInt(io.vsocksim.uapi.Sock.SOL_SOCKET, io.vsocksim.uapi.Sock.SO_ERROR)).isEqualTo(Errno.ECONNRESET);
+        VsockSocket hc = c.track(c.host.socket(Sock.SOCK_STREAM));
+        hc.connect(3, 4000);
+        VsockSocket ga = c.track(gl.accept());
+        hc.send(ByteBuffer.wrap(new byte[] {5, 6}), 0);
+        ByteBuffer b = ByteBuffer.allocate(8);
+        assertThat(ga.recv(b, 0)).isEqualTo(2);
+        assertThat(b.get(0)).isEqualTo((byte) 5);
+    }
+
+    @Test
+    void shouldRefuseToReplugAPausedGuest() throws Exception {
+        Guest g = c.guest(3);
+        try (Faults.Pause pause = Faults.pause(g)) {
+            assertThatThrownBy(() -> Faults.replugDevice(g)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("paused");
+        }
+    }
+
+    @Test
+    void shouldFailTheGuestsSendWithEnomemAndRecoverWhenItsMemoryIsTaken() throws Exception {
+        Guest g = c.guest(3);
+        VsockSocket[] p = connect(g, 1234);
+        long free = g.kernel().pages().freePages();
+        try (Faults.MemoryPressure m = Faults.takeFreeMemory(g, Long.MAX_VALUE)) {
+            assertThat(m.pages()).isEqualTo(free);
+            assertThat(g.kernel().pages().freePages()).isZero();
+            assertThat(errno(() -> p[0].send(ByteBuffer.wrap(new byte[] {1}), 0))).isEqualTo(Errno.ENOMEM);
+        }
+        assertThat(g.kernel().pages().freePages()).isEqualTo(free);
+        assertThat(p[0].send(ByteBuffer.wrap(new byte[] {2}), 0)).isEqualTo(1);
+        ByteBuffer b = ByteBuffer.allocate(8);
+        assertThat(p[1].recv(b, 0)).isEqualTo(1);
+        assertThat(b.get(0)).as("nothing of the failed send arrived").isEqualTo((byte) 2);
+    }
+
+    @Test
+    void shouldTakeOnlyTheMemoryAskedForAndGiveItBackOnce() throws Exception {
+        Guest g = c.guest(3);
+        long free = g.kernel().pages().freePages();
+        Faults.MemoryPressure m = Faults.takeFreeMemory(g, 10);
+        assertThat(m.pages()).isEqualTo(10);
+        assertThat(g.kernel().pages().freePages()).isEqualTo(free - 10);
+        m.close();
+        m.close();
+        assertThat(g.kernel().pages().freePages()).isEqualTo(free);
+        assertThatThrownBy(() -> Faults.takeFreeMemory(g, -1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void shouldLeaveTheGuestWithoutADeviceWhenAReplugFindsNoMemoryUntilTheNextReplug() throws Exception {
+        Guest g = c.guest(3);
+        VsockSocket l = c.track(c.host.socket(Sock.SOCK_STREAM));
+        l.bind(VmSockets.VMADDR_CID_ANY, 1234);
+        l.listen(4);
+        g.transport().remove(); // unplugged: the driver's pages are free again
+        try (Faults.MemoryPressure m = Faults.takeFreeMemory(g, Long.MAX_VALUE)) {
+            assertThat(Faults.replugDevice(g)).as("virtio_vsock_probe's allocation fails").isEqualTo(-Errno.ENOMEM);
+        }
+        assertThat(g.driver()).as("no driver bound").isNull();
+        VsockSocket s = c.track(g.socket(Sock.SOCK_STREAM));
+        assertThat(errno(() -> s.connect(VmSockets.VMADDR_CID_HOST, 1234))).isEqualTo(Errno.ENODEV);
+        assertThat(Faults.replugDevice(g)).isZero();
+        VsockSocket[] p = connect(g, 1235);
+        p[0].send(ByteBuffer.wrap(new byte[] {9}), 0);
+        ByteBuffer b = ByteBuffer.allocate(4);
+        assertThat(p[1].recv(b, 0)).isEqualTo(1);
+    }
+}
