@@ -66,6 +66,31 @@ public final class ManualWorkQueue extends WorkerPool {
     }
 
     /**
+     * Runs only the oldest queued work (after moving due timers onto the list), so a scheduler can
+     * interleave single work items of several machines. FIFO, as one worker takes its pool's list.
+     *
+     * @return 1 if a work ran, 0 if none was queued
+     * @throws IllegalStateException if called from a work of this queue
+     */
+    public int runOne() {
+        lock.lock();
+        try {
+            if (runningInCallerLocked()) {
+                throw new IllegalStateException("runOne from inside a work: wq=" + name);
+            }
+            fireDueTimersLocked();
+            Work w = popLocked(lastSeqLocked());
+            if (w == null) {
+                return 0;
+            }
+            runLocked(w);
+            return 1;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Runs work until none is queued (armed timers that are not yet due do not count).
      *
      * @return how many work functions ran

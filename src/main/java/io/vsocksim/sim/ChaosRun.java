@@ -12,132 +12,110 @@ import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.kernel.ManualWorkQueue;
 import io.vsocksim.kernel.VirtualClock;
-import io.vsocksim.mm.PageAllocator;
+import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.uapi.Signal;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.SplittableRandom;
 
 /**
  * Deterministic simulation testing: one seeded run of a host and two guests on manual work queues and
  * virtual clocks, where a scheduler picks, step by step, what happens next — a user call (connect,
- * accept, send, recv, shutdown, close), one round of one machine's queued work, time moving on one
- * machine, or a fault (a TRANSPORT_RESET as after a migration, all of a guest's free memory taken and
- * later given back, a guest removed with its connections open) — and checks after every step that each connection received a prefix of what its
- * peer sent, in order, never duplicated. At the end every process exits, time runs out every timeout,
- * and no socket, page or WARN may be left.
+ * accept, send, recv, shutdown, close), a round of one machine's queued work or its single oldest work
+ * item, time moving on one machine, or a fault ({@link ChaosFaults}) — and checks after every step
+ * that each connection received a prefix of what its peer sent, in order, never duplicated, and that
+ * a connection breaks only for a reason Linux has (see {@link #broken}). At the end every process
+ * exits, time runs out every timeout, and no socket, page or WARN may be left.
  *
  * <p>Everything derives from the seed: the same seed gives the same schedule and the same outcome, so a
- * failure is reproduced by its seed alone ({@link Result#reproduction()}). User calls never block (every
- * socket is non-blocking, sends and receives carry MSG_DONTWAIT), so the schedule alone decides.
+ * failure is reproduced by its seed alone ({@link Result#reproduction()}). Each step draws from its own
+ * random stream (seed and step number), so a run that leaves steps out ({@link #run(long, int, BitSet)})
+ * still takes the others as they were: that is what lets {@link ChaosShrink} cut a failing schedule
+ * down to the steps that matter. User calls do not block (sockets are non-blocking, sends and receives
+ * carry MSG_DONTWAIT) except the one a signal fault interrupts, which the scheduler waits for.
  */
 public final class ChaosRun {
-    private static final int HOST_PORT = 5000;
-    private static final int GUEST_PORT = 6000;
+    static final int HOST_PORT = 5000;
+    static final int GUEST_PORT = 6000;
     private static final int SCHEDULE_TAIL = 25;
 
     /**
      * The outcome of one seed.
      *
      * @param seed the seed
-     * @param steps steps run
+     * @param steps steps of the schedule (run or left out)
+     * @param failedAt the step (from 0) whose invariant failed, {@code steps} for the final checks, -1 if
+     *     none failed
      * @param failure null, or what went wrong at the last step
-     * @param tail the last steps of the schedule, oldest first
+     * @param schedule the steps that ran, oldest first: the last 25 of a full run, all of a run with a
+     *     chosen set of steps
      * @param delivered bytes that arrived, checked, over all connections
-     * @param faults faults injected (transport resets, memory taken, guests removed)
-     * @param guestsRemoved guests the schedule removed with their connections open
+     * @param faults faults injected, by kind (transport reset, memory taken, pause, device replug, guest
+     *     removed, signal to a blocked call, packet past credit)
+     * @param only the steps run, or null for all of them
      */
-    public record Result(long seed, int steps, String failure, List<String> tail, long delivered, int faults,
-            int guestsRemoved) {
+    public record Result(long seed, int steps, int failedAt, String failure, List<String> schedule, long delivered,
+            java.util.Map<String, Integer> faults, BitSet only) {
+        /** Faults injected, all kinds. */
+        public int faultCount() {
+            return faults.values().stream().mapToInt(Integer::intValue).sum();
+        }
+
+        /** Guests the schedule removed with their connections open. */
+        public int guestsRemoved() {
+            return faults.getOrDefault("guest removed", 0);
+        }
+
         /** True if every invariant held. */
         public boolean ok() {
             return failure == null;
         }
 
-        /** The one line that reruns this seed. */
+        /** The one line that reruns this seed (and only the chosen steps, if any). */
         public String reproduction() {
-            return "./vsocksim chaos --from " + seed + " --seeds 1 --steps " + steps;
+            String line = "./vsocksim chaos --from " + seed + " --seeds 1 --steps " + steps;
+            return only == null ? line : line + " --only " + ChaosShrink.format(only);
         }
     }
 
-    /** One connection's two ends and the bytes each way: what was sent, and what arrived so far. */
-    private static final class Conn {
-        final UserProcess a;
-        final int fdA;
-        final UserProcess b;
-        int fdB = -1;
-        final int portA;
-        final Stream aToB = new Stream();
-        final Stream bToA = new Stream();
-
-        Conn(UserProcess a, int fdA, UserProcess b, int portA) {
-            this.a = a;
-            this.fdA = fdA;
-            this.b = b;
-            this.portA = portA;
-        }
-    }
-
-    /** One direction: the bytes accepted by send(2), and how many of them recv(2) returned, checked. */
-    private static final class Stream {
-        byte[] sent = new byte[0];
-        int sentLen;
-        int received;
-
-        void sent(byte[] b, int n) {
-            if (sentLen + n > sent.length) {
-                sent = Arrays.copyOf(sent, Math.max(sent.length * 2, sentLen + n));
-            }
-            System.arraycopy(b, 0, sent, sentLen, n);
-            sentLen += n;
-        }
-
-        /** Null if {@code got[0, n)} is the next part of what was sent, else why not. */
-        String received(byte[] got, int n) {
-            if (received + n > sentLen) {
-                return "received " + (received + n) + " bytes, only " + sentLen + " were sent";
-            }
-            for (int i = 0; i < n; i++) {
-                if (got[i] != sent[received + i]) {
-                    return "byte " + (received + i) + " differs from what was sent (reordered or duplicated)";
-                }
-            }
-            received += n;
-            return null;
-        }
-    }
-
-    private final SplittableRandom rnd;
+    final SplittableRandom setupRnd;
+    /** The current step's random stream. */
+    SplittableRandom rnd;
     private final long seed;
-    private final Host host;
-    private final Guest[] guests;
-    private final Machine[] machines;
-    private final UserProcess hostProc;
-    private final UserProcess[] guestProcs;
+    final Host host;
+    final Guest[] guests;
+    final Machine[] machines;
+    final UserProcess hostProc;
+    final UserProcess[] guestProcs;
     private final int hostListener;
     private final int[] guestListeners;
     private final long[] basePages;
-    private final List<Conn> conns = new ArrayList<>();
-    private final List<Long>[] held;
+    final List<ChaosConn> conns = new ArrayList<>();
     private final ArrayDeque<String> schedule = new ArrayDeque<>();
+    private final boolean fullSchedule;
     /** Guests shut down by the schedule (the VM went away with its connections open). */
-    private final boolean[] removed = new boolean[2];
+    final boolean[] removed = new boolean[2];
+    /** Resets each guest's connections went through (transport resets, device replugs). */
+    final int[] resetEpoch = new int[2];
+    /** A transport reset sits in the guest's event queue or work, not handled yet. */
+    final boolean[] resetPending = new boolean[2];
+    private final ChaosFaults faults;
     private long delivered;
-    private int faults;
 
-    @SuppressWarnings("unchecked")
-    private ChaosRun(long seed) throws ErrnoException {
+    private ChaosRun(long seed, boolean fullSchedule) throws ErrnoException {
         this.seed = seed;
-        this.rnd = new SplittableRandom(seed);
+        this.fullSchedule = fullSchedule;
+        this.setupRnd = new SplittableRandom(seed);
         // Ephemeral ports come from each machine's boot seed: derived from the run's seed, not random.
-        host = new Host(KernelContext.deterministic("host", 32L << 20), true, rnd.nextLong());
+        host = new Host(KernelContext.deterministic("host", 32L << 20), true, setupRnd.nextLong());
         guests = new Guest[] {
-            host.startGuest(3, KernelContext.deterministic("guest3", 16L << 20), Guest.Options.DEFAULTS.withPortSeed(rnd.nextLong())),
-            host.startGuest(4, KernelContext.deterministic("guest4", 16L << 20), Guest.Options.DEFAULTS.withPortSeed(rnd.nextLong()))};
+            host.startGuest(3, KernelContext.deterministic("guest3", 16L << 20), Guest.Options.DEFAULTS.withPortSeed(setupRnd.nextLong())),
+            host.startGuest(4, KernelContext.deterministic("guest4", 16L << 20), Guest.Options.DEFAULTS.withPortSeed(setupRnd.nextLong()))};
         machines = new Machine[] {host, guests[0], guests[1]};
         settle();
         basePages = new long[machines.length];
@@ -146,47 +124,79 @@ public final class ChaosRun {
         }
         hostProc = host.process("chaos-host");
         guestProcs = new UserProcess[] {guests[0].process("chaos-g3"), guests[1].process("chaos-g4")};
+        for (UserProcess p : new UserProcess[] {hostProc, guestProcs[0], guestProcs[1]}) {
+            p.sigaction(Signal.SIGUSR1, sig -> { }, 0); // a handler without SA_RESTART: interrupted calls fail with EINTR
+        }
         hostListener = listen(hostProc, HOST_PORT);
         guestListeners = new int[] {listen(guestProcs[0], GUEST_PORT), listen(guestProcs[1], GUEST_PORT)};
-        held = new List[] {new ArrayList<>(), new ArrayList<>()};
+        faults = new ChaosFaults(this);
     }
 
     /** Runs {@code seed} for {@code steps} steps; never throws for what the simulation does. */
     public static Result run(long seed, int steps) {
-        ChaosRun r;
-        try {
-            r = new ChaosRun(seed);
-        } catch (ErrnoException | RuntimeException e) {
-            return new Result(seed, 0, "set-up failed: " + e, List.of(), 0, 0, 0);
-        }
-        return r.go(steps);
+        return run(seed, steps, null);
     }
 
-    private Result go(int steps) {
+    /**
+     * Runs only the steps in {@code only} (all if null) of {@code seed}'s schedule of {@code steps}; each
+     * step that runs does what it does in the full schedule, given the state it finds.
+     */
+    public static Result run(long seed, int steps, BitSet only) {
+        ChaosRun r;
+        try {
+            r = new ChaosRun(seed, only != null);
+        } catch (ErrnoException | RuntimeException e) {
+            return new Result(seed, 0, 0, "set-up failed: " + e, List.of(), 0, java.util.Map.of(), only);
+        }
+        return r.go(steps, only);
+    }
+
+    private Result go(int steps, BitSet only) {
         int step = 0;
         try {
             for (; step < steps; step++) {
-                String f = step();
+                if (only != null && !only.get(step)) {
+                    continue;
+                }
+                rnd = new SplittableRandom(stepSeed(seed, step));
+                String f = step(step);
+                if (f == null) {
+                    f = faults.afterStep();
+                }
                 if (f != null) {
-                    return fail(step + 1, f);
+                    return fail(steps, step, f, only);
                 }
             }
             String f = teardown();
-            return f == null ? new Result(seed, steps, null, List.copyOf(schedule), delivered, faults, removedCount()) : fail(steps, f);
+            return f == null ? result(steps, -1, null, only) : fail(steps, steps, f, only);
         } catch (RuntimeException | AssertionError e) {
-            return fail(step + 1, "threw " + e);
+            return fail(steps, step, "threw " + e, only);
         } finally {
+            faults.releaseAll();
             host.close();
         }
     }
 
-    private Result fail(int steps, String why) {
-        return new Result(seed, steps, why, List.copyOf(schedule), delivered, faults, removedCount());
+    /** A step's own stream: the seed and the step number, mixed (SplitMix64's finaliser). */
+    static long stepSeed(long seed, int step) {
+        long z = seed + (step + 1) * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
     }
 
-    private void note(String s) {
+    private Result fail(int steps, int at, String why, BitSet only) {
+        return result(steps, at, (at == steps ? "at the end: " : "step " + at + ": ") + why, only);
+    }
+
+    private Result result(int steps, int failedAt, String failure, BitSet only) {
+        return new Result(seed, steps, failedAt, failure, List.copyOf(schedule), delivered,
+                java.util.Map.copyOf(faults.kinds()), only);
+    }
+
+    void note(String s) {
         schedule.addLast(s);
-        if (schedule.size() > SCHEDULE_TAIL) {
+        if (!fullSchedule && schedule.size() > SCHEDULE_TAIL) {
             schedule.removeFirst();
         }
     }
@@ -200,86 +210,57 @@ public final class ChaosRun {
     }
 
     /** One step of the schedule; null, or the violated invariant. */
-    private String step() {
+    private String step(int step) {
         int what = rnd.nextInt(100);
         if (what < 10) {
-            return connect();
-        } else if (what < 18) {
+            return connect(step);
+        } else if (what < 17) {
             accept();
-        } else if (what < 40) {
+        } else if (what < 37) {
             return send();
-        } else if (what < 60) {
+        } else if (what < 55) {
             return recv();
-        } else if (what < 85) {
+        } else if (what < 70) {
             Machine m = liveMachine();
             note("run " + m.kernel().name());
             ((ManualWorkQueue) m.kernel().systemWq()).runPending();
-        } else if (what < 93) {
+        } else if (what < 82) {
+            Machine m = liveMachine();
+            note("run one on " + m.kernel().name() + " -> " + ((ManualWorkQueue) m.kernel().systemWq()).runOne());
+        } else if (what < 90) {
             Machine m = liveMachine();
             long j = 1 + rnd.nextLong(3 * Clock.HZ);
             note("time " + m.kernel().name() + " +" + j + " jiffies");
             ((VirtualClock) m.kernel().clock()).advanceJiffies(j);
-        } else if (what < 95) {
-            closeOrShutdown();
-        } else if (what < 96) {
-            int g = rnd.nextInt(guests.length);
-            if (removed[g]) {
-                return null;
-            }
-            note("TRANSPORT_RESET guest" + guests[g].cid() + " -> " + host.sendTransportReset(guests[g]));
-            faults++;
-        } else if (what < 99) {
-            memoryPressure();
-        } else if (rnd.nextInt(8) == 0) {
-            removeGuest();
+        } else if (what < 93) {
+            return closeOrShutdown();
+        } else {
+            return faults.step(what);
         }
         return null;
     }
 
-    /**
-     * The VM goes away with its connections open: its process dies with it, the device is released
-     * and the host's sockets to it are reset. The schedule forgets its connections and never uses it
-     * again; what the host's ends received so far must still be prefixes.
-     */
-    private void removeGuest() {
-        int g = rnd.nextInt(guests.length);
-        if (removed[g]) {
-            return;
-        }
-        removed[g] = true;
-        faults++;
-        note("guest" + guests[g].cid() + " removed with " + conns.stream().filter(c -> involves(c, g)).count()
-                + " connection(s)");
-        release(g);
-        guestProcs[g].close();
-        guests[g].close();
-        for (Conn c : new ArrayList<>(conns)) {
-            if (involves(c, g)) {
-                conns.remove(c);
-                UserProcess hostEnd = c.a == hostProc ? c.a : c.b;
-                int fd = c.a == hostProc ? c.fdA : c.fdB;
-                if (fd >= 0) {
-                    hostEnd.close(fd);
-                }
-            }
-        }
-    }
-
-    private int removedCount() {
-        return (removed[0] ? 1 : 0) + (removed[1] ? 1 : 0);
-    }
-
-    private boolean involves(Conn c, int g) {
+    boolean involves(ChaosConn c, int g) {
         return c.a == guestProcs[g] || c.b == guestProcs[g];
     }
 
-    /** A machine still running, drawn from the seed. */
+    /** True if the process runs in a guest that is paused (its calls would wait for the resume). */
+    boolean frozen(UserProcess p) {
+        for (int g = 0; g < guests.length; g++) {
+            if (p == guestProcs[g] && guests[g].paused()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A machine still running, drawn from the step. */
     private Machine liveMachine() {
         int i = rnd.nextInt(machines.length);
         return i > 0 && removed[i - 1] ? host : machines[i];
     }
 
-    private String connect() {
+    private String connect(int step) {
         int g = rnd.nextInt(guests.length);
         if (removed[g]) {
             return null;
@@ -287,6 +268,9 @@ public final class ChaosRun {
         boolean fromGuest = rnd.nextBoolean();
         UserProcess a = fromGuest ? guestProcs[g] : hostProc;
         UserProcess b = fromGuest ? hostProc : guestProcs[g];
+        if (frozen(a) || frozen(b)) {
+            return null;
+        }
         int fd = a.socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK, 0);
         if (fd < 0) {
             note("socket -> " + fd);
@@ -298,7 +282,8 @@ public final class ChaosRun {
         int port = addr.getInt(4);
         note("connect " + (fromGuest ? "guest" + guests[g].cid() + "->host" : "host->guest" + guests[g].cid())
                 + " port " + Integer.toUnsignedString(port) + " -> " + rc);
-        conns.add(new Conn(a, fd, b, port));
+        // Made while a reset is still on its way to the guest: that reset may take it down too.
+        conns.add(new ChaosConn(a, fd, b, port, g, resetPending[g] ? resetEpoch[g] - 1 : resetEpoch[g]));
         return null;
     }
 
@@ -306,7 +291,7 @@ public final class ChaosRun {
     private void accept() {
         acceptOn(hostProc, hostListener);
         for (int g = 0; g < guests.length; g++) {
-            if (!removed[g]) {
+            if (!removed[g] && !frozen(guestProcs[g])) {
                 acceptOn(guestProcs[g], guestListeners[g]);
             }
         }
@@ -317,8 +302,8 @@ public final class ChaosRun {
             ByteBuffer peer = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
             p.getpeername(fd, peer, new int[] {16});
             int port = peer.getInt(4);
-            Conn match = null;
-            for (Conn c : conns) {
+            ChaosConn match = null;
+            for (ChaosConn c : conns) {
                 if (c.b == p && c.fdB < 0 && c.portA == port) {
                     match = c;
                 }
@@ -332,16 +317,17 @@ public final class ChaosRun {
         }
     }
 
-    private Conn someConn() {
+    /** An accepted connection whose both ends can call now, or null. */
+    ChaosConn someConn() {
         if (conns.isEmpty()) {
             return null;
         }
-        Conn c = conns.get(rnd.nextInt(conns.size()));
-        return c.fdB < 0 ? null : c;
+        ChaosConn c = conns.get(rnd.nextInt(conns.size()));
+        return c.fdB < 0 || frozen(c.a) || frozen(c.b) ? null : c;
     }
 
     private String send() {
-        Conn c = someConn();
+        ChaosConn c = someConn();
         if (c == null) {
             return null;
         }
@@ -353,17 +339,24 @@ public final class ChaosRun {
         long n = ab ? c.a.send(c.fdA, ByteBuffer.wrap(data), MSG_DONTWAIT | MSG_NOSIGNAL)
                 : c.b.send(c.fdB, ByteBuffer.wrap(data), MSG_DONTWAIT | MSG_NOSIGNAL);
         note("send " + (ab ? "a->b" : "b->a") + " " + data.length + " -> " + n);
+        return sent(c, ab, data, n);
+    }
+
+    /** Records what a send on {@code c} accepted; null, or the violated invariant. */
+    String sent(ChaosConn c, boolean ab, byte[] data, long n) {
         if (n > data.length) {
             return "send returned " + n + " for " + data.length + " bytes";
         }
         if (n > 0) {
             (ab ? c.aToB : c.bToA).sent(data, (int) n);
+            c.up |= ab;
+            return null;
         }
-        return null;
+        return broken(c, "send " + (ab ? "a->b" : "b->a"), n);
     }
 
     private String recv() {
-        Conn c = someConn();
+        ChaosConn c = someConn();
         if (c == null) {
             return null;
         }
@@ -371,62 +364,68 @@ public final class ChaosRun {
         ByteBuffer buf = ByteBuffer.allocate(1 + rnd.nextInt(100_000));
         long n = atB ? c.b.recv(c.fdB, buf, MSG_DONTWAIT) : c.a.recv(c.fdA, buf, MSG_DONTWAIT);
         note("recv at " + (atB ? "b" : "a") + " " + buf.capacity() + " -> " + n);
+        return received(c, atB, buf, n);
+    }
+
+    /** Checks what a recv on {@code c} returned; null, or the violated invariant. */
+    String received(ChaosConn c, boolean atB, ByteBuffer buf, long n) {
         if (n <= 0) {
-            return null;
+            return broken(c, "recv at " + (atB ? "b" : "a"), n);
         }
         delivered += n;
+        c.up |= !atB;
         return (atB ? c.aToB : c.bToA).received(buf.array(), (int) n);
     }
 
-    private void closeOrShutdown() {
-        Conn c = someConn();
+    /**
+     * Null if a call on {@code c} that moved no data ({@code rc} 0 or {@code -errno}) has a reason Linux
+     * has, else the violation. Waiting (EAGAIN), memory (ENOMEM) and a signal (EINTR) are always
+     * reasons. A connection whose handshake is over ({@link ChaosConn#up}) and that the schedule did not
+     * shut down must not end (0 from recv) or fail otherwise unless its guest's connections were reset
+     * since it was made, or a receiver reset it for overflow (ENOBUFS: a packet past credit, or more
+     * unread packets than its buffer bounds): a connection has no timeout of its own once it is up.
+     */
+    String broken(ChaosConn c, String call, long rc) {
+        if (rc == -Errno.EAGAIN || rc == -Errno.ENOMEM || rc == -Errno.EINTR) {
+            return null;
+        }
+        c.overflowed |= rc == -Errno.ENOBUFS || skErr(c.a, c.fdA) == Errno.ENOBUFS || skErr(c.b, c.fdB) == Errno.ENOBUFS;
+        if (!c.up || c.shut || c.overflowed || resetEpoch[c.guest] != c.resetEpoch) {
+            return null;
+        }
+        return call + " -> " + rc + " on a connection that is up, not shut down and not reset: it broke without a cause";
+    }
+
+    private static int skErr(UserProcess p, int fd) {
+        return fd >= 0 && p.files().peek(fd) instanceof io.vsocksim.vsock.VsockSocket s ? s.sock().skErr : 0;
+    }
+
+    private String closeOrShutdown() {
+        ChaosConn c = someConn();
         if (c == null) {
-            return;
+            return null;
         }
         boolean endA = rnd.nextBoolean();
         UserProcess p = endA ? c.a : c.b;
         int fd = endA ? c.fdA : c.fdB;
         if (rnd.nextBoolean()) {
+            c.shut = true;
             note("shutdown " + (endA ? "a" : "b") + " -> " + p.shutdown(fd, rnd.nextInt(3)));
         } else {
             note("close " + (endA ? "a" : "b") + " -> " + p.close(fd));
             conns.remove(c);
             (endA ? c.b : c.a).close(endA ? c.fdB : c.fdA); // the test forgets the pair; the peer closes too
         }
-    }
-
-    /** Takes all of a guest's free pages, or gives them back. */
-    private void memoryPressure() {
-        int g = rnd.nextInt(guests.length);
-        if (removed[g]) {
-            return;
-        }
-        PageAllocator pages = guests[g].kernel().pages();
-        if (held[g].isEmpty()) {
-            for (long h; (h = pages.allocPages(0)) > 0; ) {
-                held[g].add(h);
-            }
-            note("memory pressure on guest" + guests[g].cid() + ": " + held[g].size() + " pages taken");
-            faults++;
-        } else {
-            note("memory back on guest" + guests[g].cid() + ": " + held[g].size() + " pages");
-            release(g);
-        }
-    }
-
-    private void release(int g) {
-        PageAllocator pages = guests[g].kernel().pages();
-        for (long h : held[g]) {
-            pages.freePages(h);
-        }
-        held[g].clear();
+        return null;
     }
 
     /** Every process exits, memory comes back, every timeout runs out: nothing may be left. */
     private String teardown() {
+        faults.releaseAll();
         for (int g = 0; g < guests.length; g++) {
-            if (!removed[g]) {
-                release(g);
+            if (!removed[g] && guests[g].driver() == null) {
+                note("replug guest" + guests[g].cid() + " device, which a replug under memory pressure left unbound -> "
+                        + guests[g].replugDevice());
             }
         }
         hostProc.close();
@@ -454,22 +453,25 @@ public final class ChaosRun {
         return null;
     }
 
+    /** Runs the work of every machine still there until all are idle. */
+    void runAll() {
+        for (int pass = 0; pass < 64; pass++) {
+            int ran = 0;
+            for (int i = 0; i < machines.length; i++) {
+                if (!(i > 0 && removed[i - 1])) {
+                    ran += ((ManualWorkQueue) machines[i].kernel().systemWq()).runUntilIdle();
+                }
+            }
+            if (ran == 0) {
+                return;
+            }
+        }
+    }
+
     /** Runs every machine's work and lets every timer fire, until all are idle. */
     private void settle() {
         for (int round = 0; round < 8; round++) {
-            for (int pass = 0; pass < 64; pass++) {
-                int ran = 0;
-                for (int i = 0; i < machines.length; i++) {
-                    if (i > 0 && removed[i - 1]) {
-                        continue;
-                    }
-                    Machine m = machines[i];
-                    ran += ((ManualWorkQueue) m.kernel().systemWq()).runUntilIdle();
-                }
-                if (ran == 0) {
-                    break;
-                }
-            }
+            runAll();
             for (int i = 0; i < machines.length; i++) {
                 if (!(i > 0 && removed[i - 1])) {
                     ((VirtualClock) machines[i].kernel().clock()).advanceJiffies(10 * Clock.HZ);
