@@ -269,24 +269,25 @@ final class RxZerocopyCommand implements Callable<Integer> {
         Options copyO = new Options(o.mb(), o.rxPages(), o.txPages(), false, o.transport(), o.direction(), false, false, false);
         Options zcO = new Options(o.mb(), o.rxPages(), o.txPages(), true, o.transport(), o.direction(), false, false, false);
         String[] labels = {"copy receive", "zerocopy receive", "JDK TCP loopback SocketChannel",
-            "JDK Unix-domain SocketChannel"};
+            "JDK Unix-domain SocketChannel", "in-JVM ceiling (page ring, 1 copy)"};
         Run[][] runs = new Run[labels.length][rounds];
         for (int r = 0; r < rounds; r++) {
             runs[0][r] = vsock(copyO, new AtomicLong());
             runs[1][r] = vsock(zcO, new AtomicLong());
             runs[2][r] = Baselines.tcp(o.mb() * 1_000_000L, BASELINE_CHUNK);
             runs[3][r] = Baselines.unix(o.mb() * 1_000_000L, BASELINE_CHUNK);
+            runs[4][r] = PageRingCeiling.run(o.mb() * 1_000_000L, o.txPages() * PAGE);
         }
         out.printf("rx-zerocopy --compare: %d MB x %d rounds, rx %d pages, tx %d pages (%d-byte writes), %s%n", o.mb(),
                 rounds, o.rxPages(), o.txPages(), o.txPages() * PAGE, o.placement());
-        StringBuilder head = new StringBuilder(String.format("  %-32s", "MB/s"));
+        StringBuilder head = new StringBuilder(String.format("  %-34s", "MB/s"));
         for (int r = 0; r < rounds; r++) {
             head.append(String.format(" %9s", "round " + (r + 1)));
         }
         out.println(head.append(String.format(" %10s", "median")));
         double[] median = new double[labels.length];
         for (int row = 0; row < labels.length; row++) {
-            StringBuilder line = new StringBuilder(String.format("  %-32s", labels[row]));
+            StringBuilder line = new StringBuilder(String.format("  %-34s", labels[row]));
             double[] v = new double[rounds];
             for (int r = 0; r < rounds; r++) {
                 v[r] = runs[row][r].mbPerSec();
@@ -308,6 +309,8 @@ final class RxZerocopyCommand implements Callable<Integer> {
                 median[0] / median[2], median[1] / median[3], median[1] / median[0]);
         out.printf("  per round: copy/TCP %.2f..%.2f, zerocopy/UDS %.2f..%.2f, zerocopy/copy %.2f..%.2f%n",
                 min(ratios[0]), max(ratios[0]), min(ratios[1]), max(ratios[1]), min(ratios[2]), max(ratios[2]));
+        out.printf("  of the in-JVM ceiling (medians): copy %.2f, zerocopy %.2f, JDK TCP %.2f, JDK Unix-domain %.2f%n",
+                median[0] / median[4], median[1] / median[4], median[2] / median[4], median[3] / median[4]);
         return 0;
     }
 

@@ -94,6 +94,8 @@ class RxZerocopyCommandTest {
                 .containsPattern("(?m)^  copy receive( +[0-9.]+){3}$").containsPattern("(?m)^  zerocopy receive( +[0-9.]+){3}$")
                 .containsPattern("(?m)^  JDK TCP loopback SocketChannel( +[0-9.]+){3}$")
                 .containsPattern("(?m)^  JDK Unix-domain SocketChannel( +[0-9.]+){3}$")
+                .containsPattern("(?m)^  in-JVM ceiling \\(page ring, 1 copy\\)( +[0-9.]+){3}$")
+                .containsPattern("of the in-JVM ceiling \\(medians\\): copy [0-9.]+, zerocopy [0-9.]+, JDK TCP [0-9.]+, JDK Unix-domain [0-9.]+")
                 .contains("copy receive, round with the median rate:").contains("kernel->user 2000000,")
                 .contains("zerocopy receive, round with the median rate:").contains("kernel->user 0,")
                 .contains("medians: copy/TCP").contains("zerocopy/UDS").contains("zerocopy/copy").contains("per round:");
