@@ -27,9 +27,11 @@ import java.nio.ByteBuffer;
  * four descriptors at any boundary, some pointing anywhere in its memory, some with a writable
  * descriptor vhost must refuse. Invariants after every input: nothing throws; no WARN on any machine; a
  * bystander connection between guest 4 and the host keeps its bytes both ways (a guest cannot reach
- * another's connections: vhost drops a source CID that is not the sender's); and once guest 3's device
- * is replugged (which frees whatever its ring still holds), every socket the input made on the host is
- * gone and every page is back.
+ * another's connections: vhost drops a source CID that is not the sender's); every socket the input
+ * made on the host is gone and the host's pages are back. vhost never returns a chain it could not
+ * read (vhost_vsock_handle_tx_kick skips it), as in Linux, so guest 3's ring fills with them: once
+ * it is nearly full or broken, its device is replugged, which frees what the ring still holds, and
+ * then every page of guest 3 must be back too.
  *
  * <p>One host and two guests on manual work queues serve every input. The corpus in
  * {@code src/test/resources/io/vsocksim/sim/VhostTxFuzzTestInputs} runs in every build;
@@ -37,6 +39,8 @@ import java.nio.ByteBuffer;
  */
 class VhostTxFuzzTest {
     private static final int LISTEN_PORT = 1234;
+    /** Free TX descriptors under which guest 3's device is replugged: more than one input can take. */
+    private static final int REPLUG_BELOW = 16;
     /** Payload bytes a hand-made packet's buffer holds at most: one page with the header. */
     private static final int MAX_PAYLOAD = 4096 - VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM;
 
@@ -120,7 +124,6 @@ class VhostTxFuzzTest {
         cleanUp();
         assertThat(host.liveSockets()).as("host sockets once the input's are gone").isEqualTo(baseHostSockets);
         assertThat(pages(host)).as("host pages").isEqualTo(baseHostPages);
-        assertThat(pages(hostile)).as("guest 3's pages after the replug").isEqualTo(baseHostilePages);
     }
 
     /** Guest 4 and the host still carry bytes both ways, exactly. */
@@ -139,7 +142,8 @@ class VhostTxFuzzTest {
 
     /**
      * Closes what the input's packets made on the host (children of the listener), replugs guest 3's
-     * device (its ring may be broken or hold chains vhost never returned), lets every timeout run out.
+     * device if its ring is broken or nearly full of chains vhost never returned (and then checks its
+     * pages), lets every timeout run out.
      */
     private static void cleanUp() throws ErrnoException {
         boolean made = false;
@@ -154,12 +158,17 @@ class VhostTxFuzzTest {
             made = true;
         }
         io.vsocksim.virtio.VirtqueueSplit tx = hostile.driver().vq(io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_TX);
-        if (tx.isBroken() || tx.numFree() != tx.size()) {
+        boolean replug = tx.isBroken() || tx.numFree() < REPLUG_BELOW;
+        if (replug) {
             assertThat(hostile.replugDevice()).isZero(); // frees what vhost never gave back
             made = true;
         }
-        if (made || host.liveSockets() != baseHostSockets) {
+        for (int round = 0; round < 3 && (made || host.liveSockets() != baseHostSockets); round++) {
             settle();
+            made = false;
+        }
+        if (replug) {
+            assertThat(pages(hostile)).as("guest 3's pages after the replug").isEqualTo(baseHostilePages);
         }
     }
 
@@ -176,22 +185,13 @@ class VhostTxFuzzTest {
         }
     }
 
-    /** Runs every machine's work until idle, and lets due timers fire. */
+    /** Runs every machine's work until idle, lets 10 s pass (close timeouts fire), runs it again. */
     private static void settle() {
-        for (int round = 0; round < 3; round++) {
-            for (int pass = 0; pass < 64; pass++) {
-                int ran = 0;
-                for (Machine m : new Machine[] {host, hostile, bystander}) {
-                    ran += ((ManualWorkQueue) m.kernel().systemWq()).runUntilIdle();
-                }
-                if (ran == 0) {
-                    break;
-                }
-            }
-            for (Machine m : new Machine[] {host, hostile, bystander}) {
-                ((VirtualClock) m.kernel().clock()).advanceJiffies(10 * Clock.HZ);
-            }
+        run();
+        for (Machine m : new Machine[] {host, hostile, bystander}) {
+            ((VirtualClock) m.kernel().clock()).advanceJiffies(10 * Clock.HZ);
         }
+        run();
     }
 
     private static long pages(Machine m) {
