@@ -191,4 +191,29 @@ class FaultsTest {
         ByteBuffer b = ByteBuffer.allocate(4);
         assertThat(p[1].recv(b, 0)).isEqualTo(1);
     }
+
+    @Test
+    void shouldTimeTheHostsConnectOutWhileTheGuestIsPausedAndConnectAfterTheResume() throws Exception {
+        Guest g = c.guest(3);
+        VsockSocket l = c.track(g.socket(Sock.SOCK_STREAM));
+        l.bind(VmSockets.VMADDR_CID_ANY, 4000);
+        l.listen(4);
+        VsockSocket s = c.track(c.host.socket(Sock.SOCK_STREAM | Sock.SOCK_NONBLOCK));
+        try (Faults.Pause pause = Faults.pause(g)) {
+            assertThat(errno(() -> s.connect(3, 4000))).isEqualTo(Errno.EINPROGRESS);
+            c.drain();
+            // the REQUEST waits in vhost's queue; the host's 2-s connect timeout runs out first
+            ((io.vsocksim.kernel.VirtualClock) c.host.kernel().clock()).advanceJiffies(3 * io.vsocksim.kernel.Clock.HZ);
+            c.drain();
+            assertThat(s.getsockoptInt(Sock.SOL_SOCKET, Sock.SO_ERROR)).isEqualTo(Errno.ETIMEDOUT);
+        }
+        c.drain();
+        VsockSocket again = c.track(c.host.socket(Sock.SOCK_STREAM));
+        again.connect(3, 4000);
+        VsockSocket a = c.track(l.accept());
+        again.send(ByteBuffer.wrap(new byte[] {7}), 0);
+        ByteBuffer b = ByteBuffer.allocate(4);
+        assertThat(a.recv(b, 0)).isEqualTo(1);
+        assertThat(b.get(0)).isEqualTo((byte) 7);
+    }
 }
