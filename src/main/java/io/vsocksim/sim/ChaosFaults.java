@@ -4,7 +4,7 @@ import static io.vsocksim.uapi.Sock.MSG_DONTWAIT;
 import static io.vsocksim.uapi.Sock.MSG_NOSIGNAL;
 
 import io.vsocksim.kernel.ManualWorkQueue;
-import io.vsocksim.mm.PageAllocator;
+import io.vsocksim.mm.PageHold;
 import io.vsocksim.uapi.Fcntl;
 import io.vsocksim.uapi.Signal;
 import io.vsocksim.uapi.SockaddrVm;
@@ -18,7 +18,6 @@ import io.vsocksim.vsock.virtio.VirtioVsockSock;
 import io.vsocksim.vsock.virtio.VsockSkb;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
@@ -35,8 +34,8 @@ final class ChaosFaults {
     private static final long SIGNAL_WAIT_SECONDS = 10;
 
     private final ChaosRun run;
-    @SuppressWarnings("unchecked")
-    private final List<Long>[] held = new List[] {new ArrayList<>(), new ArrayList<>()};
+    /** Each guest's memory taken by the schedule, or null. */
+    private final PageHold[] held = new PageHold[2];
     private final java.util.Map<String, Integer> kinds = new java.util.TreeMap<>();
 
     ChaosFaults(ChaosRun run) {
@@ -112,25 +111,21 @@ final class ChaosFaults {
 
     /** Takes all of a guest's free pages, or gives them back. */
     private void memoryPressure(int g) {
-        PageAllocator pages = run.guests[g].kernel().pages();
-        if (held[g].isEmpty()) {
-            for (long h; (h = pages.allocPages(0)) > 0; ) {
-                held[g].add(h);
-            }
-            run.note("memory pressure on guest" + run.guests[g].cid() + ": " + held[g].size() + " pages taken");
+        if (held[g] == null) {
+            held[g] = new PageHold(run.guests[g].kernel().pages(), Long.MAX_VALUE);
+            run.note("memory pressure on guest" + run.guests[g].cid() + ": " + held[g].pages() + " pages taken");
             injected("memory taken");
         } else {
-            run.note("memory back on guest" + run.guests[g].cid() + ": " + held[g].size() + " pages");
+            run.note("memory back on guest" + run.guests[g].cid() + ": " + held[g].pages() + " pages");
             release(g);
         }
     }
 
     private void release(int g) {
-        PageAllocator pages = run.guests[g].kernel().pages();
-        for (long h : held[g]) {
-            pages.freePages(h);
+        if (held[g] != null) {
+            held[g].close();
+            held[g] = null;
         }
-        held[g].clear();
     }
 
     /** Gives back every guest's memory and resumes every paused guest (the run's end). */
@@ -234,7 +229,7 @@ final class ChaosFaults {
      */
     private String overCredit(int g) {
         ChaosConn c = run.someConn();
-        if (c == null || c.guest != g || !held[g].isEmpty() || c.shut || c.overflowed
+        if (c == null || c.guest != g || held[g] != null || c.shut || c.overflowed
                 || run.resetEpoch[g] != c.resetEpoch || run.resetPending[g]) {
             return null; // only a clean connection has one outcome to check
         }

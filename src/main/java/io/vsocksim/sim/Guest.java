@@ -110,7 +110,7 @@ public final class Guest extends Machine {
     private final VhostVsockPci device;
     private final int queueSize;
     private final java.util.concurrent.locks.ReentrantLock vmState = new io.vsocksim.kernel.Mutex();
-    private boolean paused; // guarded by vmState
+    private volatile boolean paused; // written under vmState
     private volatile boolean closed;
     /** What the VMM tears down with this VM, before the device (e.g. a hybrid vsock bridge). */
     private final java.util.List<AutoCloseable> closeWith = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -253,12 +253,7 @@ public final class Guest extends Machine {
 
     /** True between {@link #pause()} and {@link #resume()}. */
     public boolean paused() {
-        vmState.lock();
-        try {
-            return paused;
-        } finally {
-            vmState.unlock();
-        }
+        return paused;
     }
 
     /**

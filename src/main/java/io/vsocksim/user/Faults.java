@@ -1,10 +1,9 @@
 package io.vsocksim.user;
 
 import io.vsocksim.mm.PageAllocator;
+import io.vsocksim.mm.PageHold;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Machine;
-import java.util.Arrays;
-import java.util.Objects;
 
 /**
  * Faults that VMs meet in production, injected on purpose so a test can check the code around its
@@ -89,9 +88,6 @@ public final class Faults {
      * @throws IllegalArgumentException if {@code pages} is negative
      */
     public static MemoryPressure takeFreeMemory(Machine machine, long pages) {
-        if (pages < 0) {
-            throw new IllegalArgumentException("pages must not be negative: pages=" + pages);
-        }
         return new MemoryPressure(machine.kernel().pages(), pages);
     }
 
@@ -126,38 +122,26 @@ public final class Faults {
 
     /** Pages taken from a machine; {@link #close()} gives them back (once). */
     public static final class MemoryPressure implements AutoCloseable {
-        private final PageAllocator allocator;
-        private long[] handles = new long[64];
-        private int taken;
+        private final PageHold hold;
 
         private MemoryPressure(PageAllocator allocator, long pages) {
-            this.allocator = allocator;
-            for (long h; taken < pages && (h = allocator.allocPages(0)) > 0; ) {
-                if (taken == handles.length) {
-                    handles = Arrays.copyOf(handles, taken * 2);
-                }
-                handles[taken++] = h;
-            }
+            this.hold = new PageHold(allocator, pages);
         }
 
         /** Pages taken (fewer than asked if the machine had fewer free). */
-        public synchronized long pages() {
-            return taken;
+        public long pages() {
+            return hold.pages();
         }
 
         /** Gives every page back; later calls do nothing. */
         @Override
-        public synchronized void close() {
-            for (int i = 0; i < taken; i++) {
-                allocator.freePages(handles[i]);
-            }
-            taken = 0;
-            handles = new long[0];
+        public void close() {
+            hold.close();
         }
 
         @Override
         public String toString() {
-            return "MemoryPressure{" + Objects.toString(allocator) + ", taken=" + pages() + "}";
+            return "MemoryPressure{" + hold + "}";
         }
     }
 }

@@ -7,10 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.KernelContext;
-import io.vsocksim.kernel.ManualWorkQueue;
-import io.vsocksim.kernel.VirtualClock;
+import io.vsocksim.testing.Settle;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.vhost.Iov;
@@ -102,18 +100,10 @@ class GuestRxFuzzTest {
         assertThat(guestEnd.recv(got, Sock.MSG_DONTWAIT)).isEqualTo(4);
     }
 
-    /** Runs both machines' work until idle, and lets due timers fire. */
+    /** Runs both machines' work until idle and lets timeouts run out, three times over. */
     private static void settle() {
         for (int round = 0; round < 3; round++) {
-            for (int pass = 0; pass < 64; pass++) {
-                int ran = ((ManualWorkQueue) host.kernel().systemWq()).runUntilIdle()
-                        + ((ManualWorkQueue) guest.kernel().systemWq()).runUntilIdle();
-                if (ran == 0) {
-                    break;
-                }
-            }
-            ((VirtualClock) host.kernel().clock()).advanceJiffies(10 * Clock.HZ);
-            ((VirtualClock) guest.kernel().clock()).advanceJiffies(10 * Clock.HZ);
+            Settle.closeTimeouts(host, guest);
         }
     }
 

@@ -8,11 +8,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.KernelContext;
-import io.vsocksim.kernel.ManualWorkQueue;
-import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.testing.Settle;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.vsock.VsockSocket;
 import io.vsocksim.vsock.virtio.SkbPool;
@@ -172,26 +170,14 @@ class VhostTxFuzzTest {
         }
     }
 
-    /** Runs every machine's work until idle. */
+    /** Runs every machine's work until all are idle. */
     private static void run() {
-        for (int pass = 0; pass < 64; pass++) {
-            int ran = 0;
-            for (Machine m : new Machine[] {host, hostile, bystander}) {
-                ran += ((ManualWorkQueue) m.kernel().systemWq()).runUntilIdle();
-            }
-            if (ran == 0) {
-                return;
-            }
-        }
+        Settle.drain(host, hostile, bystander);
     }
 
-    /** Runs every machine's work until idle, lets 10 s pass (close timeouts fire), runs it again. */
+    /** Runs every machine's work until idle and lets close timeouts run out ({@link Settle#closeTimeouts}). */
     private static void settle() {
-        run();
-        for (Machine m : new Machine[] {host, hostile, bystander}) {
-            ((VirtualClock) m.kernel().clock()).advanceJiffies(10 * Clock.HZ);
-        }
-        run();
+        Settle.closeTimeouts(host, hostile, bystander);
     }
 
     private static long pages(Machine m) {
