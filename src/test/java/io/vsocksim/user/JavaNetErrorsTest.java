@@ -113,6 +113,10 @@ class JavaNetErrorsTest extends NetTestBase {
         Socket[] p = NetWorlds.connect(worlds, w);
         p[1].close();
         assertThat(p[0].getInputStream().read()).as("the peer's close arrived").isEqualTo(-1);
+        // The JDK's close is shutdown(SHUT_WR), then close(2). On vsock the first sends SHUTDOWN(SEND),
+        // which is the end of stream just read; the second sends SHUTDOWN(RCV|SEND), which is what makes
+        // a send EPIPE. Until it lands a send succeeds, on Linux too: let it land before writing.
+        worlds.settle();
         OutputStream out = p[0].getOutputStream();
         for (int i = 0; i < 100; i++) {
             Outcome o = Outcome.of(() -> out.write(new byte[100]));

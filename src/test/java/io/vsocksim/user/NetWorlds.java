@@ -170,6 +170,14 @@ final class NetWorlds implements AutoCloseable {
         };
     }
 
+    /**
+     * Lets every booted machine finish what is in flight (packets, kicks, interrupts): what happens
+     * between two steps of a test that a real program would take milliseconds apart.
+     */
+    void settle() {
+        Settle.drain(guest, host, local);
+    }
+
     /** A connected pair in {@code w}: {client, accepted}. */
     static Socket[] connect(NetWorlds worlds, World w) throws IOException {
         ServerSocket l = w.listen();
