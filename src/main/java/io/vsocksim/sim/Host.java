@@ -47,7 +47,10 @@ public final class Host extends Machine {
 
     /**
      * A host on real threads, 64 MiB, with a self-running clock ({@link VirtualClock#selfRunning()}):
-     * timeouts expire in real time unless the program advances the clock to make them expire sooner.
+     * timeouts expire in real time unless the program advances the clock to make them expire sooner,
+     * and the time jumps to the next timer as soon as everything using the host and its guests is idle
+     * (every thread that called in is asleep in the simulation or waiting outside it, every work queue
+     * empty: {@link TimeDomain}), so a 2-s connect timeout costs milliseconds.
      */
     public static Host threaded(String name) {
         return new Host(threadedKernel(name, GuestMemory.DEFAULT_SIZE), true);

@@ -63,7 +63,9 @@ public class Machine implements AutoCloseable {
     /**
      * A machine on real threads with {@code memory} bytes, loopback loaded, ports seeded per boot,
      * and a self-running clock ({@link VirtualClock#selfRunning()}): timeouts expire in real time
-     * unless the program advances the clock to make them expire sooner.
+     * unless the program advances the clock to make them expire sooner, and the time jumps to the next
+     * timer as soon as everything using the machine is idle (every thread that called in is asleep in
+     * the simulation or waiting outside it, the work queue empty: {@link TimeDomain}).
      */
     public static Machine threaded(String name, long memory) {
         VirtualClock clock = VirtualClock.selfRunning();
