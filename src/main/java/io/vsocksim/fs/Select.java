@@ -19,24 +19,43 @@ import java.util.BitSet;
 public final class Select {
     private Select() {}
 
+    /** {@link #pollEndTime}'s end of a poll without a timeout. */
+    public static final long NO_TIMEOUT = Long.MAX_VALUE;
+    /** {@link #pollEndTime}'s end of a zero timeout: one pass, no wait. */
+    public static final long NO_WAIT = Long.MIN_VALUE;
+
     /**
-     * poll(2): fills each {@code revents} and returns how many descriptors have a non-zero one,
-     * 0 on timeout, or {@code -errno}: EINVAL for more descriptors than RLIMIT_NOFILE,
-     * {@code -ERESTARTNOHAND} if a signal interrupted the wait (the caller turns it into EINTR or a
-     * restart, as the return to user mode does). A negative descriptor is skipped; a closed one reports
-     * POLLNVAL. {@code timeoutMs < 0} waits forever; one too long for the clock saturates to forever.
+     * The end time of a poll(2) with {@code timeoutMs}, on {@code clock}: {@link #NO_TIMEOUT} for a
+     * negative timeout (or one too long for the clock), {@link #NO_WAIT} for 0, else now plus the
+     * timeout. Computed once per call: a restarted poll keeps it ({@code do_restart_poll} hands the same
+     * end time to {@code do_sys_poll}).
+     */
+    @Linux(file = "fs/select.c", fn = "poll_select_set_timeout")
+    public static long pollEndTime(Clock clock, long timeoutMs) {
+        if (timeoutMs < 0 || timeoutMs > Long.MAX_VALUE / 1_000_000L) {
+            return NO_TIMEOUT;
+        }
+        return timeoutMs == 0 ? NO_WAIT : Clock.deadline(clock.nanoTime(), timeoutMs * 1_000_000L);
+    }
+
+    /**
+     * poll(2) until {@code endTime} ({@link #pollEndTime}): fills each {@code revents} and returns how
+     * many descriptors have a non-zero one, 0 on timeout, or {@code -errno}: EINVAL for more descriptors
+     * than RLIMIT_NOFILE, {@code -ERESTARTNOHAND} if a signal interrupted the wait (the caller turns it
+     * into EINTR, or restarts with the same end time, as the return to user mode does). A negative
+     * descriptor is skipped; a closed one reports POLLNVAL. An end time already past gives one more
+     * pass, then 0.
      */
     @Linux(file = "fs/select.c", fn = "do_poll")
     @Linux(file = "fs/select.c", fn = "do_pollfd")
-    public static int poll(FdTable files, PollFd[] fds, int nfds, long timeoutMs, Clock clock) {
+    public static int poll(FdTable files, PollFd[] fds, int nfds, long endTime, Clock clock) {
         if (nfds < 0 || nfds > files.rlimitNofile() || nfds > fds.length) {
             return -EINVAL;
         }
-        long deadline = timeoutMs < 0 || timeoutMs > Long.MAX_VALUE / 1_000_000L ? Long.MAX_VALUE
-                : Clock.deadline(clock.nanoTime(), timeoutMs * 1_000_000L);
-        PollWaiter wait = timeoutMs == 0 ? null : new PollWaiter(clock);
+        long deadline = endTime;
+        PollWaiter wait = endTime == NO_WAIT ? null : new PollWaiter(clock);
         boolean register = wait != null; // only the first pass registers, and none once a file is ready
-        boolean timedOut = timeoutMs == 0;
+        boolean timedOut = endTime == NO_WAIT;
         try {
             for (;;) {
                 int count = 0;

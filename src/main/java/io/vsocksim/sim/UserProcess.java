@@ -564,11 +564,15 @@ public final class UserProcess implements AutoCloseable {
     /**
      * poll(2) over any descriptors of this process: the number with a non-zero {@code revents}, 0 on
      * timeout, or {@code -errno} (EINVAL: more than RLIMIT_NOFILE; EINTR: interrupted). A closed
-     * descriptor reports POLLNVAL; a negative one is skipped. The timeout runs on this machine's clock.
+     * descriptor reports POLLNVAL; a negative one is skipped. The timeout runs on this machine's clock;
+     * its end is fixed when the call starts, so a poll restarted after a signal (no handler ran) waits
+     * only for what is left ({@code do_restart_poll}). With a handler, SA_RESTART or not, it is EINTR.
      */
+    @Linux(file = "fs/select.c", fn = "do_restart_poll")
     public int poll(PollFd[] fds, int nfds, long timeoutMs) {
         Clock clock = machine.kernel().clock();
-        return (int) syscall(() -> Select.poll(files, fds, nfds, timeoutMs, clock));
+        long endTime = Select.pollEndTime(clock, timeoutMs);
+        return (int) syscall(() -> Select.poll(files, fds, nfds, endTime, clock));
     }
 
     /**

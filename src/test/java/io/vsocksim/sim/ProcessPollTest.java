@@ -2,6 +2,7 @@ package io.vsocksim.sim;
 
 import static io.vsocksim.uapi.Errno.EINTR;
 import static io.vsocksim.uapi.Errno.EINVAL;
+import static io.vsocksim.uapi.Errno.ERESTARTNOHAND;
 import static io.vsocksim.uapi.Poll.POLLIN;
 import static io.vsocksim.uapi.Poll.POLLNVAL;
 import static io.vsocksim.uapi.Poll.POLLOUT;
@@ -9,6 +10,8 @@ import static io.vsocksim.uapi.Poll.POLLRDNORM;
 import static io.vsocksim.uapi.Poll.POLLWRNORM;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vsocksim.fs.Select;
+import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.uapi.PollFd;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Future;
@@ -73,6 +76,26 @@ class ProcessPollTest extends ProcessTestBase {
         TestMachine.clock(m).awaitSleepers(1);
         TestMachine.clock(m).advance(TimeUnit.MILLISECONDS.toNanos(100));
         assertThat(poller.get(10, TimeUnit.SECONDS)).isZero();
+        assertThat(fds[0].revents).isZero();
+    }
+
+    @Test
+    void shouldEndARestartedPollAtTheEndTimeOfItsFirstTry() throws Exception {
+        VirtualClock clock = TestMachine.clock(m);
+        assertThat(Select.pollEndTime(clock, 0)).isEqualTo(Select.NO_WAIT);
+        assertThat(Select.pollEndTime(clock, -1)).isEqualTo(Select.NO_TIMEOUT);
+        long end = Select.pollEndTime(clock, 100);
+        assertThat(end).isEqualTo(clock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100));
+        int efd = server.eventfd(0, 0);
+        PollFd[] fds = {new PollFd(efd, POLLIN)};
+        Thread.currentThread().interrupt(); // a signal is pending: the first try ends before it sleeps
+        assertThat(Select.poll(server.files(), fds, 1, end, clock)).isEqualTo(-ERESTARTNOHAND);
+        assertThat(Thread.interrupted()).isTrue();
+        clock.advance(TimeUnit.MILLISECONDS.toNanos(100)); // the timeout passes before the restart
+        // do_restart_poll hands do_sys_poll the same end time: one more pass, 0, no new wait (on this
+        // manual clock a fresh 100-ms timeout would never end).
+        Future<Integer> restarted = pool.submit(() -> Select.poll(server.files(), fds, 1, end, clock));
+        assertThat(restarted.get(10, TimeUnit.SECONDS)).isZero();
         assertThat(fds[0].revents).isZero();
     }
 
