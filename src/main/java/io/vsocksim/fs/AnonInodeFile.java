@@ -1,65 +1,16 @@
 package io.vsocksim.fs;
 
 import io.vsocksim.Linux;
-import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Fcntl;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A file with no inode of its own ({@code anon_inode_getfile}): an epoll instance or an eventfd. It holds
- * the reference count ({@code f_count}) and the status flags every such file has; it has no ioctl of its
- * own (ENOTTY from {@code vfs_ioctl}), and the last reference runs {@link #release()}.
+ * A file with no inode of its own ({@code anon_inode_getfile}): an epoll instance or an eventfd, always
+ * open for reading and writing ({@link PseudoFile} holds its reference count and flags).
  */
 @Linux(file = "fs/anon_inodes.c", fn = "anon_inode_getfile")
-abstract class AnonInodeFile implements OpenFile {
-    private final AtomicInteger refs = new AtomicInteger(1);
-    private volatile int statusFlags;
-
-    /** A file with one reference (the descriptor's) and the status flags of {@code flags}. */
+abstract class AnonInodeFile extends PseudoFile {
+    /** A file with one reference (the descriptor's), O_RDWR, and the status flags of {@code flags}. */
     AnonInodeFile(int flags) {
-        this.statusFlags = flags & Fcntl.SETFL_MASK;
-    }
-
-    /** {@code f_op->release}: the last reference is gone. */
-    abstract void release();
-
-    @Override
-    public final boolean tryGetFile() {
-        for (;;) {
-            int r = refs.get();
-            if (r == 0) {
-                return false;
-            }
-            if (refs.compareAndSet(r, r + 1)) {
-                return true;
-            }
-        }
-    }
-
-    @Override
-    public final void putFile() {
-        if (refs.decrementAndGet() == 0) {
-            release();
-        }
-    }
-
-    @Override
-    public final int fileFlags() {
-        return Fcntl.O_RDWR | statusFlags;
-    }
-
-    @Override
-    public final void setStatusFlags(int flags) {
-        statusFlags = flags & Fcntl.SETFL_MASK;
-    }
-
-    /** True if the file is O_NONBLOCK. */
-    final boolean nonBlocking() {
-        return (statusFlags & Fcntl.O_NONBLOCK) != 0;
-    }
-
-    @Override
-    public long fileIoctl(int cmd, long arg) {
-        return -Errno.ENOTTY;
+        super(Fcntl.O_RDWR, flags);
     }
 }

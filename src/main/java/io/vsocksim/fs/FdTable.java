@@ -219,10 +219,13 @@ public final class FdTable {
         }
     }
 
-    /** The status flags F_SETFL may change; sockets have no O_DIRECT ({@code FMODE_CAN_ODIRECT}). */
+    /**
+     * The status flags F_SETFL may change; O_DIRECT only on a pipe (its packet mode): other files here
+     * have no {@code FMODE_CAN_ODIRECT}.
+     */
     @Linux(file = "fs/fcntl.c", fn = "setfl")
     private static int setfl(OpenFile f, int arg) {
-        if ((arg & Fcntl.O_DIRECT) != 0) {
+        if ((arg & Fcntl.O_DIRECT) != 0 && !(f instanceof Pipe.PipeFile)) {
             return -EINVAL;
         }
         f.setStatusFlags(arg & Fcntl.SETFL_MASK);

@@ -4,11 +4,12 @@ import io.vsocksim.Linux;
 import io.vsocksim.kernel.WaitQueueHead;
 import io.vsocksim.uapi.Errno;
 import java.nio.ByteBuffer;
+import java.util.function.IntConsumer;
 
 /**
  * What a descriptor refers to ({@code struct file}): a reference count that keeps the object alive
  * while a descriptor or a call in progress holds it, and the file status flags that every descriptor
- * sharing it sees ({@code f_flags}). The simulator's one kind of file is a socket.
+ * sharing it sees ({@code f_flags}): a socket, an epoll instance, an eventfd or one end of a pipe.
  */
 @Linux(file = "include/linux/fs.h", fn = "struct file")
 public interface OpenFile {
@@ -53,5 +54,13 @@ public interface OpenFile {
     @Linux(file = "fs/read_write.c", fn = "vfs_write")
     default long fileWrite(ByteBuffer src) {
         return -Errno.EINVAL;
+    }
+
+    /**
+     * {@link #fileWrite(ByteBuffer)} by a task the file may signal: {@code sendSig} takes the signal the
+     * write raises on the caller ({@code send_sig(sig, current, 0)}: a pipe's SIGPIPE). Only pipes do.
+     */
+    default long fileWrite(ByteBuffer src, IntConsumer sendSig) {
+        return fileWrite(src);
     }
 }

@@ -5,6 +5,7 @@ import io.vsocksim.fs.EventFd;
 import io.vsocksim.fs.EventPoll;
 import io.vsocksim.fs.FdTable;
 import io.vsocksim.fs.OpenFile;
+import io.vsocksim.fs.Pipe;
 import io.vsocksim.fs.Select;
 import io.vsocksim.fs.VfsIoctl;
 import io.vsocksim.kernel.Clock;
@@ -841,6 +842,15 @@ public final class UserProcess implements AutoCloseable {
     }
 
     /**
+     * pipe2(2) ({@link Pipe#create}): 0 with the read end's descriptor in {@code fds[0]} and the write
+     * end's in {@code fds[1]}, or {@code -errno} (EINVAL, EMFILE, EFAULT). A write to a pipe whose read
+     * end is closed fails with EPIPE and raises SIGPIPE in this process.
+     */
+    public int pipe2(int[] fds, int flags) {
+        return Pipe.create(files, fds, flags, machine.kernel().clock());
+    }
+
+    /**
      * read(2): bytes read into {@code buf} (position advanced), 0 at end of stream, or {@code -errno}. A
      * socket's read is recv(2) without flags ({@code sock_read_iter}: MSG_DONTWAIT when the file is
      * O_NONBLOCK, and 0 at once for an empty buffer); other files read through {@link OpenFile#fileRead}.
@@ -854,13 +864,14 @@ public final class UserProcess implements AutoCloseable {
     /**
      * write(2): bytes written from {@code buf} (position advanced) or {@code -errno}. On a socket it is
      * send(2) without MSG_NOSIGNAL ({@code sock_write_iter}, which adds MSG_EOR on SOCK_SEQPACKET), so
-     * EPIPE raises SIGPIPE; other files write through {@link OpenFile#fileWrite}.
+     * EPIPE raises SIGPIPE; other files write through {@link OpenFile#fileWrite(ByteBuffer, IntConsumer)}
+     * (a pipe without a reader raises SIGPIPE too).
      */
     @Linux(file = "net/socket.c", fn = "sock_write_iter")
     public long write(int fd, ByteBuffer buf) {
         return syscall(() -> onFileOnce(fd, f -> f instanceof VsockSocket s
                 ? sendNamed(s, buf, s.sock().type == Sock.SOCK_SEQPACKET ? Sock.MSG_EOR : 0, false)
-                : f.fileWrite(buf)));
+                : f.fileWrite(buf, signals::send)));
     }
 
     // ---- the object face ----------------------------------------------------------------------------
