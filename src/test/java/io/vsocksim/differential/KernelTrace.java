@@ -23,8 +23,10 @@ import java.util.Map;
  * time, and a cursor that replays one scenario's steps in order: each call a test makes names the
  * step it reproduces (its {@code call} text must match the trace), runs it against the simulator and
  * asserts what the kernel returned — return value, errno name, and every output field the step
- * recorded. Steps the simulator cannot express are consumed with a reason from
- * {@link KnownDivergences}; {@link Scenario#done()} fails if any step was left unreplayed.
+ * recorded. A new descriptor (socket, accept4) is a return value like any other: those steps run in a
+ * process of the simulator ({@link TraceFixture#proc()}) and the recorded number is asserted exactly.
+ * Steps the simulator cannot express are consumed with a reason from {@link KnownDivergences};
+ * {@link Scenario#done()} fails if any step was left unreplayed.
  *
  * <p>{@code t_*} and {@code nd_*} fields are timings and run-dependent raw values: never compared.
  */
@@ -327,21 +329,6 @@ final class KernelTrace {
             Step s = next(call);
             Outcome o = run(c);
             check(s, o);
-            return s;
-        }
-
-        /**
-         * Replays a step whose return value is a new file descriptor (socket, accept4): the simulator
-         * has no fd table, so success is asserted as "a descriptor" and errors by name.
-         */
-        Step expectFd(String call, Call c) throws Exception {
-            Step s = next(call);
-            Outcome o = run(c);
-            asserted++;
-            assertThat(o.errno).as(s.where() + ": errno").isEqualTo(s.errno());
-            if (s.errno() == null) {
-                assertThat(s.ret()).as(s.where() + ": recorded fd").isNotNegative();
-            }
             return s;
         }
 

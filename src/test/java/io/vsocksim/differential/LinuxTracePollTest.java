@@ -89,10 +89,10 @@ class LinuxTracePollTest extends TraceFixture {
         sc.poll("poll(0) after ECONNRESET connect", failed);
         io.vsocksim.sim.UserProcess proc = m.process("poll_states");
         try {
-            int fd = LinuxTraceConnectTest.sys(proc.socket(AF_VSOCK, SOCK_STREAM, 0));
+            int fd = sys(proc.socket(AF_VSOCK, SOCK_STREAM, 0));
             assertThat(proc.close(fd)).isZero();
             io.vsocksim.uapi.PollFd[] fds = {new io.vsocksim.uapi.PollFd(fd, KernelTrace.ALL_EVENTS)};
-            sc.expect("poll(0) closed fd", () -> LinuxTraceConnectTest.sys(proc.poll(fds, 1, 0)))
+            sc.expect("poll(0) closed fd", () -> sys(proc.poll(fds, 1, 0)))
                     .revents(fds[0].revents & 0xffff);
         } finally {
             proc.close();

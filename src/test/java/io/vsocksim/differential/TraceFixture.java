@@ -2,12 +2,15 @@ package io.vsocksim.differential;
 
 import static io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY;
 import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.TestMachine;
+import io.vsocksim.sim.UserProcess;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.VsockSocket;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +25,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A loopback-only machine like the one the traces were recorded on (threaded work, virtual clock),
- * the sockets a scenario opens (closed after the test), and helper threads for blocking calls.
+ * the sockets a scenario opens (closed after the test), the recording program's process where
+ * descriptor numbers matter ({@link #proc()}), and helper threads for blocking calls.
  */
 abstract class TraceFixture {
     /** Base port of a scenario ("P" in the traces): arbitrary, only offsets matter. */
@@ -32,6 +36,9 @@ abstract class TraceFixture {
     final LeakCheck leaks = new LeakCheck();
     Machine m;
     private final List<VsockSocket> open = new ArrayList<>();
+    private UserProcess proc;
+    /** The sockets {@link #proc} opened: closed with it, their connect timers flushed at the end. */
+    private final List<VsockSocket> procSockets = new ArrayList<>();
     private final ExecutorService helpers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "trace-helper");
         t.setDaemon(true);
@@ -45,14 +52,71 @@ abstract class TraceFixture {
 
     @AfterEach
     void stopMachine() {
+        if (proc != null) {
+            proc.close(); // process exit: its descriptors are closed
+        }
         open.forEach(VsockSocket::close);
         TestMachine.settle(m);
         // Virtual time is now past every connect timeout; a worker fires a due timer only when it
         // wakes, so wait for the non-blocking connects' timers (they hold a socket reference).
         open.forEach(s -> s.sock().connectWork.flush());
+        procSockets.forEach(s -> s.sock().connectWork.flush());
         TestMachine.settle(m);
         helpers.shutdownNow();
         m.close();
+    }
+
+    /**
+     * The process the recording program was, for the scenarios whose descriptor numbers the traces
+     * record (socket, accept4): every socket such a scenario opened up to its last recorded number is
+     * opened here, in the recorded order, so the numbers match. The recording program ran with stdin,
+     * stdout and stderr open, so its first descriptor was 3; a pipe and a duplicate of its write end
+     * take 0, 1 and 2 here for the same reason.
+     */
+    UserProcess proc() {
+        if (proc == null) {
+            proc = m.process("trace");
+            int[] stdio = new int[2];
+            assertThat(proc.pipe2(stdio, 0)).isZero();
+            assertThat(proc.dup(stdio[1])).isEqualTo(2);
+        }
+        return proc;
+    }
+
+    /** socket(AF_VSOCK, type, 0) in {@link #proc()}: the descriptor (type may carry SOCK_NONBLOCK/SOCK_CLOEXEC). */
+    int socketFd(int type) throws ErrnoException {
+        return opened(sys(proc().socket(VmSockets.AF_VSOCK, type, 0)));
+    }
+
+    /** accept4(2) in {@link #proc()}: the new descriptor. */
+    int acceptFd(int listener, int flags) throws ErrnoException {
+        return opened(sys(proc().accept4(listener, flags)));
+    }
+
+    /** A listening socket of {@link #proc()} bound to (ANY, {@code port}): its descriptor. */
+    int listenerFd(int type, int port, int backlog) throws ErrnoException {
+        int fd = socketFd(type);
+        file(fd).bind(VMADDR_CID_ANY, port);
+        file(fd).listen(backlog);
+        return fd;
+    }
+
+    private int opened(int fd) {
+        procSockets.add(file(fd));
+        return fd;
+    }
+
+    /** The socket behind descriptor {@code fd} of {@link #proc()}. */
+    VsockSocket file(int fd) {
+        return (VsockSocket) proc().files().peek(fd);
+    }
+
+    /** A C return value as the trace replays it: {@code -errno} becomes the errno, anything else the value. */
+    static int sys(long ret) throws ErrnoException {
+        if (ret < 0) {
+            throw new ErrnoException((int) -ret, "syscall");
+        }
+        return (int) ret;
     }
 
     VirtualClock clock() {
@@ -129,10 +193,5 @@ abstract class TraceFixture {
 
     static CompletableFuture<Void> done() {
         return CompletableFuture.completedFuture(null);
-    }
-
-    /** fcntl(F_GETFL) as the traces recorded it: O_RDWR, plus O_NONBLOCK (04000) when set. */
-    static long getfl(VsockSocket s) {
-        return 2 | (s.sock().nonblock ? 04000 : 0);
     }
 }
