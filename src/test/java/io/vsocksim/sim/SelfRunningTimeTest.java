@@ -12,6 +12,7 @@ import io.vsocksim.mm.PageAllocator;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.uapi.PollFd;
 import io.vsocksim.uapi.Signal;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
@@ -37,7 +38,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @Timeout(60)
 class SelfRunningTimeTest {
-    /** The receive timeout the tests set (the kernel's connect timeout, 2 s, is left as it is). */
+    /**
+     * The receive timeout the tests set, and the time a signal's sender waits first (the kernel's
+     * connect timeout, 2 s, is left as it is).
+     */
     private static final long TIMEOUT_MS = 1000;
 
     @RegisterExtension
@@ -106,13 +110,19 @@ class SelfRunningTimeTest {
         }
     }
 
+    /**
+     * The signal comes from a thread of another process of the guest that first waits
+     * {@link #TIMEOUT_MS} on the guest's clock (a poll of no descriptor), so the modelled time is that
+     * wait, jumped over while both threads sleep.
+     */
     @Test
     void shouldEndABlockedRecvWithEintrOrRestartItBySaRestartWhenASignalArrives() throws Exception {
         Host h = host();
         Guest g = guest(h, 3);
         UserProcess srv = g.process("server");
+        UserProcess sender = g.process("sender");
         UserProcess cli = h.process("client");
-        ExecutorService pool = Executors.newSingleThreadExecutor();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             int l = srv.socket(VmSockets.AF_VSOCK, Sock.SOCK_STREAM, 0);
             assertThat(srv.bind(l, VmSockets.VMADDR_CID_ANY, 1234)).isZero();
@@ -132,7 +142,11 @@ class SelfRunningTimeTest {
                 while (sock.sock().sleep.waiters() == 0) {
                     Thread.onSpinWait();
                 }
-                assertThat(cli.kill(srv, Signal.SIGUSR1)).isZero();
+                Future<Integer> kill = pool.submit(() -> {
+                    int waited = sender.poll(new PollFd[0], 0, TIMEOUT_MS);
+                    return waited != 0 ? waited : sender.kill(srv, Signal.SIGUSR1);
+                });
+                assertThat(kill.get(10, TimeUnit.SECONDS)).isZero(); // parked meanwhile: the time may jump
                 if (flags == 0) {
                     assertThat(r.get(10, TimeUnit.SECONDS)).isEqualTo((long) -Errno.EINTR);
                 } else {
@@ -143,12 +157,15 @@ class SelfRunningTimeTest {
                     assertThat(r.get(10, TimeUnit.SECONDS)).isEqualTo(2L);
                 }
                 assertThat(handled.get()).isEqualTo(before + 1);
-                report(flags == 0 ? "recv interrupted by a handler (EINTR)" : "recv restarted by SA_RESTART, then data",
-                        clock, t0, w0);
+                assertThat(clock.nanoTime() - t0).as("the sender's wait passed on the guest's clock")
+                        .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS));
+                report(flags == 0 ? "recv interrupted by a handler after " + TIMEOUT_MS + " ms (EINTR)"
+                        : "recv restarted by SA_RESTART after " + TIMEOUT_MS + " ms, then data", clock, t0, w0);
             }
         } finally {
             pool.shutdownNow();
             srv.close();
+            sender.close();
             cli.close();
         }
     }
