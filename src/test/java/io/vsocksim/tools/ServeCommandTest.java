@@ -3,7 +3,11 @@ package io.vsocksim.tools;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.testing.ExternalTool;
+import io.vsocksim.testsuite.VsockTestCase;
+import io.vsocksim.testsuite.VsockTestCommand;
+import io.vsocksim.testsuite.VsockTests;
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -13,11 +17,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code vsocksim serve}: its options, and the echo workload reached through the bridge. */
+/**
+ * {@code vsocksim serve}: its options, the echo workload reached through the bridge, and the vsock_test
+ * server role driven by a client outside the JVM ({@link ExternalVsockTestClient}).
+ */
 class ServeCommandTest {
     @TempDir
     Path dir;
@@ -125,5 +135,39 @@ class ServeCommandTest {
         assertThat(p.waitFor()).isZero();
         // tshark's vsock dissector names each packet's op: the handshake and the data each way at least
         assertThat(decoded).contains("Op: Request", "Op: Response", "Op: RW");
+    }
+
+    @Test
+    @Timeout(120)
+    void shouldPassTheStreamTestsWhoseClientRunsOutsideTheJvmThroughTheBridge() throws Exception {
+        Path sock = dir.resolve("vm.sock");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        List<VsockTestCase> suite = VsockTests.all(new PrintStream(OutputStream.nullOutputStream()));
+        ServeCommand.Serving s = ServeCommand.start(
+                new ServeCommand.Options(sock, 3, ServeCommand.Workload.VSOCK_TEST_SERVER, 0, null),
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            Matcher port = Pattern.compile("Control socket listening on 127\\.0\\.0\\.1:([0-9]+)").matcher(text(out));
+            assertThat(port.find()).as("the control port it printed: %s", text(out)).isTrue();
+            try (ExternalVsockTestClient client = new ExternalVsockTestClient(Integer.parseInt(port.group(1)), sock,
+                    VsockTestCommand.DEFAULT_PEER_PORT)) {
+                client.runAll(suite.size());
+            }
+            // The role prints its totals once it has read the client's COMPLETED.
+            while (!text(out).contains(" passed, ")) {
+                Thread.yield();
+            }
+        } finally {
+            s.close();
+        }
+        s.awaitClosed();
+        String report = text(out);
+        ExternalVsockTestClient.TESTS.forEach((id, name) -> {
+            assertThat(suite.get(id).name()).as("the kernel's name of test %d", id).isEqualTo(name);
+            assertThat(report).contains(id + " - " + name + "...ok");
+        });
+        int ours = ExternalVsockTestClient.TESTS.size();
+        assertThat(report).contains(ours + " passed, 0 failed, " + (suite.size() - ours) + " skipped");
+        assertThat(sock).doesNotExist();
     }
 }
