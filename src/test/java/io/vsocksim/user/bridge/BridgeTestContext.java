@@ -8,6 +8,8 @@ import io.vsocksim.sim.GuestHostTestContext;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
+import io.vsocksim.uapi.SockaddrVm;
+import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.VsockSocket;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -239,6 +241,19 @@ final class BridgeTestContext implements AutoCloseable {
         VsockSocket g = machines.track(l.accept());
         assertThat(readLine(c)).isEqualTo("OK " + FIRST_HOST_PORT + "\n");
         return new Connected(c, g);
+    }
+
+    /**
+     * {@code program} listening on {@code <path>_<port>}, a guest socket (tracked) connected to
+     * {@code (2, port)} through the bridge, and the program's accepted end, with the guest's peer address
+     * checked.
+     */
+    Connected connectFromGuest(ExternalProgram program, int port) throws Exception {
+        ExternalProgram.Listener server = listen(program, port);
+        VsockSocket g = machines.track(guest.socket(Sock.SOCK_STREAM));
+        g.connect(VmSockets.VMADDR_CID_HOST, port);
+        assertThat(g.getpeername()).isEqualTo(new SockaddrVm(VmSockets.VMADDR_CID_HOST, port));
+        return new Connected(unixTrack(server.accept()), g);
     }
 
     /** A socat peer must have exited on its own with status 0 once both directions ended; a JDK one has nothing to check. */

@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
-import io.vsocksim.uapi.SockaddrVm;
-import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.VsockSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -75,11 +73,9 @@ class HybridVsockProgramTest extends BridgeTestBase {
     @EnumSource(ExternalProgram.class)
     @Timeout(60)
     void shouldReachTheProgramListeningOnThePortsSocketWhenTheGuestConnects(ExternalProgram program) throws Exception {
-        ExternalProgram.Listener server = t.listen(program, 5000);
-        VsockSocket g = t.machines.track(t.guest.socket(Sock.SOCK_STREAM));
-        g.connect(VmSockets.VMADDR_CID_HOST, 5000);
-        assertThat(g.getpeername()).isEqualTo(new SockaddrVm(VmSockets.VMADDR_CID_HOST, 5000));
-        ExternalProgram.Peer c = t.unixTrack(server.accept());
+        BridgeTestContext.Connected conn = t.connectFromGuest(program, 5000);
+        ExternalProgram.Peer c = conn.unix();
+        VsockSocket g = conn.guest();
 
         g.send(ByteBuffer.wrap("hello from the guest\n".getBytes(StandardCharsets.US_ASCII)), 0);
         g.shutdown(Sock.SHUT_WR);

@@ -2,10 +2,8 @@ package io.vsocksim.user.bridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.VsockSocket;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -41,18 +39,14 @@ class HybridVsockTransferTest extends BridgeTestBase {
     @EnumSource(ExternalProgram.class)
     @Timeout(180)
     void shouldCarry16MiBEachWayWhenTheGuestConnects(ExternalProgram program) throws Exception {
-        ExternalProgram.Listener server = t.listen(program, 5000);
-        VsockSocket g = t.machines.track(t.guest.socket(Sock.SOCK_STREAM));
-        g.connect(VmSockets.VMADDR_CID_HOST, 5000);
-        ExternalProgram.Peer c = t.unixTrack(server.accept());
-        assertThat(g.getpeername()).isEqualTo(new SockaddrVm(VmSockets.VMADDR_CID_HOST, 5000));
+        BridgeTestContext.Connected c = t.connectFromGuest(program, 5000);
 
-        long ms = t.exchange(c, g, 3, BYTES);
+        long ms = t.exchange(c.unix(), c.guest(), 3, BYTES);
         System.out.printf("hybrid vsock, guest-initiated, %s: 16 MiB each way in %d ms%n", program, ms);
 
         BridgeTestContext.await(() -> t.bridge.connections() == 0);
         assertThat(t.bridge.count(HybridVsock.Counter.GUEST_FORWARDED)).isEqualTo(1);
         assertThat(t.bridge.count(HybridVsock.Counter.ABORTED)).isZero();
-        BridgeTestContext.assertExitedCleanly(c);
+        BridgeTestContext.assertExitedCleanly(c.unix());
     }
 }
