@@ -14,6 +14,8 @@ import io.vsocksim.vsock.VsockCounters;
 import io.vsocksim.vsock.VsockSock;
 import io.vsocksim.vsock.VsockSocket;
 import io.vsocksim.vsock.loopback.VsockLoopback;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -140,6 +142,18 @@ public class Machine implements AutoCloseable {
     /** The machine's vsock counters. */
     public VsockCounters counters() {
         return core.counters();
+    }
+
+    /**
+     * Starts a packet capture of this machine's vsock traffic into {@code path}, as
+     * {@code ip link add vsockmon0 type vsockmon} and {@code tcpdump -i vsockmon0 -w path} would:
+     * pcapng for a name ending in {@code .pcapng}, classic pcap otherwise ({@link VsockCapture#start}).
+     * Close the result to stop it.
+     *
+     * @throws IOException if the file cannot be written (no capture is left running)
+     */
+    public VsockCapture capture(Path path) throws IOException {
+        return VsockCapture.start(this, path);
     }
 
     /** socket(AF_VSOCK, type, 0) as root. {@code type} may carry SOCK_NONBLOCK / SOCK_CLOEXEC. */

@@ -10,6 +10,10 @@
  * into driver work on the guest's work queue, and serves the event queue itself
  * ({@link io.vsocksim.sim.Host#sendTransportReset}).
  *
+ * <p>{@link io.vsocksim.sim.Machine#capture} records a machine's vsock packets as a vsockmon device sees
+ * them into pcap or pcapng ({@link io.vsocksim.sim.VsockCapture}), what {@code tcpdump -i vsockmon0}
+ * does on Linux.
+ *
  * <p>SIM: eventfds are direct calls that only queue work, so neither machine runs the other's code on
  * its threads; a guest's {@code close()} is the VM going away (vhost release, then driver removal).
  */

@@ -4,7 +4,7 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
 
 import io.vsocksim.Linux;
 import io.vsocksim.sim.Machine;
-import io.vsocksim.user.VsockCapture;
+import io.vsocksim.sim.VsockCapture;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;

@@ -181,7 +181,7 @@ public final class ServeCommand implements Callable<Integer> {
         AutoCloseable workload = null;
         AutoCloseable capture = null;
         try {
-            capture = o.pcap() == null ? null : io.vsocksim.user.VsockCapture.start(host, o.pcap());
+            capture = o.pcap() == null ? null : host.capture(o.pcap());
             Guest guest = host.startGuest(o.guestCid());
             workload = o.workload() == Workload.ECHO ? new GuestEcho(guest, GuestEcho.PORT)
                     : io.vsocksim.testsuite.VsockTestServerRole.start(guest, 2, o.controlPort(), out);

@@ -8,8 +8,6 @@
  *       vsock sockets of a simulated process, behaving as JDK 17's TCP sockets do and throwing what
  *       they throw ({@link io.vsocksim.user.JdkErrors}); {@link io.vsocksim.user.VsockNet#selectorProvider()}
  *       and {@link io.vsocksim.user.nio.VsockSelectorProvider} give NIO channels and selectors.</li>
- *   <li>{@link io.vsocksim.user.VsockCapture}: a machine's vsock packets as a vsockmon device sees them,
- *       written as pcap or pcapng for Wireshark.</li>
  *   <li>{@link io.vsocksim.user.Faults}: what VMs meet in production — a pause, a migration, a device
  *       replug, memory pressure — injected on purpose, so a test can check the code around its
  *       connections.</li>

@@ -2,32 +2,35 @@ package io.vsocksim.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vsocksim.testing.ExternalTool;
+import io.vsocksim.testsuite.VsockTestCase;
+import io.vsocksim.testsuite.VsockTestCommand;
+import io.vsocksim.testsuite.VsockTests;
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code vsocksim serve}: its options, and the echo workload reached through the bridge. */
+/**
+ * {@code vsocksim serve}: its options, the echo workload reached through the bridge, and the vsock_test
+ * server role driven by a client outside the JVM ({@link ExternalVsockTestClient}).
+ */
 class ServeCommandTest {
     @TempDir
     Path dir;
-
-    private static String which(String program) {
-        for (String d : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
-            java.io.File f = new java.io.File(d, program);
-            if (f.canExecute()) {
-                return f.getPath();
-            }
-        }
-        return null;
-    }
 
     private static String text(ByteArrayOutputStream b) {
         return b.toString(StandardCharsets.UTF_8);
@@ -86,11 +89,8 @@ class ServeCommandTest {
         assertThat(r.out()).startsWith("Usage: vsocksim serve").contains("--uds=PATH").contains("CONNECT <port>");
     }
 
-    @Test
-    @Timeout(60)
-    void shouldEchoThroughTheBridgeAndLeaveNothingBehind() throws Exception {
-        Path sock = dir.resolve("vm.sock");
-        Path pcap = dir.resolve("vm.pcapng");
+    /** Runs {@code serve} with the echo workload and a pcapng capture, sends one echo through it, stops it. */
+    private String serveOneEcho(Path sock, Path pcap) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ServeCommand.Serving s = ServeCommand.start(new ServeCommand.Options(sock, 3, ServeCommand.Workload.ECHO, 0, pcap),
                 new PrintStream(out, true, StandardCharsets.UTF_8));
@@ -108,22 +108,66 @@ class ServeCommandTest {
             s.close();
         }
         s.awaitClosed();
-        assertThat(text(out)).startsWith("vsocksim serve: guest CID 3 exposed at " + sock);
+        return text(out);
+    }
+
+    @Test
+    @Timeout(60)
+    void shouldEchoThroughTheBridgeAndLeaveNothingBehind() throws Exception {
+        Path sock = dir.resolve("vm.sock");
+        Path pcap = dir.resolve("vm.pcapng");
+        assertThat(serveOneEcho(sock, pcap)).startsWith("vsocksim serve: guest CID 3 exposed at " + sock);
         assertThat(sock).doesNotExist();
-        byte[] file = java.nio.file.Files.readAllBytes(pcap);
-        assertThat(java.util.Arrays.copyOf(file, 4)).as("pcapng section header block")
-                .isEqualTo(new byte[] {0x0a, 0x0d, 0x0d, 0x0a});
-        String tshark = which("tshark");
-        if (tshark == null) {
-            System.out.println("ServeCommandTest: tshark is not installed, the capture's packets are not decoded");
-            return;
-        }
+        byte[] file = Files.readAllBytes(pcap);
+        assertThat(Arrays.copyOf(file, 4)).as("pcapng section header block").isEqualTo(new byte[] {0x0a, 0x0d, 0x0d, 0x0a});
+        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.isAlive()
+                && (t.getName().startsWith("hybrid-vsock") || t.getName().equals("guest-echo")));
+    }
+
+    @Test
+    @Timeout(60)
+    void shouldRecordAPcapngTsharkDecodes() throws Exception {
+        String tshark = ExternalTool.require("tshark", "the capture's packets are not decoded; its header is checked above");
+        Path pcap = dir.resolve("vm.pcapng");
+        serveOneEcho(dir.resolve("vm.sock"), pcap);
         Process p = new ProcessBuilder(tshark, "-r", pcap.toString()).redirectErrorStream(true).start();
         String decoded = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor()).isZero();
         // tshark's vsock dissector names each packet's op: the handshake and the data each way at least
         assertThat(decoded).contains("Op: Request", "Op: Response", "Op: RW");
-        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.isAlive()
-                && (t.getName().startsWith("hybrid-vsock") || t.getName().equals("guest-echo")));
+    }
+
+    @Test
+    @Timeout(120)
+    void shouldPassTheStreamTestsWhoseClientRunsOutsideTheJvmThroughTheBridge() throws Exception {
+        Path sock = dir.resolve("vm.sock");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        List<VsockTestCase> suite = VsockTests.all(new PrintStream(OutputStream.nullOutputStream()));
+        ServeCommand.Serving s = ServeCommand.start(
+                new ServeCommand.Options(sock, 3, ServeCommand.Workload.VSOCK_TEST_SERVER, 0, null),
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            Matcher port = Pattern.compile("Control socket listening on 127\\.0\\.0\\.1:([0-9]+)").matcher(text(out));
+            assertThat(port.find()).as("the control port it printed: %s", text(out)).isTrue();
+            try (ExternalVsockTestClient client = new ExternalVsockTestClient(Integer.parseInt(port.group(1)), sock,
+                    VsockTestCommand.DEFAULT_PEER_PORT)) {
+                client.runAll(suite.size());
+            }
+            // The role prints its totals once it has read the client's COMPLETED.
+            while (!text(out).contains(" passed, ")) {
+                Thread.yield();
+            }
+        } finally {
+            s.close();
+        }
+        s.awaitClosed();
+        String report = text(out);
+        ExternalVsockTestClient.TESTS.forEach((id, name) -> {
+            assertThat(suite.get(id).name()).as("the kernel's name of test %d", id).isEqualTo(name);
+            assertThat(report).contains(id + " - " + name + "...ok");
+        });
+        int ours = ExternalVsockTestClient.TESTS.size();
+        assertThat(report).contains(ours + " passed, 0 failed, " + (suite.size() - ours) + " skipped");
+        assertThat(sock).doesNotExist();
     }
 }

@@ -68,6 +68,23 @@
  *       <td>every bridged socket shut down (EOF, EPIPE)</td></tr>
  * </table>
  *
+ * <p><b>The vsock_test suite through the bridge.</b> {@code vsocksim serve --workload vsock-test-server}
+ * runs the suite's server role in the guest with its control channel on TCP, so the client role can be a
+ * program outside the JVM whose "vsock socket" is a Unix connection to the bridge. That stands for the
+ * client's socket only where the client does nothing but connect, send, receive and close: of the
+ * kernel's tests, 4 (multiple connections), 5 (MSG_PEEK) and 14 (virtio skb merge), whose server roles
+ * then pass (ServeCommandTest runs them with such a client). The others cannot run this way:
+ * <ul>
+ *   <li>SOCK_SEQPACKET tests (6–9, 11, 13, 15, 19, 25): the bridge carries streams only;</li>
+ *   <li>tests of the client's own socket: its options, errno or flags (10 SO_RCVLOWAT, 12 a NULL buffer,
+ *       16 and 17 SIGPIPE, 18 and 20 MSG_ZEROCOPY and MSG_ERRQUEUE, 24 SIOCOUTQ, 26 and 27 the zerocopy
+ *       receive mapping), its address (21 binds its own port) or its credit (22, 23);</li>
+ *   <li>tests that tell a reset or a full close from a half-close (0 and 1 expect ECONNRESET, 2 and 3
+ *       EPIPE after the peer's close): a Unix client sees a refused CONNECT only as a closed connection,
+ *       its close reaches the guest as a half-close (SHUTDOWN SEND, see below), and its writes after the
+ *       guest closed succeed until the bridge's own write fails.</li>
+ * </ul>
+ *
  * <p><b>Where it differs from Firecracker</b> (as read in its muxer and connection code):
  * <ul>
  *   <li>Half-close is carried both ways (SHUT_WR becomes VIRTIO_VSOCK_SHUTDOWN_SEND and back).

@@ -8,11 +8,14 @@ import io.vsocksim.sim.GuestHostTestContext;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
+import io.vsocksim.uapi.SockaddrVm;
+import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.VsockSocket;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -60,19 +63,24 @@ final class BridgeTestContext implements AutoCloseable {
         return unixTrack(SocketChannel.open(UnixDomainSocketAddress.of(path)));
     }
 
+    /** {@code program} connected to the bridge (nothing written yet), ended by {@link #close()}. */
+    ExternalProgram.Peer connect(ExternalProgram program) throws IOException {
+        program.require();
+        return unixTrack(program.connect(path));
+    }
+
+    /** {@code program} listening at {@code <path>_<port>}, ended by {@link #close()}. */
+    ExternalProgram.Listener listen(ExternalProgram program, int port) throws IOException {
+        program.require();
+        return unixTrack(program.listen(HybridVsock.portPath(path, port)));
+    }
+
     <T extends AutoCloseable> T unixTrack(T c) {
         unix.add(c);
         return c;
     }
 
-    /** A blocking Unix server at {@code <path>_<port>}, closed by {@link #close()}. */
-    java.nio.channels.ServerSocketChannel unixListen(int port) throws IOException {
-        java.nio.channels.ServerSocketChannel s = java.nio.channels.ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        s.bind(UnixDomainSocketAddress.of(HybridVsock.portPath(path, port)));
-        return unixTrack(s);
-    }
-
-    static void write(SocketChannel c, String s) throws IOException {
+    static void write(ByteChannel c, String s) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(s.getBytes(StandardCharsets.US_ASCII));
         while (b.hasRemaining()) {
             c.write(b);
@@ -80,7 +88,7 @@ final class BridgeTestContext implements AutoCloseable {
     }
 
     /** Reads up to and including a newline, or to end of stream; the bytes read as ASCII. */
-    static String readLine(SocketChannel c) throws IOException {
+    static String readLine(ByteChannel c) throws IOException {
         StringBuilder sb = new StringBuilder();
         ByteBuffer one = ByteBuffer.allocate(1);
         while (c.read(one.clear()) == 1) {
@@ -93,7 +101,7 @@ final class BridgeTestContext implements AutoCloseable {
     }
 
     /** Reads until end of stream; what arrived as ASCII. */
-    static String readAll(SocketChannel c) throws IOException {
+    static String readAll(ByteChannel c) throws IOException {
         StringBuilder sb = new StringBuilder();
         ByteBuffer b = ByteBuffer.allocate(4096);
         while (c.read(b.clear()) >= 0) {
@@ -178,7 +186,7 @@ final class BridgeTestContext implements AutoCloseable {
     }
 
     /** Reads a Unix channel to end of stream. */
-    static Sum unixRecv(SocketChannel c) throws Exception {
+    static Sum unixRecv(ByteChannel c) throws Exception {
         return recvSum(c::read);
     }
 
@@ -187,7 +195,7 @@ final class BridgeTestContext implements AutoCloseable {
      * guest ({@code seed + 1}), each ended by a half-close, checked against their sums on arrival. Returns
      * the milliseconds it took (information only).
      */
-    long exchange(SocketChannel c, VsockSocket g, long seed, long bytes) throws Exception {
+    long exchange(ExternalProgram.Peer c, VsockSocket g, long seed, long bytes) throws Exception {
         long start = System.nanoTime();
         Future<Sum> toGuest = async(() -> {
             Sum s = sendSeeded(seed, bytes, b -> {
@@ -215,19 +223,44 @@ final class BridgeTestContext implements AutoCloseable {
     }
 
     /** A Unix client and the guest's end of its connection. */
-    record Connected(SocketChannel unix, VsockSocket guest) {
+    record Connected(ExternalProgram.Peer unix, VsockSocket guest) {
+    }
+
+    /** {@link #connectFromHost(ExternalProgram, VsockSocket)} with a JDK client. */
+    Connected connectFromHost(VsockSocket l) throws Exception {
+        return connectFromHost(ExternalProgram.JDK, l);
     }
 
     /**
-     * A Unix client that wrote {@code CONNECT <port>\n} for the guest's listener {@code l}, the guest's
-     * accepted end (tracked), with the client's {@code OK} line read and checked.
+     * {@code program}, having written {@code CONNECT <port>\n} for the guest's listener {@code l}, and
+     * the guest's accepted end (tracked), with the program's {@code OK} line read and checked.
      */
-    Connected connectFromHost(VsockSocket l) throws Exception {
-        SocketChannel c = unixConnect();
+    Connected connectFromHost(ExternalProgram program, VsockSocket l) throws Exception {
+        ExternalProgram.Peer c = connect(program);
         write(c, "CONNECT " + l.getsockname().port() + "\n");
         VsockSocket g = machines.track(l.accept());
         assertThat(readLine(c)).isEqualTo("OK " + FIRST_HOST_PORT + "\n");
         return new Connected(c, g);
+    }
+
+    /**
+     * {@code program} listening on {@code <path>_<port>}, a guest socket (tracked) connected to
+     * {@code (2, port)} through the bridge, and the program's accepted end, with the guest's peer address
+     * checked.
+     */
+    Connected connectFromGuest(ExternalProgram program, int port) throws Exception {
+        ExternalProgram.Listener server = listen(program, port);
+        VsockSocket g = machines.track(guest.socket(Sock.SOCK_STREAM));
+        g.connect(VmSockets.VMADDR_CID_HOST, port);
+        assertThat(g.getpeername()).isEqualTo(new SockaddrVm(VmSockets.VMADDR_CID_HOST, port));
+        return new Connected(unixTrack(server.accept()), g);
+    }
+
+    /** A socat peer must have exited on its own with status 0 once both directions ended; a JDK one has nothing to check. */
+    static void assertExitedCleanly(ExternalProgram.Peer c) throws InterruptedException {
+        if (c instanceof ExternalProgram.SocatPeer socat) {
+            assertThat(socat.awaitExit()).as("socat's exit status; its log:%n%s", socat.log()).isZero();
+        }
     }
 
     /** Runs {@code task} on the machines' pool. */

@@ -71,7 +71,7 @@ class HybridVsockFlowControlTest extends BridgeTestBase {
     @Timeout(120)
     void shouldStopTheGuestsSenderWhileTheUnixReaderDoesNotRead() throws Exception {
         BridgeTestContext.Connected conn = t.connectFromHost(t.guestListen(1234));
-        SocketChannel c = conn.unix();
+        ExternalProgram.Peer c = conn.unix();
         VsockSocket g = conn.guest();
         g.setNonBlocking(true);
         Source src = new Source();

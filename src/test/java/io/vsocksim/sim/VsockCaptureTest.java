@@ -1,4 +1,4 @@
-package io.vsocksim.user;
+package io.vsocksim.sim;
 
 import static io.vsocksim.uapi.Sock.SHUT_WR;
 import static io.vsocksim.uapi.Sock.SOCK_STREAM;
@@ -9,15 +9,19 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.vsocksim.sim.Machine;
-import io.vsocksim.sim.TestMachine;
+import io.vsocksim.testing.ExternalTool;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.testsuite.VsockTestRunner;
+import io.vsocksim.testsuite.VsockTests;
+import io.vsocksim.uapi.VirtioVsock;
 import io.vsocksim.uapi.VirtioVsockOp;
 import io.vsocksim.uapi.VsockMon;
 import io.vsocksim.vsock.Vsockmon;
 import io.vsocksim.vsock.VsockSocket;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +29,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -48,11 +55,17 @@ class VsockCaptureTest {
         m.close();
     }
 
-    /** One expected frame: op, monitor op, ports, payload, and the header's flags and buf_alloc (-1: any). */
-    private record Expect(VirtioVsockOp op, int monOp, int srcPort, int dstPort, String payload, int flags, int bufAlloc) {
-        Expect(VirtioVsockOp op, int monOp, int srcPort, int dstPort, String payload) {
-            this(op, monOp, srcPort, dstPort, payload, 0, -1);
-        }
+    /** Any value: the field is not checked. */
+    private static final int ANY = -1;
+    /** SO_VM_SOCKETS_BUFFER_SIZE's default, the {@code buf_alloc} a fresh socket advertises. */
+    private static final int BUF_ALLOC = 256 * 1024;
+
+    /**
+     * One expected frame: op, monitor op, ports, payload, and the header's flags, buf_alloc and fwd_cnt
+     * ({@link #ANY}: not checked).
+     */
+    private record Expect(VirtioVsockOp op, int monOp, int srcPort, int dstPort, String payload, int flags, int bufAlloc,
+            int fwdCnt) {
     }
 
     /** Runs the sequence; returns the client's port. */
@@ -80,14 +93,25 @@ class VsockCaptureTest {
     }
 
     private static final List<Expect> SEQUENCE = List.of(
-            new Expect(VirtioVsockOp.VIRTIO_VSOCK_OP_REQUEST, VsockMon.AF_VSOCK_OP_CONNECT, 6000, 5000, ""),
-            new Expect(VirtioVsockOp.VIRTIO_VSOCK_OP_RESPONSE, VsockMon.AF_VSOCK_OP_CONNECT, 5000, 6000, ""),
-            new Expect(VirtioVsockOp.VIRTIO_VSOCK_OP_RW, VsockMon.AF_VSOCK_OP_PAYLOAD, 6000, 5000, "hello"),
+            new Expect(VirtioVsockOp.VIRTIO_VSOCK_OP_REQUEST, VsockMon.AF_VSOCK_OP_CONNECT, 6000, 5000, "", 0, BUF_ALLOC, 0),
+            new Expect(VirtioVsockOp.VIRTIO_VSOCK_OP_RESPONSE, VsockMon.AF_VSOCK_OP_CONNECT, 5000, 6000, "", 0, BUF_ALLOC, 0),
+            new Expect(VirtioVsockOp.VIRTIO_VSOCK_OP_RW, VsockMon.AF_VSOCK_OP_PAYLOAD, 6000, 5000, "hello", 0, BUF_ALLOC, 0),
             // The recv that empties the queue leaves rx_bytes below SO_RCVLOWAT: a credit update.
-            new Expect(VirtioVsockOp.VIRTIO_VSOCK_OP_CREDIT_UPDATE, VsockMon.AF_VSOCK_OP_CONTROL, 5000, 6000, "", 0, 256 * 1024),
-            new Expect(VirtioVsockOp.VIRTIO_VSOCK_OP_CREDIT_UPDATE, VsockMon.AF_VSOCK_OP_CONTROL, 5000, 6000, "", 0, 128 * 1024),
+            new Expect(VirtioVsockOp.VIRTIO_VSOCK_OP_CREDIT_UPDATE, VsockMon.AF_VSOCK_OP_CONTROL, 5000, 6000, "", 0, BUF_ALLOC, 5),
+            new Expect(VirtioVsockOp.VIRTIO_VSOCK_OP_CREDIT_UPDATE, VsockMon.AF_VSOCK_OP_CONTROL, 5000, 6000, "", 0, 128 * 1024, 5),
             new Expect(VirtioVsockOp.VIRTIO_VSOCK_OP_SHUTDOWN, VsockMon.AF_VSOCK_OP_DISCONNECT, 6000, 5000, "",
-                    io.vsocksim.uapi.VirtioVsock.VIRTIO_VSOCK_SHUTDOWN_SEND, -1));
+                    VirtioVsock.VIRTIO_VSOCK_SHUTDOWN_SEND, BUF_ALLOC, 0));
+
+    /**
+     * The refused connect, the last two frames: the REQUEST of a fresh socket (virtio_transport_connect,
+     * through virtio_transport_send_pkt_info, which stamps the socket's buf_alloc and fwd_cnt), and the
+     * RST that virtio_transport_reset_no_sock answers with when no socket has port 5001: type copied from
+     * the request, ports and CIDs swapped, no flags, and buf_alloc and fwd_cnt left at the 0 that
+     * virtio_transport_init_hdr writes, since no socket's credit is stamped on it.
+     */
+    private static final List<Expect> REFUSED = List.of(
+            new Expect(VirtioVsockOp.VIRTIO_VSOCK_OP_REQUEST, VsockMon.AF_VSOCK_OP_CONNECT, 6001, 5001, "", 0, BUF_ALLOC, 0),
+            new Expect(VirtioVsockOp.VIRTIO_VSOCK_OP_RST, VsockMon.AF_VSOCK_OP_DISCONNECT, 5001, 6001, "", 0, 0, 0));
 
     /** The checks every frame of the sequence gets, field by field. */
     private static void checkFrame(byte[] f, Expect e) {
@@ -110,8 +134,11 @@ class VsockCaptureTest {
         assertThat(b.getShort(h + 28)).as("type").isEqualTo((short) 1);
         assertThat(b.getShort(h + 30)).as("op").isEqualTo((short) e.op().value());
         assertThat(b.getInt(h + 32)).as("flags").isEqualTo(e.flags());
-        if (e.bufAlloc() >= 0) {
+        if (e.bufAlloc() != ANY) {
             assertThat(b.getInt(h + 36)).as("buf_alloc").isEqualTo(e.bufAlloc());
+        }
+        if (e.fwdCnt() != ANY) {
+            assertThat(b.getInt(h + 40)).as("fwd_cnt").isEqualTo(e.fwdCnt());
         }
         assertThat(new String(f, h + 44, f.length - h - 44, StandardCharsets.US_ASCII)).isEqualTo(e.payload());
     }
@@ -122,14 +149,9 @@ class VsockCaptureTest {
             assertThat(rest).as("frames left for %s", e.op()).isNotEmpty();
             checkFrame(rest.remove(0), e);
         }
-        // The refused connect: REQUEST from 6001, then the RST the transport answers with.
-        ByteBuffer req = ByteBuffer.wrap(rest.get(rest.size() - 2)).order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer rst = ByteBuffer.wrap(rest.get(rest.size() - 1)).order(ByteOrder.LITTLE_ENDIAN);
-        assertThat(req.getShort(VsockMon.OFF_OP)).isEqualTo((short) VsockMon.AF_VSOCK_OP_CONNECT);
-        assertThat(req.getInt(VsockMon.OFF_SRC_PORT)).isEqualTo(6001);
-        assertThat(rst.getShort(VsockMon.OFF_OP)).isEqualTo((short) VsockMon.AF_VSOCK_OP_DISCONNECT);
-        assertThat(rst.getShort(VsockMon.HDR_SIZE + 30)).isEqualTo((short) VirtioVsockOp.VIRTIO_VSOCK_OP_RST.value());
-        assertThat(rst.getInt(VsockMon.OFF_DST_PORT)).isEqualTo(6001);
+        assertThat(rest).as("frames left for the refused connect").hasSizeGreaterThanOrEqualTo(REFUSED.size());
+        checkFrame(rest.get(rest.size() - 2), REFUSED.get(0));
+        checkFrame(rest.get(rest.size() - 1), REFUSED.get(1));
     }
 
     @Test
@@ -160,7 +182,7 @@ class VsockCaptureTest {
         try (VsockCapture cap = VsockCapture.start(m, file)) {
             exchange();
             m.quiesce();
-            assertThat(cap.records()).isGreaterThanOrEqualTo(SEQUENCE.size() + 2);
+            assertThat(cap.records()).isGreaterThanOrEqualTo(SEQUENCE.size() + REFUSED.size());
         }
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
         assertThat(b.getInt(0)).isEqualTo(0xa1b23c4d);
@@ -281,50 +303,92 @@ class VsockCaptureTest {
         return out;
     }
 
+    /** tshark's fields, in the order {@link #tsharkFields} prints them. */
+    private static final List<String> TSHARK_FIELDS = List.of("vsock.src_cid", "vsock.dst_cid", "vsock.src_port",
+            "vsock.dst_port", "vsock.op", "vsock.trans", "vsock.trans_len", "vsock.virtio.src_cid",
+            "vsock.virtio.dst_cid", "vsock.virtio.src_prot", "vsock.virtio.dst_prot", "vsock.virtio.len",
+            "vsock.virtio.type", "vsock.virtio.op", "vsock.virtio.flags", "vsock.virtio.buf_alloc",
+            "vsock.virtio.fwd_cnt", "vsock.payload");
+
+    /** What tshark should print for {@code frame} with {@link #TSHARK_FIELDS}, read from the frame's bytes. */
+    private static String tsharkFields(byte[] frame) {
+        ByteBuffer b = ByteBuffer.wrap(frame).order(ByteOrder.LITTLE_ENDIAN);
+        int h = VsockMon.HDR_SIZE;
+        int len = b.getInt(h + 24);
+        return String.join("|", Long.toUnsignedString(b.getLong(VsockMon.OFF_SRC_CID)),
+                Long.toUnsignedString(b.getLong(VsockMon.OFF_DST_CID)),
+                Integer.toUnsignedString(b.getInt(VsockMon.OFF_SRC_PORT)), Integer.toUnsignedString(b.getInt(VsockMon.OFF_DST_PORT)),
+                Integer.toString(b.getShort(VsockMon.OFF_OP)), Integer.toString(b.getShort(VsockMon.OFF_TRANSPORT)),
+                Integer.toString(b.getShort(VsockMon.OFF_LEN)),
+                Long.toUnsignedString(b.getLong(h)), Long.toUnsignedString(b.getLong(h + 8)),
+                Integer.toUnsignedString(b.getInt(h + 16)), Integer.toUnsignedString(b.getInt(h + 20)),
+                Integer.toUnsignedString(len), Integer.toString(b.getShort(h + 28)), Integer.toString(b.getShort(h + 30)),
+                String.format("0x%08x", b.getInt(h + 32)), Integer.toUnsignedString(b.getInt(h + 36)),
+                Integer.toUnsignedString(b.getInt(h + 40)), HexFormat.of().formatHex(frame, h + 44, h + 44 + len));
+    }
+
     @Test
-    void tsharkDecodesEveryRecordOfAShortVsockTestRunAsTheSimulatorWroteIt() throws Exception {
-        if (!onPath("tshark")) {
-            System.out.println("SKIPPED: tshark is not installed (apt-get install tshark); the records are checked in Java above");
-            return;
-        }
+    void shouldHaveTsharkDecodeEveryPacketTheSimulatorSentDuringAShortVsockTestRun() throws Exception {
+        String tshark = ExternalTool.require("tshark", "apt-get install tshark; the records are checked in Java by the other tests");
         Path file = dir.resolve("vsock_test.pcapng");
-        io.vsocksim.testsuite.VsockTestRunner.Side side = new io.vsocksim.testsuite.VsockTestRunner.Side(m, VMADDR_CID_LOCAL);
-        try (VsockCapture cap = VsockCapture.start(m, file);
-                io.vsocksim.testsuite.VsockTestRunner runner = new io.vsocksim.testsuite.VsockTestRunner(side, side, 1234,
-                        java.util.Set.of(), java.util.Set.of(0, 2, 5, 14), 42)) {
-            java.io.PrintStream quiet = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
-            assertThat(runner.run(io.vsocksim.testsuite.VsockTests.all(quiet), quiet, quiet).failed()).isZero();
+        // The witness: a second vsockmon device, up before the capture and down after it, records every
+        // frame of the packet path on its own. Loopback delivers from one work item, so both see one order.
+        List<byte[]> sent = new CopyOnWriteArrayList<>();
+        Vsockmon witness = new Vsockmon(m.core());
+        witness.addListener((f, t) -> sent.add(f.clone()));
+        witness.open();
+        try (VsockCapture cap = m.capture(file)) {
+            VsockTestRunner.Side side = new VsockTestRunner.Side(m, VMADDR_CID_LOCAL);
+            try (VsockTestRunner runner = new VsockTestRunner(side, side, 1234, Set.of(), Set.of(0, 2, 5, 14), 42)) {
+                PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+                assertThat(runner.run(VsockTests.all(quiet), quiet, quiet).failed()).isZero();
+            }
+            m.quiesce();
+        } finally {
+            witness.stop();
         }
-        List<byte[]> frames = readPcapng(file);
-        assertThat(frames).hasSizeGreaterThan(20);
-        Process p = new ProcessBuilder("tshark", "-r", file.toString(), "-T", "fields", "-E", "separator=,",
-                "-e", "vsock.src_cid", "-e", "vsock.dst_cid", "-e", "vsock.src_port", "-e", "vsock.dst_port",
-                "-e", "vsock.op", "-e", "vsock.trans", "-e", "vsock.trans_len", "-e", "vsock.virtio.op",
-                "-e", "vsock.virtio.len", "-e", "vsock.virtio.flags", "-e", "vsock.virtio.buf_alloc",
-                "-e", "vsock.virtio.fwd_cnt").redirectErrorStream(false).start();
+        assertThat(sent).hasSizeGreaterThan(20);
+        List<byte[]> recorded = readPcapng(file);
+        assertThat(recorded).hasSameSizeAs(sent);
+        for (int i = 0; i < sent.size(); i++) {
+            assertThat(recorded.get(i)).as("record %d of the file", i).isEqualTo(sent.get(i));
+        }
+
+        List<String> cmd = new ArrayList<>(List.of(tshark, "-r", file.toString(), "-T", "fields", "-E", "separator=|"));
+        for (String f : TSHARK_FIELDS) {
+            cmd.add("-e");
+            cmd.add(f);
+        }
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         List<String> lines = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
         assertThat(p.waitFor()).isZero();
-        assertThat(lines).hasSameSizeAs(frames);
-        for (int i = 0; i < frames.size(); i++) {
-            ByteBuffer b = ByteBuffer.wrap(frames.get(i)).order(ByteOrder.LITTLE_ENDIAN);
-            int h = VsockMon.HDR_SIZE;
-            String expected = String.join(",", Long.toString(b.getLong(0)), Long.toString(b.getLong(8)),
-                    Integer.toUnsignedString(b.getInt(16)), Integer.toUnsignedString(b.getInt(20)),
-                    Integer.toString(b.getShort(24)), Integer.toString(b.getShort(26)), Integer.toString(b.getShort(28)),
-                    Integer.toString(b.getShort(h + 30)), Integer.toUnsignedString(b.getInt(h + 24)),
-                    "0x" + String.format("%08x", b.getInt(h + 32)), Integer.toUnsignedString(b.getInt(h + 36)),
-                    Integer.toUnsignedString(b.getInt(h + 40)));
-            assertThat(lines.get(i)).as("record %d", i).isEqualTo(expected);
+        assertThat(lines).as("packets tshark decoded").hasSameSizeAs(sent);
+        for (int i = 0; i < sent.size(); i++) {
+            assertThat(lines.get(i)).as("packet %d: %s", i + 1, TSHARK_FIELDS).isEqualTo(tsharkFields(sent.get(i)));
         }
     }
 
-    private static boolean onPath(String cmd) {
-        for (String d : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(d, cmd))) {
-                return true;
-            }
+    @Test
+    void shouldCaptureThroughTheMachineUntilClosed() throws Exception {
+        Path pcap = dir.resolve("machine.pcap");
+        try (VsockCapture cap = m.capture(pcap)) {
+            assertThat(m.core().taps().active()).as("the capture is a tap while it runs").isTrue();
+            exchange();
+            m.quiesce();
+            assertThat(cap.records()).isGreaterThanOrEqualTo(SEQUENCE.size() + REFUSED.size());
         }
-        return false;
+        assertThat(m.core().taps().active()).as("closing it stops it").isFalse();
+        long size = Files.size(pcap);
+        exchange();
+        assertThat(Files.size(pcap)).as("nothing recorded after close").isEqualTo(size);
+        assertThat(ByteBuffer.wrap(Files.readAllBytes(pcap)).order(ByteOrder.LITTLE_ENDIAN).getInt(0))
+                .as("classic pcap, nanosecond magic").isEqualTo(0xa1b23c4d);
+
+        Path pcapng = dir.resolve("machine.pcapng");
+        try (VsockCapture cap = m.capture(pcapng)) {
+            exchange();
+        }
+        checkSequence(readPcapng(pcapng));
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.vsocksim.user;
+package io.vsocksim.sim;
 
 import io.vsocksim.uapi.VsockMon;
 import java.io.IOException;

@@ -1,7 +1,6 @@
-package io.vsocksim.user;
+package io.vsocksim.sim;
 
 import io.vsocksim.kernel.RealClock;
-import io.vsocksim.sim.Machine;
 import io.vsocksim.vsock.Vsockmon;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -23,10 +22,14 @@ import java.nio.file.Path;
  * guest's packets as vhost moves them; on a guest, as its driver does.
  *
  * <pre>{@code
- * try (VsockCapture cap = VsockCapture.start(host, Path.of("vsock.pcapng"))) {
+ * try (VsockCapture cap = host.capture(Path.of("vsock.pcapng"))) {   // or VsockCapture.start(host, path)
  *     ... run the exchange ...
  * }   // then: wireshark vsock.pcapng
  * }</pre>
+ *
+ * <p>It sits beside {@link Machine} (not in {@code io.vsocksim.user}) so that {@link Machine#capture}
+ * can start one without the machine layer importing a layer above it; it needs only the machine's
+ * af_vsock taps and clock.
  */
 public final class VsockCapture implements AutoCloseable {
     private final Vsockmon dev;

@@ -1,4 +1,4 @@
-package io.vsocksim.user;
+package io.vsocksim.sim;
 
 import java.io.IOException;
 import java.io.OutputStream;
