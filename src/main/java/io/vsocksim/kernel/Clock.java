@@ -59,6 +59,15 @@ public interface Clock {
         cond.signalAll();
     }
 
+    /**
+     * True if this clock moves on its own as real time passes (a {@link RealClock}, a self-running
+     * {@link VirtualClock}): a deadline on it is at most that far away in real time. False for a manual
+     * clock, which moves only when advanced.
+     */
+    default boolean runsByItself() {
+        return true;
+    }
+
     /** The current tick count. */
     @Linux(file = "include/linux/jiffies.h", fn = "jiffies")
     default long jiffies() {

@@ -67,13 +67,14 @@ public final class KernelContext implements AutoCloseable {
     }
 
     /**
-     * A machine on real time with a work queue of {@code workers} threads and {@code memorySize}
-     * bytes of memory, all of it managed by one page allocator.
+     * A machine on real time whose work queue runs at most {@code workers} works at once on the worker
+     * threads every machine shares, with {@code memorySize} bytes of memory, all of it managed by one
+     * page allocator.
      */
     public static KernelContext threaded(String name, long memorySize, int workers) {
         RealClock clock = new RealClock();
         GuestMemory memory = new GuestMemory(name, memorySize);
-        return new KernelContext(name, clock, new ThreadedWorkQueue(name + "/system_wq", workers, clock),
+        return new KernelContext(name, clock, ThreadedWorkQueue.shared(name + "/system_wq", workers, clock),
                 memory, new PageAllocator(memory));
     }
 

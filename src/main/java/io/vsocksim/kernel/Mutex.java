@@ -47,6 +47,11 @@ public final class Mutex extends ReentrantLock {
                 return;
             }
         }
-        super.lock();
+        Kworkers.sleeping(); // a pool worker blocked here lets another run the ready work
+        try {
+            super.lock();
+        } finally {
+            Kworkers.running();
+        }
     }
 }

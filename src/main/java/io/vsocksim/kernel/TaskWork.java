@@ -24,8 +24,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * the work first, and a work already running elsewhere is run again by its runner, as always.
  *
  * <p>Only a thread inside a scope defers: the syscall edge opens one around each call that moves data
- * ({@link #enter(WorkQueue)} / {@link #enterSend(WorkQueue)}), and every {@link ThreadedWorkQueue}
- * worker lives in one. Elsewhere (machine set-up, tests, timers firing) queueing wakes a worker as
+ * ({@link #enter(WorkQueue)} / {@link #enterSend(WorkQueue)}), and a pool worker opens one for the
+ * queue whose works it runs. Elsewhere (machine set-up, tests, timers firing) queueing wakes a worker as
  * before, and a {@link ManualWorkQueue} never defers.
  *
  * <p>A scope belongs to one machine (named by its work queue) and defers only that machine's work.
@@ -64,7 +64,7 @@ public final class TaskWork {
 
     private Work[] works = new Work[8];
     private int count;
-    /** Open scopes on this thread (a syscall: 1; a worker: 1 for life). */
+    /** Open scopes on this thread (a syscall: 1; a worker: 1 while it serves a queue). */
     private int depth;
     /** The outermost open scope is a send. */
     private boolean sending;
@@ -152,11 +152,28 @@ public final class TaskWork {
         return tw.depth > 0 && tw.owner == wq ? tw : null;
     }
 
-    /** Worker threads of {@code wq}: a scope for life, drained with {@link #runAll()} after each work. */
-    static TaskWork enterForever(WorkQueue wq) {
+    /**
+     * A pool worker about to run {@code wq}'s works: a scope of that machine until {@link #exitWorker()},
+     * drained with {@link #runAll()} after each work.
+     */
+    static TaskWork enterWorker(WorkQueue wq) {
         TaskWork tw = CURRENT.get();
         tw.open(false, wq);
         return tw;
+    }
+
+    /** Ends the scope {@link #enterWorker} opened; anything still deferred goes to workers. */
+    static void exitWorker() {
+        TaskWork tw = CURRENT.get();
+        try {
+            if (tw.count != 0) {
+                tw.handOff();
+            }
+        } finally {
+            if (--tw.depth == 0) {
+                tw.owner = null;
+            }
+        }
     }
 
     /** Runs everything deferred, chains included (a worker between two works). */

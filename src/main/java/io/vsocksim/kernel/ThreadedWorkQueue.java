@@ -1,18 +1,19 @@
 package io.vsocksim.kernel;
 
 import io.vsocksim.Linux;
-import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A workqueue run by real threads, for threaded runs and benchmarks. With one thread it is ordered
- * ({@code alloc_ordered_workqueue()}), which is also the shape of a vhost worker: one thread per
- * device running its work items in queueing order.
+ * A workqueue run by real threads, for threaded runs and benchmarks. Its threads are borrowed from a
+ * {@link Kworkers} pool while it has work (the kernel's per-CPU worker pools serve every workqueue):
+ * by default the pool every machine of the JVM shares, so machines cost no threads while idle. At most
+ * {@code maxActive} of them run its works at once; with 1 it is ordered
+ * ({@code alloc_ordered_workqueue()}), the shape of a vhost worker.
  *
- * <p>Idle workers wait for work or for the earliest armed timer through {@link Clock#awaitUntil}, so
- * delayed work really waits with a {@link RealClock} and fires exactly when a test advances a
- * {@link VirtualClock} past its deadline. There is no separate timer thread.
+ * <p>Delayed work waits on the queue's clock: the pool's idle workers sleep until the earliest deadline
+ * of a clock that runs by itself, and a manual {@link VirtualClock} tells the pool when a test advances
+ * it past one, so timers fire exactly when virtual time crosses them. There is no timer thread.
  *
  * <p>SIM: a work function that throws would oops the kernel; here the worker logs it, keeps going,
  * and {@link #close()} rethrows the first such failure so tests cannot miss it.
@@ -21,48 +22,73 @@ import org.slf4j.LoggerFactory;
 public final class ThreadedWorkQueue extends WorkerPool {
     private static final Logger log = LoggerFactory.getLogger(ThreadedWorkQueue.class);
 
-    private final Thread[] workers;
+    private final Kworkers pool;
+    /** True if {@link #pool} was made for this queue alone and closes with it. */
+    private final boolean ownPool;
+    private final int maxActive;
+    /** Tells the pool that the virtual clock moved, so due timers are looked at. */
+    private final Runnable clockMoved;
     // Guarded by lock.
-    private boolean stopping;
-    /** Workers parked without a timer to wait for, most recent last (the kernel's idle_list). */
-    private final Thread[] idle;
-    private int nrIdle;
+    /** Pool workers running this queue's works now. */
+    private int active;
+    /** On the pool's ready list. */
+    private boolean ready;
     private Throwable firstFailure;
 
     /**
-     * Starts {@code threads} daemon workers named {@code name/i}.
+     * A queue on the pool all machines share ({@link Kworkers#common()}).
+     *
+     * @param maxActive works that may run at once: 1 for an ordered queue, more for a concurrent one
+     */
+    public static ThreadedWorkQueue shared(String name, int maxActive, Clock clock) {
+        return new ThreadedWorkQueue(name, maxActive, clock, Kworkers.common(), false);
+    }
+
+    /**
+     * A queue with {@code threads} worker threads of its own, closed with it: for tests that need to
+     * know which threads run a machine's work.
      *
      * @param threads 1 for an ordered queue (vhost worker); more for a concurrent one
      */
     public ThreadedWorkQueue(String name, int threads, Clock clock) {
+        this(name, threads, clock, new Kworkers(name, requireThreads(threads)), true);
+    }
+
+    /** A queue on {@code pool}, at most {@code maxActive} works at once. */
+    public ThreadedWorkQueue(String name, int maxActive, Clock clock, Kworkers pool) {
+        this(name, maxActive, clock, pool, false);
+    }
+
+    private ThreadedWorkQueue(String name, int maxActive, Clock clock, Kworkers pool, boolean ownPool) {
         super(name, clock);
-        if (threads < 1) {
-            throw new IllegalArgumentException("a queue needs a worker: threads=" + threads);
-        }
-        workers = new Thread[threads];
-        idle = new Thread[threads];
-        for (int i = 0; i < threads; i++) {
-            workers[i] = new Thread(this::workerLoop, name + "/" + i);
-            workers[i].setDaemon(true);
-        }
-        for (Thread t : workers) {
-            t.start();
+        this.maxActive = requireThreads(maxActive);
+        this.pool = pool;
+        this.ownPool = ownPool;
+        this.clockMoved = pool::poke;
+        if (clock instanceof VirtualClock vc) {
+            vc.onAdvance(clockMoved); // an advance or a time-domain jump may make a timer due at once
         }
     }
 
+    private static int requireThreads(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("a queue needs a worker: threads=" + n);
+        }
+        return n;
+    }
+
+    /** The pool whose threads run this queue's works. */
+    public Kworkers pool() {
+        return pool;
+    }
+
     /**
-     * True on this queue's worker threads, and on a thread running one of its works in place of a
-     * worker ({@link TaskWork}).
+     * True on a pool worker while it runs this queue's works, and on a thread running one of its works
+     * in place of a worker ({@link TaskWork}).
      */
     @Override
     public boolean inContext() {
-        Thread me = Thread.currentThread();
-        for (Thread t : workers) {
-            if (t == me) {
-                return true;
-            }
-        }
-        return runningInCaller();
+        return Kworkers.servingQueue() == this || runningInCaller();
     }
 
     @Override
@@ -72,18 +98,33 @@ public final class ThreadedWorkQueue extends WorkerPool {
 
     @Override
     boolean mayRunOutOfLineLocked(Work w) {
-        return workers.length > 1 || (nothingRunningLocked() && headIsLocked(w));
+        return maxActive > 1 || (nothingRunningLocked() && headIsLocked(w));
     }
 
+    /**
+     * Runs this queue's works on worker {@code me} (taken from the ready list) until none is left or
+     * it has run a batch while more wait; true if it should go back on the ready list.
+     */
     @Linux(file = "kernel/workqueue.c", fn = "worker_thread")
-    private void workerLoop() {
-        TaskWork deferred = TaskWork.enterForever(this); // what a work queues runs here next, without a wake-up
+    boolean serve(Kworkers.Kworker me) {
+        TaskWork deferred = TaskWork.enterWorker(this); // what a work queues runs here next, without a wake-up
+        me.serving = this;
         lock.lock();
         try {
-            for (;;) {
-                fireDueTimersLocked();
-                Work w = popLocked(Long.MAX_VALUE);
-                if (w != null) {
+            ready = false;
+            if (active >= maxActive) {
+                return false; // raced with another worker that took it; the busy ones see the work
+            }
+            active++;
+            boolean again = false;
+            try {
+                for (int n = 1; ; n++) {
+                    fireDueTimersLocked();
+                    Work w = popLocked(Long.MAX_VALUE);
+                    if (w == null) {
+                        break;
+                    }
+                    wakeOneLocked(); // more queued and room for a worker: process_one_work's need_more_worker
                     runLocked(w);
                     lock.unlock();
                     try {
@@ -91,83 +132,82 @@ public final class ThreadedWorkQueue extends WorkerPool {
                     } finally {
                         lock.lock();
                     }
-                    continue;
+                    if (n >= Kworkers.BATCH && queuedLocked() > 0) {
+                        again = true; // let other machines' ready work go first
+                        break;
+                    }
                 }
-                if (stopping) {
-                    return;
-                }
-                long deadline = nextTimerDeadline();
-                if (deadline < 0) {
-                    idleLocked();
-                    continue;
-                }
-                try {
-                    clock.awaitUntil(lock, workAvailable, deadline);
-                } catch (InterruptedException e) {
-                    // Nobody interrupts workers on purpose; re-check the queue and carry on.
-                }
+            } finally {
+                active--;
+                progress.signalAll();
             }
+            if (!again && queuedLocked() > 0 && active < maxActive) {
+                again = true; // linked meanwhile by a thread that counted on this worker
+            }
+            if (again) {
+                if (ready) {
+                    return false;
+                }
+                ready = true;
+            }
+            return again;
+        } finally {
+            lock.unlock();
+            me.serving = null;
+            TaskWork.exitWorker();
+        }
+    }
+
+    /**
+     * For the pool's idle workers: moves due timers onto the list and returns the real nanoseconds
+     * until the next one, {@code Long.MAX_VALUE} if this queue's clock moves only when advanced, or
+     * -1 if no timer is armed.
+     */
+    long fireDueTimersAndTimeLeft() {
+        lock.lock();
+        try {
+            fireDueTimersLocked();
+            long d = timerDeadlineLocked();
+            if (d < 0) {
+                return -1;
+            }
+            return clock.runsByItself() ? Math.max(0, d - clock.nanoTime()) : Long.MAX_VALUE;
         } finally {
             lock.unlock();
         }
     }
 
-    /**
-     * Sleeps until work is queued, a timer is armed or the queue stops. SIM (performance): a parked
-     * thread on the idle list rather than a Condition await, which allocates a node per sleep.
-     *
-     * <p>No lost wake-up: the worker found the list empty and puts itself on the idle list under
-     * {@link #lock}; paired with {@link #wakeOneLocked()} / {@link #wakeAllLocked()}, which a queuer
-     * calls under the same lock after linking its work and which take the worker off the list before
-     * unparking it. An unpark that comes before the park leaves the permit, so the park returns at
-     * once. A worker woken otherwise (spurious return) takes itself off the list.
-     */
-    @Linux(file = "kernel/workqueue.c", fn = "worker_enter_idle")
-    private void idleLocked() {
-        Thread me = Thread.currentThread();
-        idle[nrIdle++] = me;
-        lock.unlock();
-        try {
-            LockSupport.park(this);
-            Thread.interrupted(); // nobody interrupts workers on purpose; as the await did, drop it
-        } finally {
-            lock.lock();
-        }
-        for (int i = 0; i < nrIdle; i++) {
-            if (idle[i] == me) {
-                System.arraycopy(idle, i + 1, idle, i, nrIdle - i - 1);
-                idle[--nrIdle] = null;
-                break;
-            }
-        }
+    /** True if a timer is armed. */
+    boolean hasTimers() {
+        return nextTimerDeadline() >= 0;
     }
 
+    /** Work was queued: a worker of the pool comes for it unless enough are here already. */
     @Override
     void wakeOneLocked() {
-        if (nrIdle > 0) {
-            Thread t = idle[--nrIdle];
-            idle[nrIdle] = null;
-            LockSupport.unpark(t);
-        } else {
-            // A worker waiting for a timer deadline. All of them: the one that wakes re-checks, and a
-            // time domain sees exactly the threads it marked running wake up.
-            clock.signalAll(workAvailable);
+        if (!ready && active < maxActive && queuedLocked() > 0) {
+            ready = true;
+            pool.schedule(this);
         }
     }
 
+    /** A timer was armed (or the queue stops): the pool's idle workers look at the deadlines again. */
     @Override
     void wakeAllLocked() {
-        while (nrIdle > 0) {
-            Thread t = idle[--nrIdle];
-            idle[nrIdle] = null;
-            LockSupport.unpark(t);
+        wakeOneLocked();
+        if (timerDeadlineLocked() >= 0) {
+            pool.timersChanged(this);
         }
-        clock.signalAll(workAvailable);
     }
 
     @Override
     void awaitFlushProgressLocked() {
-        progress.awaitUninterruptibly();
+        Kworkers.sleeping();
+        try {
+            progress.awaitUninterruptibly();
+        } finally {
+            Kworkers.running();
+        }
     }
 
     @Override
@@ -185,23 +225,20 @@ public final class ThreadedWorkQueue extends WorkerPool {
         }
         lock.lock();
         try {
-            stopping = true;
-            wakeAllLocked();
+            while (queuedLocked() > 0 || !nothingRunningLocked() || active > 0) {
+                wakeOneLocked();
+                awaitFlushProgressLocked();
+            }
         } finally {
             lock.unlock();
         }
-        boolean interrupted = false;
-        for (Thread t : workers) {
-            while (t.isAlive()) {
-                try {
-                    t.join();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
+        if (clock instanceof VirtualClock vc) {
+            vc.removeAdvanceListener(clockMoved);
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+        pool.forget(this);
+        if (ownPool) {
+            pool.close();
+            pool.awaitTermination();
         }
         lock.lock();
         try {

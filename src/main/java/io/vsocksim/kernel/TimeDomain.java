@@ -297,6 +297,12 @@ public final class TimeDomain implements AutoCloseable {
                 delta = Math.min(delta, d - c.nanoTime());
             }
         }
+        for (WorkerPool q : queues) {
+            long d = q.nextTimerDeadline(); // delayed work waits in its queue, not on the clock
+            if (d >= 0) {
+                delta = Math.min(delta, d - q.clock().nanoTime());
+            }
+        }
         if (delta == Long.MAX_VALUE) {
             return false;
         }

@@ -2,6 +2,7 @@ package io.vsocksim.kernel;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
 
@@ -31,6 +32,8 @@ public final class VirtualClock implements Clock {
     /** Self-running: the real time this clock never falls behind; null for a manual clock. */
     private final Clock floor;
     private final List<Sleeper> sleepers = new ArrayList<>(); // guarded by this
+    /** Told after every {@link #advance}: the worker pools whose queues keep timers on this clock. */
+    private final List<Runnable> advanceListeners = new CopyOnWriteArrayList<>();
     /** The machines this clock jumps with (self-running clocks only), or null. */
     private volatile TimeDomain domain;
 
@@ -85,6 +88,25 @@ public final class VirtualClock implements Clock {
     }
 
     @Override
+    public boolean runsByItself() {
+        return floor != null;
+    }
+
+    /**
+     * Runs {@code listener} after every {@link #advance} from now on (outside the clock's monitor): how
+     * a work queue's timers, kept by shared worker threads rather than a thread parked on this clock,
+     * learn that time moved. {@link #removeAdvanceListener} undoes it.
+     */
+    public void onAdvance(Runnable listener) {
+        advanceListeners.add(listener);
+    }
+
+    /** Stops telling {@code listener} about advances. */
+    public void removeAdvanceListener(Runnable listener) {
+        advanceListeners.remove(listener);
+    }
+
+    @Override
     public long nanoTime() {
         return floor == null ? now : Clock.deadline(floor.nanoTime(), now);
     }
@@ -117,6 +139,9 @@ public final class VirtualClock implements Clock {
             } finally {
                 s.lock.unlock();
             }
+        }
+        for (Runnable l : advanceListeners) {
+            l.run();
         }
     }
 

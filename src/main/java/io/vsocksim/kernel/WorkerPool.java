@@ -391,6 +391,16 @@ abstract class WorkerPool implements WorkQueue {
         }
     }
 
+    /** Works on the list now. {@link #lock} held. */
+    final int queuedLocked() {
+        return queued;
+    }
+
+    /** Deadline of the earliest armed timer, or -1. {@link #lock} held. */
+    final long timerDeadlineLocked() {
+        return timerHead == null ? -1 : timerHead.deadline;
+    }
+
     /** Sequence number of the newest instance queued so far. */
     final long lastSeqLocked() {
         return nextSeq - 1;

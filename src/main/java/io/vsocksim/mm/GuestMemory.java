@@ -14,9 +14,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *
  * <p>For a guest this is the RAM that its driver places rings and buffers in and that vhost reads and
  * writes; for the host it is host memory (the host is a machine with a memory too). Sizes beyond
- * 2 GiB work: the region is split into {@value #BANK_SIZE}-byte banks, each its own direct buffer, and
- * a bank is allocated on first touch (SIM: demand paging, so a large, sparsely used memory costs only
- * what is touched; a fresh bank reads as zeroes, like a freshly faulted anonymous page).
+ * 2 GiB work. SIM: demand paging, as a VMM's guest RAM: the bytes are a private mapping in
+ * {@value #REGION_SIZE}-byte regions ({@link Backing}), so the host kernel gives a page memory only when
+ * it is first written and a large, sparsely used memory costs what is used, to the page; it reads as
+ * zeroes until written, like a freshly faulted anonymous page. The simulator views it in
+ * {@value #BANK_SIZE}-byte banks, made on first touch.
  *
  * <p>Two ways in:
  * <ul>
@@ -60,20 +62,42 @@ public final class GuestMemory {
      */
     private final Bank[] fast;
 
-    /** One backing buffer plus its per-page views, created together on first touch. */
+    private static final VarHandle PAGE_VIEWS = MethodHandles.arrayElementVarHandle(ByteBuffer[].class);
+
+    /** One backing buffer, created on first touch, and its per-page views, each created on first use. */
     private static final class Bank {
         final ByteBuffer buf;
+        /** Published with release/acquire: a view is an object with non-final fields. */
         final ByteBuffer[] pages = new ByteBuffer[PAGES_PER_BANK];
 
-        Bank(int bytes) {
-            // Page-aligned, so that naturally aligned GPAs are aligned host addresses too (VarHandle
-            // acquire/release needs that).
-            buf = ByteBuffer.allocateDirect(bytes + PAGE_SIZE).alignedSlice(PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < bytes >>> PAGE_SHIFT; i++) {
-                pages[i] = buf.slice(i << PAGE_SHIFT, PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        /** A bank over {@code backing}, which must be page-aligned (VarHandle acquire/release needs that). */
+        Bank(ByteBuffer backing) {
+            buf = backing.order(ByteOrder.LITTLE_ENDIAN);
+        }
+
+        ByteBuffer page(int i) {
+            ByteBuffer p = (ByteBuffer) PAGE_VIEWS.getAcquire(pages, i);
+            if (p == null) {
+                ByteBuffer made = buf.slice(i << PAGE_SHIFT, PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+                p = (ByteBuffer) PAGE_VIEWS.compareAndExchange(pages, i, null, made);
+                if (p == null) {
+                    p = made;
+                }
             }
+            return p;
         }
     }
+
+    /**
+     * Bytes per mapped region. A region is mapped when its first bank is touched; within it the host
+     * kernel gives a page real memory only when it is first written, so a machine costs what it uses.
+     */
+    static final long REGION_SIZE = 1L << 30;
+    private static final int BANKS_PER_REGION = (int) (REGION_SIZE >>> BANK_SHIFT);
+    /** Mapped regions, created on first touch (guarded by themselves for creation). */
+    private final ByteBuffer[] regions;
+    /** False once mapping failed: banks are then direct buffers of their own (zeroed, so fully resident). */
+    private volatile boolean mapped = true;
 
     /**
      * @param name for messages and counters, e.g. {@code "guest 3"} or {@code "host"}
@@ -91,6 +115,7 @@ public final class GuestMemory {
         this.size = size;
         this.banks = new AtomicReferenceArray<>((int) bankCount);
         this.fast = new Bank[(int) bankCount];
+        this.regions = new ByteBuffer[(int) ((size + REGION_SIZE - 1) / REGION_SIZE)];
     }
 
     /** A memory of {@link #DEFAULT_SIZE}. */
@@ -147,7 +172,7 @@ public final class GuestMemory {
         if (pfn < 0 || pfn >= pages()) {
             throw new IllegalArgumentException("pfn outside memory: memory=" + name + " pfn=" + pfn);
         }
-        return bank((int) (pfn >>> (BANK_SHIFT - PAGE_SHIFT))).pages[(int) (pfn & (PAGES_PER_BANK - 1))];
+        return bank((int) (pfn >>> (BANK_SHIFT - PAGE_SHIFT))).page((int) (pfn & (PAGES_PER_BANK - 1)));
     }
 
     /**
@@ -250,8 +275,17 @@ public final class GuestMemory {
             int n = chunk(gpa, len);
             ByteBuffer b = bufferAt(gpa);
             int o = bankOffset(gpa);
-            for (int i = 0; i < n; i++) {
-                b.put(o + i, value);
+            int end = o + n;
+            // Bytes up to an 8-byte boundary, then whole words (eight times fewer stores), then the rest.
+            while (o < end && (o & 7) != 0) {
+                b.put(o++, value);
+            }
+            long word = (value & 0xffL) * 0x0101010101010101L;
+            for (; o + 8 <= end; o += 8) {
+                b.putLong(o, word);
+            }
+            while (o < end) {
+                b.put(o++, value);
             }
             gpa += n;
             len -= n;
@@ -362,12 +396,40 @@ public final class GuestMemory {
         }
         b = banks.get(index);
         if (b == null) {
-            b = new Bank(bankBytes(index));
+            int bytes = bankBytes(index);
+            b = new Bank(backing(index, bytes));
             if (!banks.compareAndSet(index, null, b)) {
                 b = banks.get(index);
             }
         }
         fast[index] = b;
         return b;
+    }
+
+    /**
+     * The bytes behind bank {@code index}: a slice of its mapped region ({@link Backing}), or, if no
+     * mapping can be made, a direct buffer of the bank's own (which the JDK zeroes, so it is resident
+     * at once).
+     */
+    private ByteBuffer backing(int index, int bytes) {
+        if (mapped) {
+            int r = index / BANKS_PER_REGION;
+            ByteBuffer region;
+            synchronized (regions) {
+                region = regions[r];
+                if (region == null) {
+                    long start = r * REGION_SIZE;
+                    region = Backing.map(Math.min(REGION_SIZE, size - start));
+                    if (region == null) {
+                        mapped = false;
+                    }
+                    regions[r] = region;
+                }
+            }
+            if (region != null) {
+                return region.slice((index % BANKS_PER_REGION) << BANK_SHIFT, bytes);
+            }
+        }
+        return ByteBuffer.allocateDirect(bytes + PAGE_SIZE).alignedSlice(PAGE_SIZE);
     }
 }

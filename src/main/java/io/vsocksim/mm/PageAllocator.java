@@ -79,6 +79,11 @@ public final class PageAllocator {
     private final long firstPfn;
     private final int count;
     private final boolean poison;
+    /**
+     * With poisoning: a bit per page never allocated since boot, which holds the poison pattern only
+     * in principle (it was never written). Guarded by {@link #lock}.
+     */
+    private final long[] pristine;
     private final Object lock = new Object();
 
     // Protected by lock.
@@ -128,13 +133,26 @@ public final class PageAllocator {
         Arrays.fill(freeHead, NIL);
         // Seeded per allocator so that two allocators rarely stamp the same cookie on the same pfn.
         this.nextCookie = System.identityHashCode(this) & COOKIE_MASK;
+        // Pages enter the allocator through the free path, as at boot, so they start poisoned. SIM: a
+        // page counts as poisoned until its first allocation writes the pattern, so that boot does not
+        // touch memory nobody uses (a guest costs what its traffic uses).
+        this.pristine = poison ? new long[(count + 63) >>> 6] : null;
         if (poison) {
-            // Pages enter the allocator through the free path, as at boot, so they start poisoned.
-            for (long pfn = firstPfn; pfn < firstPfn + count; pfn++) {
-                poisonPage(pfn);
-            }
+            Arrays.fill(pristine, -1L);
         }
         seedFreeLists();
+    }
+
+    /**
+     * Whether machines poison free pages unless told otherwise: the kernel's {@code page_poison=1} boot
+     * option, here the system property {@code vsocksim.page_poison} ({@code true} or {@code 1}). Off by
+     * default, as in a production kernel: a poisoned page costs memory the moment it is allocated. The
+     * project's own tests turn it on, as a debug kernel does.
+     */
+    @Linux(file = "mm/page_poison.c", fn = "early_page_poison_param")
+    public static boolean poisonByDefault() {
+        String v = System.getProperty("vsocksim.page_poison", "");
+        return v.equals("1") || v.equalsIgnoreCase("true");
     }
 
     /** An allocator over all of {@code memory}, without poisoning. */
@@ -422,6 +440,9 @@ public final class PageAllocator {
      * freed memory was poisoned (and so that stale readers would see garbage).
      */
     public boolean isPoisoned(long pfn) {
+        if (takePristine(pfn, false)) {
+            return true;
+        }
         ByteBuffer p = memory.page(pfn);
         for (int off = 0; off < GuestMemory.PAGE_SIZE; off += Long.BYTES) {
             if (p.getLong(off) != POISON_WORD) {
@@ -646,6 +667,10 @@ public final class PageAllocator {
     private void checkPoison(long handle) {
         long pfn = pfn(handle);
         for (int i = 0; i < 1 << order(handle); i++) {
+            if (takePristine(pfn + i, true)) {
+                poisonPage(pfn + i); // its first use: the pattern it holds in principle, written now
+                continue;
+            }
             ByteBuffer p = memory.page(pfn + i);
             for (int off = 0; off < GuestMemory.PAGE_SIZE; off += Long.BYTES) {
                 if (p.getLong(off) != POISON_WORD) {
@@ -654,6 +679,22 @@ public final class PageAllocator {
                             + " pfn=" + (pfn + i) + " offset=" + off);
                 }
             }
+        }
+    }
+
+    /** True if page {@code pfn} was never allocated since boot; {@code take} clears that. */
+    private boolean takePristine(long pfn, boolean take) {
+        if (pristine == null) {
+            return false;
+        }
+        int rel = (int) (pfn - firstPfn);
+        long bit = 1L << (rel & 63);
+        synchronized (lock) {
+            boolean was = (pristine[rel >>> 6] & bit) != 0;
+            if (take) {
+                pristine[rel >>> 6] &= ~bit;
+            }
+            return was;
         }
     }
 

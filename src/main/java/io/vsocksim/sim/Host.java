@@ -56,19 +56,24 @@ public final class Host extends Machine {
         return new Host(threadedKernel(name, GuestMemory.DEFAULT_SIZE), true);
     }
 
-    /** A kernel context on two worker threads and a self-running clock, with {@code memory} bytes. */
+    /**
+     * A kernel context with a self-running clock and {@code memory} bytes, whose work runs on the
+     * worker threads every machine shares (two works at once at most).
+     */
     public static KernelContext threadedKernel(String name, long memory) {
         return threadedKernel(name, memory, VirtualClock.selfRunning());
     }
 
     /**
-     * A kernel context on two worker threads and {@code clock}, with {@code memory} bytes: a manual
-     * {@code new VirtualClock()} for tests that drive every timeout themselves, or a self-running one.
+     * A kernel context on {@code clock} with {@code memory} bytes, its work on the shared worker threads
+     * (two works at once at most): a manual {@code new VirtualClock()} for tests that drive every
+     * timeout themselves, or a self-running one. Free pages are poisoned if
+     * {@link PageAllocator#poisonByDefault()} says so.
      */
     public static KernelContext threadedKernel(String name, long memory, VirtualClock clock) {
         GuestMemory mem = new GuestMemory(name, memory);
-        return new KernelContext(name, clock, new ThreadedWorkQueue(name + "/system_wq", 2, clock), mem,
-                new PageAllocator(mem, 0, (int) mem.pages(), true));
+        return new KernelContext(name, clock, ThreadedWorkQueue.shared(name + "/system_wq", 2, clock), mem,
+                new PageAllocator(mem, 0, (int) mem.pages(), PageAllocator.poisonByDefault()));
     }
 
     /** The vhost transport (H2G) and its CID table. */

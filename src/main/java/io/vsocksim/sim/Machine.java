@@ -72,7 +72,7 @@ public class Machine implements AutoCloseable {
     public static Machine threaded(String name, long memory) {
         VirtualClock clock = VirtualClock.selfRunning();
         GuestMemory mem = new GuestMemory(name, memory);
-        Machine m = new Machine(new KernelContext(name, clock, new ThreadedWorkQueue(name + "/system_wq", 2, clock),
+        Machine m = new Machine(new KernelContext(name, clock, ThreadedWorkQueue.shared(name + "/system_wq", 2, clock),
                 mem, new PageAllocator(mem)), true);
         m.ownTimeDomain();
         return m;

@@ -24,7 +24,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
  */
 @Command(name = "vsocksim", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true, versionProvider = Version.class,
         sortOptions = false, usageHelpAutoWidth = true,
-        subcommands = {VsockTestCommand.class, RxZerocopyCommand.class, ServeCommand.class, ChaosCommand.class, RingSmoke.class},
+        subcommands = {VsockTestCommand.class, RxZerocopyCommand.class, ServeCommand.class, ChaosCommand.class, ScaleCommand.class, RingSmoke.class},
         synopsisSubcommandLabel = "COMMAND",
         description = {"A kernel-faithful simulator of Linux AF_VSOCK sockets over virtio, vhost and loopback.",
             "Run 'vsocksim COMMAND --help' for a command's options."},

@@ -95,8 +95,7 @@ class ThreadedWorkQueueTest {
         ThreadedWorkQueue wq = queue("timers", 1, clock);
         CountDownLatch ran = new CountDownLatch(1);
         DelayedWork dw = new DelayedWork("timeout", ran::countDown);
-        wq.queueDelayedWork(dw, 5);
-        clock.awaitSleepers(1); // the worker waits for the timer on the virtual clock
+        wq.queueDelayedWork(dw, 5); // armed when this returns; the pool hears of every advance
 
         clock.advance(5 * Clock.TICK_NSEC - 1);
         assertThat(dw.pending()).isTrue(); // not due: nobody was woken

@@ -402,4 +402,45 @@ class PageAllocatorTest {
         a.freePages(h);
         assertThat(runs[0]).isZero();
     }
+
+    @Test
+    void shouldNotTouchMemoryAtBootWhenPoisoningButStillHandOutPoisonedPagesAndCatchWritesAfterFree() {
+        GuestMemory mem = new GuestMemory("lazy", 16L << 20);
+        PageAllocator a = new PageAllocator(mem, 0, (int) mem.pages(), true);
+        assertThat(mem.residentBytes()).as("boot poisons nothing it need not").isZero();
+        assertThat(a.isPoisoned(4000)).as("a page never allocated counts as poisoned").isTrue();
+        assertThat(mem.residentBytes()).isZero();
+
+        long h = a.allocPages(1);
+        long pfn = PageAllocator.pfn(h);
+        assertThat(a.isPoisoned(pfn)).isTrue();
+        assertThat(a.isPoisoned(pfn + 1)).isTrue();
+        assertThat(mem.residentBytes()).as("only the bank holding the block").isEqualTo(GuestMemory.BANK_SIZE);
+        a.freePages(h);
+        mem.write(GuestMemory.pfnToGpa(pfn) + 100, new byte[] {1}, 0, 1); // a write after free
+        assertThatThrownBy(() -> a.allocPages(1)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("pfn=" + pfn + " offset=96");
+        assertThat(a.pagesInUse()).isZero();
+    }
+
+    @Test
+    void shouldPoisonByDefaultOnlyWhenThePagePoisonPropertyAsksForIt() {
+        String old = System.getProperty("vsocksim.page_poison");
+        try {
+            System.setProperty("vsocksim.page_poison", "1");
+            assertThat(PageAllocator.poisonByDefault()).isTrue();
+            System.setProperty("vsocksim.page_poison", "true");
+            assertThat(PageAllocator.poisonByDefault()).isTrue();
+            System.setProperty("vsocksim.page_poison", "0");
+            assertThat(PageAllocator.poisonByDefault()).isFalse();
+            System.clearProperty("vsocksim.page_poison");
+            assertThat(PageAllocator.poisonByDefault()).isFalse();
+        } finally {
+            if (old == null) {
+                System.clearProperty("vsocksim.page_poison");
+            } else {
+                System.setProperty("vsocksim.page_poison", old);
+            }
+        }
+    }
 }

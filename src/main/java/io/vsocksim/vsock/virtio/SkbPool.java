@@ -173,6 +173,9 @@ public final class SkbPool {
             return null;
         }
         VsockSkb skb = take(h, skbWithOverhead(osize));
+        if (dataLen > 0) {
+            skb.ensureFrags();
+        }
         int order = PAGE_ALLOC_COSTLY_ORDER;
         int left = dataLen;
         while (left > 0) {

@@ -251,6 +251,7 @@ public final class VirtioTransportZerocopy {
             return null;
         }
         PageAllocator pa = pool.pages();
+        skb.ensureFrags();
         for (int i = 0; i < npages; i++) {
             long h = pa.allocPages(0);
             if (h < 0) {

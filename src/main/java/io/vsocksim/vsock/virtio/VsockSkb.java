@@ -58,6 +58,9 @@ public final class VsockSkb {
     VsockSkb prev;
     SkbQueue list;
 
+    private static final long[] NO_HANDLES = new long[0];
+    private static final int[] NO_INTS = new int[0];
+
     boolean live;
     long headHandle;
     /** Usable bytes of the head block ({@code skb_end_offset}). */
@@ -69,10 +72,14 @@ public final class VsockSkb {
     /** {@code skb->data_len}: payload bytes in fragments. */
     int dataLen;
     int nrFrags;
-    final long[] fragHandle = new long[SkbPool.MAX_SKB_FRAGS];
-    final int[] fragSize = new int[SkbPool.MAX_SKB_FRAGS];
+    /*
+     * skb_shared_info's fragment table, made the first time this object carries fragments and kept
+     * when it is recycled: a linear skb (every posted RX buffer of an idle guest) needs none.
+     */
+    long[] fragHandle = NO_HANDLES;
+    int[] fragSize = NO_INTS;
     /** {@code skb_frag_off}: byte offset of fragment {@code i} in its page block (pinned user pages only). */
-    final int[] fragOff = new int[SkbPool.MAX_SKB_FRAGS];
+    int[] fragOff = NO_INTS;
     /** Fragments are pinned user pages ({@code SKBFL_ZEROCOPY_FRAG}): released with put_page. */
     boolean fragsPinned;
     /** {@code skb_zcopy(skb)}: the MSG_ZEROCOPY completion this skb holds a reference on, or null. */
@@ -149,6 +156,15 @@ public final class VsockSkb {
         return pool.pages().gpa(fragHandle[i]) + fragOff[i];
     }
 
+    /** Makes the fragment table, once per object (see the field comment). */
+    void ensureFrags() {
+        if (fragHandle.length == 0) {
+            fragHandle = new long[SkbPool.MAX_SKB_FRAGS];
+            fragSize = new int[SkbPool.MAX_SKB_FRAGS];
+            fragOff = new int[SkbPool.MAX_SKB_FRAGS];
+        }
+    }
+
     /** The page block of fragment {@code i} (tests and diagnostics). */
     public long fragHandle(int i) {
         return fragHandle[i];
@@ -202,6 +218,7 @@ public final class VsockSkb {
                 return -EFAULT;
             }
             pages.getPage(handle); // pin_user_pages: one reference per pinned page
+            ensureFrags();
             fragHandle[nrFrags] = handle;
             fragOff[nrFrags] = (int) (at - blockGpa);
             fragSize[nrFrags] = size;
