@@ -31,8 +31,9 @@
  *       TIME_WAIT). TCP and IP options are not supported.</li>
  *   <li>No {@code socket()} adaptors, datagram channels or pipes ({@code UnsupportedOperationException}).</li>
  *   <li>vsock refuses a connection to a port nobody listens on with a reset, so connect and finishConnect
- *       fail with {@code SocketException("Connection reset by peer")} where TCP gives
- *       {@code ConnectException("Connection refused")}: the JDK's own mapping of ECONNRESET.</li>
+ *       fail with {@code ConnectException("Connection reset by peer")} where TCP gives
+ *       {@code ConnectException("Connection refused")}: the class TCP code catches for "not up yet", with
+ *       the kernel's text (the JDK's own table would make ECONNRESET a plain {@code SocketException}).</li>
  * </ul>
  */
 package io.vsocksim.user.nio;
