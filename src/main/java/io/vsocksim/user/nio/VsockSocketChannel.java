@@ -7,6 +7,7 @@ import static io.vsocksim.uapi.Sock.SHUT_WR;
 import static io.vsocksim.uapi.Sock.SOL_SOCKET;
 import static io.vsocksim.uapi.Sock.SO_ERROR;
 
+import io.vsocksim.net.Iovec;
 import io.vsocksim.net.UserMsghdr;
 import io.vsocksim.sim.UserProcess;
 import io.vsocksim.uapi.Errno;
@@ -27,6 +28,7 @@ import java.nio.channels.NotYetConnectedException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.UnsupportedAddressTypeException;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
@@ -64,6 +66,9 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
     private volatile boolean isInputClosed;
     private volatile boolean isOutputClosed;
     private boolean connectionReset; // guarded by readLock
+    /** readv's and writev's msghdr, reused (guarded by readLock and writeLock); iov holds no buffer between calls. */
+    private final UserMsghdr readMsg = UserMsghdr.of(new ByteBuffer[8]);
+    private final UserMsghdr writeMsg = UserMsghdr.of(new ByteBuffer[8]);
     private VsockAddress localAddress; // guarded by stateLock
     private VsockAddress remoteAddress; // guarded by stateLock
 
@@ -367,8 +372,13 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
                 if (isInputClosed) {
                     return -1;
                 }
-                n = retry(blocking, Poll.POLLIN, readOnce(buf, dsts, offset, length),
-                        () -> readOnce(buf, dsts, offset, length));
+                n = readOnce(buf, dsts, offset, length);
+                while (blocking && ChannelFd.okayToRetry(n) && isOpen()) {
+                    if (n == ChannelFd.UNAVAILABLE) {
+                        fd.park(Poll.POLLIN);
+                    }
+                    n = readOnce(buf, dsts, offset, length);
+                }
             } finally {
                 endIo(blocking, false, n > 0);
                 if (n <= 0 && isInputClosed) {
@@ -393,11 +403,14 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
                 return -1;
             }
         } else {
-            UserMsghdr msg = iovec(dsts, offset, length, true);
-            if (msg == null) {
+            if (!iovec(readMsg, dsts, offset, length, true)) {
                 return 0;
             }
-            ret = proc.recvmsg(fd.fd(), msg, 0);
+            try {
+                ret = proc.recvmsg(fd.fd(), readMsg, 0);
+            } finally {
+                Arrays.fill(readMsg.iov, 0, readMsg.iovlen, null); // the caller's buffers are not kept
+            }
             if (ret == 0) {
                 return -1;
             }
@@ -419,25 +432,27 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
         }
     }
 
-    /** The msghdr of the buffers with room (readv) or data (writev) left, or null if there are none. */
-    private static UserMsghdr iovec(ByteBuffer[] bufs, int offset, int length, boolean read) {
+    /**
+     * Fills the channel's {@code msg} with the buffers that have room (readv) or data (writev) left, at most
+     * {@code IOV_MAX} of them as the JDK's {@code IOUtil} takes; false if there are none.
+     */
+    private static boolean iovec(UserMsghdr msg, ByteBuffer[] bufs, int offset, int length, boolean read) {
         int count = 0;
-        ByteBuffer[] iov = new ByteBuffer[length];
-        for (int i = offset; i < offset + length; i++) {
+        ByteBuffer[] iov = msg.iov;
+        for (int i = offset; i < offset + length && count < Iovec.UIO_MAXIOV; i++) {
             ByteBuffer b = Objects.requireNonNull(bufs[i]);
             if (read) {
                 checkWritable(b);
             }
             if (b.hasRemaining()) {
+                if (count == iov.length) {
+                    iov = msg.iov = Arrays.copyOf(iov, Math.min(2 * count, Iovec.UIO_MAXIOV));
+                }
                 iov[count++] = b;
             }
         }
-        if (count == 0) {
-            return null;
-        }
-        UserMsghdr msg = UserMsghdr.of(iov);
         msg.iovlen = count;
-        return msg;
+        return count > 0;
     }
 
     @Override
@@ -461,8 +476,13 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
             long n = 0;
             try {
                 beginIo(blocking, true);
-                n = retry(blocking, Poll.POLLOUT, writeOnce(buf, srcs, offset, length),
-                        () -> writeOnce(buf, srcs, offset, length));
+                n = writeOnce(buf, srcs, offset, length);
+                while (blocking && ChannelFd.okayToRetry(n) && isOpen()) {
+                    if (n == ChannelFd.UNAVAILABLE) {
+                        fd.park(Poll.POLLOUT);
+                    }
+                    n = writeOnce(buf, srcs, offset, length);
+                }
             } finally {
                 endIo(blocking, true, n > 0);
                 if (n <= 0 && isOutputClosed) {
@@ -483,11 +503,14 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
             }
             ret = proc.send(fd.fd(), buf, MSG_NOSIGNAL);
         } else {
-            UserMsghdr msg = iovec(srcs, offset, length, false);
-            if (msg == null) {
+            if (!iovec(writeMsg, srcs, offset, length, false)) {
                 return 0;
             }
-            ret = proc.sendmsg(fd.fd(), msg, MSG_NOSIGNAL);
+            try {
+                ret = proc.sendmsg(fd.fd(), writeMsg, MSG_NOSIGNAL);
+            } finally {
+                Arrays.fill(writeMsg.iov, 0, writeMsg.iovlen, null);
+            }
         }
         ret = ChannelFd.status(ret);
         if (ret < 0 && !ChannelFd.okayToRetry(ret)) {
@@ -497,24 +520,25 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
     }
 
     /**
-     * Before a read ({@code write} false) or write: the JDK's interrupt hook in blocking mode, the state
-     * checks, and the thread recorded so that close knows a call is blocked.
+     * Before a blocking read ({@code write} false) or write: the JDK's interrupt hook, the state checks, and
+     * the thread recorded so that close knows a call is blocked. A non-blocking call needs none of it, as in
+     * the JDK's {@code beginRead}/{@code beginWrite}: close waits for it on the read or write lock, and a
+     * write after shutdownOutput fails with EPIPE, which the caller turns into AsynchronousCloseException.
      */
     private void beginIo(boolean blocking, boolean write) throws ClosedChannelException {
-        if (blocking) {
-            begin();
+        if (!blocking) {
+            return;
         }
+        begin();
         synchronized (stateLock) {
             ensureOpenAndConnected();
             if (write && isOutputClosed) {
                 throw new ClosedChannelException();
             }
-            if (blocking) {
-                if (write) {
-                    writerThread = Thread.currentThread();
-                } else {
-                    readerThread = Thread.currentThread();
-                }
+            if (write) {
+                writerThread = Thread.currentThread();
+            } else {
+                readerThread = Thread.currentThread();
             }
         }
     }
@@ -534,23 +558,6 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
             }
             end(completed);
         }
-    }
-
-    /** One system call of a read or write ({@code -errno} already turned into an I/O status or thrown). */
-    @FunctionalInterface
-    private interface IoCall {
-        long run() throws IOException;
-    }
-
-    /** In blocking mode, retries while EINTR, or EAGAIN after waiting for {@code event} (the JDK's park). */
-    private long retry(boolean blocking, int event, long n, IoCall call) throws IOException {
-        while (blocking && ChannelFd.okayToRetry(n) && isOpen()) {
-            if (n == ChannelFd.UNAVAILABLE) {
-                fd.park(event);
-            }
-            n = call.run();
-        }
-        return n;
     }
 
     // ---- shutdown, blocking mode, close ---------------------------------------------------------------
