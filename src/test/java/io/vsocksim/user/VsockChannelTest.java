@@ -167,10 +167,46 @@ class VsockChannelTest extends NioTestBase {
             assertThat(l.getOption(StandardSocketOptions.SO_REUSEADDR)).isTrue();
             assertThat(c.supportedOptions()).containsExactlyInAnyOrder(StandardSocketOptions.SO_SNDBUF,
                     StandardSocketOptions.SO_RCVBUF, StandardSocketOptions.SO_LINGER,
-                    StandardSocketOptions.SO_KEEPALIVE, StandardSocketOptions.SO_REUSEADDR);
+                    StandardSocketOptions.SO_KEEPALIVE, StandardSocketOptions.SO_REUSEADDR,
+                    StandardSocketOptions.TCP_NODELAY);
             assertThat(l.supportedOptions()).containsExactlyInAnyOrder(StandardSocketOptions.SO_RCVBUF,
                     StandardSocketOptions.SO_REUSEADDR);
         }
+    }
+
+    /** What the java.net face's {@code VsockNetSocket} accepts, the channel accepts the same way. */
+    @Test
+    void shouldAcceptTcpNoDelayAsANoOpAndRefuseIpTosAndReusePortAsTheJavaNetFaceDoes() throws IOException {
+        try (SocketChannel c = t.client.openSocketChannel()) {
+            assertThat(c.setOption(StandardSocketOptions.TCP_NODELAY, false)).isSameAs(c);
+            assertThat(c.getOption(StandardSocketOptions.TCP_NODELAY)).as("vsock has no Nagle: always no delay").isTrue();
+            assertThat(Outcome.of(() -> c.setOption(StandardSocketOptions.SO_REUSEPORT, true)))
+                    .as("6.12.117 refuses SO_REUSEPORT on a socket that is not inet; not offered")
+                    .isEqualTo(Outcome.thrown(UnsupportedOperationException.class, "'SO_REUSEPORT' not supported"));
+            assertThat(Outcome.of(() -> c.setOption(StandardSocketOptions.IP_TOS, 0x10)))
+                    .isEqualTo(Outcome.thrown(UnsupportedOperationException.class, "'IP_TOS' not supported"));
+            assertThat(Outcome.of(() -> c.setOption(StandardSocketOptions.TCP_NODELAY, null)))
+                    .isEqualTo(Outcome.thrown(IllegalArgumentException.class, "Invalid value 'null'"));
+        }
+    }
+
+    /** Code that sets only what {@code supportedOptions()} lists (a pattern of TCP code and Netty) runs unchanged. */
+    @Test
+    void shouldSetEverySupportedOptionBackToItsOwnValue() throws IOException {
+        SocketChannel[] p = t.pair(5000);
+        try (SocketChannel c = p[0]; SocketChannel a = p[1]; ServerSocketChannel l = t.listen(5001)) {
+            for (java.net.SocketOption<?> o : c.supportedOptions()) {
+                setToItself(c, o);
+            }
+            for (java.net.SocketOption<?> o : l.supportedOptions()) {
+                setToItself(l, o);
+            }
+            assertThat(c.getOption(StandardSocketOptions.SO_RCVBUF)).isEqualTo(262144);
+        }
+    }
+
+    private static <T> void setToItself(java.nio.channels.NetworkChannel ch, java.net.SocketOption<T> o) throws IOException {
+        ch.setOption(o, ch.getOption(o));
     }
 
     @Test

@@ -79,7 +79,7 @@ final class VsockServerSocketChannel extends ServerSocketChannel implements Vsoc
 
     @Override
     public <T> ServerSocketChannel setOption(SocketOption<T> name, T value) throws IOException {
-        NioOptions.check(NioOptions.SERVER, name);
+        NioOptions.check(NioOptions.SERVER, name, value);
         synchronized (stateLock) {
             ensureOpen();
             NioOptions.set(fd, name, value);

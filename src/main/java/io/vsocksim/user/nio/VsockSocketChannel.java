@@ -163,7 +163,7 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
 
     @Override
     public <T> SocketChannel setOption(SocketOption<T> name, T value) throws IOException {
-        NioOptions.check(NioOptions.SOCKET, name);
+        NioOptions.check(NioOptions.SOCKET, name, value);
         synchronized (stateLock) {
             ensureOpen();
             NioOptions.set(fd, name, value);
