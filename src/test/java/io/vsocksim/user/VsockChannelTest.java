@@ -3,7 +3,12 @@ package io.vsocksim.user;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.vsocksim.sim.TestMachine;
+import io.vsocksim.uapi.Fcntl;
+import io.vsocksim.uapi.Sock;
 import java.io.IOException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
@@ -11,6 +16,8 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -234,12 +241,40 @@ class VsockChannelTest extends NioTestBase {
         assertThat(t.serverProc.files().openDescriptors()).isEmpty();
     }
 
-    @Test
-    void shouldRefuseSocketAdaptorsDatagramsAndPipes() throws IOException {
-        try (SocketChannel c = t.client.openSocketChannel(); ServerSocketChannel l = t.server.openServerSocketChannel()) {
-            assertThatThrownBy(c::socket).isInstanceOf(UnsupportedOperationException.class);
-            assertThatThrownBy(l::socket).isInstanceOf(UnsupportedOperationException.class);
+    /** The one socket descriptor of {@code p} (others, such as a channel's wake-up eventfd, are not sockets). */
+    private static int socketFd(io.vsocksim.sim.UserProcess p) {
+        int found = -1;
+        for (int fd : p.files().openDescriptors()) {
+            if (p.getsockopt(fd, Sock.SOL_SOCKET, Sock.SO_TYPE, ByteBuffer.allocate(4), 4) >= 0) {
+                assertThat(found).as("one socket").isEqualTo(-1);
+                found = fd;
+            }
         }
+        return found;
+    }
+
+    /** As the JDK's {@code timedRead}: O_NONBLOCK only while the timed read waits, blocking again after it. */
+    @Test
+    void shouldLeaveTheDescriptorBlockingAfterTheSocketAdaptorsTimedRead() throws Exception {
+        SocketChannel[] p = t.pair(5000);
+        try (SocketChannel c = p[0]; SocketChannel a = p[1]) {
+            Socket s = a.socket();
+            s.setSoTimeout(500);
+            Future<Integer> timedOut = t.blocked(() -> s.getInputStream().read()).future();
+            TestMachine.clock(t.m).advance(TimeUnit.MILLISECONDS.toNanos(500));
+            assertThatThrownBy(() -> timedOut.get(10, TimeUnit.SECONDS)).hasCauseExactlyInstanceOf(SocketTimeoutException.class)
+                    .cause().hasMessage("Read timed out");
+            int fd = socketFd(t.serverProc);
+            assertThat(t.serverProc.fcntl(fd, Fcntl.F_GETFL, 0) & Fcntl.O_NONBLOCK).isZero();
+            Future<Integer> read = t.blocked(() -> s.getInputStream().read()).future();
+            assertThat(c.write(ascii("x"))).isEqualTo(1);
+            assertThat(read.get(10, TimeUnit.SECONDS)).isEqualTo('x');
+            assertThat(t.serverProc.fcntl(fd, Fcntl.F_GETFL, 0) & Fcntl.O_NONBLOCK).isZero();
+        }
+    }
+
+    @Test
+    void shouldRefuseDatagramsAndPipes() {
         assertThatThrownBy(t.client::openDatagramChannel).isInstanceOf(UnsupportedOperationException.class);
         assertThatThrownBy(t.client::openPipe).isInstanceOf(UnsupportedOperationException.class);
     }

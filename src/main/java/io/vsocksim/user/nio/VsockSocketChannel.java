@@ -12,6 +12,8 @@ import io.vsocksim.net.UserMsghdr;
 import io.vsocksim.sim.UserProcess;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Poll;
+import io.vsocksim.uapi.Sock;
+import io.vsocksim.user.JdkErrors;
 import io.vsocksim.user.VsockAddress;
 import java.io.IOException;
 import java.net.Socket;
@@ -23,6 +25,7 @@ import java.nio.channels.AlreadyConnectedException;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ConnectionPendingException;
+import java.nio.channels.IllegalBlockingModeException;
 import java.nio.channels.NoConnectionPendingException;
 import java.nio.channels.NotYetConnectedException;
 import java.nio.channels.SelectionKey;
@@ -71,6 +74,7 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
     private final UserMsghdr writeMsg = UserMsghdr.of(new ByteBuffer[8]);
     private VsockAddress localAddress; // guarded by stateLock
     private VsockAddress remoteAddress; // guarded by stateLock
+    private Socket socket; // the adaptor; guarded by stateLock
 
     /** A new, unconnected channel. */
     VsockSocketChannel(VsockSelectorProvider provider) throws IOException {
@@ -186,10 +190,52 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
         return NioOptions.SOCKET;
     }
 
-    /** No {@link Socket} adaptor: a vsock endpoint is not an {@code InetAddress}. */
+    /** The channel as a {@link Socket} ({@link VsockSocketAdaptor}), made on first use, as the JDK's. */
     @Override
     public Socket socket() {
-        throw new UnsupportedOperationException("no java.net.Socket adaptor for a vsock channel: use the channel");
+        synchronized (stateLock) {
+            if (socket == null) {
+                socket = VsockSocketAdaptor.create(this);
+            }
+            return socket;
+        }
+    }
+
+    /** Options past {@link #supportedOptions()} that only the socket adaptor's legacy setters use. */
+    void setAdaptorOption(SocketOption<?> name, Object value) throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            NioOptions.set(fd, name, value);
+        }
+    }
+
+    Object getAdaptorOption(SocketOption<?> name) throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            return NioOptions.get(fd, name);
+        }
+    }
+
+    /** The local address, null if not bound (kept after close), for the adaptor. */
+    VsockAddress localAddress() {
+        synchronized (stateLock) {
+            return localAddress;
+        }
+    }
+
+    /** The remote address, null before connect (kept after close), for the adaptor. */
+    VsockAddress remoteAddress() {
+        synchronized (stateLock) {
+            return remoteAddress;
+        }
+    }
+
+    boolean isInputOpen() {
+        return !isInputClosed;
+    }
+
+    boolean isOutputOpen() {
+        return !isOutputClosed;
     }
 
     @Override
@@ -206,13 +252,27 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
 
     @Override
     public boolean connect(SocketAddress remote) throws IOException {
-        VsockAddress sa = checkAddress(remote);
+        return connect(checkAddress(remote), false, 0);
+    }
+
+    /**
+     * The socket adaptor's connect ({@code blockingConnect}): blocking mode only, waiting at most {@code nanos}
+     * (0: no limit) and then closing the channel with {@code SocketTimeoutException("Connect timed out")}.
+     */
+    void blockingConnect(SocketAddress remote, long nanos) throws IOException {
+        connect(checkAddress(remote), true, nanos);
+    }
+
+    private boolean connect(VsockAddress sa, boolean adaptor, long nanos) throws IOException {
         try {
             readLock.lock();
             try {
                 writeLock.lock();
                 try {
                     boolean blocking = isBlocking();
+                    if (adaptor && !blocking) {
+                        throw new IllegalBlockingModeException();
+                    }
                     boolean connected = false;
                     try {
                         beginConnect(blocking, sa);
@@ -222,7 +282,7 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
                         } else if (n != -Errno.EINPROGRESS) {
                             throw NioErrors.socketError(-n);
                         } else if (blocking) {
-                            connected = pollConnected();
+                            connected = pollConnected(nanos);
                         }
                     } finally {
                         endConnect(blocking, connected);
@@ -254,7 +314,7 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
                     boolean connected = false;
                     try {
                         beginFinishConnect(blocking);
-                        connected = blocking ? pollConnected() : pollConnectNow();
+                        connected = blocking ? pollConnected(0) : pollConnectNow();
                     } finally {
                         endConnect(blocking, connected);
                     }
@@ -271,14 +331,14 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
         }
     }
 
-    /** Blocking: waits for POLLOUT until the connection is up, fails, or the channel is closed. */
-    private boolean pollConnected() throws IOException {
-        boolean polled = pollConnectNow();
-        while (!polled && isOpen()) {
-            fd.park(Poll.POLLOUT);
-            polled = pollConnectNow();
-        }
-        return polled && isOpen();
+    /**
+     * Blocking: waits for POLLOUT until the connection is up, fails, the channel is closed, or {@code nanos}
+     * (0: no limit) pass ({@code finishTimedConnect}).
+     */
+    private boolean pollConnected(long nanos) throws IOException {
+        long polled = fd.await(this, Poll.POLLOUT, nanos, JdkErrors.CONNECT_TIMED_OUT,
+                () -> pollConnectNow() ? 1 : ChannelFd.UNAVAILABLE);
+        return polled > 0 && isOpen();
     }
 
     /** {@code Net.pollConnectNow}: poll(POLLOUT, 0), then SO_ERROR; true once connected. */
@@ -348,21 +408,40 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
     @Override
     public int read(ByteBuffer buf) throws IOException {
         Objects.requireNonNull(buf);
-        return (int) read(buf, null, 0, 0);
+        return (int) read(buf, null, 0, 0, false, 0);
     }
 
     @Override
     public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, dsts.length);
-        return read(null, dsts, offset, length);
+        return read(null, dsts, offset, length, false, 0);
     }
 
-    /** read(2) into {@code buf}, or readv(2) into {@code dsts[offset, offset + length)}. */
-    private long read(ByteBuffer buf, ByteBuffer[] dsts, int offset, int length) throws IOException {
+    /**
+     * The socket adaptor's {@code InputStream.read} ({@code blockingRead}): blocking mode only; with
+     * {@code nanos > 0} (SO_TIMEOUT) at most that long, then {@code SocketTimeoutException("Read timed out")}.
+     */
+    int blockingRead(byte[] b, int off, int len, long nanos) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        if (len == 0) {
+            return 0;
+        }
+        return (int) read(ByteBuffer.wrap(b, off, len), null, 0, 0, true, nanos);
+    }
+
+    /**
+     * read(2) into {@code buf}, or readv(2) into {@code dsts[offset, offset + length)}; for the socket adaptor
+     * ({@code adaptor}) in blocking mode only, timed if {@code nanos > 0}.
+     */
+    private long read(ByteBuffer buf, ByteBuffer[] dsts, int offset, int length, boolean adaptor, long nanos)
+            throws IOException {
         readLock.lock();
         try {
             ensureOpenAndConnected();
             boolean blocking = isBlocking();
+            if (adaptor && !blocking) {
+                throw new IllegalBlockingModeException();
+            }
             long n = 0;
             try {
                 beginIo(blocking, false);
@@ -372,12 +451,16 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
                 if (isInputClosed) {
                     return -1;
                 }
-                n = readOnce(buf, dsts, offset, length);
-                while (blocking && ChannelFd.okayToRetry(n) && isOpen()) {
-                    if (n == ChannelFd.UNAVAILABLE) {
-                        fd.park(Poll.POLLIN);
-                    }
+                if (nanos > 0) {
+                    n = timedRead(buf, nanos);
+                } else {
                     n = readOnce(buf, dsts, offset, length);
+                    while (blocking && ChannelFd.okayToRetry(n) && isOpen()) {
+                        if (n == ChannelFd.UNAVAILABLE) {
+                            fd.park(Poll.POLLIN, 0);
+                        }
+                        n = readOnce(buf, dsts, offset, length);
+                    }
                 }
             } finally {
                 endIo(blocking, false, n > 0);
@@ -388,6 +471,39 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
             return ChannelFd.normalize(n);
         } finally {
             readLock.unlock();
+        }
+    }
+
+    /** SO_TIMEOUT's read ({@code timedRead}): O_NONBLOCK while the thread parks for POLLIN at most {@code nanos}. */
+    private long timedRead(ByteBuffer buf, long nanos) throws IOException {
+        configureNonBlocking(true);
+        try {
+            return fd.await(this, Poll.POLLIN, nanos, JdkErrors.READ_TIMED_OUT, () -> readOnce(buf, null, 0, 0));
+        } finally {
+            configureNonBlocking(false);
+        }
+    }
+
+    /** O_NONBLOCK on (the channel open) or off again (if still open) around a timed call ({@code lockedConfigureBlocking}). */
+    private void configureNonBlocking(boolean on) throws IOException {
+        synchronized (stateLock) {
+            if (on) {
+                ensureOpen();
+            }
+            if (isOpen()) {
+                fd.setNonBlocking(on);
+            }
+        }
+    }
+
+    /**
+     * The number of bytes that can be read without blocking, for the adaptor's {@code InputStream.available}: 0
+     * once the input is shut down.
+     */
+    int available() throws IOException {
+        synchronized (stateLock) {
+            ensureOpenAndConnected();
+            return isInputClosed ? 0 : fd.available();
         }
     }
 
@@ -476,13 +592,7 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
             long n = 0;
             try {
                 beginIo(blocking, true);
-                n = writeOnce(buf, srcs, offset, length);
-                while (blocking && ChannelFd.okayToRetry(n) && isOpen()) {
-                    if (n == ChannelFd.UNAVAILABLE) {
-                        fd.park(Poll.POLLOUT);
-                    }
-                    n = writeOnce(buf, srcs, offset, length);
-                }
+                n = writeRetrying(blocking, buf, srcs, offset, length);
             } finally {
                 endIo(blocking, true, n > 0);
                 if (n <= 0 && isOutputClosed) {
@@ -493,6 +603,79 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /**
+     * The socket adaptor's {@code OutputStream.write} ({@code blockingWriteFully}): blocking mode only; writes
+     * until every byte is taken or the channel is closed.
+     */
+    void blockingWriteFully(byte[] b, int off, int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        if (len == 0) {
+            return;
+        }
+        ByteBuffer src = ByteBuffer.wrap(b, off, len);
+        writeLock.lock();
+        try {
+            ensureOpenAndConnected();
+            if (!isBlocking()) {
+                throw new IllegalBlockingModeException();
+            }
+            try {
+                beginIo(true, true);
+                while (src.hasRemaining() && isOpen()) {
+                    writeRetrying(true, src, null, 0, 0);
+                }
+            } finally {
+                endIo(true, true, !src.hasRemaining());
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /**
+     * The socket adaptor's {@code sendUrgentData}: send(2) of one byte with MSG_OOB, which af_vsock refuses
+     * (EOPNOTSUPP: {@code IOException("Operation not supported")}, as the JDK's {@code Net.sendOOB} reports it).
+     */
+    int sendOutOfBandData(byte b) throws IOException {
+        writeLock.lock();
+        try {
+            ensureOpenAndConnected();
+            boolean blocking = isBlocking();
+            long n = 0;
+            try {
+                beginIo(blocking, true);
+                ByteBuffer one = ByteBuffer.wrap(new byte[] {b});
+                do {
+                    n = ChannelFd.status(proc.send(fd.fd(), one, Sock.MSG_OOB | MSG_NOSIGNAL));
+                } while (blocking && n == ChannelFd.INTERRUPTED && isOpen());
+                if (n < 0 && !ChannelFd.okayToRetry(n)) {
+                    throw NioErrors.ioError((int) -n);
+                }
+            } finally {
+                endIo(blocking, true, n > 0);
+                if (n <= 0 && isOutputClosed) {
+                    throw new AsynchronousCloseException();
+                }
+            }
+            return (int) ChannelFd.normalize(n);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** One write and, in blocking mode, the JDK's retries: after EINTR, and after EAGAIN once POLLOUT came. */
+    private long writeRetrying(boolean blocking, ByteBuffer buf, ByteBuffer[] srcs, int offset, int length)
+            throws IOException {
+        long n = writeOnce(buf, srcs, offset, length);
+        while (blocking && ChannelFd.okayToRetry(n) && isOpen()) {
+            if (n == ChannelFd.UNAVAILABLE) {
+                fd.park(Poll.POLLOUT, 0);
+            }
+            n = writeOnce(buf, srcs, offset, length);
+        }
+        return n;
     }
 
     private long writeOnce(ByteBuffer buf, ByteBuffer[] srcs, int offset, int length) throws IOException {

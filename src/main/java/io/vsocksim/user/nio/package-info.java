@@ -30,7 +30,12 @@
  *       {@code TCP_NODELAY} is accepted and ignored (reads {@code true}: no Nagle); {@code IP_TOS} and
  *       {@code SO_REUSEPORT} are not supported ({@code NioOptions}). A server channel does not turn
  *       {@code SO_REUSEADDR} on at creation as the JDK's does for TCP (vsock has no TIME_WAIT).</li>
- *   <li>No {@code socket()} adaptors, datagram channels or pipes ({@code UnsupportedOperationException}).</li>
+ *   <li>{@code socket()} gives adaptors that follow JDK 17's {@code SocketAdaptor} and {@code ServerSocketAdaptor}
+ *       ({@code VsockSocketAdaptor}, {@code VsockServerSocketAdaptor}; Netty's NIO transport uses them for
+ *       addresses, options and half-closes), with {@link io.vsocksim.user.VsockAddress}es where the JDK's have
+ *       {@code InetSocketAddress}es: {@code getInetAddress()} and {@code getLocalAddress()} are null and the
+ *       ports are vsock's, as on the java.net face. SO_TIMEOUT and connect timeouts run on the machine's
+ *       clock. No datagram channels or pipes ({@code UnsupportedOperationException}).</li>
  *   <li>vsock refuses a connection to a port nobody listens on with a reset, so connect and finishConnect
  *       fail with {@code ConnectException("Connection reset by peer")} where TCP gives
  *       {@code ConnectException("Connection refused")}: the class TCP code catches for "not up yet", with
