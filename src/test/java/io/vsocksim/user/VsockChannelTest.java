@@ -16,6 +16,8 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -114,27 +116,40 @@ class VsockChannelTest extends NioTestBase {
         }
     }
 
-    @Test
-    void shouldGatherAndScatterAcrossSeveralBuffers() throws IOException {
-        SocketChannel[] p = t.pair(5000);
+    /** Gathering writes and scattering reads on a connected pair {client, accepted}, as outcomes. */
+    private static List<String> gatherScatter(SocketChannel[] p) throws IOException {
+        List<String> out = new ArrayList<>();
         try (SocketChannel c = p[0]; SocketChannel a = p[1]) {
-            ByteBuffer[] out = {ascii("ab"), ByteBuffer.allocate(0), ByteBuffer.allocateDirect(3).put((byte) 'c')
+            ByteBuffer[] src = {ascii("ab"), ByteBuffer.allocate(0), ByteBuffer.allocateDirect(3).put((byte) 'c')
                     .put((byte) 'd').put((byte) 'e').flip(), ascii("fghij")};
-            assertThat(c.write(out, 1, 3)).as("from the 2nd buffer on").isEqualTo(8);
-            assertThat(c.write(out)).isEqualTo(2);
+            out.add("from the 2nd buffer on " + c.write(src, 1, 3));
+            out.add("then the rest " + c.write(src));
             ByteBuffer[] in = {ByteBuffer.allocate(4), ByteBuffer.allocateDirect(3), ByteBuffer.allocate(3)};
             long got = 0;
             while (got < 10) {
                 got += a.read(in);
             }
-            assertThat(got).isEqualTo(10);
-            assertThat(ascii(in[0])).isEqualTo("cdef");
-            assertThat(ascii(in[1])).isEqualTo("ghi");
-            assertThat(ascii(in[2])).isEqualTo("jab");
-            assertThatThrownBy(() -> a.read(in, 2, 2)).isInstanceOf(IndexOutOfBoundsException.class);
-            assertThatThrownBy(() -> a.read(new ByteBuffer[] {ByteBuffer.allocate(1).asReadOnlyBuffer()}))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessage("Read-only buffer");
+            out.add("read " + got + ": " + ascii(in[0]) + " " + ascii(in[1]) + " " + ascii(in[2]));
+            out.add("bad range " + Outcome.of(() -> a.read(in, 2, 2)));
+            out.add("read-only " + Outcome.of(() -> a.read(new ByteBuffer[] {ByteBuffer.allocate(1).asReadOnlyBuffer()})));
+            out.add("nothing to write " + c.write(new ByteBuffer[] {ByteBuffer.allocate(0)}));
+            ByteBuffer[] many = new ByteBuffer[1100];
+            for (int i = 0; i < many.length; i++) {
+                many[i] = ByteBuffer.allocate(1);
+            }
+            out.add("at most IOV_MAX buffers a call " + c.write(many));
         }
+        return out;
+    }
+
+    @Test
+    void shouldGatherAndScatterAcrossSeveralBuffersAsJdkTcpChannelsDo() throws IOException {
+        List<String> tcp = gatherScatter(NioTestContext.tcpPair());
+        assertThat(gatherScatter(t.pair(5000))).containsExactlyElementsOf(tcp);
+        assertThat(tcp).containsExactly("from the 2nd buffer on 8", "then the rest 2", "read 10: cdef ghi jab",
+                "bad range " + Outcome.thrown(IndexOutOfBoundsException.class, "Range [2, 2 + 2) out of bounds for length 3"),
+                "read-only " + Outcome.thrown(IllegalArgumentException.class, "Read-only buffer"), "nothing to write 0",
+                "at most IOV_MAX buffers a call 1024");
     }
 
     @Test
