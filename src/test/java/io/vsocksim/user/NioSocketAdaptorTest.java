@@ -1,5 +1,6 @@
 package io.vsocksim.user;
 
+import static io.vsocksim.user.Outcome.describe;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -46,19 +47,6 @@ class NioSocketAdaptorTest extends NetTestBase {
                         VsockAddress.ofAnyPort(), VsockAddress.CID_LOCAL));
     }
 
-    @FunctionalInterface
-    private interface Step {
-        Object run() throws Exception;
-    }
-
-    /** What a step did: "= value" or "ExceptionClass: message". */
-    private static String outcome(Step s) {
-        try {
-            return "= " + s.run();
-        } catch (Exception e) {
-            return e.getClass().getName() + ": " + e.getMessage();
-        }
-    }
 
     private static String readExactly(InputStream in, int n) throws IOException {
         return new String(in.readNBytes(n), StandardCharsets.US_ASCII);
@@ -71,27 +59,27 @@ class NioSocketAdaptorTest extends NetTestBase {
         ServerSocket ss = lch.socket();
         out.add("one adaptor per channel " + (lch.socket() == ss) + ", its channel " + (ss.getChannel() == lch));
         out.add("unbound " + ss + " " + ss.isBound() + " " + ss.getLocalPort() + " " + ss.getLocalSocketAddress());
-        out.add("accept unbound " + outcome(ss::accept));
+        out.add("accept unbound " + describe(ss::accept));
         ss.bind(n.bindAddress());
-        out.add("bind twice " + outcome(() -> {
+        out.add("bind twice " + describe(() -> {
             ss.bind(n.bindAddress());
             return null;
         }));
         out.add("bound " + ss.isBound() + " " + (ss.getLocalPort() != -1) + " " // vsock ports may read negative
                 + (ss.getLocalSocketAddress() != null)
                 + " " + ss.toString().startsWith("ServerSocket[addr="));
-        out.add("receive buffer 0 " + outcome(() -> {
+        out.add("receive buffer 0 " + describe(() -> {
             ss.setReceiveBufferSize(0);
             return null;
         }));
         ss.setReuseAddress(true);
         out.add("reuse address " + ss.getReuseAddress());
         ss.setSoTimeout(TIMEOUT_MS);
-        out.add("accept timed out " + outcome(ss::accept) + ", open " + !ss.isClosed() + ", so timeout " + ss.getSoTimeout());
+        out.add("accept timed out " + describe(ss::accept) + ", open " + !ss.isClosed() + ", so timeout " + ss.getSoTimeout());
         lch.configureBlocking(false);
-        out.add("timed accept non-blocking " + outcome(ss::accept));
+        out.add("timed accept non-blocking " + describe(ss::accept));
         ss.setSoTimeout(0);
-        out.add("accept non-blocking, nothing waiting " + outcome(ss::accept));
+        out.add("accept non-blocking, nothing waiting " + describe(ss::accept));
         SocketChannel c = worlds.track(n.clients().openSocketChannel());
         c.connect(n.reach(ss));
         lch.configureBlocking(true); // a blocking accept waits for the connection to arrive
@@ -100,19 +88,30 @@ class NioSocketAdaptorTest extends NetTestBase {
                 + ", ports " + (a.getLocalPort() == ss.getLocalPort()) + " " + (a.getPort() == c.socket().getLocalPort()));
         ss.close();
         out.add("closed " + ss.isClosed() + " " + lch.isOpen() + ", still bound " + ss.isBound());
-        out.add("accept closed " + outcome(ss::accept));
-        out.add("so timeout closed " + outcome(ss::getSoTimeout));
+        out.add("accept closed " + describe(ss::accept));
+        out.add("so timeout closed " + describe(ss::getSoTimeout));
         return out;
+    }
+
+    /** A scenario's lines on one net. */
+    @FunctionalInterface
+    private interface Scenario {
+        List<String> run(Net n) throws Exception;
+    }
+
+    /** Runs {@code s} on every net, asserts that vsock's lines are TCP's, and returns TCP's. */
+    private List<String> sameOnEveryNet(Scenario s) throws Exception {
+        List<Net> nets = nets();
+        List<String> tcp = s.run(nets.get(0));
+        for (Net n : nets.subList(1, nets.size())) {
+            assertThat(s.run(n)).as(n.name()).containsExactlyElementsOf(tcp);
+        }
+        return tcp;
     }
 
     @Test
     void shouldAcceptBindAndTimeOutAsTheJdkServerSocketAdaptor() throws Exception {
-        List<Net> nets = nets();
-        List<String> tcp = serverScenario(nets.get(0));
-        for (Net n : nets.subList(1, nets.size())) {
-            assertThat(serverScenario(n)).as(n.name()).containsExactlyElementsOf(tcp);
-        }
-        assertThat(tcp).contains(
+        assertThat(sameOnEveryNet(this::serverScenario)).contains(
                 "accept unbound java.net.SocketException: Socket is not bound yet",
                 "bind twice java.net.SocketException: Already bound",
                 "receive buffer 0 java.lang.IllegalArgumentException: size cannot be 0 or negative",
@@ -134,26 +133,26 @@ class NioSocketAdaptorTest extends NetTestBase {
         out.add("one adaptor per channel " + (cch.socket() == s) + ", its channel " + (s.getChannel() == cch));
         out.add("unconnected " + s + " " + s.isConnected() + " " + s.isBound() + " " + s.getPort() + " " + s.getLocalPort()
                 + " " + s.getRemoteSocketAddress() + " " + s.getLocalSocketAddress() + " " + s.getInetAddress());
-        out.add("input unconnected " + outcome(s::getInputStream));
-        out.add("output unconnected " + outcome(s::getOutputStream));
-        out.add("shutdownInput unconnected " + outcome(() -> {
+        out.add("input unconnected " + describe(s::getInputStream));
+        out.add("output unconnected " + describe(s::getOutputStream));
+        out.add("shutdownInput unconnected " + describe(() -> {
             s.shutdownInput();
             return null;
         }));
-        out.add("connect null " + outcome(() -> {
+        out.add("connect null " + describe(() -> {
             s.connect(null);
             return null;
         }));
-        out.add("connect negative timeout " + outcome(() -> {
+        out.add("connect negative timeout " + describe(() -> {
             s.connect(there, -1);
             return null;
         }));
-        out.add("connect foreign address " + outcome(() -> {
+        out.add("connect foreign address " + describe(() -> {
             s.connect(new SocketAddress() { });
             return null;
         }));
         cch.configureBlocking(false);
-        out.add("connect non-blocking " + outcome(() -> {
+        out.add("connect non-blocking " + describe(() -> {
             s.connect(there);
             return null;
         }) + ", open " + cch.isOpen());
@@ -162,7 +161,7 @@ class NioSocketAdaptorTest extends NetTestBase {
         out.add("connected " + s.isConnected() + " " + s.isBound() + " " + (s.getPort() == ss.getLocalPort())
                 + " " + (s.getLocalPort() != -1) + " " + s.toString().startsWith("Socket[addr=")
                 + " " + s.getRemoteSocketAddress().equals(there));
-        out.add("connect again " + outcome(() -> {
+        out.add("connect again " + describe(() -> {
             s.connect(there);
             return null;
         }));
@@ -174,13 +173,13 @@ class NioSocketAdaptorTest extends NetTestBase {
         os.write("xyz".getBytes(StandardCharsets.US_ASCII));
         out.add("read one byte " + (char) in.read() + ", available " + in.available());
         a.setSoTimeout(TIMEOUT_MS);
-        out.add("read rest " + readExactly(in, 2) + ", then " + outcome(in::read));
+        out.add("read rest " + readExactly(in, 2) + ", then " + describe(in::read));
         os.write(42);
         out.add("usable after the timeout " + in.read() + ", so timeout " + a.getSoTimeout());
         a.getChannel().configureBlocking(false);
         InputStream nonBlocking = a.getInputStream();
-        out.add("stream of a non-blocking channel " + outcome(nonBlocking::read));
-        out.add("write to a non-blocking channel " + outcome(() -> {
+        out.add("stream of a non-blocking channel " + describe(nonBlocking::read));
+        out.add("write to a non-blocking channel " + describe(() -> {
             a.getOutputStream().write(1);
             return null;
         }));
@@ -192,54 +191,49 @@ class NioSocketAdaptorTest extends NetTestBase {
         out.add("options " + s.getTcpNoDelay() + " " + s.getKeepAlive() + " " + s.getSoLinger() + " " + s.getReuseAddress());
         s.setSoLinger(false, 0);
         out.add("linger off " + s.getSoLinger());
-        out.add("send buffer 0 " + outcome(() -> {
+        out.add("send buffer 0 " + describe(() -> {
             s.setSendBufferSize(0);
             return null;
         }));
-        out.add("receive buffer -1 " + outcome(() -> {
+        out.add("receive buffer -1 " + describe(() -> {
             s.setReceiveBufferSize(-1);
             return null;
         }));
-        out.add("so timeout -1 " + outcome(() -> {
+        out.add("so timeout -1 " + describe(() -> {
             s.setSoTimeout(-1);
             return null;
         }));
         s.shutdownOutput();
         out.add("shutdownOutput " + s.isOutputShutdown() + ", the peer reads " + in.read());
-        out.add("output after shutdownOutput " + outcome(s::getOutputStream));
-        out.add("old stream after shutdownOutput " + outcome(() -> {
+        out.add("output after shutdownOutput " + describe(s::getOutputStream));
+        out.add("old stream after shutdownOutput " + describe(() -> {
             os.write(1);
             return null;
         }));
         a.shutdownInput();
         out.add("shutdownInput " + a.isInputShutdown() + ", reads " + in.read());
-        out.add("input after shutdownInput " + outcome(a::getInputStream));
+        out.add("input after shutdownInput " + describe(a::getInputStream));
         a.getOutputStream().write(7);
         out.add("the other direction " + s.getInputStream().read());
         s.close();
         out.add("closed " + s.isClosed() + " " + cch.isOpen() + " " + s.isConnected() + " " + s + " "
                 + (s.getLocalSocketAddress() != null));
-        out.add("input closed " + outcome(s::getInputStream));
-        out.add("so timeout closed " + outcome(() -> {
+        out.add("input closed " + describe(s::getInputStream));
+        out.add("so timeout closed " + describe(() -> {
             s.setSoTimeout(1);
             return null;
         }));
-        out.add("shutdownInput closed " + outcome(() -> {
+        out.add("shutdownInput closed " + describe(() -> {
             s.shutdownInput();
             return null;
         }));
-        out.add("option closed " + outcome(s::getKeepAlive));
+        out.add("option closed " + describe(s::getKeepAlive));
         return out;
     }
 
     @Test
     void shouldConnectStreamAndHalfCloseAsTheJdkSocketAdaptor() throws Exception {
-        List<Net> nets = nets();
-        List<String> tcp = socketScenario(nets.get(0));
-        for (Net n : nets.subList(1, nets.size())) {
-            assertThat(socketScenario(n)).as(n.name()).containsExactlyElementsOf(tcp);
-        }
-        assertThat(tcp).contains(
+        assertThat(sameOnEveryNet(this::socketScenario)).contains(
                 "unconnected Socket[unconnected] false false 0 -1 null null null",
                 "input unconnected java.net.SocketException: Socket is not connected",
                 "shutdownInput unconnected java.net.SocketException: Socket is not connected",

@@ -110,40 +110,39 @@ final class VsockServerSocketAdaptor extends ServerSocket {
     /** Bounds each accept (0: none); measured on the machine's clock. */
     @Override
     public void setSoTimeout(int timeout) throws SocketException {
-        if (!ssc.isOpen()) {
-            throw new SocketException("Socket is closed");
-        }
-        if (timeout < 0) {
-            throw new IllegalArgumentException("timeout < 0");
-        }
-        this.timeout = timeout;
+        this.timeout = VsockSocketAdaptor.checkSoTimeout(ssc, timeout);
     }
 
     @Override
     public int getSoTimeout() throws SocketException {
-        if (!ssc.isOpen()) {
-            throw new SocketException("Socket is closed");
+        return VsockSocketAdaptor.checkSoTimeout(ssc, timeout);
+    }
+
+    private <T> void setOption0(SocketOption<T> name, T value) throws SocketException {
+        try {
+            ssc.setOption(name, value);
+        } catch (IOException x) {
+            NioErrors.translateToSocketException(x);
         }
-        return timeout;
+    }
+
+    private <T> T getOption0(SocketOption<T> name) throws SocketException {
+        try {
+            return ssc.getOption(name);
+        } catch (IOException x) {
+            NioErrors.translateToSocketException(x);
+            return null; // not reached
+        }
     }
 
     @Override
     public void setReuseAddress(boolean on) throws SocketException {
-        try {
-            ssc.setOption(StandardSocketOptions.SO_REUSEADDR, on);
-        } catch (IOException x) {
-            NioErrors.translateToSocketException(x);
-        }
+        setOption0(StandardSocketOptions.SO_REUSEADDR, on);
     }
 
     @Override
     public boolean getReuseAddress() throws SocketException {
-        try {
-            return ssc.getOption(StandardSocketOptions.SO_REUSEADDR);
-        } catch (IOException x) {
-            NioErrors.translateToSocketException(x);
-            return false; // not reached
-        }
+        return getOption0(StandardSocketOptions.SO_REUSEADDR);
     }
 
     /** {@code ServerSocket[addr=vsock://CID:PORT,localport=PORT]}: the JDK's form, the address a vsock one. */
@@ -161,21 +160,12 @@ final class VsockServerSocketAdaptor extends ServerSocket {
         if (size <= 0) {
             throw new IllegalArgumentException("size cannot be 0 or negative");
         }
-        try {
-            ssc.setOption(StandardSocketOptions.SO_RCVBUF, size);
-        } catch (IOException x) {
-            NioErrors.translateToSocketException(x);
-        }
+        setOption0(StandardSocketOptions.SO_RCVBUF, size);
     }
 
     @Override
     public int getReceiveBufferSize() throws SocketException {
-        try {
-            return ssc.getOption(StandardSocketOptions.SO_RCVBUF);
-        } catch (IOException x) {
-            NioErrors.translateToSocketException(x);
-            return -1; // not reached
-        }
+        return getOption0(StandardSocketOptions.SO_RCVBUF);
     }
 
     @Override

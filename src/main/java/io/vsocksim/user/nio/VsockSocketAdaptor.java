@@ -12,6 +12,7 @@ import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketOption;
 import java.net.StandardSocketOptions;
+import java.nio.channels.Channel;
 import java.nio.channels.SocketChannel;
 import java.util.Set;
 
@@ -243,19 +244,21 @@ final class VsockSocketAdaptor extends Socket {
     /** Bounds each read of the input stream (0: none); measured on the machine's clock. */
     @Override
     public void setSoTimeout(int timeout) throws SocketException {
-        if (!sc.isOpen()) {
-            throw new SocketException("Socket is closed");
-        }
-        if (timeout < 0) {
-            throw new IllegalArgumentException("timeout < 0");
-        }
-        this.timeout = timeout;
+        this.timeout = checkSoTimeout(sc, timeout);
     }
 
     @Override
     public int getSoTimeout() throws SocketException {
-        if (!sc.isOpen()) {
+        return checkSoTimeout(sc, timeout);
+    }
+
+    /** The adaptors' {@code setSoTimeout}/{@code getSoTimeout} checks: "Socket is closed", IAE for a negative value. */
+    static int checkSoTimeout(Channel ch, int timeout) throws SocketException {
+        if (!ch.isOpen()) {
             throw new SocketException("Socket is closed");
+        }
+        if (timeout < 0) {
+            throw new IllegalArgumentException("timeout < 0");
         }
         return timeout;
     }

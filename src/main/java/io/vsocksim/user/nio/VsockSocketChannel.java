@@ -574,17 +574,17 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
     @Override
     public int write(ByteBuffer buf) throws IOException {
         Objects.requireNonNull(buf);
-        return (int) write(buf, null, 0, 0);
+        return (int) write(buf, null, 0, 0, 0);
     }
 
     @Override
     public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, srcs.length);
-        return write(null, srcs, offset, length);
+        return write(null, srcs, offset, length, 0);
     }
 
-    /** send(2) of {@code buf}, or sendmsg(2) of {@code srcs[offset, offset + length)}, with MSG_NOSIGNAL. */
-    private long write(ByteBuffer buf, ByteBuffer[] srcs, int offset, int length) throws IOException {
+    /** send(2) of {@code buf}, or sendmsg(2) of {@code srcs[offset, offset + length)}, with MSG_NOSIGNAL and {@code flags}. */
+    private long write(ByteBuffer buf, ByteBuffer[] srcs, int offset, int length, int flags) throws IOException {
         writeLock.lock();
         try {
             ensureOpenAndConnected();
@@ -592,7 +592,7 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
             long n = 0;
             try {
                 beginIo(blocking, true);
-                n = writeRetrying(blocking, buf, srcs, offset, length);
+                n = writeRetrying(blocking, buf, srcs, offset, length, flags);
             } finally {
                 endIo(blocking, true, n > 0);
                 if (n <= 0 && isOutputClosed) {
@@ -624,7 +624,7 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
             try {
                 beginIo(true, true);
                 while (src.hasRemaining() && isOpen()) {
-                    writeRetrying(true, src, null, 0, 0);
+                    writeRetrying(true, src, null, 0, 0, 0);
                 }
             } finally {
                 endIo(true, true, !src.hasRemaining());
@@ -639,58 +639,35 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
      * (EOPNOTSUPP: {@code IOException("Operation not supported")}, as the JDK's {@code Net.sendOOB} reports it).
      */
     int sendOutOfBandData(byte b) throws IOException {
-        writeLock.lock();
-        try {
-            ensureOpenAndConnected();
-            boolean blocking = isBlocking();
-            long n = 0;
-            try {
-                beginIo(blocking, true);
-                ByteBuffer one = ByteBuffer.wrap(new byte[] {b});
-                do {
-                    n = ChannelFd.status(proc.send(fd.fd(), one, Sock.MSG_OOB | MSG_NOSIGNAL));
-                } while (blocking && n == ChannelFd.INTERRUPTED && isOpen());
-                if (n < 0 && !ChannelFd.okayToRetry(n)) {
-                    throw NioErrors.ioError((int) -n);
-                }
-            } finally {
-                endIo(blocking, true, n > 0);
-                if (n <= 0 && isOutputClosed) {
-                    throw new AsynchronousCloseException();
-                }
-            }
-            return (int) ChannelFd.normalize(n);
-        } finally {
-            writeLock.unlock();
-        }
+        return (int) write(ByteBuffer.wrap(new byte[] {b}), null, 0, 0, Sock.MSG_OOB);
     }
 
     /** One write and, in blocking mode, the JDK's retries: after EINTR, and after EAGAIN once POLLOUT came. */
-    private long writeRetrying(boolean blocking, ByteBuffer buf, ByteBuffer[] srcs, int offset, int length)
+    private long writeRetrying(boolean blocking, ByteBuffer buf, ByteBuffer[] srcs, int offset, int length, int flags)
             throws IOException {
-        long n = writeOnce(buf, srcs, offset, length);
+        long n = writeOnce(buf, srcs, offset, length, flags);
         while (blocking && ChannelFd.okayToRetry(n) && isOpen()) {
             if (n == ChannelFd.UNAVAILABLE) {
                 fd.park(Poll.POLLOUT, 0);
             }
-            n = writeOnce(buf, srcs, offset, length);
+            n = writeOnce(buf, srcs, offset, length, flags);
         }
         return n;
     }
 
-    private long writeOnce(ByteBuffer buf, ByteBuffer[] srcs, int offset, int length) throws IOException {
+    private long writeOnce(ByteBuffer buf, ByteBuffer[] srcs, int offset, int length, int flags) throws IOException {
         long ret;
         if (buf != null) {
             if (!buf.hasRemaining()) {
                 return 0;
             }
-            ret = proc.send(fd.fd(), buf, MSG_NOSIGNAL);
+            ret = proc.send(fd.fd(), buf, MSG_NOSIGNAL | flags);
         } else {
             if (!iovec(writeMsg, srcs, offset, length, false)) {
                 return 0;
             }
             try {
-                ret = proc.sendmsg(fd.fd(), writeMsg, MSG_NOSIGNAL);
+                ret = proc.sendmsg(fd.fd(), writeMsg, MSG_NOSIGNAL | flags);
             } finally {
                 Arrays.fill(writeMsg.iov, 0, writeMsg.iovlen, null);
             }
