@@ -273,6 +273,20 @@ class NioSocketAdaptorTest extends NetTestBase {
                 + c.getLocalPort() + "]");
     }
 
+    /**
+     * Guest 3 connects to the hypervisor's CID (0), which never answers (see {@code JavaNetBlockingTest}); TCP
+     * is not run: an address that never answers is not reliable on a CI machine.
+     */
+    @Test
+    void shouldThrowConnectTimedOutAndCloseTheChannelWhenTheTimeoutPasses() throws Exception {
+        SocketChannel ch = worlds.track(worlds.guestNet().selectorProvider().openSocketChannel());
+        Socket s = ch.socket();
+        assertThat(Outcome.of(() -> s.connect(VsockAddress.ofHypervisorPort(1234), TIMEOUT_MS)))
+                .isEqualTo(Outcome.thrown(java.net.SocketTimeoutException.class, JdkErrors.CONNECT_TIMED_OUT));
+        assertThat(s.isClosed()).as("a failed connect closes the channel, as the JDK's blockingConnect").isTrue();
+        assertThat(ch.isOpen()).isFalse();
+    }
+
     @Test
     void shouldIgnoreTheTrafficClassAndRefuseUrgentDataAsAfVsockDoes() throws Exception {
         ServerSocket ss = worlds.track(worlds.localNet().selectorProvider().openServerSocketChannel()).socket();

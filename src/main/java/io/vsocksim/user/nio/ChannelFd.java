@@ -198,21 +198,24 @@ final class ChannelFd {
     /**
      * Bytes readable without blocking ({@code Net.available}: ioctl(FIONREAD)). 6.12.117's vsock answers
      * only SIOCOUTQ there (ENOTTY), so, as the java.net face and junixsocket do, this then peeks
-     * ({@code recv(MSG_PEEK | MSG_DONTWAIT)}, at most 64 KiB). Other errors are the JDK's
-     * {@code handleSocketError}.
+     * ({@code recv(MSG_PEEK | MSG_DONTWAIT)}, at most 64 KiB), whose reset is a read's ("Connection
+     * reset"). Other errors are the JDK's {@code handleSocketError}.
      */
     int available() throws IOException {
         IntBuffer count = IntBuffer.allocate(1);
         long r = proc.ioctl(fd, Sock.SIOCINQ, count);
-        if (r == -Errno.ENOTTY) {
-            if (peekBuffer == null) {
-                peekBuffer = new byte[PEEK_LIMIT];
-            }
-            r = proc.recv(fd, ByteBuffer.wrap(peekBuffer), Sock.MSG_PEEK | Sock.MSG_DONTWAIT);
-            return r == -Errno.EAGAIN ? 0 : check(r);
+        if (r != -Errno.ENOTTY) {
+            check(r);
+            return count.get(0);
         }
-        check(r);
-        return count.get(0);
+        if (peekBuffer == null) {
+            peekBuffer = new byte[PEEK_LIMIT];
+        }
+        r = proc.recv(fd, ByteBuffer.wrap(peekBuffer), Sock.MSG_PEEK | Sock.MSG_DONTWAIT);
+        if (r < 0 && NioErrors.isReset((int) -r)) {
+            throw NioErrors.connectionReset();
+        }
+        return r == -Errno.EAGAIN ? 0 : check(r);
     }
 
     /** Ends every {@link #park} now and to come (the channel is closing). */
