@@ -1,6 +1,26 @@
 /**
  * vsocksim: a pure-Java model of Linux VM sockets (AF_VSOCK) over virtio.
  *
+ * <p><b>API and kernel model.</b> A program that embeds the simulator uses these packages (README, "Which
+ * packages are the API"):
+ * <ul>
+ *   <li>{@code io.vsocksim.sim}: machines ({@code Host}, {@code Guest}, {@code Machine}) and their processes
+ *       ({@code UserProcess}, the C-shaped system calls by descriptor);</li>
+ *   <li>{@code io.vsocksim.user}: Java's own socket types on vsock: {@code VsockAddress}, {@code VsockNet}
+ *       (java.net), {@code VsockCapture} (pcap), {@code Faults} (pause, migration, device replug, memory
+ *       pressure); {@code io.vsocksim.user.nio}: the NIO channels and selectors
+ *       ({@code VsockSelectorProvider}); {@code io.vsocksim.user.bridge}: a guest's vsock behind a Unix socket
+ *       ({@code HybridVsock});</li>
+ *   <li>{@code io.vsocksim.vsock}: {@code VsockSocket}, the exception-throwing socket object, and
+ *       {@code VsockCounters}; the rest of that package is af_vsock's model;</li>
+ *   <li>{@code io.vsocksim.uapi}: the kernel's numbers ({@code Sock}, {@code VmSockets}, {@code Errno},
+ *       {@code Poll}, {@code Epoll}) and {@code ErrnoException}.</li>
+ * </ul>
+ * Everything else is the kernel model those run on ({@code kernel}, {@code mm}, {@code fs}, {@code net},
+ * {@code virtio}, {@code vhost} and the {@code vsock.*} sub-packages), to read next to Linux rather than build
+ * on, plus the command line ({@code tools}) and the {@code vsock_test} port ({@code testsuite}). The API
+ * documentation groups the packages the same way.
+ *
  * <p><b>Pinned kernel.</b> Every rule in this code base follows <b>Linux 6.12.117</b> (the 6.12 LTS
  * kernel as Debian ships it, package linux-source-6.12 6.12.117-1~deb12u1): the sk_buff era of
  * virtio-vsock. Rules are cited as {@code file:function} with {@link io.vsocksim.Linux}; the version

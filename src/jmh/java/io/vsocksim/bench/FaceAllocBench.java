@@ -8,9 +8,13 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
 
 import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.UserProcess;
-import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.user.VsockAddress;
+import io.vsocksim.user.nio.VsockSelectorProvider;
 import io.vsocksim.vsock.VsockSocket;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -28,10 +32,11 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One op = a 1-byte {@code send} and the {@code recv} that takes it back, over loopback, by the same
- * thread, through the object face ({@code VsockSocket}) or the descriptor face ({@code UserProcess}
- * calls by descriptor, each a system call with its signal and time-domain bookkeeping). With
- * {@code -prof gc}, {@code gc.alloc.rate.norm} shows what a face adds per call on top of the socket
- * path (both should be 0).
+ * thread, through the object face ({@code VsockSocket}), the descriptor face ({@code UserProcess}
+ * calls by descriptor, each a system call with its signal and time-domain bookkeeping) or the NIO face
+ * (a non-blocking {@code SocketChannel.write}, a blocking {@code read}: the channel's locks and state
+ * checks on top of the descriptor face). With {@code -prof gc}, {@code gc.alloc.rate.norm} shows what a
+ * face adds per call on top of the socket path (all should be 0).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -40,7 +45,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class FaceAllocBench {
-    @Param({"object", "descriptor"})
+    @Param({"object", "descriptor", "nio"})
     public String face;
 
     private Machine m;
@@ -49,11 +54,13 @@ public class FaceAllocBench {
     private UserProcess p;
     private int txFd;
     private int rxFd;
+    private SocketChannel txCh;
+    private SocketChannel rxCh;
     private final ByteBuffer one = ByteBuffer.allocateDirect(1);
     private final ByteBuffer in = ByteBuffer.allocateDirect(64);
 
     @Setup(Level.Trial)
-    public void setUp() throws ErrnoException {
+    public void setUp() throws IOException {
         m = Machine.threaded("bench", 64L << 20);
         if ("object".equals(face)) {
             VsockSocket l = m.socket(SOCK_STREAM);
@@ -63,6 +70,16 @@ public class FaceAllocBench {
             tx.connect(VMADDR_CID_LOCAL, 1000);
             rx = l.accept();
             l.close();
+        } else if ("nio".equals(face)) {
+            p = m.process("bench");
+            VsockSelectorProvider nio = VsockSelectorProvider.of(p);
+            try (ServerSocketChannel l = nio.openServerSocketChannel()) {
+                l.bind(VsockAddress.ofAnyCIDPort(1000));
+                txCh = nio.openSocketChannel();
+                txCh.connect(VsockAddress.ofLocalPort(1000));
+                rxCh = l.accept();
+            }
+            txCh.configureBlocking(false);
         } else {
             p = m.process("bench");
             int l = p.socket(AF_VSOCK, SOCK_STREAM, 0);
@@ -76,9 +93,13 @@ public class FaceAllocBench {
     }
 
     @Benchmark
-    public long roundTrip() throws ErrnoException {
+    public long roundTrip() throws IOException {
         one.clear();
         in.clear();
+        if (txCh != null) {
+            txCh.write(one);
+            return rxCh.read(in);
+        }
         if (p == null) {
             tx.send(one, MSG_DONTWAIT);
             return rx.recv(in, 0);

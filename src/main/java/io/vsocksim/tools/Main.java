@@ -15,8 +15,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The {@code vsocksim} command line: one picocli command whose subcommands are the {@code vsock_test}
- * port, the {@code rx-zerocopy} benchmark, {@code serve} (a guest behind a Unix socket) and the ring
- * smoke job.
+ * port, the {@code rx-zerocopy} benchmark, {@code serve} (a guest behind a Unix socket), {@code chaos}
+ * (seeded deterministic simulation runs) and the ring smoke job.
  *
  * <p>Every command shares one convention: {@code --opt value} and {@code --opt=value} both work,
  * {@code --help} and {@code --version} print to standard output and exit 0, and a bad option or value

@@ -22,9 +22,12 @@ import java.util.Set;
  *       clamps the value to [{@code SO_VM_SOCKETS_BUFFER_MIN_SIZE}, {@code _MAX_SIZE}] (128 B to
  *       256 KiB by default) without an error, as TCP clamps to {@code rmem_max}. Accepted sockets
  *       inherit the listener's size.</li>
- *   <li>{@code SO_LINGER}, {@code SO_KEEPALIVE}, {@code SO_OOBINLINE}, {@code SO_REUSEADDR} and
- *       {@code SO_REUSEPORT} are the SOL_SOCKET options the socket layer keeps for any family; vsock
- *       acts on SO_LINGER only (close waits up to the linger time for the peer).</li>
+ *   <li>{@code SO_LINGER}, {@code SO_KEEPALIVE}, {@code SO_OOBINLINE} and {@code SO_REUSEADDR} are the
+ *       SOL_SOCKET options the socket layer keeps for any family; vsock acts on SO_LINGER only (close
+ *       waits up to the linger time for the peer).</li>
+ *   <li>{@code SO_REUSEPORT} is not offered: 6.12.117's {@code sk_setsockopt} refuses to turn it on for a
+ *       socket that is not inet (EOPNOTSUPP), so code that sets what {@code supportedOptions()} lists
+ *       skips it, as it does on the JDK's AF_UNIX channels.</li>
  *   <li>{@code TCP_NODELAY}: accepted and ignored; vsock sends every write at once (there is no Nagle),
  *       so it reads back as {@code true}.</li>
  *   <li>{@code IP_TOS} (traffic class): accepted and ignored, reads back as 0, as the JDK allows an
@@ -37,9 +40,9 @@ import java.util.Set;
 final class VsockOptions {
     private static final Set<SocketOption<?>> CLIENT = Set.of(StandardSocketOptions.SO_RCVBUF,
             StandardSocketOptions.SO_SNDBUF, StandardSocketOptions.SO_LINGER, StandardSocketOptions.SO_KEEPALIVE,
-            StandardSocketOptions.SO_REUSEADDR, StandardSocketOptions.SO_REUSEPORT, StandardSocketOptions.TCP_NODELAY);
+            StandardSocketOptions.SO_REUSEADDR, StandardSocketOptions.TCP_NODELAY);
     private static final Set<SocketOption<?>> SERVER = Set.of(StandardSocketOptions.SO_RCVBUF,
-            StandardSocketOptions.SO_REUSEADDR, StandardSocketOptions.SO_REUSEPORT);
+            StandardSocketOptions.SO_REUSEADDR);
 
     private VsockOptions() {
     }
@@ -61,8 +64,6 @@ final class VsockOptions {
             return SocketOptions.SO_KEEPALIVE;
         } else if (opt == StandardSocketOptions.SO_REUSEADDR) {
             return SocketOptions.SO_REUSEADDR;
-        } else if (opt == StandardSocketOptions.SO_REUSEPORT) {
-            return SocketOptions.SO_REUSEPORT;
         }
         return SocketOptions.TCP_NODELAY;
     }

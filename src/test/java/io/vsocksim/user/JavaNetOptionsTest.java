@@ -115,6 +115,16 @@ class JavaNetOptionsTest extends NetTestBase {
     }
 
     @Test
+    void shouldNotOfferSoReusePortWhichTheKernelRefusesOnANonInetSocket() throws Exception {
+        Socket s = worlds.track(worlds.localNet().socket());
+        ServerSocket l = worlds.track(worlds.localNet().serverSocket());
+        assertThat(s.supportedOptions()).doesNotContain(StandardSocketOptions.SO_REUSEPORT);
+        assertThat(l.supportedOptions()).doesNotContain(StandardSocketOptions.SO_REUSEPORT);
+        assertThat(Outcome.of(() -> s.setOption(StandardSocketOptions.SO_REUSEPORT, true)))
+                .isEqualTo(thrown(UnsupportedOperationException.class, "'SO_REUSEPORT' not supported"));
+    }
+
+    @Test
     void shouldRefuseUrgentDataAsNotSupported() throws Exception {
         Socket[] p = NetWorlds.connect(worlds, worlds.loopback());
         assertThat(Outcome.of(() -> p[0].sendUrgentData(1))).isEqualTo(thrown(SocketException.class, "Urgent data not supported"));

@@ -62,6 +62,20 @@ class NioCloseWhileBlockedTest extends NioTestBase {
     }
 
     @Test
+    void shouldWakeAThreadInTheSocketAdaptorsTimedReadWithAsynchronousCloseException() throws Exception {
+        SocketChannel[] p = t.pair(7000);
+        try (SocketChannel c = p[0]) {
+            SocketChannel a = p[1];
+            a.socket().setSoTimeout(60_000);
+            Future<Integer> r = t.blocked(() -> a.socket().getInputStream().read()).future();
+            a.close();
+            assertThat(cause(r)).isExactlyInstanceOf(AsynchronousCloseException.class);
+            assertThat(t.serverProc.files().openDescriptors()).as("the socket and the wake-up eventfd").isEmpty();
+            assertThat(c.read(ByteBuffer.allocate(1))).isEqualTo(-1);
+        }
+    }
+
+    @Test
     void shouldWakeABlockedAcceptAndFreeThePort() throws Exception {
         ServerSocketChannel l = t.listen(7000);
         Future<SocketChannel> acc = t.blocked(() -> l.accept()).future();

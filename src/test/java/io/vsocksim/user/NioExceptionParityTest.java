@@ -1,5 +1,6 @@
 package io.vsocksim.user;
 
+import static io.vsocksim.user.Outcome.describe;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -93,19 +94,6 @@ class NioExceptionParityTest extends NioTestBase {
         };
     }
 
-    @FunctionalInterface
-    interface Step {
-        Object run() throws Exception;
-    }
-
-    /** What a step did: "ExceptionClass: message" or "= value". */
-    private static String outcome(Step s) {
-        try {
-            return "= " + s.run();
-        } catch (Exception e) {
-            return e.getClass().getName() + ": " + e.getMessage();
-        }
-    }
 
     private static SocketChannel connected(SelectorProvider p, SocketAddress there) throws IOException {
         SocketChannel c = p.openSocketChannel();
@@ -117,53 +105,53 @@ class NioExceptionParityTest extends NioTestBase {
         List<String> out = new ArrayList<>();
         SelectorProvider cp = n.clientSide();
         try (SocketChannel u = cp.openSocketChannel()) {
-            out.add("read unconnected " + outcome(() -> u.read(ByteBuffer.allocate(1))));
-            out.add("write unconnected " + outcome(() -> u.write(ByteBuffer.allocate(1))));
-            out.add("finishConnect unconnected " + outcome(u::finishConnect));
-            out.add("shutdownInput unconnected " + outcome(u::shutdownInput));
-            out.add("addresses unconnected " + outcome(() -> u.getLocalAddress() + "/" + u.getRemoteAddress()));
-            out.add("connect foreign address " + outcome(() -> u.connect(new SocketAddress() { })));
-            out.add("unsupported option " + outcome(() -> u.setOption(StandardSocketOptions.IP_MULTICAST_LOOP, true)));
-            out.add("negative SO_RCVBUF " + outcome(() -> u.setOption(StandardSocketOptions.SO_RCVBUF, -1)));
-            out.add("null option " + outcome(() -> u.setOption(null, 1)));
+            out.add("read unconnected " + describe(() -> u.read(ByteBuffer.allocate(1))));
+            out.add("write unconnected " + describe(() -> u.write(ByteBuffer.allocate(1))));
+            out.add("finishConnect unconnected " + describe(u::finishConnect));
+            out.add("shutdownInput unconnected " + describe(u::shutdownInput));
+            out.add("addresses unconnected " + describe(() -> u.getLocalAddress() + "/" + u.getRemoteAddress()));
+            out.add("connect foreign address " + describe(() -> u.connect(new SocketAddress() { })));
+            out.add("unsupported option " + describe(() -> u.setOption(StandardSocketOptions.IP_MULTICAST_LOOP, true)));
+            out.add("negative SO_RCVBUF " + describe(() -> u.setOption(StandardSocketOptions.SO_RCVBUF, -1)));
+            out.add("null option " + describe(() -> u.setOption(null, 1)));
         }
         try (ServerSocketChannel l = n.serverSide().openServerSocketChannel()) {
-            out.add("accept unbound " + outcome(l::accept));
+            out.add("accept unbound " + describe(l::accept));
             l.bind(n.bindAddress());
-            out.add("bind twice " + outcome(() -> l.bind(n.bindAddress())));
+            out.add("bind twice " + describe(() -> l.bind(n.bindAddress())));
             SocketAddress there = n.reach(l);
             try (SocketChannel c = cp.openSocketChannel(); Selector sel = cp.openSelector()) {
-                out.add("connect " + outcome(() -> c.connect(there)));
+                out.add("connect " + describe(() -> c.connect(there)));
                 SocketChannel a = l.accept();
-                out.add("connect connected " + outcome(() -> c.connect(there)));
-                out.add("bind connected " + outcome(() -> c.bind(null)));
-                out.add("register blocking " + outcome(() -> c.register(sel, SelectionKey.OP_READ)));
+                out.add("connect connected " + describe(() -> c.connect(there)));
+                out.add("bind connected " + describe(() -> c.bind(null)));
+                out.add("register blocking " + describe(() -> c.register(sel, SelectionKey.OP_READ)));
                 c.configureBlocking(false);
-                out.add("register OP_ACCEPT " + outcome(() -> c.register(sel, SelectionKey.OP_ACCEPT)));
+                out.add("register OP_ACCEPT " + describe(() -> c.register(sel, SelectionKey.OP_ACCEPT)));
                 SelectionKey k = c.register(sel, SelectionKey.OP_READ);
-                out.add("blocking while registered " + outcome(() -> c.configureBlocking(true)));
+                out.add("blocking while registered " + describe(() -> c.configureBlocking(true)));
                 k.cancel();
-                out.add("interestOps cancelled " + outcome(k::interestOps));
-                out.add("readyOps cancelled " + outcome(k::readyOps));
-                out.add("register before deregistration " + outcome(() -> c.register(sel, SelectionKey.OP_READ)));
-                out.add("selectNow " + outcome(sel::selectNow));
-                out.add("register after " + outcome(() -> c.register(sel, SelectionKey.OP_READ).interestOps()));
-                out.add("selectedKeys add " + outcome(() -> sel.selectedKeys().add(k)));
-                out.add("keys remove " + outcome(() -> sel.keys().remove(k)));
+                out.add("interestOps cancelled " + describe(k::interestOps));
+                out.add("readyOps cancelled " + describe(k::readyOps));
+                out.add("register before deregistration " + describe(() -> c.register(sel, SelectionKey.OP_READ)));
+                out.add("selectNow " + describe(sel::selectNow));
+                out.add("register after " + describe(() -> c.register(sel, SelectionKey.OP_READ).interestOps()));
+                out.add("selectedKeys add " + describe(() -> sel.selectedKeys().add(k)));
+                out.add("keys remove " + describe(() -> sel.keys().remove(k)));
                 c.keyFor(sel).cancel();
                 sel.selectNow();
                 c.configureBlocking(true);
                 c.shutdownOutput();
-                out.add("write after shutdownOutput " + outcome(() -> c.write(ByteBuffer.allocate(1))));
+                out.add("write after shutdownOutput " + describe(() -> c.write(ByteBuffer.allocate(1))));
                 c.shutdownInput();
-                out.add("read after shutdownInput " + outcome(() -> c.read(ByteBuffer.allocate(1))));
+                out.add("read after shutdownInput " + describe(() -> c.read(ByteBuffer.allocate(1))));
                 a.close();
                 n.settle();
                 try (SocketChannel c2 = connected(cp, there); SocketChannel a2 = l.accept()) {
                     a2.close();
                     n.settle();
-                    out.add("read after the peer closed " + outcome(() -> c2.read(ByteBuffer.allocate(1))));
-                    out.add("writes after the peer closed " + outcome(() -> {
+                    out.add("read after the peer closed " + describe(() -> c2.read(ByteBuffer.allocate(1))));
+                    out.add("writes after the peer closed " + describe(() -> {
                         for (int i = 0; i < 1_000_000; i++) {
                             c2.write(ByteBuffer.allocate(1));
                             Thread.yield(); // TCP answers the first write with a reset, asynchronously
@@ -172,20 +160,20 @@ class NioExceptionParityTest extends NioTestBase {
                     }));
                 }
                 c.close();
-                out.add("read closed " + outcome(() -> c.read(ByteBuffer.allocate(1))));
-                out.add("getLocalAddress closed " + outcome(c::getLocalAddress));
+                out.add("read closed " + describe(() -> c.read(ByteBuffer.allocate(1))));
+                out.add("getLocalAddress closed " + describe(c::getLocalAddress));
                 try (SocketChannel c3 = connected(cp, there); SocketChannel a3 = l.accept()) {
                     Thread.currentThread().interrupt();
-                    out.add("read interrupted " + outcome(() -> c3.read(ByteBuffer.allocate(1))));
+                    out.add("read interrupted " + describe(() -> c3.read(ByteBuffer.allocate(1))));
                     out.add("then open " + c3.isOpen() + ", interrupted " + Thread.interrupted());
                     Thread.currentThread().interrupt();
-                    out.add("select interrupted " + outcome(sel::select));
+                    out.add("select interrupted " + describe(sel::select));
                     out.add("then interrupted " + Thread.interrupted());
                 }
                 sel.close();
-                out.add("select closed " + outcome(sel::select));
-                out.add("keys closed " + outcome(sel::keys));
-                out.add("wakeup closed " + outcome(() -> sel.wakeup() == sel));
+                out.add("select closed " + describe(sel::select));
+                out.add("keys closed " + describe(sel::keys));
+                out.add("wakeup closed " + describe(() -> sel.wakeup() == sel));
             }
         }
         return out;

@@ -10,6 +10,8 @@ import io.vsocksim.sim.UserProcess;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.user.nio.VsockSelectorProvider;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -56,6 +58,43 @@ final class NioTestContext implements AutoCloseable {
             SocketChannel a = l.accept();
             return new SocketChannel[] {c, a};
         }
+    }
+
+    /** A connected pair of JDK TCP channels over the loopback interface: {client, accepted}; both blocking. */
+    static SocketChannel[] tcpPair() throws IOException {
+        try (ServerSocketChannel l = ServerSocketChannel.open()) {
+            l.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            SocketChannel c = SocketChannel.open(l.getLocalAddress());
+            return new SocketChannel[] {c, l.accept()};
+        }
+    }
+
+    /**
+     * Runs {@code call} on a pool thread and returns once that thread is inside {@code frame}
+     * ({@code "SimpleClassName.method"}, for a JDK channel or selector, which does not sleep in the simulator)
+     * or the call is done.
+     */
+    <T> Future<T> blockedIn(String frame, Callable<T> call) throws InterruptedException {
+        BlockingQueue<Thread> started = new ArrayBlockingQueue<>(1);
+        Future<T> f = pool.submit(() -> {
+            started.add(Thread.currentThread());
+            return call.call();
+        });
+        Thread th = started.take();
+        while (!f.isDone() && !inside(th, frame)) {
+            Thread.yield();
+        }
+        return f;
+    }
+
+    private static boolean inside(Thread th, String frame) {
+        for (StackTraceElement e : th.getStackTrace()) {
+            String cls = e.getClassName();
+            if ((cls.substring(cls.lastIndexOf('.') + 1) + "." + e.getMethodName()).equals(frame)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A call running on a pool thread. */

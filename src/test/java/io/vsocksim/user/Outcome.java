@@ -24,6 +24,21 @@ record Outcome(Class<?> type, String message) {
         }
     }
 
+    /** A step that returns a value or throws. */
+    @FunctionalInterface
+    interface Step {
+        Object run() throws Exception;
+    }
+
+    /** What {@code s} did, as a line to compare: "= value", or "ExceptionClass: message". */
+    static String describe(Step s) {
+        try {
+            return "= " + s.run();
+        } catch (Exception e) {
+            return e.getClass().getName() + ": " + e.getMessage();
+        }
+    }
+
     /** The outcome of throwing {@code type} with {@code message}. */
     static Outcome thrown(Class<? extends Exception> type, String message) {
         return new Outcome(type, message);

@@ -3,7 +3,12 @@ package io.vsocksim.user;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.vsocksim.sim.TestMachine;
+import io.vsocksim.uapi.Fcntl;
+import io.vsocksim.uapi.Sock;
 import java.io.IOException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
@@ -11,6 +16,10 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -107,27 +116,40 @@ class VsockChannelTest extends NioTestBase {
         }
     }
 
-    @Test
-    void shouldGatherAndScatterAcrossSeveralBuffers() throws IOException {
-        SocketChannel[] p = t.pair(5000);
+    /** Gathering writes and scattering reads on a connected pair {client, accepted}, as outcomes. */
+    private static List<String> gatherScatter(SocketChannel[] p) throws IOException {
+        List<String> out = new ArrayList<>();
         try (SocketChannel c = p[0]; SocketChannel a = p[1]) {
-            ByteBuffer[] out = {ascii("ab"), ByteBuffer.allocate(0), ByteBuffer.allocateDirect(3).put((byte) 'c')
+            ByteBuffer[] src = {ascii("ab"), ByteBuffer.allocate(0), ByteBuffer.allocateDirect(3).put((byte) 'c')
                     .put((byte) 'd').put((byte) 'e').flip(), ascii("fghij")};
-            assertThat(c.write(out, 1, 3)).as("from the 2nd buffer on").isEqualTo(8);
-            assertThat(c.write(out)).isEqualTo(2);
+            out.add("from the 2nd buffer on " + c.write(src, 1, 3));
+            out.add("then the rest " + c.write(src));
             ByteBuffer[] in = {ByteBuffer.allocate(4), ByteBuffer.allocateDirect(3), ByteBuffer.allocate(3)};
             long got = 0;
             while (got < 10) {
                 got += a.read(in);
             }
-            assertThat(got).isEqualTo(10);
-            assertThat(ascii(in[0])).isEqualTo("cdef");
-            assertThat(ascii(in[1])).isEqualTo("ghi");
-            assertThat(ascii(in[2])).isEqualTo("jab");
-            assertThatThrownBy(() -> a.read(in, 2, 2)).isInstanceOf(IndexOutOfBoundsException.class);
-            assertThatThrownBy(() -> a.read(new ByteBuffer[] {ByteBuffer.allocate(1).asReadOnlyBuffer()}))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessage("Read-only buffer");
+            out.add("read " + got + ": " + ascii(in[0]) + " " + ascii(in[1]) + " " + ascii(in[2]));
+            out.add("bad range " + Outcome.of(() -> a.read(in, 2, 2)));
+            out.add("read-only " + Outcome.of(() -> a.read(new ByteBuffer[] {ByteBuffer.allocate(1).asReadOnlyBuffer()})));
+            out.add("nothing to write " + c.write(new ByteBuffer[] {ByteBuffer.allocate(0)}));
+            ByteBuffer[] many = new ByteBuffer[1100];
+            for (int i = 0; i < many.length; i++) {
+                many[i] = ByteBuffer.allocate(1);
+            }
+            out.add("at most IOV_MAX buffers a call " + c.write(many));
         }
+        return out;
+    }
+
+    @Test
+    void shouldGatherAndScatterAcrossSeveralBuffersAsJdkTcpChannelsDo() throws IOException {
+        List<String> tcp = gatherScatter(NioTestContext.tcpPair());
+        assertThat(gatherScatter(t.pair(5000))).containsExactlyElementsOf(tcp);
+        assertThat(tcp).containsExactly("from the 2nd buffer on 8", "then the rest 2", "read 10: cdef ghi jab",
+                "bad range " + Outcome.thrown(IndexOutOfBoundsException.class, "Range [2, 2 + 2) out of bounds for length 3"),
+                "read-only " + Outcome.thrown(IllegalArgumentException.class, "Read-only buffer"), "nothing to write 0",
+                "at most IOV_MAX buffers a call 1024");
     }
 
     @Test
@@ -167,10 +189,46 @@ class VsockChannelTest extends NioTestBase {
             assertThat(l.getOption(StandardSocketOptions.SO_REUSEADDR)).isTrue();
             assertThat(c.supportedOptions()).containsExactlyInAnyOrder(StandardSocketOptions.SO_SNDBUF,
                     StandardSocketOptions.SO_RCVBUF, StandardSocketOptions.SO_LINGER,
-                    StandardSocketOptions.SO_KEEPALIVE, StandardSocketOptions.SO_REUSEADDR);
+                    StandardSocketOptions.SO_KEEPALIVE, StandardSocketOptions.SO_REUSEADDR,
+                    StandardSocketOptions.TCP_NODELAY);
             assertThat(l.supportedOptions()).containsExactlyInAnyOrder(StandardSocketOptions.SO_RCVBUF,
                     StandardSocketOptions.SO_REUSEADDR);
         }
+    }
+
+    /** What the java.net face's {@code VsockNetSocket} accepts, the channel accepts the same way. */
+    @Test
+    void shouldAcceptTcpNoDelayAsANoOpAndRefuseIpTosAndReusePortAsTheJavaNetFaceDoes() throws IOException {
+        try (SocketChannel c = t.client.openSocketChannel()) {
+            assertThat(c.setOption(StandardSocketOptions.TCP_NODELAY, false)).isSameAs(c);
+            assertThat(c.getOption(StandardSocketOptions.TCP_NODELAY)).as("vsock has no Nagle: always no delay").isTrue();
+            assertThat(Outcome.of(() -> c.setOption(StandardSocketOptions.SO_REUSEPORT, true)))
+                    .as("6.12.117 refuses SO_REUSEPORT on a socket that is not inet; not offered")
+                    .isEqualTo(Outcome.thrown(UnsupportedOperationException.class, "'SO_REUSEPORT' not supported"));
+            assertThat(Outcome.of(() -> c.setOption(StandardSocketOptions.IP_TOS, 0x10)))
+                    .isEqualTo(Outcome.thrown(UnsupportedOperationException.class, "'IP_TOS' not supported"));
+            assertThat(Outcome.of(() -> c.setOption(StandardSocketOptions.TCP_NODELAY, null)))
+                    .isEqualTo(Outcome.thrown(IllegalArgumentException.class, "Invalid value 'null'"));
+        }
+    }
+
+    /** Code that sets only what {@code supportedOptions()} lists (a pattern of TCP code and Netty) runs unchanged. */
+    @Test
+    void shouldSetEverySupportedOptionBackToItsOwnValue() throws IOException {
+        SocketChannel[] p = t.pair(5000);
+        try (SocketChannel c = p[0]; SocketChannel a = p[1]; ServerSocketChannel l = t.listen(5001)) {
+            for (java.net.SocketOption<?> o : c.supportedOptions()) {
+                setToItself(c, o);
+            }
+            for (java.net.SocketOption<?> o : l.supportedOptions()) {
+                setToItself(l, o);
+            }
+            assertThat(c.getOption(StandardSocketOptions.SO_RCVBUF)).isEqualTo(262144);
+        }
+    }
+
+    private static <T> void setToItself(java.nio.channels.NetworkChannel ch, java.net.SocketOption<T> o) throws IOException {
+        ch.setOption(o, ch.getOption(o));
     }
 
     @Test
@@ -198,12 +256,40 @@ class VsockChannelTest extends NioTestBase {
         assertThat(t.serverProc.files().openDescriptors()).isEmpty();
     }
 
-    @Test
-    void shouldRefuseSocketAdaptorsDatagramsAndPipes() throws IOException {
-        try (SocketChannel c = t.client.openSocketChannel(); ServerSocketChannel l = t.server.openServerSocketChannel()) {
-            assertThatThrownBy(c::socket).isInstanceOf(UnsupportedOperationException.class);
-            assertThatThrownBy(l::socket).isInstanceOf(UnsupportedOperationException.class);
+    /** The one socket descriptor of {@code p} (others, such as a channel's wake-up eventfd, are not sockets). */
+    private static int socketFd(io.vsocksim.sim.UserProcess p) {
+        int found = -1;
+        for (int fd : p.files().openDescriptors()) {
+            if (p.getsockopt(fd, Sock.SOL_SOCKET, Sock.SO_TYPE, ByteBuffer.allocate(4), 4) >= 0) {
+                assertThat(found).as("one socket").isEqualTo(-1);
+                found = fd;
+            }
         }
+        return found;
+    }
+
+    /** As the JDK's {@code timedRead}: O_NONBLOCK only while the timed read waits, blocking again after it. */
+    @Test
+    void shouldLeaveTheDescriptorBlockingAfterTheSocketAdaptorsTimedRead() throws Exception {
+        SocketChannel[] p = t.pair(5000);
+        try (SocketChannel c = p[0]; SocketChannel a = p[1]) {
+            Socket s = a.socket();
+            s.setSoTimeout(500);
+            Future<Integer> timedOut = t.blocked(() -> s.getInputStream().read()).future();
+            TestMachine.clock(t.m).advance(TimeUnit.MILLISECONDS.toNanos(500));
+            assertThatThrownBy(() -> timedOut.get(10, TimeUnit.SECONDS)).hasCauseExactlyInstanceOf(SocketTimeoutException.class)
+                    .cause().hasMessage("Read timed out");
+            int fd = socketFd(t.serverProc);
+            assertThat(t.serverProc.fcntl(fd, Fcntl.F_GETFL, 0) & Fcntl.O_NONBLOCK).isZero();
+            Future<Integer> read = t.blocked(() -> s.getInputStream().read()).future();
+            assertThat(c.write(ascii("x"))).isEqualTo(1);
+            assertThat(read.get(10, TimeUnit.SECONDS)).isEqualTo('x');
+            assertThat(t.serverProc.fcntl(fd, Fcntl.F_GETFL, 0) & Fcntl.O_NONBLOCK).isZero();
+        }
+    }
+
+    @Test
+    void shouldRefuseDatagramsAndPipes() {
         assertThatThrownBy(t.client::openDatagramChannel).isInstanceOf(UnsupportedOperationException.class);
         assertThatThrownBy(t.client::openPipe).isInstanceOf(UnsupportedOperationException.class);
     }

@@ -4,7 +4,6 @@ import static java.nio.channels.SelectionKey.OP_ACCEPT;
 import static java.nio.channels.SelectionKey.OP_READ;
 import static java.nio.channels.SelectionKey.OP_WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vsocksim.sim.TestMachine;
 import java.io.IOException;
@@ -14,14 +13,19 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.channels.spi.SelectorProvider;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The Selector of the NIO face: epoll readiness, wakeup, timeouts, cancelled keys, close while selecting. */
+/**
+ * The Selector of the NIO face: epoll readiness, wakeup, timeouts, cancelled keys, close while selecting (the
+ * last two beside a JDK TCP selector).
+ */
 @Timeout(60)
 class VsockSelectorTest extends NioTestBase {
 
@@ -57,21 +61,93 @@ class VsockSelectorTest extends NioTestBase {
         }
     }
 
-    @Test
-    void shouldReturnFromABlockedSelectWhenWokenUpAndConsumeTheWakeUp() throws Exception {
-        try (Selector sel = t.server.openSelector()) {
-            Future<Integer> f = t.blocked(() -> sel.select()).future();
+    /** Where a selector scenario runs: JDK TCP, or the NIO face with the test machine's manual clock. */
+    private interface Side {
+        SelectorProvider provider();
+
+        /** A connected pair {client, accepted}, both blocking. */
+        SocketChannel[] pair() throws IOException;
+
+        /** Runs {@code call} on another thread, returning once it waits in a selection. */
+        <T> Future<T> blockedInSelect(Callable<T> call) throws InterruptedException;
+
+        /** Lets {@code ms} pass for a timed selection that is waiting. */
+        void letPass(long ms);
+    }
+
+    private Side vsock() {
+        return new Side() {
+            @Override
+            public SelectorProvider provider() {
+                return t.server;
+            }
+
+            @Override
+            public SocketChannel[] pair() throws IOException {
+                return t.pair(6000);
+            }
+
+            @Override
+            public <T> Future<T> blockedInSelect(Callable<T> call) throws InterruptedException {
+                return t.blocked(call).future();
+            }
+
+            @Override
+            public void letPass(long ms) {
+                TestMachine.clock(t.m).advance(TimeUnit.MILLISECONDS.toNanos(ms));
+            }
+        };
+    }
+
+    private Side tcp() {
+        return new Side() {
+            @Override
+            public SelectorProvider provider() {
+                return SelectorProvider.provider();
+            }
+
+            @Override
+            public SocketChannel[] pair() throws IOException {
+                return NioTestContext.tcpPair();
+            }
+
+            @Override
+            public <T> Future<T> blockedInSelect(Callable<T> call) throws InterruptedException {
+                return t.blockedIn("EPoll.wait", call);
+            }
+
+            @Override
+            public void letPass(long ms) {
+                // the JDK's selector waits in real time
+            }
+        };
+    }
+
+    private static List<String> wakeUps(Side s) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (Selector sel = s.provider().openSelector()) {
+            Future<Integer> f = s.blockedInSelect(sel::select);
             sel.wakeup();
             sel.wakeup(); // a second one before the selector ran changes nothing
-            assertThat(f.get(10, TimeUnit.SECONDS)).isZero();
+            out.add("woken " + f.get(10, TimeUnit.SECONDS));
             sel.wakeup();
-            assertThat(sel.select()).as("a wake-up before the select ends it at once").isZero();
+            out.add("a wake-up before the select ends it at once " + sel.select());
             sel.wakeup();
-            assertThat(sel.selectNow()).as("selectNow clears it").isZero();
-            Future<Integer> timed = t.blocked(() -> sel.select(500)).future();
-            TestMachine.clock(t.m).advance(TimeUnit.MILLISECONDS.toNanos(500));
-            assertThat(timed.get(10, TimeUnit.SECONDS)).as("nothing happened; the wake-up was consumed").isZero();
+            out.add("selectNow clears it " + sel.selectNow());
+            Future<Integer> timed = s.blockedInSelect(() -> sel.select(100));
+            s.letPass(100);
+            out.add("nothing happened, the wake-up was consumed " + timed.get(10, TimeUnit.SECONDS));
+            out.add("wakeup returns the selector " + (sel.wakeup() == sel));
         }
+        return out;
+    }
+
+    @Test
+    void shouldReturnFromABlockedSelectWhenWokenUpAndConsumeTheWakeUpAsTheJdkSelectorDoes() throws Exception {
+        List<String> tcp = wakeUps(tcp());
+        assertThat(wakeUps(vsock())).containsExactlyElementsOf(tcp);
+        assertThat(tcp).containsExactly("woken 0", "a wake-up before the select ends it at once 0", "selectNow clears it 0",
+                "nothing happened, the wake-up was consumed 0", "wakeup returns the selector true");
     }
 
     @Test
@@ -130,24 +206,38 @@ class VsockSelectorTest extends NioTestBase {
         }
     }
 
-    @Test
-    void shouldEndASelectionWhenAnotherThreadClosesTheSelector() throws Exception {
-        SocketChannel[] p = t.pair(6000);
+    private static List<String> closeWhileSelecting(Side s, Runnable afterClose) throws Exception {
+        List<String> out = new ArrayList<>();
+        SocketChannel[] p = s.pair();
         try (SocketChannel c = p[0]; SocketChannel a = p[1]) {
-            Selector sel = t.server.openSelector();
+            Selector sel = s.provider().openSelector();
             a.configureBlocking(false);
             SelectionKey k = a.register(sel, OP_READ);
-            Future<Integer> f = t.blocked(() -> sel.select()).future();
+            Future<Integer> f = s.blockedInSelect(sel::select);
             sel.close();
-            assertThat(f.get(10, TimeUnit.SECONDS)).isZero();
-            assertThat(k.isValid()).isFalse();
-            assertThat(a.isRegistered()).isFalse();
-            assertThatThrownBy(sel::selectNow).isInstanceOf(ClosedSelectorException.class);
-            assertThat(t.serverProc.files().openDescriptors()).as("epoll and eventfd closed; the channel stays")
-                    .containsExactly(((int[]) t.serverProc.files().openDescriptors())[0]);
+            out.add("the selection ends with " + f.get(10, TimeUnit.SECONDS));
+            out.add("key valid " + k.isValid() + ", channel registered " + a.isRegistered() + ", open " + a.isOpen());
+            try {
+                sel.selectNow();
+                out.add("selectNow returned");
+            } catch (ClosedSelectorException e) {
+                out.add("selectNow " + e.getClass().getSimpleName());
+            }
+            afterClose.run();
             a.configureBlocking(true);
             c.write(ByteBuffer.wrap(new byte[] {9}));
-            assertThat(a.read(ByteBuffer.allocate(1))).isEqualTo(1);
+            out.add("the channel still reads " + a.read(ByteBuffer.allocate(1)));
         }
+        return out;
+    }
+
+    @Test
+    void shouldEndASelectionWhenAnotherThreadClosesTheSelectorAsTheJdkSelectorDoes() throws Exception {
+        List<String> tcp = closeWhileSelecting(tcp(), () -> { });
+        List<String> vsock = closeWhileSelecting(vsock(), () -> assertThat(t.serverProc.files().openDescriptors())
+                .as("epoll and eventfd closed; the channel stays").hasSize(1));
+        assertThat(vsock).containsExactlyElementsOf(tcp);
+        assertThat(tcp).containsExactly("the selection ends with 0", "key valid false, channel registered false, open true",
+                "selectNow ClosedSelectorException", "the channel still reads 1");
     }
 }

@@ -1,6 +1,10 @@
 package io.vsocksim.user.nio;
 
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
+import static java.util.concurrent.TimeUnit.NANOSECONDS;
+
 import io.vsocksim.fs.EventFd;
+import io.vsocksim.kernel.Clock;
 import io.vsocksim.sim.UserProcess;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Fcntl;
@@ -11,13 +15,16 @@ import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.user.VsockAddress;
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.IntBuffer;
+import java.nio.channels.Channel;
 
 /**
  * The descriptor behind one channel and the system calls both channel kinds make on it, all through the
  * process's descriptor face ({@link UserProcess}): the AF_VSOCK socket, O_NONBLOCK, the addresses, and the
- * wait a blocking accept or connect makes.
+ * waits of a blocking accept or connect and of the socket adaptors' timed calls.
  *
  * <p>Waking a blocked thread on close. The JDK dup2's a dead socket over the descriptor and signals the
  * blocked thread; here a thread that must wait for the socket to become ready ({@link #park}) polls the
@@ -31,8 +38,13 @@ final class ChannelFd {
     /** The JDK's {@code IOStatus.INTERRUPTED}: EINTR, the call may be retried. */
     static final int INTERRUPTED = -3;
 
+    /** At most what available() peeks when the kernel has no SIOCINQ for vsock, as the java.net face. */
+    private static final int PEEK_LIMIT = 64 * 1024;
+
     private final UserProcess proc;
     private final int fd;
+    private final Clock clock;
+    private byte[] peekBuffer; // made by the first available() that peeks; guarded by the channel's stateLock
     // Guarded by this.
     private int wakeFd = -1;
     private boolean woken;
@@ -41,6 +53,7 @@ final class ChannelFd {
     private ChannelFd(UserProcess proc, int fd) {
         this.proc = proc;
         this.fd = fd;
+        this.clock = proc.machine().kernel().clock();
     }
 
     /** socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0) in {@code proc}, non-blocking if asked. */
@@ -116,12 +129,54 @@ final class ChannelFd {
         return b.getInt(0);
     }
 
+    /** One try of a call that may have to wait: a result, or {@link #UNAVAILABLE} / {@link #INTERRUPTED}. */
+    @FunctionalInterface
+    interface Attempt {
+        long run() throws IOException;
+    }
+
     /**
-     * Waits, as the JDK's {@code park(event)} does, until the socket reports one of {@code events} or
-     * {@link #wake()} is called: poll(2) on the socket and the wake-up eventfd, without a timeout. Returns
-     * the poll result (at once, 1, once woken) or {@code -errno}: EINTR when the thread is interrupted.
+     * The JDK's wait loops ({@code finishTimedConnect}, {@code timedRead}, {@code blockingAccept} and their
+     * untimed forms): tries, and while the try must be retried and {@code ch} is open, parks for {@code event}
+     * (after EAGAIN) and tries again. With {@code nanos > 0} the wait is bounded, on the machine's clock (the
+     * JDK measures the JVM's): past it, {@code SocketTimeoutException(timedOut)}.
      */
-    int park(int events) {
+    long await(Channel ch, int event, long nanos, String timedOut, Attempt a) throws IOException {
+        long start = nanos > 0 ? clock.nanoTime() : 0;
+        long n = a.run();
+        while (okayToRetry(n) && ch.isOpen()) {
+            long left = 0;
+            if (nanos > 0) {
+                left = nanos - (clock.nanoTime() - start);
+                if (left <= 0) {
+                    throw new SocketTimeoutException(timedOut);
+                }
+            }
+            if (n == UNAVAILABLE) {
+                int r = park(event, left);
+                if (r < 0 && r != -Errno.EINTR) {
+                    throw NioErrors.ioError(-r);
+                }
+            }
+            n = a.run();
+        }
+        return n;
+    }
+
+    /**
+     * Waits, as the JDK's {@code park(event, nanos)} does, until the socket reports one of {@code events},
+     * {@code nanos} pass (0: no limit; rounded up to whole milliseconds) or {@link #wake()} is called: poll(2)
+     * on the socket and the wake-up eventfd. Returns the poll result (at once, 1, once woken) or
+     * {@code -errno}: EINTR when the thread is interrupted.
+     */
+    int park(int events, long nanos) {
+        long millis = -1;
+        if (nanos > 0) {
+            millis = NANOSECONDS.toMillis(nanos);
+            if (nanos > MILLISECONDS.toNanos(millis)) {
+                millis++;
+            }
+        }
         int w;
         synchronized (this) {
             if (woken) {
@@ -137,7 +192,30 @@ final class ChannelFd {
             w = wakeFd;
         }
         PollFd[] fds = {new PollFd(fd, events), new PollFd(w, Poll.POLLIN)};
-        return proc.poll(fds, fds.length, -1);
+        return proc.poll(fds, fds.length, millis);
+    }
+
+    /**
+     * Bytes readable without blocking ({@code Net.available}: ioctl(FIONREAD)). 6.12.117's vsock answers
+     * only SIOCOUTQ there (ENOTTY), so, as the java.net face and junixsocket do, this then peeks
+     * ({@code recv(MSG_PEEK | MSG_DONTWAIT)}, at most 64 KiB), whose reset is a read's ("Connection
+     * reset"). Other errors are the JDK's {@code handleSocketError}.
+     */
+    int available() throws IOException {
+        IntBuffer count = IntBuffer.allocate(1);
+        long r = proc.ioctl(fd, Sock.SIOCINQ, count);
+        if (r != -Errno.ENOTTY) {
+            check(r);
+            return count.get(0);
+        }
+        if (peekBuffer == null) {
+            peekBuffer = new byte[PEEK_LIMIT];
+        }
+        r = proc.recv(fd, ByteBuffer.wrap(peekBuffer), Sock.MSG_PEEK | Sock.MSG_DONTWAIT);
+        if (r < 0 && NioErrors.isReset((int) -r)) {
+            throw NioErrors.connectionReset();
+        }
+        return r == -Errno.EAGAIN ? 0 : check(r);
     }
 
     /** Ends every {@link #park} now and to come (the channel is closing). */

@@ -6,6 +6,11 @@ import static io.vsocksim.uapi.Errno.EPIPE;
 import io.vsocksim.user.JdkErrors;
 import java.io.IOException;
 import java.net.SocketException;
+import java.nio.channels.AlreadyBoundException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.NotYetBoundException;
+import java.nio.channels.NotYetConnectedException;
+import java.nio.channels.UnsupportedAddressTypeException;
 
 /**
  * The exceptions the JDK 17 NIO socket code throws for a failed system call, so that a program sees the
@@ -44,5 +49,50 @@ final class NioErrors {
     /** glibc's {@code strerror} text ({@link JdkErrors#strerror}). */
     static String strerror(int errno) {
         return JdkErrors.strerror(errno);
+    }
+
+    /**
+     * {@code Net.translateException}, what the socket adaptors throw for a channel's exception: an
+     * {@code IOException} as it is, the rest as {@link #translateToSocketException}.
+     */
+    static void translateException(Exception x) throws IOException {
+        if (x instanceof IOException e) {
+            throw e;
+        }
+        translateToSocketException(x);
+    }
+
+    /**
+     * {@code Net.translateToSocketException}: the channel exceptions a {@code java.net} caller does not expect
+     * become {@code SocketException}s with the JDK's messages (the original as the cause); any other
+     * {@code IOException} becomes one with its message; other runtime exceptions pass unchanged.
+     */
+    static void translateToSocketException(Exception x) throws SocketException {
+        if (x instanceof SocketException e) {
+            throw e;
+        }
+        Exception nx = x;
+        if (x instanceof ClosedChannelException) {
+            nx = new SocketException("Socket is closed");
+        } else if (x instanceof NotYetConnectedException) {
+            nx = new SocketException("Socket is not connected");
+        } else if (x instanceof AlreadyBoundException) {
+            nx = new SocketException("Already bound");
+        } else if (x instanceof NotYetBoundException) {
+            nx = new SocketException("Socket is not bound yet");
+        } else if (x instanceof UnsupportedAddressTypeException) {
+            nx = new SocketException("Unsupported address type");
+        } else if (x instanceof IOException) {
+            nx = new SocketException(x.getMessage());
+        }
+        if (nx != x) {
+            nx.initCause(x);
+        }
+        if (nx instanceof SocketException e) {
+            throw e;
+        } else if (nx instanceof RuntimeException e) {
+            throw e;
+        }
+        throw new Error("Untranslated exception", nx);
     }
 }

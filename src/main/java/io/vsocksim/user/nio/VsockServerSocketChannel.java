@@ -4,6 +4,7 @@ import io.vsocksim.sim.UserProcess;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.Sock;
+import io.vsocksim.user.JdkErrors;
 import io.vsocksim.user.VsockAddress;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -11,6 +12,7 @@ import java.net.SocketAddress;
 import java.net.SocketOption;
 import java.nio.channels.AlreadyBoundException;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.IllegalBlockingModeException;
 import java.nio.channels.NotYetBoundException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
@@ -37,6 +39,7 @@ final class VsockServerSocketChannel extends ServerSocketChannel implements Vsoc
     private volatile int state; // changed under stateLock
     private Thread thread; // the thread blocked in accept; guarded by stateLock
     private VsockAddress localAddress; // guarded by stateLock
+    private ServerSocket socket; // the adaptor; guarded by stateLock
 
     VsockServerSocketChannel(VsockSelectorProvider provider) throws IOException {
         super(provider);
@@ -79,7 +82,7 @@ final class VsockServerSocketChannel extends ServerSocketChannel implements Vsoc
 
     @Override
     public <T> ServerSocketChannel setOption(SocketOption<T> name, T value) throws IOException {
-        NioOptions.check(NioOptions.SERVER, name);
+        NioOptions.check(NioOptions.SERVER, name, value);
         synchronized (stateLock) {
             ensureOpen();
             NioOptions.set(fd, name, value);
@@ -102,30 +105,48 @@ final class VsockServerSocketChannel extends ServerSocketChannel implements Vsoc
         return NioOptions.SERVER;
     }
 
-    /** No {@link ServerSocket} adaptor: a vsock endpoint is not an {@code InetAddress}. */
+    /** The channel as a {@link ServerSocket} ({@link VsockServerSocketAdaptor}), made on first use, as the JDK's. */
     @Override
     public ServerSocket socket() {
-        throw new UnsupportedOperationException("no java.net.ServerSocket adaptor for a vsock channel: use the channel");
+        synchronized (stateLock) {
+            if (socket == null) {
+                socket = new VsockServerSocketAdaptor(this);
+            }
+            return socket;
+        }
+    }
+
+    /** The bound address, null if not bound (kept after close), for the adaptor. */
+    VsockAddress localAddress() {
+        synchronized (stateLock) {
+            return localAddress;
+        }
     }
 
     @Override
     public SocketChannel accept() throws IOException {
+        return accept(false, 0);
+    }
+
+    /**
+     * The server socket adaptor's timed accept ({@code blockingAccept}): blocking mode only; at most {@code nanos},
+     * then {@code SocketTimeoutException("Accept timed out")}, the channel still open.
+     */
+    SocketChannel blockingAccept(long nanos) throws IOException {
+        return accept(true, nanos);
+    }
+
+    private SocketChannel accept(boolean adaptor, long nanos) throws IOException {
         long n = ChannelFd.UNAVAILABLE;
         acceptLock.lock();
         try {
             boolean blocking = isBlocking();
+            if (adaptor && !blocking) {
+                throw new IllegalBlockingModeException();
+            }
             try {
                 beginAccept(blocking);
-                n = acceptOnce();
-                while (blocking && ChannelFd.okayToRetry(n) && isOpen()) {
-                    if (n == ChannelFd.UNAVAILABLE) {
-                        int r = fd.park(Poll.POLLIN);
-                        if (r < 0 && r != -Errno.EINTR) {
-                            throw NioErrors.ioError(-r);
-                        }
-                    }
-                    n = acceptOnce();
-                }
+                n = blocking ? fd.await(this, Poll.POLLIN, nanos, JdkErrors.ACCEPT_TIMED_OUT, this::acceptOnce) : acceptOnce();
             } finally {
                 endAccept(blocking, n >= 0);
             }

@@ -7,10 +7,13 @@ import static io.vsocksim.uapi.Sock.SHUT_WR;
 import static io.vsocksim.uapi.Sock.SOL_SOCKET;
 import static io.vsocksim.uapi.Sock.SO_ERROR;
 
+import io.vsocksim.net.Iovec;
 import io.vsocksim.net.UserMsghdr;
 import io.vsocksim.sim.UserProcess;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Poll;
+import io.vsocksim.uapi.Sock;
+import io.vsocksim.user.JdkErrors;
 import io.vsocksim.user.VsockAddress;
 import java.io.IOException;
 import java.net.Socket;
@@ -22,11 +25,13 @@ import java.nio.channels.AlreadyConnectedException;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ConnectionPendingException;
+import java.nio.channels.IllegalBlockingModeException;
 import java.nio.channels.NoConnectionPendingException;
 import java.nio.channels.NotYetConnectedException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.UnsupportedAddressTypeException;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
@@ -64,8 +69,12 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
     private volatile boolean isInputClosed;
     private volatile boolean isOutputClosed;
     private boolean connectionReset; // guarded by readLock
+    /** readv's and writev's msghdr, reused (guarded by readLock and writeLock); iov holds no buffer between calls. */
+    private final UserMsghdr readMsg = UserMsghdr.of(new ByteBuffer[8]);
+    private final UserMsghdr writeMsg = UserMsghdr.of(new ByteBuffer[8]);
     private VsockAddress localAddress; // guarded by stateLock
     private VsockAddress remoteAddress; // guarded by stateLock
+    private Socket socket; // the adaptor; guarded by stateLock
 
     /** A new, unconnected channel. */
     VsockSocketChannel(VsockSelectorProvider provider) throws IOException {
@@ -158,7 +167,7 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
 
     @Override
     public <T> SocketChannel setOption(SocketOption<T> name, T value) throws IOException {
-        NioOptions.check(NioOptions.SOCKET, name);
+        NioOptions.check(NioOptions.SOCKET, name, value);
         synchronized (stateLock) {
             ensureOpen();
             NioOptions.set(fd, name, value);
@@ -181,10 +190,52 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
         return NioOptions.SOCKET;
     }
 
-    /** No {@link Socket} adaptor: a vsock endpoint is not an {@code InetAddress}. */
+    /** The channel as a {@link Socket} ({@link VsockSocketAdaptor}), made on first use, as the JDK's. */
     @Override
     public Socket socket() {
-        throw new UnsupportedOperationException("no java.net.Socket adaptor for a vsock channel: use the channel");
+        synchronized (stateLock) {
+            if (socket == null) {
+                socket = VsockSocketAdaptor.create(this);
+            }
+            return socket;
+        }
+    }
+
+    /** Options past {@link #supportedOptions()} that only the socket adaptor's legacy setters use. */
+    void setAdaptorOption(SocketOption<?> name, Object value) throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            NioOptions.set(fd, name, value);
+        }
+    }
+
+    Object getAdaptorOption(SocketOption<?> name) throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            return NioOptions.get(fd, name);
+        }
+    }
+
+    /** The local address, null if not bound (kept after close), for the adaptor. */
+    VsockAddress localAddress() {
+        synchronized (stateLock) {
+            return localAddress;
+        }
+    }
+
+    /** The remote address, null before connect (kept after close), for the adaptor. */
+    VsockAddress remoteAddress() {
+        synchronized (stateLock) {
+            return remoteAddress;
+        }
+    }
+
+    boolean isInputOpen() {
+        return !isInputClosed;
+    }
+
+    boolean isOutputOpen() {
+        return !isOutputClosed;
     }
 
     @Override
@@ -201,13 +252,27 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
 
     @Override
     public boolean connect(SocketAddress remote) throws IOException {
-        VsockAddress sa = checkAddress(remote);
+        return connect(checkAddress(remote), false, 0);
+    }
+
+    /**
+     * The socket adaptor's connect ({@code blockingConnect}): blocking mode only, waiting at most {@code nanos}
+     * (0: no limit) and then closing the channel with {@code SocketTimeoutException("Connect timed out")}.
+     */
+    void blockingConnect(SocketAddress remote, long nanos) throws IOException {
+        connect(checkAddress(remote), true, nanos);
+    }
+
+    private boolean connect(VsockAddress sa, boolean adaptor, long nanos) throws IOException {
         try {
             readLock.lock();
             try {
                 writeLock.lock();
                 try {
                     boolean blocking = isBlocking();
+                    if (adaptor && !blocking) {
+                        throw new IllegalBlockingModeException();
+                    }
                     boolean connected = false;
                     try {
                         beginConnect(blocking, sa);
@@ -217,7 +282,7 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
                         } else if (n != -Errno.EINPROGRESS) {
                             throw NioErrors.socketError(-n);
                         } else if (blocking) {
-                            connected = pollConnected();
+                            connected = pollConnected(nanos);
                         }
                     } finally {
                         endConnect(blocking, connected);
@@ -249,7 +314,7 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
                     boolean connected = false;
                     try {
                         beginFinishConnect(blocking);
-                        connected = blocking ? pollConnected() : pollConnectNow();
+                        connected = blocking ? pollConnected(0) : pollConnectNow();
                     } finally {
                         endConnect(blocking, connected);
                     }
@@ -266,14 +331,14 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
         }
     }
 
-    /** Blocking: waits for POLLOUT until the connection is up, fails, or the channel is closed. */
-    private boolean pollConnected() throws IOException {
-        boolean polled = pollConnectNow();
-        while (!polled && isOpen()) {
-            fd.park(Poll.POLLOUT);
-            polled = pollConnectNow();
-        }
-        return polled && isOpen();
+    /**
+     * Blocking: waits for POLLOUT until the connection is up, fails, the channel is closed, or {@code nanos}
+     * (0: no limit) pass ({@code finishTimedConnect}).
+     */
+    private boolean pollConnected(long nanos) throws IOException {
+        long polled = fd.await(this, Poll.POLLOUT, nanos, JdkErrors.CONNECT_TIMED_OUT,
+                () -> pollConnectNow() ? 1 : ChannelFd.UNAVAILABLE);
+        return polled > 0 && isOpen();
     }
 
     /** {@code Net.pollConnectNow}: poll(POLLOUT, 0), then SO_ERROR; true once connected. */
@@ -343,21 +408,40 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
     @Override
     public int read(ByteBuffer buf) throws IOException {
         Objects.requireNonNull(buf);
-        return (int) read(buf, null, 0, 0);
+        return (int) read(buf, null, 0, 0, false, 0);
     }
 
     @Override
     public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, dsts.length);
-        return read(null, dsts, offset, length);
+        return read(null, dsts, offset, length, false, 0);
     }
 
-    /** read(2) into {@code buf}, or readv(2) into {@code dsts[offset, offset + length)}. */
-    private long read(ByteBuffer buf, ByteBuffer[] dsts, int offset, int length) throws IOException {
+    /**
+     * The socket adaptor's {@code InputStream.read} ({@code blockingRead}): blocking mode only; with
+     * {@code nanos > 0} (SO_TIMEOUT) at most that long, then {@code SocketTimeoutException("Read timed out")}.
+     */
+    int blockingRead(byte[] b, int off, int len, long nanos) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        if (len == 0) {
+            return 0;
+        }
+        return (int) read(ByteBuffer.wrap(b, off, len), null, 0, 0, true, nanos);
+    }
+
+    /**
+     * read(2) into {@code buf}, or readv(2) into {@code dsts[offset, offset + length)}; for the socket adaptor
+     * ({@code adaptor}) in blocking mode only, timed if {@code nanos > 0}.
+     */
+    private long read(ByteBuffer buf, ByteBuffer[] dsts, int offset, int length, boolean adaptor, long nanos)
+            throws IOException {
         readLock.lock();
         try {
             ensureOpenAndConnected();
             boolean blocking = isBlocking();
+            if (adaptor && !blocking) {
+                throw new IllegalBlockingModeException();
+            }
             long n = 0;
             try {
                 beginIo(blocking, false);
@@ -367,8 +451,17 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
                 if (isInputClosed) {
                     return -1;
                 }
-                n = retry(blocking, Poll.POLLIN, readOnce(buf, dsts, offset, length),
-                        () -> readOnce(buf, dsts, offset, length));
+                if (nanos > 0) {
+                    n = timedRead(buf, nanos);
+                } else {
+                    n = readOnce(buf, dsts, offset, length);
+                    while (blocking && ChannelFd.okayToRetry(n) && isOpen()) {
+                        if (n == ChannelFd.UNAVAILABLE) {
+                            fd.park(Poll.POLLIN, 0);
+                        }
+                        n = readOnce(buf, dsts, offset, length);
+                    }
+                }
             } finally {
                 endIo(blocking, false, n > 0);
                 if (n <= 0 && isInputClosed) {
@@ -378,6 +471,39 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
             return ChannelFd.normalize(n);
         } finally {
             readLock.unlock();
+        }
+    }
+
+    /** SO_TIMEOUT's read ({@code timedRead}): O_NONBLOCK while the thread parks for POLLIN at most {@code nanos}. */
+    private long timedRead(ByteBuffer buf, long nanos) throws IOException {
+        configureNonBlocking(true);
+        try {
+            return fd.await(this, Poll.POLLIN, nanos, JdkErrors.READ_TIMED_OUT, () -> readOnce(buf, null, 0, 0));
+        } finally {
+            configureNonBlocking(false);
+        }
+    }
+
+    /** O_NONBLOCK on (the channel open) or off again (if still open) around a timed call ({@code lockedConfigureBlocking}). */
+    private void configureNonBlocking(boolean on) throws IOException {
+        synchronized (stateLock) {
+            if (on) {
+                ensureOpen();
+            }
+            if (isOpen()) {
+                fd.setNonBlocking(on);
+            }
+        }
+    }
+
+    /**
+     * The number of bytes that can be read without blocking, for the adaptor's {@code InputStream.available}: 0
+     * once the input is shut down.
+     */
+    int available() throws IOException {
+        synchronized (stateLock) {
+            ensureOpenAndConnected();
+            return isInputClosed ? 0 : fd.available();
         }
     }
 
@@ -393,11 +519,14 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
                 return -1;
             }
         } else {
-            UserMsghdr msg = iovec(dsts, offset, length, true);
-            if (msg == null) {
+            if (!iovec(readMsg, dsts, offset, length, true)) {
                 return 0;
             }
-            ret = proc.recvmsg(fd.fd(), msg, 0);
+            try {
+                ret = proc.recvmsg(fd.fd(), readMsg, 0);
+            } finally {
+                Arrays.fill(readMsg.iov, 0, readMsg.iovlen, null); // the caller's buffers are not kept
+            }
             if (ret == 0) {
                 return -1;
             }
@@ -419,41 +548,43 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
         }
     }
 
-    /** The msghdr of the buffers with room (readv) or data (writev) left, or null if there are none. */
-    private static UserMsghdr iovec(ByteBuffer[] bufs, int offset, int length, boolean read) {
+    /**
+     * Fills the channel's {@code msg} with the buffers that have room (readv) or data (writev) left, at most
+     * {@code IOV_MAX} of them as the JDK's {@code IOUtil} takes; false if there are none.
+     */
+    private static boolean iovec(UserMsghdr msg, ByteBuffer[] bufs, int offset, int length, boolean read) {
         int count = 0;
-        ByteBuffer[] iov = new ByteBuffer[length];
-        for (int i = offset; i < offset + length; i++) {
+        ByteBuffer[] iov = msg.iov;
+        for (int i = offset; i < offset + length && count < Iovec.UIO_MAXIOV; i++) {
             ByteBuffer b = Objects.requireNonNull(bufs[i]);
             if (read) {
                 checkWritable(b);
             }
             if (b.hasRemaining()) {
+                if (count == iov.length) {
+                    iov = msg.iov = Arrays.copyOf(iov, Math.min(2 * count, Iovec.UIO_MAXIOV));
+                }
                 iov[count++] = b;
             }
         }
-        if (count == 0) {
-            return null;
-        }
-        UserMsghdr msg = UserMsghdr.of(iov);
         msg.iovlen = count;
-        return msg;
+        return count > 0;
     }
 
     @Override
     public int write(ByteBuffer buf) throws IOException {
         Objects.requireNonNull(buf);
-        return (int) write(buf, null, 0, 0);
+        return (int) write(buf, null, 0, 0, 0);
     }
 
     @Override
     public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, srcs.length);
-        return write(null, srcs, offset, length);
+        return write(null, srcs, offset, length, 0);
     }
 
-    /** send(2) of {@code buf}, or sendmsg(2) of {@code srcs[offset, offset + length)}, with MSG_NOSIGNAL. */
-    private long write(ByteBuffer buf, ByteBuffer[] srcs, int offset, int length) throws IOException {
+    /** send(2) of {@code buf}, or sendmsg(2) of {@code srcs[offset, offset + length)}, with MSG_NOSIGNAL and {@code flags}. */
+    private long write(ByteBuffer buf, ByteBuffer[] srcs, int offset, int length, int flags) throws IOException {
         writeLock.lock();
         try {
             ensureOpenAndConnected();
@@ -461,8 +592,7 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
             long n = 0;
             try {
                 beginIo(blocking, true);
-                n = retry(blocking, Poll.POLLOUT, writeOnce(buf, srcs, offset, length),
-                        () -> writeOnce(buf, srcs, offset, length));
+                n = writeRetrying(blocking, buf, srcs, offset, length, flags);
             } finally {
                 endIo(blocking, true, n > 0);
                 if (n <= 0 && isOutputClosed) {
@@ -475,19 +605,72 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
         }
     }
 
-    private long writeOnce(ByteBuffer buf, ByteBuffer[] srcs, int offset, int length) throws IOException {
+    /**
+     * The socket adaptor's {@code OutputStream.write} ({@code blockingWriteFully}): blocking mode only; writes
+     * until every byte is taken or the channel is closed.
+     */
+    void blockingWriteFully(byte[] b, int off, int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        if (len == 0) {
+            return;
+        }
+        ByteBuffer src = ByteBuffer.wrap(b, off, len);
+        writeLock.lock();
+        try {
+            ensureOpenAndConnected();
+            if (!isBlocking()) {
+                throw new IllegalBlockingModeException();
+            }
+            try {
+                beginIo(true, true);
+                while (src.hasRemaining() && isOpen()) {
+                    writeRetrying(true, src, null, 0, 0, 0);
+                }
+            } finally {
+                endIo(true, true, !src.hasRemaining());
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /**
+     * The socket adaptor's {@code sendUrgentData}: send(2) of one byte with MSG_OOB, which af_vsock refuses
+     * (EOPNOTSUPP: {@code IOException("Operation not supported")}, as the JDK's {@code Net.sendOOB} reports it).
+     */
+    int sendOutOfBandData(byte b) throws IOException {
+        return (int) write(ByteBuffer.wrap(new byte[] {b}), null, 0, 0, Sock.MSG_OOB);
+    }
+
+    /** One write and, in blocking mode, the JDK's retries: after EINTR, and after EAGAIN once POLLOUT came. */
+    private long writeRetrying(boolean blocking, ByteBuffer buf, ByteBuffer[] srcs, int offset, int length, int flags)
+            throws IOException {
+        long n = writeOnce(buf, srcs, offset, length, flags);
+        while (blocking && ChannelFd.okayToRetry(n) && isOpen()) {
+            if (n == ChannelFd.UNAVAILABLE) {
+                fd.park(Poll.POLLOUT, 0);
+            }
+            n = writeOnce(buf, srcs, offset, length, flags);
+        }
+        return n;
+    }
+
+    private long writeOnce(ByteBuffer buf, ByteBuffer[] srcs, int offset, int length, int flags) throws IOException {
         long ret;
         if (buf != null) {
             if (!buf.hasRemaining()) {
                 return 0;
             }
-            ret = proc.send(fd.fd(), buf, MSG_NOSIGNAL);
+            ret = proc.send(fd.fd(), buf, MSG_NOSIGNAL | flags);
         } else {
-            UserMsghdr msg = iovec(srcs, offset, length, false);
-            if (msg == null) {
+            if (!iovec(writeMsg, srcs, offset, length, false)) {
                 return 0;
             }
-            ret = proc.sendmsg(fd.fd(), msg, MSG_NOSIGNAL);
+            try {
+                ret = proc.sendmsg(fd.fd(), writeMsg, MSG_NOSIGNAL | flags);
+            } finally {
+                Arrays.fill(writeMsg.iov, 0, writeMsg.iovlen, null);
+            }
         }
         ret = ChannelFd.status(ret);
         if (ret < 0 && !ChannelFd.okayToRetry(ret)) {
@@ -497,24 +680,25 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
     }
 
     /**
-     * Before a read ({@code write} false) or write: the JDK's interrupt hook in blocking mode, the state
-     * checks, and the thread recorded so that close knows a call is blocked.
+     * Before a blocking read ({@code write} false) or write: the JDK's interrupt hook, the state checks, and
+     * the thread recorded so that close knows a call is blocked. A non-blocking call needs none of it, as in
+     * the JDK's {@code beginRead}/{@code beginWrite}: close waits for it on the read or write lock, and a
+     * write after shutdownOutput fails with EPIPE, which the caller turns into AsynchronousCloseException.
      */
     private void beginIo(boolean blocking, boolean write) throws ClosedChannelException {
-        if (blocking) {
-            begin();
+        if (!blocking) {
+            return;
         }
+        begin();
         synchronized (stateLock) {
             ensureOpenAndConnected();
             if (write && isOutputClosed) {
                 throw new ClosedChannelException();
             }
-            if (blocking) {
-                if (write) {
-                    writerThread = Thread.currentThread();
-                } else {
-                    readerThread = Thread.currentThread();
-                }
+            if (write) {
+                writerThread = Thread.currentThread();
+            } else {
+                readerThread = Thread.currentThread();
             }
         }
     }
@@ -534,23 +718,6 @@ final class VsockSocketChannel extends SocketChannel implements VsockSelectable 
             }
             end(completed);
         }
-    }
-
-    /** One system call of a read or write ({@code -errno} already turned into an I/O status or thrown). */
-    @FunctionalInterface
-    private interface IoCall {
-        long run() throws IOException;
-    }
-
-    /** In blocking mode, retries while EINTR, or EAGAIN after waiting for {@code event} (the JDK's park). */
-    private long retry(boolean blocking, int event, long n, IoCall call) throws IOException {
-        while (blocking && ChannelFd.okayToRetry(n) && isOpen()) {
-            if (n == ChannelFd.UNAVAILABLE) {
-                fd.park(event);
-            }
-            n = call.run();
-        }
-        return n;
     }
 
     // ---- shutdown, blocking mode, close ---------------------------------------------------------------

@@ -24,15 +24,22 @@
  *   <li>An unconnected socket channel's descriptor is O_NONBLOCK even in blocking mode, so that connect
  *       waits in poll(2) (wakeable by close) instead of inside connect(2); the 2-s vsock connect timeout
  *       still applies, from the kernel's connect work.</li>
- *   <li>Socket options: {@code SO_RCVBUF} and {@code SO_SNDBUF} both set vsock's one buffer size
- *       ({@code SO_VM_SOCKETS_BUFFER_SIZE}); {@code SO_LINGER}, {@code SO_KEEPALIVE} and
- *       {@code SO_REUSEADDR} are the SOL_SOCKET options (stored by vsock; only linger acts). A server
- *       channel does not turn {@code SO_REUSEADDR} on at creation as the JDK's does for TCP (vsock has no
- *       TIME_WAIT). TCP and IP options are not supported.</li>
- *   <li>No {@code socket()} adaptors, datagram channels or pipes ({@code UnsupportedOperationException}).</li>
+ *   <li>Socket options, as on the java.net face: {@code SO_RCVBUF} and {@code SO_SNDBUF} both set vsock's
+ *       one buffer size ({@code SO_VM_SOCKETS_BUFFER_SIZE}); {@code SO_LINGER}, {@code SO_KEEPALIVE} and
+ *       {@code SO_REUSEADDR} are the SOL_SOCKET options (stored by vsock; only linger acts);
+ *       {@code TCP_NODELAY} is accepted and ignored (reads {@code true}: no Nagle); {@code IP_TOS} and
+ *       {@code SO_REUSEPORT} are not supported ({@code NioOptions}). A server channel does not turn
+ *       {@code SO_REUSEADDR} on at creation as the JDK's does for TCP (vsock has no TIME_WAIT).</li>
+ *   <li>{@code socket()} gives adaptors that follow JDK 17's {@code SocketAdaptor} and {@code ServerSocketAdaptor}
+ *       ({@code VsockSocketAdaptor}, {@code VsockServerSocketAdaptor}; Netty's NIO transport uses them for
+ *       addresses, options and half-closes), with {@link io.vsocksim.user.VsockAddress}es where the JDK's have
+ *       {@code InetSocketAddress}es: {@code getInetAddress()} and {@code getLocalAddress()} are null and the
+ *       ports are vsock's, as on the java.net face. SO_TIMEOUT and connect timeouts run on the machine's
+ *       clock. No datagram channels or pipes ({@code UnsupportedOperationException}).</li>
  *   <li>vsock refuses a connection to a port nobody listens on with a reset, so connect and finishConnect
- *       fail with {@code SocketException("Connection reset by peer")} where TCP gives
- *       {@code ConnectException("Connection refused")}: the JDK's own mapping of ECONNRESET.</li>
+ *       fail with {@code ConnectException("Connection reset by peer")} where TCP gives
+ *       {@code ConnectException("Connection refused")}: the class TCP code catches for "not up yet", with
+ *       the kernel's text (the JDK's own table would make ECONNRESET a plain {@code SocketException}).</li>
  * </ul>
  */
 package io.vsocksim.user.nio;
