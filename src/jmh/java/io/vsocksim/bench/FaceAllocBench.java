@@ -9,7 +9,7 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
 import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.UserProcess;
 import io.vsocksim.uapi.ErrnoException;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.sim.VsockSocket;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

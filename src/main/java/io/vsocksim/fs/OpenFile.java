@@ -8,7 +8,8 @@ import java.nio.ByteBuffer;
 /**
  * What a descriptor refers to ({@code struct file}): a reference count that keeps the object alive
  * while a descriptor or a call in progress holds it, and the file status flags that every descriptor
- * sharing it sees ({@code f_flags}). The simulator's one kind of file is a socket.
+ * sharing it sees ({@code f_flags}). The simulator's files are sockets ({@code io.vsocksim.net.SocketFile}),
+ * epoll instances and eventfds.
  */
 @Linux(file = "include/linux/fs.h", fn = "struct file")
 public interface OpenFile {

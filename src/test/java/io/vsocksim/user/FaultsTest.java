@@ -10,7 +10,7 @@ import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.sim.VsockSocket;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;

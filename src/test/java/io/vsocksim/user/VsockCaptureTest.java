@@ -16,7 +16,7 @@ import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.VirtioVsockOp;
 import io.vsocksim.uapi.VsockMon;
 import io.vsocksim.vsock.Vsockmon;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.sim.VsockSocket;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

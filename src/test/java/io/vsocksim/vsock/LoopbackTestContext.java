@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.TestMachine;
+import io.vsocksim.sim.VsockSocket;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;

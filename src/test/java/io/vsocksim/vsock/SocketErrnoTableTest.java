@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.vsocksim.kernel.Clock;
 import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.TestMachine;
+import io.vsocksim.sim.VsockSocket;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.SockaddrVm;

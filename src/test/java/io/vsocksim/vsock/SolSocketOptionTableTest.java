@@ -17,6 +17,7 @@ import static io.vsocksim.uapi.Sock.*;
 import static io.vsocksim.uapi.VmSockets.AF_VSOCK;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vsocksim.sim.VsockSocket;
 import io.vsocksim.uapi.Capability;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;

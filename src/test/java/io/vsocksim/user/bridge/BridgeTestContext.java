@@ -8,7 +8,7 @@ import io.vsocksim.sim.GuestHostTestContext;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.sim.VsockSocket;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;

@@ -4,7 +4,7 @@ import static io.vsocksim.user.bridge.BridgeTestContext.FIRST_HOST_PORT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.uapi.ErrnoException;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.sim.VsockSocket;
 import java.io.File;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;

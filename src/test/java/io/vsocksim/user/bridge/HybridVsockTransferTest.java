@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.sim.VsockSocket;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import org.junit.jupiter.api.Test;
