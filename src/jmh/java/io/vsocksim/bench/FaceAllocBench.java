@@ -28,10 +28,11 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One op = a 1-byte {@code send} and the {@code recv} that takes it back, over loopback, by the same
- * thread, through the object face ({@code VsockSocket}) or the descriptor face ({@code UserProcess}
- * calls by descriptor, each a system call with its signal and time-domain bookkeeping). With
- * {@code -prof gc}, {@code gc.alloc.rate.norm} shows what a face adds per call on top of the socket
- * path (both should be 0).
+ * thread, through the object face ({@code VsockSocket} of the machine's embedder process) or the
+ * descriptor face ({@code UserProcess} calls by descriptor, each a system call with its signal and
+ * time-domain bookkeeping). The object face is a handle over the descriptor face, so the difference is
+ * the handle's own checks. With {@code -prof gc}, {@code gc.alloc.rate.norm} shows what a face adds per
+ * call on top of the socket path (both should be 0).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
