@@ -3,7 +3,6 @@ package io.vsocksim.fs;
 import io.vsocksim.Linux;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Fcntl;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A file with no inode of its own ({@code anon_inode_getfile}): an epoll instance or an eventfd. It holds
@@ -12,7 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 @Linux(file = "fs/anon_inodes.c", fn = "anon_inode_getfile")
 abstract class AnonInodeFile implements OpenFile {
-    private final AtomicInteger refs = new AtomicInteger(1);
+    private final FileCount count = new FileCount();
     private volatile int statusFlags;
 
     /** A file with one reference (the descriptor's) and the status flags of {@code flags}. */
@@ -25,20 +24,12 @@ abstract class AnonInodeFile implements OpenFile {
 
     @Override
     public final boolean tryGetFile() {
-        for (;;) {
-            int r = refs.get();
-            if (r == 0) {
-                return false;
-            }
-            if (refs.compareAndSet(r, r + 1)) {
-                return true;
-            }
-        }
+        return count.tryGet();
     }
 
     @Override
     public final void putFile() {
-        if (refs.decrementAndGet() == 0) {
+        if (count.put()) {
             release();
         }
     }

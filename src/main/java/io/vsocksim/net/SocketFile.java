@@ -5,6 +5,7 @@ import static io.vsocksim.uapi.Errno.EFAULT;
 import io.vsocksim.Linux;
 import io.vsocksim.NotUpstream;
 import io.vsocksim.fs.FOwner;
+import io.vsocksim.fs.FileCount;
 import io.vsocksim.fs.OpenFile;
 import io.vsocksim.kernel.TaskWork;
 import io.vsocksim.kernel.WaitQueueHead;
@@ -23,7 +24,6 @@ import io.vsocksim.vsock.VsockSock;
 import io.vsocksim.vsock.VsockSockopt;
 import io.vsocksim.vsock.VsockZerocopyRx;
 import java.nio.ByteBuffer;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A socket as a process's descriptor refers to it: {@code struct socket} with the {@code struct file}
@@ -54,11 +54,8 @@ public final class SocketFile implements OpenFile {
      * anything but the socket lock (a blocked recv must not hold up another thread's MSG_DONTWAIT).
      */
     private final ThreadLocal<MsgHdr> msgs = ThreadLocal.withInitial(MsgHdr::new);
-    /**
-     * {@code f_count}: one per descriptor and one per call in progress ({@code fget}); whoever drops
-     * the last releases the socket, so a call running on another thread finishes on a live socket.
-     */
-    private final AtomicInteger fileRefs = new AtomicInteger(1);
+    /** {@code f_count}: a call running on another thread when the descriptor closes finishes on a live socket. */
+    private final FileCount count = new FileCount();
     /** File status flags other than O_NONBLOCK that F_SETFL stored (no effect on a socket's calls). */
     private volatile int statusFlags;
     /** {@code file->f_owner}: set by FIOSETOWN/SIOCSPGRP. */
@@ -82,22 +79,14 @@ public final class SocketFile implements OpenFile {
 
     @Override
     public boolean tryGetFile() {
-        for (;;) {
-            int refs = fileRefs.get();
-            if (refs == 0) {
-                return false;
-            }
-            if (fileRefs.compareAndSet(refs, refs + 1)) {
-                return true;
-            }
-        }
+        return count.tryGet();
     }
 
     /** fput: drops one file reference; the last one releases the socket (sock_close → vsock_release). */
     @Override
     @Linux(file = "net/socket.c", fn = "sock_close")
     public void putFile() {
-        if (fileRefs.decrementAndGet() == 0) {
+        if (count.put()) {
             AfVsock.release(sk);
         }
     }
@@ -245,14 +234,9 @@ public final class SocketFile implements OpenFile {
      * if the caller gave a destination, which vsock refuses (EISCONN connected, else EOPNOTSUPP).
      */
     public long send(ByteBuffer buf, int flags, boolean named) {
-        enter(true);
-        try {
-            MsgHdr msg = msgs.get().init(buf, msgFlags(flags));
-            msg.hasName = named;
-            return VsockConnectible.sendmsg(sk, msg, buf.remaining());
-        } finally {
-            TaskWork.exit();
-        }
+        MsgHdr msg = msg(buf, flags);
+        msg.hasName = named;
+        return sendmsg(msg, buf.remaining());
     }
 
     /**
@@ -262,19 +246,13 @@ public final class SocketFile implements OpenFile {
      * advances past it); {@code msgFlagsOut[0]}, when given, receives {@code msg_flags}.
      */
     public long recv(ByteBuffer buf, ByteBuffer control, int flags, int[] msgFlagsOut) {
-        enter(false);
-        try {
-            int f = msgFlags(flags);
-            MsgHdr msg = msgs.get().init(buf, f);
-            msg.control = control;
-            long ret = VsockConnectible.recvmsg(sk, msg, buf.remaining(), f);
-            if (msgFlagsOut != null) {
-                msgFlagsOut[0] = msg.msgFlags;
-            }
-            return ret;
-        } finally {
-            TaskWork.exit();
+        MsgHdr msg = msg(buf, flags);
+        msg.control = control;
+        long ret = recvmsg(msg, buf.remaining());
+        if (msgFlagsOut != null) {
+            msgFlagsOut[0] = msg.msgFlags;
         }
+        return ret;
     }
 
     /**
@@ -282,13 +260,7 @@ public final class SocketFile implements OpenFile {
      * the rest faults (the transport reports ENOMEM, as the kernel does).
      */
     public long sendFaulting(ByteBuffer buf, int flags, int accessibleBytes) {
-        enter(true);
-        try {
-            MsgHdr msg = msgs.get().init(buf, msgFlags(flags)).faultAfter(accessibleBytes);
-            return VsockConnectible.sendmsg(sk, msg, buf.remaining());
-        } finally {
-            TaskWork.exit();
-        }
+        return sendmsg(msg(buf, flags).faultAfter(accessibleBytes), buf.remaining());
     }
 
     /**
@@ -296,14 +268,7 @@ public final class SocketFile implements OpenFile {
      * faults (EFAULT), like a buffer with an unmapped page or a NULL pointer ({@code 0}).
      */
     public long recvFaulting(ByteBuffer buf, int flags, int accessibleBytes) {
-        enter(false);
-        try {
-            int f = msgFlags(flags);
-            MsgHdr msg = msgs.get().init(buf, f).faultAfter(accessibleBytes);
-            return VsockConnectible.recvmsg(sk, msg, buf.remaining(), f);
-        } finally {
-            TaskWork.exit();
-        }
+        return recvmsg(msg(buf, flags).faultAfter(accessibleBytes), buf.remaining());
     }
 
     /**
@@ -312,37 +277,31 @@ public final class SocketFile implements OpenFile {
      * mapped, the rest faults; a null {@code ub} is NULL. Memory outside the buffer counts as unmapped;
      * a negative {@code len} is a huge {@code size_t}, cut to {@code MAX_RW_COUNT}.
      */
-    @Linux(file = "lib/iov_iter.c", fn = "import_ubuf")
     public long send(UserBuffer ub, int off, int len, int flags, int accessibleBytes) {
-        long want = len < 0 ? MAX_RW_COUNT : Math.min(len, MAX_RW_COUNT);
-        ByteBuffer buf = userRange(ub, off, want);
-        enter(true);
-        try {
-            MsgHdr msg = msgs.get().init(buf, msgFlags(flags)).length((int) want)
-                    .faultAfter(Math.min(buf.remaining(), accessibleBytes));
-            if (ub != null) {
-                msg.userMemory(ub.pages(), ub.handle(), ub.gpa());
-            }
-            return VsockConnectible.sendmsg(sk, msg, want);
-        } finally {
-            TaskWork.exit();
+        long want = rwCount(len);
+        MsgHdr msg = userMsg(ub, off, want, flags, accessibleBytes);
+        if (ub != null) {
+            msg.userMemory(ub.pages(), ub.handle(), ub.gpa());
         }
+        return sendmsg(msg, want);
     }
 
     /** recv(2) into {@code len} bytes at offset {@code off} of user memory {@code ub}, as {@link #send(UserBuffer, int, int, int, int)}. */
-    @Linux(file = "lib/iov_iter.c", fn = "import_ubuf")
     public long recv(UserBuffer ub, int off, int len, int flags, int accessibleBytes) {
-        long want = len < 0 ? MAX_RW_COUNT : Math.min(len, MAX_RW_COUNT);
+        long want = rwCount(len);
+        return recvmsg(userMsg(ub, off, want, flags, accessibleBytes), want);
+    }
+
+    /** A {@code size_t} length as {@code import_ubuf} takes it: negative is huge, cut to MAX_RW_COUNT. */
+    @Linux(file = "lib/iov_iter.c", fn = "import_ubuf")
+    private static long rwCount(int len) {
+        return len < 0 ? MAX_RW_COUNT : Math.min(len, MAX_RW_COUNT);
+    }
+
+    /** The msghdr over {@code want} bytes at {@code off} of {@code ub}: what lies outside it or past {@code accessibleBytes} faults. */
+    private MsgHdr userMsg(UserBuffer ub, int off, long want, int flags, int accessibleBytes) {
         ByteBuffer buf = userRange(ub, off, want);
-        enter(false);
-        try {
-            int f = msgFlags(flags);
-            MsgHdr msg = msgs.get().init(buf, f).length((int) want)
-                    .faultAfter(Math.min(buf.remaining(), accessibleBytes));
-            return VsockConnectible.recvmsg(sk, msg, want, f);
-        } finally {
-            TaskWork.exit();
-        }
+        return msg(buf, flags).length((int) want).faultAfter(Math.min(buf.remaining(), accessibleBytes));
     }
 
     /** The part of {@code [off, off + want)} that lies inside {@code ub}, as a buffer over it (empty if none). */
@@ -357,12 +316,32 @@ public final class SocketFile implements OpenFile {
 
     /** {@code recvmsg(MSG_ERRQUEUE)}, parsed: 0 with the oldest MSG_ZEROCOPY completion in {@code out[0]}, or EAGAIN. */
     public int recvErrqueue(SockExtendedErr[] out) {
+        MsgHdr msg = msgs.get().init(EMPTY, Sock.MSG_ERRQUEUE);
+        int rc = (int) recvmsg(msg, 0);
+        out[0] = msg.errqueueOut;
+        return rc < 0 ? rc : 0;
+    }
+
+    /** This thread's msghdr over {@code buf}, with the call's flags as {@link #msgFlags} makes them. */
+    private MsgHdr msg(ByteBuffer buf, int flags) {
+        return msgs.get().init(buf, msgFlags(flags));
+    }
+
+    /** {@code vsock_connectible_sendmsg} in a send's {@link TaskWork} scope. */
+    private long sendmsg(MsgHdr msg, long len) {
+        enter(true);
+        try {
+            return VsockConnectible.sendmsg(sk, msg, len);
+        } finally {
+            TaskWork.exit();
+        }
+    }
+
+    /** {@code vsock_connectible_recvmsg} with the msghdr's flags, in a {@link TaskWork} scope. */
+    private long recvmsg(MsgHdr msg, long len) {
         enter(false);
         try {
-            MsgHdr msg = msgs.get().init(EMPTY, Sock.MSG_ERRQUEUE);
-            int rc = (int) VsockConnectible.recvmsg(sk, msg, 0, Sock.MSG_ERRQUEUE);
-            out[0] = msg.errqueueOut;
-            return rc < 0 ? rc : 0;
+            return VsockConnectible.recvmsg(sk, msg, len, msg.msgFlags);
         } finally {
             TaskWork.exit();
         }

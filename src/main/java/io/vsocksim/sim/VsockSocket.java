@@ -71,10 +71,12 @@ public final class VsockSocket implements AutoCloseable {
         return file.sock();
     }
 
-    private void checkOpen(String call) throws ErrnoException {
+    /** The descriptor for {@code call}: EBADF once the handle is closed (its number may be reused). */
+    private int fdFor(String call) throws ErrnoException {
         if (closed) {
             throw new ErrnoException(EBADF, call);
         }
+        return fd;
     }
 
     private static long check(long ret, String call) throws ErrnoException {
@@ -85,8 +87,7 @@ public final class VsockSocket implements AutoCloseable {
 
     /** bind(2); a null {@code addr} is {@code bind(fd, NULL, sizeof(struct sockaddr_vm))}: EFAULT. */
     public void bind(SockaddrVm addr) throws ErrnoException {
-        checkOpen("bind");
-        check(proc.bind(fd, addr), "bind");
+        check(proc.bind(fdFor("bind"), addr), "bind");
     }
 
     /** bind(2) to {@code (cid, port)}. */
@@ -96,8 +97,7 @@ public final class VsockSocket implements AutoCloseable {
 
     /** bind(2) with a raw {@code struct sockaddr} of {@code addrlen} bytes (for bad-address cases). */
     public void bind(ByteBuffer addr, int addrlen) throws ErrnoException {
-        checkOpen("bind");
-        check(proc.bind(fd, addr, addrlen), "bind");
+        check(proc.bind(fdFor("bind"), addr, addrlen), "bind");
     }
 
     /** getsockname(2). */
@@ -111,10 +111,10 @@ public final class VsockSocket implements AutoCloseable {
     }
 
     private SockaddrVm getname(boolean peer, String call) throws ErrnoException {
-        checkOpen(call);
+        int d = fdFor(call);
         ByteBuffer addr = ByteBuffer.allocate(SockaddrVm.SIZE);
         int[] len = {SockaddrVm.SIZE};
-        check(peer ? proc.getpeername(fd, addr, len) : proc.getsockname(fd, addr, len), call);
+        check(peer ? proc.getpeername(d, addr, len) : proc.getsockname(d, addr, len), call);
         SockaddrVm[] out = new SockaddrVm[1];
         check(SockaddrVm.decode(addr, 0, len[0], out), call);
         return out[0];
@@ -127,8 +127,7 @@ public final class VsockSocket implements AutoCloseable {
      * negative one too) is lowered to it before the protocol sees it.
      */
     public void listen(int backlog) throws ErrnoException {
-        checkOpen("listen");
-        check(proc.listen(fd, backlog), "listen");
+        check(proc.listen(fdFor("listen"), backlog), "listen");
     }
 
     /** accept(2). */
@@ -141,9 +140,8 @@ public final class VsockSocket implements AutoCloseable {
      * {@link Sock#SOCK_NONBLOCK} for the new socket and {@link Sock#SOCK_CLOEXEC}; any other bit is EINVAL.
      */
     public VsockSocket accept(int flags) throws ErrnoException {
-        checkOpen("accept");
         SocketFile[] accepted = new SocketFile[1];
-        int nfd = (int) check(proc.accept4(fd, flags, accepted), "accept");
+        int nfd = (int) check(proc.accept4(fdFor("accept"), flags, accepted), "accept");
         return new VsockSocket(proc, nfd, accepted[0]);
     }
 
@@ -152,8 +150,7 @@ public final class VsockSocket implements AutoCloseable {
      * {@code addr} is {@code connect(fd, NULL, sizeof(struct sockaddr_vm))}: EFAULT.
      */
     public void connect(SockaddrVm addr) throws ErrnoException {
-        checkOpen("connect");
-        check(proc.connect(fd, addr), "connect");
+        check(proc.connect(fdFor("connect"), addr), "connect");
     }
 
     /** connect(2) to {@code (cid, port)}. */
@@ -163,14 +160,12 @@ public final class VsockSocket implements AutoCloseable {
 
     /** connect(2) with a raw address of {@code addrlen} bytes. */
     public void connect(ByteBuffer addr, int addrlen) throws ErrnoException {
-        checkOpen("connect");
-        check(proc.connect(fd, addr, addrlen), "connect");
+        check(proc.connect(fdFor("connect"), addr, addrlen), "connect");
     }
 
     /** shutdown(2) with SHUT_RD, SHUT_WR or SHUT_RDWR. */
     public void shutdown(int how) throws ErrnoException {
-        checkOpen("shutdown");
-        check(proc.shutdown(fd, how), "shutdown");
+        check(proc.shutdown(fdFor("shutdown"), how), "shutdown");
     }
 
     /**
@@ -210,23 +205,20 @@ public final class VsockSocket implements AutoCloseable {
      */
     public int send(ByteBuffer buf, int flags) throws ErrnoException {
         requireBuffer(buf);
-        checkOpen("send");
-        return (int) check(proc.send(fd, buf, flags), "send");
+        return (int) check(proc.send(fdFor("send"), buf, flags), "send");
     }
 
     /** sendto(2) with a destination address: EISCONN on a connected socket, EOPNOTSUPP otherwise. */
     public int sendto(ByteBuffer buf, int flags, SockaddrVm dest) throws ErrnoException {
         requireBuffer(buf);
-        checkOpen("sendto");
         ByteBuffer addr = dest == null ? null : ByteBuffer.wrap(dest.toBytes());
-        return (int) check(proc.sendto(fd, buf, flags, addr, dest == null ? 0 : SockaddrVm.SIZE), "sendto");
+        return (int) check(proc.sendto(fdFor("sendto"), buf, flags, addr, dest == null ? 0 : SockaddrVm.SIZE), "sendto");
     }
 
     /** write(2): send(2) without flags ({@code sock_write_iter}: MSG_EOR on SOCK_SEQPACKET). */
     public int write(ByteBuffer buf) throws ErrnoException {
         requireBuffer(buf);
-        checkOpen("send");
-        return (int) check(proc.write(fd, buf), "send");
+        return (int) check(proc.write(fdFor("send"), buf), "send");
     }
 
     /**
@@ -236,15 +228,13 @@ public final class VsockSocket implements AutoCloseable {
      */
     public int recv(ByteBuffer buf, int flags) throws ErrnoException {
         requireBuffer(buf);
-        checkOpen("recvmsg");
-        return (int) check(proc.recv(fd, buf, flags), "recvmsg");
+        return (int) check(proc.recv(fdFor("recvmsg"), buf, flags), "recvmsg");
     }
 
     /** read(2): recv(2) without flags ({@code sock_read_iter}: 0 at once for an empty buffer). */
     public int read(ByteBuffer buf) throws ErrnoException {
         requireBuffer(buf);
-        checkOpen("recvmsg");
-        return (int) check(proc.read(fd, buf), "recvmsg");
+        return (int) check(proc.read(fdFor("recvmsg"), buf), "recvmsg");
     }
 
     /**
@@ -268,11 +258,11 @@ public final class VsockSocket implements AutoCloseable {
         if (msgFlagsOut != null && msgFlagsOut.length == 0) {
             throw new IllegalArgumentException("msgFlagsOut must be null or hold one int: length=0");
         }
-        checkOpen("recvmsg");
+        int d = fdFor("recvmsg");
         UserMsghdr msg = UserMsghdr.of(buf);
         msg.control = control;
         msg.controllen = control == null ? 0 : control.remaining();
-        long n = proc.recvmsg(fd, msg, flags);
+        long n = proc.recvmsg(d, msg, flags);
         if (msgFlagsOut != null) {
             msgFlagsOut[0] = msg.flags;
         }
@@ -289,8 +279,7 @@ public final class VsockSocket implements AutoCloseable {
      */
     public int recvFaulting(ByteBuffer buf, int flags, int accessibleBytes) throws ErrnoException {
         requireBuffer(buf);
-        checkOpen("recv");
-        return (int) check(proc.onSocket(fd, s -> s.recvFaulting(buf, flags, accessibleBytes)), "recv");
+        return (int) check(proc.onSocket(fdFor("recv"), s -> s.recvFaulting(buf, flags, accessibleBytes)), "recv");
     }
 
     /**
@@ -299,8 +288,7 @@ public final class VsockSocket implements AutoCloseable {
      */
     public int sendFaulting(ByteBuffer buf, int flags, int accessibleBytes) throws ErrnoException {
         requireBuffer(buf);
-        checkOpen("send");
-        return (int) check(proc.onSocket(fd, s -> s.sendFaulting(buf, flags, accessibleBytes)), "send");
+        return (int) check(proc.onSocket(fdFor("send"), s -> s.sendFaulting(buf, flags, accessibleBytes)), "send");
     }
 
     /**
@@ -318,8 +306,7 @@ public final class VsockSocket implements AutoCloseable {
      * @return bytes sent
      */
     public int send(UserBuffer ub, int off, int len, int flags, int accessibleBytes) throws ErrnoException {
-        checkOpen("send");
-        return (int) check(proc.send(fd, ub, off, len, flags, accessibleBytes), "send");
+        return (int) check(proc.send(fdFor("send"), ub, off, len, flags, accessibleBytes), "send");
     }
 
     /**
@@ -330,8 +317,7 @@ public final class VsockSocket implements AutoCloseable {
      * @return bytes received (with MSG_TRUNC on SEQPACKET: the message length), 0 at end of stream
      */
     public int recv(UserBuffer ub, int off, int len, int flags, int accessibleBytes) throws ErrnoException {
-        checkOpen("recv");
-        return (int) check(proc.recv(fd, ub, off, len, flags, accessibleBytes), "recv");
+        return (int) check(proc.recv(fdFor("recv"), ub, off, len, flags, accessibleBytes), "recv");
     }
 
     /** send(2) of {@code len} fully mapped bytes at offset {@code off} of user memory {@code ub}. */
@@ -345,9 +331,8 @@ public final class VsockSocket implements AutoCloseable {
      * @throws ErrnoException EAGAIN when the error queue is empty
      */
     public SockExtendedErr recvErrqueue() throws ErrnoException {
-        checkOpen("recvmsg");
         SockExtendedErr[] out = new SockExtendedErr[1];
-        check(proc.onSocket(fd, s -> s.recvErrqueue(out)), "recvmsg");
+        check(proc.onSocket(fdFor("recvmsg"), s -> s.recvErrqueue(out)), "recvmsg");
         return out[0];
     }
 
@@ -364,8 +349,7 @@ public final class VsockSocket implements AutoCloseable {
      * {@code Long.MAX_VALUE}) saturates, as ppoll's does, and waits forever.
      */
     public int poll(int events, long timeoutMs) throws ErrnoException {
-        checkOpen("poll");
-        return (int) check(proc.poll(fd, events, timeoutMs), "poll");
+        return (int) check(proc.poll(fdFor("poll"), events, timeoutMs), "poll");
     }
 
     /**
@@ -374,8 +358,7 @@ public final class VsockSocket implements AutoCloseable {
      * EFAULT after the option's length check, as for a NULL or short user pointer.
      */
     public void setsockopt(int level, int optname, ByteBuffer optval, int optlen) throws ErrnoException {
-        checkOpen("setsockopt");
-        check(proc.setsockopt(fd, level, optname, optval, optlen), "setsockopt");
+        check(proc.setsockopt(fdFor("setsockopt"), level, optname, optval, optlen), "setsockopt");
     }
 
     /**
@@ -384,8 +367,7 @@ public final class VsockSocket implements AutoCloseable {
      * optlen of 0 at SOL_SOCKET) it is never touched.
      */
     public int getsockopt(int level, int optname, ByteBuffer optval, int optlen) throws ErrnoException {
-        checkOpen("getsockopt");
-        return (int) check(proc.getsockopt(fd, level, optname, optval, optlen), "getsockopt");
+        return (int) check(proc.getsockopt(fdFor("getsockopt"), level, optname, optval, optlen), "getsockopt");
     }
 
     /**
@@ -398,8 +380,7 @@ public final class VsockSocket implements AutoCloseable {
      */
     @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC v1: vsock_mmap")
     public long mmap(long length, int prot) throws ErrnoException {
-        checkOpen("mmap");
-        return check(proc.mmap(0, length, prot, Mman.MAP_SHARED, fd, 0), "mmap");
+        return check(proc.mmap(0, length, prot, Mman.MAP_SHARED, fdFor("mmap"), 0), "mmap");
     }
 
     /** setsockopt with an {@code int} value. */
@@ -454,9 +435,8 @@ public final class VsockSocket implements AutoCloseable {
      * not know).
      */
     public long ioctl(int cmd) throws ErrnoException {
-        checkOpen("ioctl");
         IntBuffer arg = IntBuffer.allocate(1);
-        long r = check(proc.ioctl(fd, cmd, arg), "ioctl");
+        long r = check(proc.ioctl(fdFor("ioctl"), cmd, arg), "ioctl");
         return r == 0 ? arg.get(0) : r;
     }
 

@@ -1,5 +1,6 @@
 package io.vsocksim.sim;
 
+import static io.vsocksim.testing.Errnos.errnoOf;
 import static io.vsocksim.uapi.Errno.EACCES;
 import static io.vsocksim.uapi.Errno.EBADF;
 import static io.vsocksim.uapi.Errno.EPIPE;
@@ -37,19 +38,6 @@ class ObjectFaceTest extends ProcessTestBase {
         VsockSocket c = client.socket(SOCK_STREAM);
         c.connect(VMADDR_CID_LOCAL, port);
         return new VsockSocket[] {l, l.accept(), c};
-    }
-
-    private static int errnoOf(ThrowingCall call) {
-        try {
-            call.run();
-            return 0;
-        } catch (ErrnoException e) {
-            return e.errno();
-        }
-    }
-
-    private interface ThrowingCall {
-        void run() throws ErrnoException;
     }
 
     @Test
