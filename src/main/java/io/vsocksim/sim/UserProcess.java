@@ -288,6 +288,7 @@ public final class UserProcess implements AutoCloseable {
      * a failure.
      */
     private long onSocketOnce(int fd, SocketCall call) {
+        // onFileOnce written out: going through it would take a capturing lambda per send and recv
         OpenFile f = files.fget(fd);
         if (f == null) {
             return -Errno.EBADF;
