@@ -1,7 +1,7 @@
 package io.vsocksim.bench;
 
 import io.vsocksim.uapi.ErrnoException;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.sim.VsockSocket;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -10,7 +10,8 @@ import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.UserProcess;
 import io.vsocksim.user.VsockAddress;
 import io.vsocksim.user.nio.VsockSelectorProvider;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.uapi.ErrnoException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
@@ -32,11 +33,12 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One op = a 1-byte {@code send} and the {@code recv} that takes it back, over loopback, by the same
- * thread, through the object face ({@code VsockSocket}), the descriptor face ({@code UserProcess}
- * calls by descriptor, each a system call with its signal and time-domain bookkeeping) or the NIO face
- * (a non-blocking {@code SocketChannel.write}, a blocking {@code read}: the channel's locks and state
- * checks on top of the descriptor face). With {@code -prof gc}, {@code gc.alloc.rate.norm} shows what a
- * face adds per call on top of the socket path (all should be 0).
+ * thread, through the object face ({@code VsockSocket} of the machine's embedder process, a handle over
+ * the descriptor face), the descriptor face ({@code UserProcess} calls by descriptor, each a system call
+ * with its signal and time-domain bookkeeping) or the NIO face (a non-blocking
+ * {@code SocketChannel.write}, a blocking {@code read}: the channel's locks and state checks on top of
+ * the descriptor face). With {@code -prof gc}, {@code gc.alloc.rate.norm} shows what a face adds per
+ * call on top of the socket path (all should be 0).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)

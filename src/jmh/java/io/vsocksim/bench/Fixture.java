@@ -14,7 +14,7 @@ import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.UserProcess;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Poll;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.sim.VsockSocket;
 import io.vsocksim.vsock.ZerocopyPolicy;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -10,7 +10,7 @@ import io.vsocksim.sim.Host;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.user.VsockAddress;
 import io.vsocksim.user.nio.VsockSelectorProvider;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.sim.VsockSocket;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;

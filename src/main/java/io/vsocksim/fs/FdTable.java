@@ -9,6 +9,8 @@ import static io.vsocksim.uapi.Fcntl.O_CLOEXEC;
 import io.vsocksim.Linux;
 import io.vsocksim.kernel.Mutex;
 import io.vsocksim.uapi.Fcntl;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -19,18 +21,21 @@ import java.util.concurrent.locks.ReentrantLock;
  * may be a call still running on another thread after the descriptor was closed ({@link #fget}).
  *
  * <p>Methods return the kernel's values: a descriptor or 0 on success, {@code -errno} on failure.
- * Several threads may use one table at once; one lock ({@code file_lock}) guards it, never held while
- * a file is released.
+ * Several threads may use one table at once; one lock ({@code file_lock}) guards every change, never
+ * held while a file is released. {@link #fget}, which every call makes, takes no lock (the kernel's
+ * RCU lookup): it takes a reference and then checks that the slot still holds the file.
  */
 @Linux(file = "fs/file.c", fn = "struct files_struct")
 public final class FdTable {
     private final ReentrantLock lock = new Mutex();
     // Guarded by lock.
-    private OpenFile[] fd = new OpenFile[64];
+    /** Replaced whole when it grows; slots are published with release stores for {@link #fget}. */
+    private volatile OpenFile[] fd = new OpenFile[64];
     private boolean[] closeOnExec = new boolean[64];
     /** {@code next_fd}: no descriptor below it is free. */
     private int nextFd;
     private int rlimitNofile = Fcntl.RLIMIT_NOFILE_DEFAULT;
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(OpenFile[].class);
 
     /** An empty table with the default {@code RLIMIT_NOFILE} (1024). */
     public FdTable() {
@@ -104,14 +109,26 @@ public final class FdTable {
      * caller drops it with {@link OpenFile#putFile()} when the call ends, so closing the descriptor
      * meanwhile does not release the file under the call.
      */
-    @Linux(file = "fs/file.c", fn = "fget")
+    @Linux(file = "fs/file.c", fn = "__fget_files_rcu")
     public OpenFile fget(int n) {
-        lock.lock();
-        try {
-            OpenFile f = lookupLocked(n);
-            return f != null && f.tryGetFile() ? f : null;
-        } finally {
-            lock.unlock();
+        // Without the table lock, as the kernel's RCU lookup: every call of a process passes here,
+        // and its threads must not queue behind each other for it.
+        for (;;) {
+            OpenFile[] table = fd;
+            if (n < 0 || n >= table.length) {
+                return null;
+            }
+            OpenFile f = (OpenFile) SLOT.getAcquire(table, n); // paired with setRelease in setLocked/clearLocked
+            if (f == null) {
+                return null;
+            }
+            if (!f.tryGetFile()) {
+                continue; // its last reference is gone, so its slot was cleared before: look again
+            }
+            if (fd == table && SLOT.getAcquire(table, n) == f) {
+                return f;
+            }
+            f.putFile(); // closed or replaced (dup2) meanwhile, or the table grew: not ours to return
         }
     }
 
@@ -420,7 +437,7 @@ public final class FdTable {
 
     /** Frees descriptor {@code n} ({@code __put_unused_fd}): it becomes the lowest candidate again. */
     private void clearLocked(int n) {
-        fd[n] = null;
+        SLOT.setRelease(fd, n, null);
         closeOnExec[n] = false;
         if (n < nextFd) {
             nextFd = n;
@@ -428,7 +445,7 @@ public final class FdTable {
     }
 
     private void setLocked(int n, OpenFile f, boolean cloexec) {
-        fd[n] = f;
+        SLOT.setRelease(fd, n, f);
         closeOnExec[n] = cloexec;
     }
 }

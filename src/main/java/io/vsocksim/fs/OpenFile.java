@@ -9,7 +9,8 @@ import java.util.function.IntConsumer;
 /**
  * What a descriptor refers to ({@code struct file}): a reference count that keeps the object alive
  * while a descriptor or a call in progress holds it, and the file status flags that every descriptor
- * sharing it sees ({@code f_flags}): a socket, an epoll instance, an eventfd or one end of a pipe.
+ * sharing it sees ({@code f_flags}): a socket ({@code io.vsocksim.net.SocketFile}), an epoll instance,
+ * an eventfd or one end of a pipe.
  */
 @Linux(file = "include/linux/fs.h", fn = "struct file")
 public interface OpenFile {

@@ -3,7 +3,6 @@ package io.vsocksim.fs;
 import io.vsocksim.Linux;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Fcntl;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A file on an internal mount, with no path ({@code alloc_file_pseudo}): an anonymous-inode file (epoll,
@@ -13,7 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 @Linux(file = "fs/file_table.c", fn = "alloc_file_pseudo")
 abstract class PseudoFile implements OpenFile {
-    private final AtomicInteger refs = new AtomicInteger(1);
+    private final FileCount count = new FileCount();
     private final int accessMode;
     private volatile int statusFlags;
 
@@ -28,20 +27,12 @@ abstract class PseudoFile implements OpenFile {
 
     @Override
     public final boolean tryGetFile() {
-        for (;;) {
-            int r = refs.get();
-            if (r == 0) {
-                return false;
-            }
-            if (refs.compareAndSet(r, r + 1)) {
-                return true;
-            }
-        }
+        return count.tryGet();
     }
 
     @Override
     public final void putFile() {
-        if (refs.decrementAndGet() == 0) {
+        if (count.put()) {
             release();
         }
     }

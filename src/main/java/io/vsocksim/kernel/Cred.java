@@ -9,8 +9,9 @@ import io.vsocksim.uapi.Capability;
  *
  * <p>The credentials of the calling process are {@link #current()} for the duration of a system call
  * it makes ({@link #enter}/{@link #exit}), so a check the kernel makes with {@code capable()} looks at
- * the caller at the time of the call, as the kernel does; a call made outside any process (the object
- * face of a socket) falls back to the set its socket was created with.
+ * the caller at the time of the call, as the kernel does. Every user call is some process's (the
+ * object face too); only a kernel-internal call outside any process (a white-box test calling af_vsock
+ * directly) falls back to the set its socket was created with.
  */
 @Linux(file = "include/linux/cred.h", fn = "struct cred")
 public final class Cred {

@@ -8,8 +8,8 @@ import io.vsocksim.uapi.SockaddrVm;
 import java.nio.ByteBuffer;
 
 /**
- * Addresses going out to user memory (the way in is {@code VsockSocket.moveAddrToKernel}).
- * Addresses crossing the user/kernel boundary. A {@link ByteBuffer} stands for user memory at its
+ * Addresses crossing the user/kernel boundary, in ({@code move_addr_to_kernel}) and out
+ * ({@code move_addr_to_user}). A {@link ByteBuffer} stands for user memory at its
  * position (a null one is NULL; bytes beyond its capacity, or a read-only buffer written to, fault);
  * an {@code int[]} of one element stands for an {@code int *} length (null is NULL).
  */
@@ -18,6 +18,34 @@ public final class SockAddrs {
     public static final int SOCKADDR_STORAGE_SIZE = 128;
 
     private SockAddrs() {
+    }
+
+    /**
+     * The syscall layer's copy of a user address before the protocol sees it: a length beyond
+     * {@code sizeof(struct sockaddr_storage)} is EINVAL, an unreadable buffer (a NULL address, a
+     * buffer shorter than {@code addrlen}) EFAULT; a zero length copies nothing. 0 or {@code -errno}.
+     */
+    @Linux(file = "net/socket.c", fn = "move_addr_to_kernel")
+    public static int moveAddrToKernel(ByteBuffer addr, int addrlen) {
+        if (addrlen < 0 || addrlen > SOCKADDR_STORAGE_SIZE) {
+            return -EINVAL;
+        }
+        if (addrlen == 0) {
+            return 0;
+        }
+        return addr == null || addr.capacity() - addr.position() < addrlen ? -EFAULT : 0;
+    }
+
+    /**
+     * {@code vsock_addr_cast} on an address {@link #moveAddrToKernel} copied: a length below
+     * {@code sizeof(struct sockaddr_vm)} fails before the bytes are looked at, so {@code (NULL, 0)} gets
+     * the protocol's EINVAL, not a fault. What {@link SockaddrVm#decode} returns, {@code out[0]} set on 0.
+     */
+    static int decode(ByteBuffer addr, int addrlen, SockaddrVm[] out) {
+        if (addr == null) {
+            return -EFAULT; // only reached with addrlen 0: nothing was copied
+        }
+        return SockaddrVm.decode(addr, addr.position(), addrlen, out);
     }
 
     /**

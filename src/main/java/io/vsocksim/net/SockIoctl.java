@@ -11,7 +11,6 @@ import io.vsocksim.Linux;
 import io.vsocksim.kernel.Cred;
 import io.vsocksim.kernel.PidTable;
 import io.vsocksim.uapi.Capability;
-import io.vsocksim.vsock.VsockSocket;
 import java.nio.IntBuffer;
 
 /**
@@ -42,7 +41,7 @@ public final class SockIoctl {
     }
 
     /** The ioctl on socket {@code s}, called by a process with {@code cred}: 0 (or a value) or {@code -errno}. */
-    public static long ioctl(VsockSocket s, int cmd, IntBuffer argp, PidTable pids, Cred cred) {
+    public static long ioctl(SocketFile s, int cmd, IntBuffer argp, PidTable pids, Cred cred) {
         if (cmd >= SIOCDEVPRIVATE && cmd <= SIOCDEVPRIVATE + 15) {
             return readable(argp, IFREQ_SIZE) ? -ENODEV : -EFAULT;
         }
@@ -93,7 +92,7 @@ public final class SockIoctl {
      * {@code struct ifreq} is read.
      */
     @Linux(file = "net/socket.c", fn = "sock_do_ioctl")
-    private static long doIoctl(VsockSocket s, int cmd, IntBuffer argp) {
+    private static long doIoctl(SocketFile s, int cmd, IntBuffer argp) {
         long r = s.fileIoctl(cmd, 0);
         if (r >= 0) {
             return putInt(argp, (int) r); // vsock_do_ioctl's put_user of the count

@@ -2,7 +2,6 @@ package io.vsocksim.net;
 
 import io.vsocksim.Linux;
 import io.vsocksim.uapi.Errno;
-import io.vsocksim.vsock.VsockSocket;
 import java.nio.ByteBuffer;
 
 /**
@@ -63,7 +62,7 @@ public final class UserMsghdr {
             return namelen;
         }
         if (send && namelen > 0) {
-            int err = VsockSocket.moveAddrToKernel(msg.name, namelen);
+            int err = SockAddrs.moveAddrToKernel(msg.name, namelen);
             if (err < 0) {
                 return err;
             }

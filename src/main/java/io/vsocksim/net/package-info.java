@@ -3,8 +3,11 @@
  * and the protocol's {@code proto_ops} (af_vsock), as rules a descriptor face can reuse.
  *
  * <ul>
- *   <li>{@link io.vsocksim.net.SockAddrs}: the copy of addresses out to user memory
- *       ({@code move_addr_to_user}; the way in, {@code move_addr_to_kernel}, is {@code VsockSocket.moveAddrToKernel}).</li>
+ *   <li>{@link io.vsocksim.net.SocketFile}: {@code struct socket} and its {@code struct file} (the
+ *       reference count, the status flags, the owner), what a process's descriptor refers to; its
+ *       calls return {@code >= 0} or {@code -errno} and are made by {@code io.vsocksim.sim.UserProcess}.</li>
+ *   <li>{@link io.vsocksim.net.SockAddrs}: the copy of addresses in from user memory and out to it
+ *       ({@code move_addr_to_kernel}, {@code move_addr_to_user}).</li>
  *   <li>{@link io.vsocksim.net.UserMsghdr} and {@link io.vsocksim.net.Iovec}: {@code struct user_msghdr}
  *       and the import of its iovec ({@code __copy_msghdr}, {@code import_iovec}).</li>
  *   <li>{@link io.vsocksim.net.SockIoctl}: the commands {@code sock_ioctl} answers before the protocol's

@@ -5,6 +5,7 @@ import static io.vsocksim.uapi.Sock.MSG_NOSIGNAL;
 
 import io.vsocksim.kernel.ManualWorkQueue;
 import io.vsocksim.mm.PageHold;
+import io.vsocksim.net.SocketFile;
 import io.vsocksim.uapi.Fcntl;
 import io.vsocksim.uapi.Signal;
 import io.vsocksim.uapi.SockaddrVm;
@@ -12,7 +13,6 @@ import io.vsocksim.uapi.VirtioVsockOp;
 import io.vsocksim.uapi.VirtioVsockType;
 import io.vsocksim.vsock.MsgHdr;
 import io.vsocksim.vsock.VsockSock;
-import io.vsocksim.vsock.VsockSocket;
 import io.vsocksim.vsock.virtio.VirtioTransport;
 import io.vsocksim.vsock.virtio.VirtioVsockSock;
 import io.vsocksim.vsock.virtio.VsockSkb;
@@ -181,7 +181,7 @@ final class ChaosFaults {
         for (int i = 0; i < data.length; i++) {
             data[i] = (byte) run.rnd.nextInt(256);
         }
-        VsockSock sk = ((VsockSocket) p.files().peek(fd)).sock();
+        VsockSock sk = ((SocketFile) p.files().peek(fd)).sock();
         long flags = p.fcntl(fd, Fcntl.F_GETFL, 0);
         p.fcntl(fd, Fcntl.F_SETFL, flags & ~Fcntl.O_NONBLOCK);
         FutureTask<Long> call = new FutureTask<>(() -> isRecv ? p.recv(fd, buf, 0) : p.send(fd, ByteBuffer.wrap(data), MSG_NOSIGNAL));
@@ -299,6 +299,6 @@ final class ChaosFaults {
     }
 
     private static VsockSock sock(UserProcess p, int fd) {
-        return ((VsockSocket) p.files().peek(fd)).sock();
+        return ((SocketFile) p.files().peek(fd)).sock();
     }
 }

@@ -397,7 +397,7 @@ public final class ChaosRun {
     }
 
     private static int skErr(UserProcess p, int fd) {
-        return fd >= 0 && p.files().peek(fd) instanceof io.vsocksim.vsock.VsockSocket s ? s.sock().skErr : 0;
+        return fd >= 0 && p.files().peek(fd) instanceof io.vsocksim.net.SocketFile s ? s.sock().skErr : 0;
     }
 
     private String closeOrShutdown() {

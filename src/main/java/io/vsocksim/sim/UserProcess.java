@@ -14,9 +14,11 @@ import io.vsocksim.kernel.TimeDomain;
 import io.vsocksim.mm.AnonMemory;
 import io.vsocksim.mm.Mman;
 import io.vsocksim.mm.MmStruct;
+import io.vsocksim.mm.UserBuffer;
 import io.vsocksim.net.Iovec;
 import io.vsocksim.net.SockAddrs;
 import io.vsocksim.net.SockIoctl;
+import io.vsocksim.net.SocketFile;
 import io.vsocksim.net.UserMsghdr;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
@@ -27,30 +29,34 @@ import io.vsocksim.uapi.Signal;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.VsockSocket;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.IntBuffer;
 import java.util.BitSet;
 import java.util.function.IntConsumer;
 
 /**
  * A simulated user process on a {@link Machine}: its descriptor table ({@link FdTable}), its address
- * space ({@link MmStruct}) and the system calls a C program makes by descriptor.
+ * space ({@link MmStruct}), credentials, signal handlers, and the system calls a C program makes by
+ * descriptor.
  *
- * <p>Two faces, one socket implementation. The descriptor face ({@link #socket(int, int, int)},
+ * <p>One implementation, two faces. The descriptor face ({@link #socket(int, int, int)},
  * {@link #send(int, ByteBuffer, int)}, {@link #dup}, {@link #fcntl}, ...) returns what the C call
  * returns: a descriptor or a count {@code >= 0}, or {@code -errno}; it is the shape for ports of C
- * programs. The object face ({@link #socket(int)} and {@link VsockSocket}'s methods) throws
- * {@link ErrnoException}. A descriptor refers to the same socket file a {@link VsockSocket} is, and its
- * calls run the same code.
+ * programs. The object face ({@link #socket(int)}, {@link #fdopen(int)} and {@link VsockSocket}) sits on
+ * top of it: a {@link VsockSocket} is a descriptor of this process whose methods make these calls and
+ * throw {@link ErrnoException} on a negative result. Below both, a descriptor refers to a
+ * {@link SocketFile} (the kernel's socket file); every socket call passes {@link #syscall}: the
+ * descriptor is looked up with a reference for the call, this process's credentials are current, and
+ * signals are delivered and restart codes applied on the way out.
  *
- * <p>Zerocopy receive (RFC, not upstream): {@link VsockSocket#mmap} maps into this address space,
- * {@code getsockopt(SO_VM_SOCKETS_ZEROCOPY)} and {@link #madvise} take its addresses, and
+ * <p>Zerocopy receive (RFC, not upstream): {@code mmap} of a socket descriptor maps into this address
+ * space, {@code getsockopt(SO_VM_SOCKETS_ZEROCOPY)} and {@link #madvise} take its addresses, and
  * {@link #read}/{@link #readByte} are what the process sees (a {@link io.vsocksim.mm.SegmentationFault}
  * where nothing is mapped).
  *
- * <p>{@link #close()} is process exit: every descriptor is closed and every mapping goes (pages mapped
- * from sockets return to their allocators). Sockets of the object face are closed by their owner.
+ * <p>{@link #close()} is process exit: every descriptor is closed (object-face sockets included) and
+ * every mapping goes (pages mapped from sockets return to their allocators).
  */
 public final class UserProcess implements AutoCloseable {
     private final Machine machine;
@@ -76,11 +82,13 @@ public final class UserProcess implements AutoCloseable {
     public static final IntConsumer SIG_IGN = sig -> { };
     /** sigaction(2) handler meaning "the default action". */
     public static final IntConsumer SIG_DFL = sig -> { };
-    /** Stands for "a destination was given"; vsock never reads it. */
-    private static final SockaddrVm ANY_ADDR = new SockaddrVm(VmSockets.VMADDR_CID_ANY, VmSockets.VMADDR_PORT_ANY);
 
     UserProcess(Machine machine, String name) {
-        this(machine, name, new FdTable(), Cred.ROOT, new ProcessSignals());
+        this(machine, name, Cred.ROOT);
+    }
+
+    UserProcess(Machine machine, String name, Cred cred) {
+        this(machine, name, new FdTable(), cred, new ProcessSignals());
     }
 
     private UserProcess(Machine machine, String name, FdTable files, Cred cred, ProcessSignals signals) {
@@ -266,27 +274,39 @@ public final class UserProcess implements AutoCloseable {
 
     /** One socket call on an open descriptor, returning the C result. */
     @FunctionalInterface
-    private interface SocketCall {
-        long run(VsockSocket s) throws ErrnoException;
+    interface SocketCall {
+        long run(SocketFile s);
     }
 
     /** fdget, the call, fdput, as a system call of this process ({@link #syscall}). */
-    private long onSocket(int fd, SocketCall call) {
+    long onSocket(int fd, SocketCall call) {
         return syscall(() -> onSocketOnce(fd, call));
     }
 
     /**
-     * One try of a socket call: {@code -EBADF} for a closed descriptor, {@code -ENOTSOCK} for another
-     * file, the kernel's code (a restart code included) for a failure.
+     * One try of a socket call with this process's credentials current: {@code -EBADF} for a closed
+     * descriptor, {@code -ENOTSOCK} for another file, the kernel's code (a restart code included) for
+     * a failure.
      */
     private long onSocketOnce(int fd, SocketCall call) {
-        return onFileOnce(fd, f -> f instanceof VsockSocket s ? call.run(s) : -Errno.ENOTSOCK);
+        // onFileOnce written out: going through it would take a capturing lambda per send and recv
+        OpenFile f = files.fget(fd);
+        if (f == null) {
+            return -Errno.EBADF;
+        }
+        Cred prev = Cred.enter(cred);
+        try {
+            return f instanceof SocketFile s ? call.run(s) : -Errno.ENOTSOCK;
+        } finally {
+            Cred.exit(prev);
+            f.putFile();
+        }
     }
 
     /** One call on an open file of any kind. */
     @FunctionalInterface
     private interface FileCall {
-        long run(OpenFile f) throws ErrnoException;
+        long run(OpenFile f);
     }
 
     /** fdget, the call with this process's credentials current, fdput: {@code -EBADF} for a closed descriptor. */
@@ -298,8 +318,6 @@ public final class UserProcess implements AutoCloseable {
         Cred prev = Cred.enter(cred);
         try {
             return call.run(f);
-        } catch (ErrnoException e) {
-            return -e.kernelErrno();
         } finally {
             Cred.exit(prev);
             f.putFile();
@@ -313,22 +331,27 @@ public final class UserProcess implements AutoCloseable {
      */
     @Linux(file = "net/socket.c", fn = "__sys_socket")
     public int socket(int domain, int type, int protocol) {
+        return socket(domain, type, protocol, null);
+    }
+
+    /** {@link #socket(int, int, int)}, also giving the new file in {@code created[0]} (when not null). */
+    private int socket(int domain, int type, int protocol, SocketFile[] created) {
         if (!Machine.typeFlagsValid(type)) {
             return -Errno.EINVAL;
         }
         if (domain != VmSockets.AF_VSOCK) {
             return -Errno.EAFNOSUPPORT;
         }
-        VsockSocket s;
-        try {
-            s = machine.socket(type, protocol, cred.capEffective);
-        } catch (ErrnoException e) {
-            return -e.errno();
+        SocketFile[] out = new SocketFile[1];
+        int rc = machine.sockCreate(type, protocol, cred.capEffective, out);
+        if (rc < 0) {
+            return rc;
         }
-        s.attachProcess(mm);
-        int fd = files.install(s, type & Sock.SOCK_CLOEXEC);
+        int fd = files.install(out[0], type & Sock.SOCK_CLOEXEC);
         if (fd < 0) {
-            s.close(); // sock_map_fd failed: the socket is released
+            out[0].putFile(); // sock_map_fd failed: the socket is released
+        } else if (created != null) {
+            created[0] = out[0];
         }
         return fd;
     }
@@ -352,27 +375,30 @@ public final class UserProcess implements AutoCloseable {
         if (domain != VmSockets.AF_VSOCK) {
             return -Errno.EAFNOSUPPORT;
         }
-        VsockSocket a = null;
-        VsockSocket b = null;
-        try {
-            a = machine.socket(type, protocol, cred.capEffective);
-            b = machine.socket(type, protocol, cred.capEffective);
-            return -Errno.EOPNOTSUPP;
-        } catch (ErrnoException e) {
-            return -e.errno();
-        } finally {
-            if (a != null) {
-                a.close();
-            }
-            if (b != null) {
-                b.close();
+        SocketFile[] a = new SocketFile[1];
+        SocketFile[] b = new SocketFile[1];
+        int rc = machine.sockCreate(type, protocol, cred.capEffective, a);
+        if (rc == 0) {
+            rc = machine.sockCreate(type, protocol, cred.capEffective, b);
+        }
+        for (SocketFile f : new SocketFile[] {a[0], b[0]}) {
+            if (f != null) {
+                f.putFile();
             }
         }
+        return rc < 0 ? rc : -Errno.EOPNOTSUPP;
     }
 
     /** close(2): 0 or {@code -EBADF}; the socket is released when no descriptor or call holds it. */
     public int close(int fd) {
-        return files.close(fd);
+        machine.kernel().cpus().enter();
+        Clock clock = machine.kernel().clock();
+        TimeDomain.enterCall(clock); // a lingering close (SO_LINGER) sleeps in the call, like any other
+        try {
+            return files.close(fd);
+        } finally {
+            TimeDomain.exitCall(clock);
+        }
     }
 
     /** dup(2). */
@@ -407,43 +433,68 @@ public final class UserProcess implements AutoCloseable {
 
     /** bind(2) to {@code (cid, port)}. */
     public int bind(int fd, int cid, int port) {
-        return (int) onSocket(fd, s -> {
-            s.bind(cid, port);
-            return 0;
-        });
+        return bind(fd, new SockaddrVm(cid, port));
     }
 
-    /** listen(2). */
+    /** bind(2) with a {@code struct sockaddr_vm}; null is a NULL address of full length (EFAULT). */
+    public int bind(int fd, SockaddrVm addr) {
+        return (int) onSocket(fd, s -> s.bind(addr));
+    }
+
+    /**
+     * listen(2): a {@code backlog} above the machine's {@code net.core.somaxconn} (unsigned, so a
+     * negative one too) is lowered to it.
+     */
     public int listen(int fd, int backlog) {
-        return (int) onSocket(fd, s -> {
-            s.listen(backlog);
-            return 0;
-        });
+        return (int) onSocket(fd, s -> s.listen(backlog));
     }
 
     /**
      * accept4(2): the accepted connection as a new descriptor (SOCK_CLOEXEC: close-on-exec,
-     * SOCK_NONBLOCK: non-blocking file), or {@code -errno}; EMFILE when the table is full (the
-     * connection is then released, as the kernel does once it has taken it off the queue).
+     * SOCK_NONBLOCK: non-blocking file), or {@code -errno}: EBADF, then EINVAL for other flag bits, then
+     * ENOTSOCK; EMFILE when the table is full (SIM: the connection is then released; 6.12.117 reserves
+     * the descriptor before it takes the connection off the queue).
      */
-    @Linux(file = "net/socket.c", fn = "do_accept")
+    @Linux(file = "net/socket.c", fn = "__sys_accept4_file")
     public int accept4(int fd, int flags) {
-        return (int) onSocket(fd, s -> {
-            VsockSocket n = s.accept(flags);
-            int nfd = files.install(n, flags & Sock.SOCK_CLOEXEC);
+        return accept4(fd, flags, null);
+    }
+
+    /** {@link #accept4(int, int)}, also giving the new file in {@code accepted[0]} (when not null). */
+    int accept4(int fd, int flags, SocketFile[] accepted) {
+        return (int) syscall(() -> onFileOnce(fd, f -> {
+            if ((flags & ~(Sock.SOCK_CLOEXEC | Sock.SOCK_NONBLOCK)) != 0) {
+                return -Errno.EINVAL;
+            }
+            if (!(f instanceof SocketFile s)) {
+                return -Errno.ENOTSOCK;
+            }
+            SocketFile[] out = new SocketFile[1];
+            int rc = s.accept(flags, out);
+            if (rc < 0) {
+                return rc;
+            }
+            int nfd = files.install(out[0], flags & Sock.SOCK_CLOEXEC);
             if (nfd < 0) {
-                n.close();
+                out[0].putFile();
+            } else if (accepted != null) {
+                accepted[0] = out[0];
             }
             return nfd;
-        });
+        }));
     }
 
     /** connect(2) to {@code (cid, port)}. */
     public int connect(int fd, int cid, int port) {
-        return (int) onSocket(fd, s -> {
-            s.connect(cid, port);
-            return 0;
-        });
+        return connect(fd, new SockaddrVm(cid, port));
+    }
+
+    /**
+     * connect(2) with a {@code struct sockaddr_vm}, blocking unless the file is O_NONBLOCK (then
+     * EINPROGRESS, EALREADY); null is a NULL address of full length (EFAULT).
+     */
+    public int connect(int fd, SockaddrVm addr) {
+        return (int) onSocket(fd, s -> s.connect(addr));
     }
 
     /**
@@ -500,8 +551,9 @@ public final class UserProcess implements AutoCloseable {
         }
 
         @Override
-        public long run(VsockSocket s) throws ErrnoException {
-            return send ? proc.sendNamed(s, buf, flags & ~Sock.MSG_INTERNAL_SENDMSG_FLAGS, false) : s.recv(buf, flags);
+        public long run(SocketFile s) {
+            return send ? proc.sendNamed(s, buf, flags & ~Sock.MSG_INTERNAL_SENDMSG_FLAGS, false)
+                    : s.recv(buf, null, flags, null);
         }
     }
 
@@ -512,7 +564,22 @@ public final class UserProcess implements AutoCloseable {
      */
     public long send(int fd, long addr, long len, int flags) {
         AnonMemory.Span span = AnonMemory.span(mm, addr, len, false);
-        return onSocket(fd, s -> s.send(span.block(), span.offset(), sizeT(len), flags, span.accessible()));
+        return send(fd, span.block(), span.offset(), sizeT(len), flags, span.accessible());
+    }
+
+    /**
+     * send(2) of {@code len} bytes at {@code off} of user memory {@code ub} of which
+     * {@code accessibleBytes} are mapped (see {@link VsockSocket#send(UserBuffer, int, int, int, int)});
+     * EPIPE without MSG_NOSIGNAL raises SIGPIPE.
+     */
+    long send(int fd, UserBuffer ub, int off, int len, int flags, int accessibleBytes) {
+        return onSocket(fd, s -> sigpipeAfter(s, s.sigpipes(),
+                s.send(ub, off, len, flags & ~Sock.MSG_INTERNAL_SENDMSG_FLAGS, accessibleBytes)));
+    }
+
+    /** recv(2) into user memory, as {@link #send(int, UserBuffer, int, int, int, int)} sends from it. */
+    long recv(int fd, UserBuffer ub, int off, int len, int flags, int accessibleBytes) {
+        return onSocket(fd, s -> s.recv(ub, off, len, flags, accessibleBytes));
     }
 
     /**
@@ -521,7 +588,7 @@ public final class UserProcess implements AutoCloseable {
      */
     public long recv(int fd, long addr, long len, int flags) {
         AnonMemory.Span span = AnonMemory.span(mm, addr, len, true);
-        return onSocket(fd, s -> s.recv(span.block(), span.offset(), sizeT(len), flags, span.accessible()));
+        return recv(fd, span.block(), span.offset(), sizeT(len), flags, span.accessible());
     }
 
     /** A {@code size_t} length as the int the socket calls take: anything above INT_MAX is "huge" (-1). */
@@ -531,35 +598,31 @@ public final class UserProcess implements AutoCloseable {
 
     /** shutdown(2). */
     public int shutdown(int fd, int how) {
-        return (int) onSocket(fd, s -> {
-            s.shutdown(how);
-            return 0;
-        });
+        return (int) onSocket(fd, s -> s.shutdown(how));
     }
 
     /** setsockopt(2) with an {@code int} value. */
     public int setsockoptInt(int fd, int level, int optname, int value) {
-        return (int) onSocket(fd, s -> {
-            s.setsockoptInt(level, optname, value);
-            return 0;
-        });
+        ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, value);
+        return setsockopt(fd, level, optname, b, 4);
     }
 
     /**
      * setsockopt(2) with a raw value: {@code optlen} bytes read little-endian from {@code optval}'s
-     * index 0 (a {@code struct linger}, a u64 buffer size), checked as {@link VsockSocket#setsockopt}
-     * checks them. 0 or {@code -errno}.
+     * index 0 (a {@code struct linger}, a u64 buffer size). A null {@code optval}, or one smaller than
+     * what the option reads, is EFAULT after the option's length check. 0 or {@code -errno}.
      */
     public int setsockopt(int fd, int level, int optname, ByteBuffer optval, int optlen) {
-        return (int) onSocket(fd, s -> {
-            s.setsockopt(level, optname, optval, optlen);
-            return 0;
-        });
+        return (int) onSocket(fd, s -> s.setsockopt(level, optname, optval, optlen));
     }
 
-    /** getsockopt(2): fills {@code optval}, returns the resulting optlen or {@code -errno}. */
+    /**
+     * getsockopt(2): fills {@code optval} from index 0, returns the resulting optlen or {@code -errno}.
+     * A null {@code optval}, or one smaller than the bytes to copy, is EFAULT.
+     * {@code SO_VM_SOCKETS_ZEROCOPY} (RFC) takes addresses of this process's mappings.
+     */
     public int getsockopt(int fd, int level, int optname, ByteBuffer optval, int optlen) {
-        return (int) onSocket(fd, s -> s.getsockopt(level, optname, optval, optlen));
+        return (int) onSocket(fd, s -> s.getsockopt(level, optname, optval, optlen, mm));
     }
 
     /**
@@ -604,7 +667,10 @@ public final class UserProcess implements AutoCloseable {
         return (int) syscall(() -> EventPoll.wait(files, epfd, events, maxevents, timeoutMs));
     }
 
-    /** poll(2) on one descriptor: the ready events, or {@code -errno}. */
+    /**
+     * poll(2) on one socket descriptor: the revents for {@code events}, waiting up to
+     * {@code timeoutMs} (negative: forever, 0 not at all); 0 on timeout, or {@code -errno}.
+     */
     public int poll(int fd, int events, long timeoutMs) {
         return (int) onSocket(fd, s -> s.poll(events, timeoutMs));
     }
@@ -621,7 +687,7 @@ public final class UserProcess implements AutoCloseable {
 
     /** The socket ioctls past the VFS: {@code sock_ioctl}, then {@code vsock_ioctl}. */
     private long sockIoctl(OpenFile f, int cmd, IntBuffer argp) {
-        if (!(f instanceof VsockSocket s)) {
+        if (!(f instanceof SocketFile s)) {
             return -Errno.ENOTTY;
         }
         return SockIoctl.ioctl(s, cmd, argp, machine.pids(), cred);
@@ -635,13 +701,20 @@ public final class UserProcess implements AutoCloseable {
      */
     @Linux(file = "net/socket.c", fn = "__sys_getsockname")
     public int getsockname(int fd, ByteBuffer addr, int[] addrlen) {
-        return (int) onSocket(fd, s -> SockAddrs.moveAddrToUser(s.getsockname(), SockaddrVm.SIZE, addr, addrlen));
+        return (int) onSocket(fd, s -> getname(s, false, addr, addrlen));
     }
 
     /** getpeername(2): as {@link #getsockname(int, ByteBuffer, int[])}, ENOTCONN unless connected. */
     @Linux(file = "net/socket.c", fn = "__sys_getpeername")
     public int getpeername(int fd, ByteBuffer addr, int[] addrlen) {
-        return (int) onSocket(fd, s -> SockAddrs.moveAddrToUser(s.getpeername(), SockaddrVm.SIZE, addr, addrlen));
+        return (int) onSocket(fd, s -> getname(s, true, addr, addrlen));
+    }
+
+    /** The protocol's getname, then {@code move_addr_to_user}. */
+    private static int getname(SocketFile s, boolean peer, ByteBuffer addr, int[] addrlen) {
+        SockaddrVm[] out = new SockaddrVm[1];
+        int rc = s.getname(peer, out);
+        return rc < 0 ? rc : SockAddrs.moveAddrToUser(out[0], SockaddrVm.SIZE, addr, addrlen);
     }
 
     /**
@@ -650,19 +723,13 @@ public final class UserProcess implements AutoCloseable {
      */
     @Linux(file = "net/socket.c", fn = "__sys_bind")
     public int bind(int fd, ByteBuffer addr, int addrlen) {
-        return (int) onSocket(fd, s -> {
-            s.bind(addr, addrlen);
-            return 0;
-        });
+        return (int) onSocket(fd, s -> s.bind(addr, addrlen));
     }
 
     /** connect(2) with a raw address, checked as {@link #bind(int, ByteBuffer, int)}'s. */
     @Linux(file = "net/socket.c", fn = "__sys_connect")
     public int connect(int fd, ByteBuffer addr, int addrlen) {
-        return (int) onSocket(fd, s -> {
-            s.connect(addr, addrlen);
-            return 0;
-        });
+        return (int) onSocket(fd, s -> s.connect(addr, addrlen));
     }
 
     /**
@@ -677,7 +744,7 @@ public final class UserProcess implements AutoCloseable {
         return onSocket(fd, s -> {
             boolean named = false;
             if (addr != null) {
-                int err = VsockSocket.moveAddrToKernel(addr, addrlen);
+                int err = SockAddrs.moveAddrToKernel(addr, addrlen);
                 if (err < 0) {
                     return err;
                 }
@@ -688,17 +755,17 @@ public final class UserProcess implements AutoCloseable {
     }
 
     /** One send through vsock, {@code named} if the msghdr carries a destination ({@code msg_namelen != 0}). */
-    private long sendNamed(VsockSocket s, ByteBuffer buf, int flags, boolean named) throws ErrnoException {
-        long sigpipes = s.sigpipes();
-        try {
-            // vsock looks only at whether a destination was given, not at what it is
-            return s.sendto(buf, flags, named ? ANY_ADDR : null);
-        } finally {
-            if (s.sigpipes() != sigpipes) {
-                // sk_stream_error decided (a stream socket, EPIPE, no MSG_NOSIGNAL): send_sig(SIGPIPE, current)
-                signals.send(Signal.SIGPIPE);
-            }
+    private long sendNamed(SocketFile s, ByteBuffer buf, int flags, boolean named) {
+        return sigpipeAfter(s, s.sigpipes(), s.send(buf, flags, named));
+    }
+
+    /** Raises SIGPIPE if the send that returned {@code ret} decided on one; returns {@code ret}. */
+    private long sigpipeAfter(SocketFile s, long sigpipesBefore, long ret) {
+        if (s.sigpipes() != sigpipesBefore) {
+            // sk_stream_error decided (a stream socket, EPIPE, no MSG_NOSIGNAL): send_sig(SIGPIPE, current)
+            signals.send(Signal.SIGPIPE);
         }
+        return ret;
     }
 
     /**
@@ -710,7 +777,10 @@ public final class UserProcess implements AutoCloseable {
     @Linux(file = "net/socket.c", fn = "__sys_recvfrom")
     public long recvfrom(int fd, ByteBuffer buf, int flags, ByteBuffer addr, int[] addrlen) {
         return onSocket(fd, s -> {
-            long n = s.recv(buf, flags);
+            long n = s.recv(buf, null, flags, null);
+            if (n < 0) {
+                return n;
+            }
             if (addr != null) {
                 int err = SockAddrs.moveAddrToUser(null, 0, addr, addrlen);
                 if (err < 0) {
@@ -765,15 +835,22 @@ public final class UserProcess implements AutoCloseable {
             if (total < 0) {
                 return total;
             }
-            ByteBuffer data = ByteBuffer.allocate((int) total);
+            // one segment: straight into it, as the copy to a lone iovec is (and nothing to allocate)
+            boolean direct = msg.iovlen == 1 && msg.iov[0] != null && msg.iov[0].remaining() == total;
+            ByteBuffer data = direct ? msg.iov[0] : ByteBuffer.allocate((int) total);
             ByteBuffer control = null;
             if (msg.control != null) {
                 control = msg.control.duplicate();
                 control.limit((int) Math.min(control.limit(), control.position() + Integer.toUnsignedLong(msg.controllen)));
             }
             int[] out = new int[1];
-            long n = control == null ? s.recvmsg(data, flags, out) : s.recvmsg(data, control, flags, out);
-            Iovec.scatter(data.flip(), msg.iov, msg.iovlen);
+            long n = s.recv(data, control, flags, out);
+            if (n < 0) {
+                return n;
+            }
+            if (!direct) {
+                Iovec.scatter(data.flip(), msg.iov, msg.iovlen);
+            }
             if (msg.name != null) {
                 int[] len = {msg.namelen};
                 SockAddrs.moveAddrToUser(null, 0, msg.name, len); // cannot fail: the length was checked
@@ -813,20 +890,7 @@ public final class UserProcess implements AutoCloseable {
         if ((flags & Mman.MAP_ANONYMOUS) != 0) {
             return AnonMemory.mmap(mm, machine.kernel().pages(), length, prot);
         }
-        OpenFile f = files.fget(fd);
-        if (f == null) {
-            return -Errno.EBADF;
-        }
-        try {
-            if (!(f instanceof VsockSocket s)) {
-                return -Errno.ENODEV;
-            }
-            return s.mmap(length, prot);
-        } catch (ErrnoException e) {
-            return -e.errno();
-        } finally {
-            f.putFile();
-        }
+        return syscall(() -> onFileOnce(fd, f -> f instanceof SocketFile s ? s.mmap(mm, length, prot) : -Errno.ENODEV));
     }
 
     /** A store of {@code len} bytes of {@code src} at {@code addr} (a SegmentationFault where not writable). */
@@ -857,8 +921,8 @@ public final class UserProcess implements AutoCloseable {
      */
     @Linux(file = "net/socket.c", fn = "sock_read_iter")
     public long read(int fd, ByteBuffer buf) {
-        return syscall(() -> onFileOnce(fd, f -> !(f instanceof VsockSocket s) ? f.fileRead(buf)
-                : buf.hasRemaining() ? s.recv(buf, 0) : 0));
+        return syscall(() -> onFileOnce(fd, f -> !(f instanceof SocketFile s) ? f.fileRead(buf)
+                : buf.hasRemaining() ? s.recv(buf, null, 0, null) : 0));
     }
 
     /**
@@ -869,18 +933,43 @@ public final class UserProcess implements AutoCloseable {
      */
     @Linux(file = "net/socket.c", fn = "sock_write_iter")
     public long write(int fd, ByteBuffer buf) {
-        return syscall(() -> onFileOnce(fd, f -> f instanceof VsockSocket s
+        return syscall(() -> onFileOnce(fd, f -> f instanceof SocketFile s
                 ? sendNamed(s, buf, s.sock().type == Sock.SOCK_SEQPACKET ? Sock.MSG_EOR : 0, false)
                 : f.fileWrite(buf, signals::send)));
     }
 
     // ---- the object face ----------------------------------------------------------------------------
 
-    /** socket(2) in this process. */
+    /**
+     * socket(AF_VSOCK, type, 0) in this process, as an object ({@link VsockSocket}): a descriptor of
+     * this process (the lowest free one) behind a handle whose methods are this process's calls.
+     */
     public VsockSocket socket(int type) throws ErrnoException {
-        VsockSocket s = machine.socket(type, 0, cred.capEffective);
-        s.attachProcess(mm);
-        return s;
+        return socket(type, 0);
+    }
+
+    /** socket(AF_VSOCK, type, protocol) in this process, as an object ({@link #socket(int)}). */
+    public VsockSocket socket(int type, int protocol) throws ErrnoException {
+        SocketFile[] created = new SocketFile[1];
+        int fd = ErrnoException.check(socket(VmSockets.AF_VSOCK, type, protocol, created), "socket");
+        return new VsockSocket(this, fd, created[0]);
+    }
+
+    /**
+     * The socket open at descriptor {@code fd} as an object, as fdopen(3) makes a stream of a
+     * descriptor: closing the object closes the descriptor.
+     *
+     * @throws ErrnoException EBADF if {@code fd} is not open, ENOTSOCK if it is not a socket
+     */
+    public VsockSocket fdopen(int fd) throws ErrnoException {
+        OpenFile f = files.peek(fd);
+        if (f == null) {
+            throw new ErrnoException(Errno.EBADF, "fdopen");
+        }
+        if (!(f instanceof SocketFile s)) {
+            throw new ErrnoException(Errno.ENOTSOCK, "fdopen");
+        }
+        return new VsockSocket(this, fd, s);
     }
 
     /**
@@ -922,6 +1011,11 @@ public final class UserProcess implements AutoCloseable {
     /** The machine the process runs on. */
     public Machine machine() {
         return machine;
+    }
+
+    @Override
+    public String toString() {
+        return "process " + name + " on " + machine.kernel().name();
     }
 
     /** Process exit: every descriptor is closed, every mapping removed and its pages released. */

@@ -14,6 +14,13 @@
  * them into pcap or pcapng ({@link io.vsocksim.sim.VsockCapture}), what {@code tcpdump -i vsockmon0}
  * does on Linux.
  *
+ * <p>Processes: {@link io.vsocksim.sim.UserProcess} has a descriptor table, an address space,
+ * credentials and signal handlers, and makes the system calls by descriptor ({@code >= 0} or
+ * {@code -errno}). {@link io.vsocksim.sim.VsockSocket}, the exception-throwing socket object, is a
+ * handle on one of its descriptors and makes those same calls; {@code Machine.socket(type)} makes one
+ * in the machine's embedder process ({@link io.vsocksim.sim.Machine#embedder()}), which stands for
+ * the JVM itself (SIGPIPE ignored, RLIMIT_NOFILE raised).
+ *
  * <p>SIM: eventfds are direct calls that only queue work, so neither machine runs the other's code on
  * its threads; a guest's {@code close()} is the VM going away (vhost release, then driver removal).
  */

@@ -8,7 +8,7 @@ import io.vsocksim.kernel.RealClock;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
 import io.vsocksim.uapi.ErrnoException;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.sim.VsockSocket;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.BufferPoolMXBean;

@@ -6,10 +6,11 @@ import io.vsocksim.Linux;
  * The POSIX capabilities the socket layer checks (include/uapi/linux/capability.h), and capability sets
  * as {@code long} bitmasks ({@code 1L << CAP_x}), the shape of the kernel's {@code kernel_cap_t}.
  *
- * <p>SIM: the simulator has no tasks or credentials. A socket carries the effective set of the process
- * that created it ({@code VsockSock.capEffective}) and every check the kernel makes against
- * {@code current} ({@code capable}, {@code ns_capable} in the initial user namespace) is made against
- * that set. Sockets made by {@code Machine.socket(type)} have {@link #ALL} (root).
+ * <p>Every check the kernel makes against {@code current} ({@code capable}, {@code ns_capable} in the
+ * initial user namespace) is made against the calling process's effective set ({@code kernel.Cred}).
+ * SIM: a socket also keeps the set of the process that created it ({@code VsockSock.capEffective}),
+ * which only a kernel-internal call made outside any process falls back to. Sockets made by
+ * {@code Machine.socket(type)} belong to the machine's embedder process, root ({@link #ALL}).
  */
 @Linux(file = "include/uapi/linux/capability.h", fn = "CAP_NET_ADMIN")
 public final class Capability {

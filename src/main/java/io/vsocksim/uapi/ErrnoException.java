@@ -9,33 +9,17 @@ import java.io.IOException;
  */
 public class ErrnoException extends IOException {
     private final int errno;
-    private final int kernelErrno;
 
     /**
      * @param errno the positive errno number
      * @param call the syscall or operation that failed, for the message (e.g. {@code "connect"})
      */
     public ErrnoException(int errno, String call) {
-        this(errno, errno, call);
-    }
-
-    /**
-     * An EINTR that the kernel reported as one of its restart codes ({@code ERESTARTSYS}, ...): the
-     * caller sees {@code errno}; a process layer that models signal handlers reads
-     * {@link #kernelErrno()} to decide whether the call restarts.
-     */
-    public ErrnoException(int errno, int kernelErrno, String call) {
         super(call + ": " + Errno.name(errno) + " (" + errno + ")");
-        if (errno <= 0 || kernelErrno <= 0) {
-            throw new IllegalArgumentException("errno must be positive: errno=" + errno + " kernelErrno=" + kernelErrno);
+        if (errno <= 0) {
+            throw new IllegalArgumentException("errno must be positive: errno=" + errno);
         }
         this.errno = errno;
-        this.kernelErrno = kernelErrno;
-    }
-
-    /** The code the kernel function returned: {@link #errno()}, or a restart code it stood for. */
-    public int kernelErrno() {
-        return kernelErrno;
     }
 
     /** The positive Linux errno, e.g. {@link Errno#ECONNRESET}. */

@@ -41,7 +41,7 @@ import java.nio.charset.StandardCharsets;
  *       EBADF (no fd names a program) and a well-formed classic {@code sock_fprog} is EFAULT (its
  *       {@code filter} pointer is never mapped). Malformed ones fail as in the kernel;</li>
  *   <li>capabilities are the calling process's ({@link io.vsocksim.kernel.Cred#current()}), or, for a
- *       call made outside any process, the set its socket was created with
+ *       kernel-internal call made outside any process, the set its socket was created with
  *       ({@link VsockSock#capEffective});</li>
  *   <li>values that only steer IP (priority, mark, pacing, busy polling, timestamps, txtime) are stored
  *       and read back; nothing on vsock's data path consults them, as in the kernel.</li>

@@ -164,7 +164,8 @@ public final class VsockSock {
     /**
      * SIM: the effective capabilities ({@link io.vsocksim.uapi.Capability} bitmask) of the process that
      * made the socket. The kernel checks the calling task; a process's call does so here too
-     * ({@link io.vsocksim.kernel.Cred#capable}), and a call outside any process falls back to this set.
+     * ({@link io.vsocksim.kernel.Cred#capable}), and a kernel-internal call outside any process (a
+     * white-box test) falls back to this set.
      */
     public final long capEffective;
 

@@ -10,7 +10,7 @@ import io.vsocksim.sim.UserProcess;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Fcntl;
 import io.vsocksim.uapi.SockaddrVm;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.sim.VsockSocket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.Future;
@@ -161,7 +161,7 @@ class LinuxTraceConnectTest extends TraceFixture {
         int[] fd = new int[1];
         sc.expect("socket(AF_VSOCK,SOCK_STREAM,0) as root", () -> fd[0] = sys(proc.socket(AF_VSOCK, SOCK_STREAM, 0)));
         sc.expect("bind(ANY,1000)", () -> sys(proc.bind(fd[0], VMADDR_CID_ANY, 1000)));
-        sc.getsockname("getsockname", (VsockSocket) proc.files().peek(fd[0]), P);
+        sc.getsockname("getsockname", proc.fdopen(fd[0]), P);
         sc.expect("setuid(65534)", () -> sys(proc.setuid(65534)));
         assertThat(proc.getuid()).isEqualTo(65534);
         sc.expect("socket(AF_VSOCK,SOCK_STREAM,0) as uid 65534", () -> fd[0] = sys(proc.socket(AF_VSOCK, SOCK_STREAM, 0)));
@@ -171,7 +171,7 @@ class LinuxTraceConnectTest extends TraceFixture {
         sc.expect("bind(ANY,1024)", () -> sys(proc.bind(fd[0], VMADDR_CID_ANY, 1024)));
         sc.expect("socket(AF_VSOCK,SOCK_STREAM,0) as uid 65534", () -> fd[0] = sys(proc.socket(AF_VSOCK, SOCK_STREAM, 0)));
         sc.expect("bind(ANY,ANY)", () -> sys(proc.bind(fd[0], VMADDR_CID_ANY, VMADDR_PORT_ANY)));
-        sc.getsockname("getsockname", (VsockSocket) proc.files().peek(fd[0]), P);
+        sc.getsockname("getsockname", proc.fdopen(fd[0]), P);
         sc.done();
     }
 

@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vsocksim.differential.KernelTrace.Scenario;
 import io.vsocksim.sim.UserProcess;
 import io.vsocksim.uapi.SockaddrVm;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.sim.VsockSocket;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.DisplayName;

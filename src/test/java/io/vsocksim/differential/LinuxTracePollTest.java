@@ -7,7 +7,7 @@ import static io.vsocksim.uapi.VmSockets.*;
 
 import io.vsocksim.differential.KernelTrace.Scenario;
 import io.vsocksim.kernel.Clock;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.sim.VsockSocket;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;

@@ -11,7 +11,7 @@ import io.vsocksim.sim.UserProcess;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.sim.VsockSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -108,7 +108,11 @@ abstract class TraceFixture {
 
     /** The socket behind descriptor {@code fd} of {@link #proc()}. */
     VsockSocket file(int fd) {
-        return (VsockSocket) proc().files().peek(fd);
+        try {
+            return proc().fdopen(fd); // a handle on the descriptor: the process's exit closes it
+        } catch (ErrnoException e) {
+            throw new AssertionError("descriptor " + fd + " of the trace's process", e);
+        }
     }
 
     /** A C return value as the trace replays it: {@code -errno} becomes the errno, anything else the value. */

@@ -11,7 +11,6 @@ import io.vsocksim.uapi.TcpState;
 import io.vsocksim.uapi.VirtioVsockOp;
 import io.vsocksim.uapi.VirtioVsockType;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.VsockSocket;
 import io.vsocksim.vsock.guest.VirtioVsockCounters;
 import io.vsocksim.vsock.vhost.VhostVsockCounters.Counter;
 import io.vsocksim.vsock.virtio.SkbPool;

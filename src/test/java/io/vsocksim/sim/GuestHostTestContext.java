@@ -6,7 +6,6 @@ import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.testing.Settle;
 import io.vsocksim.uapi.ErrnoException;
-import io.vsocksim.vsock.VsockSocket;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.VsockSocket;
 import io.vsocksim.vsock.guest.VirtioVsockCounters;
 import io.vsocksim.vsock.vhost.VhostVsockCounters;
 import java.nio.ByteBuffer;

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vsocksim.mm.PageAllocator;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Sock;
-import io.vsocksim.vsock.VsockSocket;
 import io.vsocksim.vsock.ZerocopyPolicy;
 import io.vsocksim.vsock.guest.VirtioVsockCounters.Counter;
 import java.nio.ByteBuffer;

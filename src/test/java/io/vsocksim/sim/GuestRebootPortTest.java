@@ -8,7 +8,6 @@ import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.VsockSocket;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -13,7 +13,6 @@ import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.vhost.Iov;
 import io.vsocksim.vhost.VhostVirtqueue;
-import io.vsocksim.vsock.VsockSocket;
 import java.nio.ByteBuffer;
 
 /**

@@ -15,7 +15,6 @@ import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.SockExtendedErr;
 import io.vsocksim.vsock.VsockCounters.Counter;
-import io.vsocksim.vsock.VsockSocket;
 import java.nio.ByteBuffer;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;

@@ -154,7 +154,7 @@ class ProcessDescriptorTest extends ProcessTestBase {
     }
 
     private boolean sleeping(int fd) {
-        io.vsocksim.vsock.VsockSocket s = (io.vsocksim.vsock.VsockSocket) server.files().peek(fd);
+        io.vsocksim.net.SocketFile s = (io.vsocksim.net.SocketFile) server.files().peek(fd);
         return s != null && s.sock().sleep.waiters() > 0;
     }
 

@@ -16,7 +16,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.PollFd;
-import io.vsocksim.vsock.VsockSocket;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -48,7 +47,7 @@ class ProcessSignalTest extends ProcessTestBase {
 
     /** Spins until a thread sleeps on the socket behind {@code fd} of {@code p} (no time involved). */
     private static void awaitSleeper(UserProcess p, int fd) {
-        VsockSocket s = (VsockSocket) p.files().peek(fd);
+        io.vsocksim.net.SocketFile s = (io.vsocksim.net.SocketFile) p.files().peek(fd);
         while (s.sock().sleep.waiters() == 0) {
             Thread.onSpinWait();
         }
@@ -95,7 +94,7 @@ class ProcessSignalTest extends ProcessTestBase {
         int[] p = connected();
         assertThat(server.sigaction(SIGUSR1, this::handler, SA_RESTART)).isZero();
         ByteBuffer tv = ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, 5).putLong(8, 0);
-        VsockSocket s = (VsockSocket) server.files().peek(p[0]);
+        VsockSocket s = server.fdopen(p[0]);
         s.setsockopt(io.vsocksim.uapi.Sock.SOL_SOCKET, io.vsocksim.uapi.Sock.SO_RCVTIMEO, tv, 16);
         Future<Long> r = reader(p[0]);
         awaitSleeper(server, p[0]);

@@ -9,7 +9,6 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_HOST;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vsocksim.vsock.VsockSocket;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

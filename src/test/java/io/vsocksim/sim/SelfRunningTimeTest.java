@@ -16,7 +16,6 @@ import io.vsocksim.uapi.PollFd;
 import io.vsocksim.uapi.Signal;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.VsockSocket;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,7 +129,7 @@ class SelfRunningTimeTest {
             int c = cli.socket(VmSockets.AF_VSOCK, Sock.SOCK_STREAM, 0);
             assertThat(cli.connect(c, 3, 1234)).isZero();
             int a = srv.accept4(l, 0);
-            VsockSocket sock = (VsockSocket) srv.files().peek(a);
+            VsockSocket sock = srv.fdopen(a);
             AtomicInteger handled = new AtomicInteger();
             Clock clock = g.kernel().clock();
             for (int flags : new int[] {0, Signal.SA_RESTART}) {

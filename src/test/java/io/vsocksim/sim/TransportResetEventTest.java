@@ -9,7 +9,6 @@ import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.TcpState;
-import io.vsocksim.vsock.VsockSocket;
 import io.vsocksim.vsock.guest.VirtioVsock;
 import io.vsocksim.vsock.guest.VirtioVsockCounters;
 import java.nio.ByteBuffer;

@@ -12,7 +12,6 @@ import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.testing.Settle;
 import io.vsocksim.uapi.Sock;
-import io.vsocksim.vsock.VsockSocket;
 import io.vsocksim.vsock.virtio.SkbPool;
 import io.vsocksim.vsock.virtio.VsockSkb;
 import java.nio.ByteBuffer;

@@ -18,7 +18,7 @@ import io.vsocksim.uapi.VirtioVsock;
 import io.vsocksim.uapi.VirtioVsockOp;
 import io.vsocksim.uapi.VsockMon;
 import io.vsocksim.vsock.Vsockmon;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.sim.VsockSocket;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;

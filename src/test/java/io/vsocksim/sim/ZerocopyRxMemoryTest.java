@@ -10,7 +10,6 @@ import io.vsocksim.mm.Mman;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.VsockSocket;
 import io.vsocksim.vsock.ZerocopyPolicy;
 import io.vsocksim.vsock.virtio.VirtioTransport;
 import java.nio.ByteBuffer;

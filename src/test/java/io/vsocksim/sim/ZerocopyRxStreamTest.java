@@ -10,7 +10,6 @@ import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VirtioVsock;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.VsockSocket;
 import io.vsocksim.vsock.ZerocopyPolicy;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;

@@ -6,7 +6,6 @@ import io.vsocksim.mm.GuestMemory;
 import io.vsocksim.mm.Mman;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.VsockSocket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;

@@ -17,7 +17,6 @@ import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VirtioVsock;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.VsockSocket;
 import io.vsocksim.vsock.ZerocopyPolicy;
 import io.vsocksim.vsock.virtio.VirtioTransport;
 import io.vsocksim.vsock.virtio.VirtioVsockSock;

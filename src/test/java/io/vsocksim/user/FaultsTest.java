@@ -1,5 +1,6 @@
 package io.vsocksim.user;
 
+import static io.vsocksim.testing.Errnos.errnoOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,7 +11,7 @@ import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.sim.VsockSocket;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
@@ -46,18 +47,6 @@ class FaultsTest {
         return b;
     }
 
-    private static int errno(ThrowingCall call) {
-        try {
-            call.run();
-            return 0;
-        } catch (ErrnoException e) {
-            return e.errno();
-        }
-    }
-
-    private interface ThrowingCall {
-        void run() throws ErrnoException;
-    }
 
     @Test
     void shouldHoldTheGuestsCallsAndStopTheHostAtItsCreditWhileTheGuestIsPaused() throws Exception {
@@ -69,7 +58,7 @@ class FaultsTest {
             assertThat(g.paused()).isTrue();
             p[1].setNonBlocking(true);
             assertThat(p[1].send(ByteBuffer.wrap(data), 0)).as("accepted up to the guest's credit").isEqualTo(GUEST_BUF);
-            assertThat(errno(() -> p[1].send(ByteBuffer.wrap(data, GUEST_BUF, 4096), 0))).isEqualTo(Errno.EAGAIN);
+            assertThat(errnoOf(() -> p[1].send(ByteBuffer.wrap(data, GUEST_BUF, 4096), 0))).isEqualTo(Errno.EAGAIN);
             firstRead = c.pool.submit(() -> p[0].recv(ByteBuffer.allocate(GUEST_BUF), 0));
             while (g.kernel().cpus().held() == 0) {
                 Thread.onSpinWait(); // until the reader stands at the stopped vCPU
@@ -97,7 +86,7 @@ class FaultsTest {
         c.drain();
         assertThat(g.cid()).isEqualTo(7);
         assertThat(g.paused()).isFalse();
-        assertThat(errno(() -> p[0].recv(ByteBuffer.allocate(8), 0))).as("recv on the reset socket").isEqualTo(Errno.ENOTCONN);
+        assertThat(errnoOf(() -> p[0].recv(ByteBuffer.allocate(8), 0))).as("recv on the reset socket").isEqualTo(Errno.ENOTCONN);
         assertThat(p[0].getsockoptInt(io.vsocksim.uapi.Sock.SOL_SOCKET, io.vsocksim.uapi.Sock.SO_ERROR)).isEqualTo(Errno.ECONNRESET);
         VsockSocket[] q = connect(g, 1235);
         assertThat(q[1].getpeername().cid()).as("new connections come from the new CID").isEqualTo(7);
@@ -150,7 +139,7 @@ class FaultsTest {
         try (Faults.MemoryPressure m = Faults.takeFreeMemory(g, Long.MAX_VALUE)) {
             assertThat(m.pages()).isEqualTo(free);
             assertThat(g.kernel().pages().freePages()).isZero();
-            assertThat(errno(() -> p[0].send(ByteBuffer.wrap(new byte[] {1}), 0))).isEqualTo(Errno.ENOMEM);
+            assertThat(errnoOf(() -> p[0].send(ByteBuffer.wrap(new byte[] {1}), 0))).isEqualTo(Errno.ENOMEM);
         }
         assertThat(g.kernel().pages().freePages()).isEqualTo(free);
         assertThat(p[0].send(ByteBuffer.wrap(new byte[] {2}), 0)).isEqualTo(1);
@@ -184,7 +173,7 @@ class FaultsTest {
         }
         assertThat(g.driver()).as("no driver bound").isNull();
         VsockSocket s = c.track(g.socket(Sock.SOCK_STREAM));
-        assertThat(errno(() -> s.connect(VmSockets.VMADDR_CID_HOST, 1234))).isEqualTo(Errno.ENODEV);
+        assertThat(errnoOf(() -> s.connect(VmSockets.VMADDR_CID_HOST, 1234))).isEqualTo(Errno.ENODEV);
         assertThat(Faults.replugDevice(g)).isZero();
         VsockSocket[] p = connect(g, 1235);
         p[0].send(ByteBuffer.wrap(new byte[] {9}), 0);
@@ -200,7 +189,7 @@ class FaultsTest {
         l.listen(4);
         VsockSocket s = c.track(c.host.socket(Sock.SOCK_STREAM | Sock.SOCK_NONBLOCK));
         try (Faults.Pause pause = Faults.pause(g)) {
-            assertThat(errno(() -> s.connect(3, 4000))).isEqualTo(Errno.EINPROGRESS);
+            assertThat(errnoOf(() -> s.connect(3, 4000))).isEqualTo(Errno.EINPROGRESS);
             c.drain();
             // the REQUEST waits in vhost's queue; the host's 2-s connect timeout runs out first
             ((io.vsocksim.kernel.VirtualClock) c.host.kernel().clock()).advanceJiffies(3 * io.vsocksim.kernel.Clock.HZ);

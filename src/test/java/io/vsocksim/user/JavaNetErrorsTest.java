@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.sim.UserProcess;
 import io.vsocksim.user.NetWorlds.World;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.sim.VsockSocket;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.BindException;
@@ -171,7 +171,7 @@ class JavaNetErrorsTest extends NetTestBase {
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try {
             Future<Outcome> read = pool.submit(() -> Outcome.of(in::read));
-            VsockSocket s = (VsockSocket) reader.files().peek(0);
+            VsockSocket s = reader.fdopen(0);
             while (s.sock().sleep.waiters() == 0) {
                 Thread.onSpinWait(); // until the read sleeps in vsock_connectible_wait_data
             }

@@ -24,6 +24,7 @@ import io.vsocksim.mm.Mman;
 import io.vsocksim.mm.SegmentationFault;
 import io.vsocksim.mm.UserBuffer;
 import io.vsocksim.sim.UserProcess;
+import io.vsocksim.sim.VsockSocket;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
@@ -157,10 +158,10 @@ class BadArgumentErrnoTest {
                         t -> t.connected().recvmsg(ByteBuffer.allocate(8), 0, new int[0]), IllegalArgumentException.class),
                 new Row("send(fd, NULL, 10, 0) (a null UserBuffer is NULL)",
                         t -> t.connected().send((UserBuffer) null, 0, 10, 0), ENOMEM),
-                new Row("mmap on a socket of no process", t -> {
+                new Row("mmap(NULL, 0, PROT_READ, MAP_SHARED, fd, 0)", t -> {
                     t.ctx.m.setZerocopyPolicy(ZerocopyPolicy.PAGES);
-                    t.sock().mmap(4096, Mman.PROT_READ);
-                }, IllegalStateException.class),
+                    t.sock().mmap(0, Mman.PROT_READ);
+                }, EINVAL),
                 new Row("read of an unmapped address by a process", t -> t.process().readByte(0x10000),
                         SegmentationFault.class));
     }

@@ -9,6 +9,7 @@ import static io.vsocksim.vsock.LoopbackTestContext.setLinger;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.kernel.Clock;
+import io.vsocksim.sim.VsockSocket;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.TcpState;
 import io.vsocksim.uapi.VirtioVsockOp;

@@ -12,6 +12,7 @@ import static io.vsocksim.vsock.LoopbackTestContext.errnoOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.kernel.Clock;
+import io.vsocksim.sim.VsockSocket;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.VirtioVsockOp;
 import io.vsocksim.vsock.VsockCounters.Counter;
@@ -84,12 +85,12 @@ class CreditTest {
             assertThat(n).isPositive();
             got += n;
             steps++;
-            VirtioSockDiag rx = VirtioSockDiag.of(p[1]);
+            VirtioSockDiag rx = VirtioSockDiag.of(p[1].sock());
             assertThat(Integer.toUnsignedLong(rx.rxBytes())).isLessThanOrEqualTo(WINDOW);
             assertThat(Integer.toUnsignedLong(rx.bufUsed())).isLessThanOrEqualTo(WINDOW);
             assertThat(rx.bufAlloc()).isEqualTo(WINDOW);
             maxQueued = Math.max(maxQueued, rx.bufUsed());
-            VirtioSockDiag tx = VirtioSockDiag.of(p[0]);
+            VirtioSockDiag tx = VirtioSockDiag.of(p[0].sock());
             assertThat(Integer.toUnsignedLong(tx.txCnt() - tx.peerFwdCnt())).isLessThanOrEqualTo(WINDOW);
         }
         assertThat(writer.get()).isEqualTo(total);
@@ -108,7 +109,7 @@ class CreditTest {
         Future<Integer> first = c.spawn("writer", () -> send(p[0], 300 * KIB, 0));
         c.clock().awaitSleepers(1);
         assertThat(first.isDone()).isFalse();
-        assertThat(VirtioSockDiag.of(p[0]).txCnt()).isEqualTo(WINDOW);
+        assertThat(VirtioSockDiag.of(p[0].sock()).txCnt()).isEqualTo(WINDOW);
         c.clock().advanceJiffies(Clock.HZ);
         assertThat(first.get()).isEqualTo(WINDOW);
         // Nothing was queued in this call: the error itself.
@@ -119,7 +120,7 @@ class CreditTest {
         assertThat(errnoOf(second)).isEqualTo(EAGAIN);
         // The receiver holds exactly the window, never more.
         c.drain();
-        VirtioSockDiag rx = VirtioSockDiag.of(p[1]);
+        VirtioSockDiag rx = VirtioSockDiag.of(p[1].sock());
         assertThat(rx.rxBytes()).isEqualTo(WINDOW);
         assertThat(rx.bufUsed()).isEqualTo(WINDOW);
         // Reading releases the writer.
@@ -137,8 +138,8 @@ class CreditTest {
         // The new size goes out at once as a CREDIT_UPDATE.
         assertThat(creditUpdates()).isEqualTo(cu0 + 1);
         c.drain();
-        assertThat(VirtioSockDiag.of(p[0]).peerBufAlloc()).isEqualTo(64 * KIB);
-        assertThat(VirtioSockDiag.of(p[0]).credit()).isEqualTo(64 * KIB);
+        assertThat(VirtioSockDiag.of(p[0].sock()).peerBufAlloc()).isEqualTo(64 * KIB);
+        assertThat(VirtioSockDiag.of(p[0].sock()).credit()).isEqualTo(64 * KIB);
         assertThat(send(p[0], WINDOW, MSG_DONTWAIT)).isEqualTo(64 * KIB);
         assertErrno(() -> send(p[0], 1, MSG_DONTWAIT), EAGAIN);
         // Own buffer smaller still: the window is min(64 KiB, 16 KiB).
@@ -146,12 +147,12 @@ class CreditTest {
         c.drain();
         assertThat(recv(p[1], 64 * KIB)).isEqualTo(64 * KIB);
         c.drain();
-        VirtioSockDiag tx = VirtioSockDiag.of(p[0]);
+        VirtioSockDiag tx = VirtioSockDiag.of(p[0].sock());
         assertThat(tx.peerFwdCnt()).isEqualTo(64 * KIB);
         assertThat(tx.credit()).isEqualTo(16 * KIB);
         assertThat(send(p[0], WINDOW, MSG_DONTWAIT)).isEqualTo(16 * KIB);
         c.drain();
-        assertThat(VirtioSockDiag.of(p[1]).rxBytes()).isEqualTo(16 * KIB);
+        assertThat(VirtioSockDiag.of(p[1].sock()).rxBytes()).isEqualTo(16 * KIB);
     }
 
     /**
@@ -176,7 +177,7 @@ class CreditTest {
         assertThat(recv(rx, 16 * KIB)).isEqualTo(16 * KIB);
         assertThat(creditUpdates()).isEqualTo(cu0 + 1);
         c.drain();
-        assertThat(VirtioSockDiag.of(p[0]).credit()).isEqualTo(WINDOW);
+        assertThat(VirtioSockDiag.of(p[0].sock()).credit()).isEqualTo(WINDOW);
 
         // B: 100 KiB = 64 + 36 KiB. 32 KiB: no skb done. 32 KiB: delta 64 KiB, 36 KiB left: none.
         // 36 KiB: delta 100 KiB and the queue is empty (0 < 1): one.
@@ -213,11 +214,11 @@ class CreditTest {
         c.drain();
         assertThat(recv(rx, 64 * KIB)).isEqualTo(64 * KIB);
         assertThat(creditUpdates()).isEqualTo(cu0 + 4);
-        VirtioSockDiag d = VirtioSockDiag.of(rx);
+        VirtioSockDiag d = VirtioSockDiag.of(rx.sock());
         assertThat(d.fwdCnt() - d.lastFwdCnt()).isEqualTo(64 * KIB);
         rx.setsockoptInt(SOL_SOCKET, SO_RCVLOWAT, 64 * KIB);
         assertThat(creditUpdates()).isEqualTo(cu0 + 5);
-        d = VirtioSockDiag.of(rx);
+        d = VirtioSockDiag.of(rx.sock());
         assertThat(d.lastFwdCnt()).isEqualTo(d.fwdCnt());
         rx.setsockoptInt(SOL_SOCKET, SO_RCVLOWAT, 64 * KIB);
         assertThat(creditUpdates()).isEqualTo(cu0 + 5);
@@ -226,7 +227,7 @@ class CreditTest {
 
         // The sender saw every update: its view of fwd_cnt is the receiver's.
         c.drain();
-        assertThat(VirtioSockDiag.of(p[0]).peerFwdCnt()).isEqualTo(VirtioSockDiag.of(rx).fwdCnt()).isEqualTo(656 * KIB);
+        assertThat(VirtioSockDiag.of(p[0].sock()).peerFwdCnt()).isEqualTo(VirtioSockDiag.of(rx.sock()).fwdCnt()).isEqualTo(656 * KIB);
         assertThat(c.counters().received(VirtioVsockOp.VIRTIO_VSOCK_OP_CREDIT_UPDATE)).isEqualTo(creditUpdates());
     }
 

@@ -10,6 +10,7 @@ import static io.vsocksim.vsock.LoopbackTestContext.assertErrno;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.kernel.KernelContext;
+import io.vsocksim.sim.VsockSocket;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.ErrnoException;
 import org.junit.jupiter.api.AfterEach;

@@ -2,12 +2,11 @@ package io.vsocksim.vsock;
 
 import static io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY;
 import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.TestMachine;
+import io.vsocksim.sim.VsockSocket;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
@@ -135,8 +134,7 @@ final class LoopbackTestContext implements AutoCloseable {
     }
 
     static void assertErrno(ThrowingCallable call, int errno) {
-        assertThatThrownBy(call).isInstanceOf(ErrnoException.class)
-                .satisfies(e -> assertThat(((ErrnoException) e).errnoName()).isEqualTo(Errno.name(errno)));
+        io.vsocksim.testing.Errnos.assertErrno(call, errno);
     }
 
     /** SO_LINGER {onoff, seconds}. */

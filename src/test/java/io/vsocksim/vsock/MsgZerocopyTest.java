@@ -12,6 +12,7 @@ import static io.vsocksim.vsock.LoopbackTestContext.assertErrno;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.mm.UserBuffer;
+import io.vsocksim.sim.VsockSocket;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Poll;

@@ -18,6 +18,7 @@ import static io.vsocksim.vsock.LoopbackTestContext.assertErrno;
 import static io.vsocksim.vsock.LoopbackTestContext.soError;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vsocksim.sim.VsockSocket;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.TcpState;
@@ -109,7 +110,7 @@ class PollStateTest {
         VsockSocket[] p = c.pair(SOCK_STREAM);
         assertThat(send(p[0], 256 * 1024)).isEqualTo(256 * 1024);
         c.drain();
-        assertThat(VirtioSockDiag.of(p[0]).credit()).isZero();
+        assertThat(VirtioSockDiag.of(p[0].sock()).credit()).isZero();
         assertMask(p[0], 0);
         send(p[1], 10);
         c.drain();
@@ -183,7 +184,7 @@ class PollStateTest {
         c.drain();
         assertThat(p[1].sock().skErr).isEqualTo(ENOBUFS);
         assertThat(p[1].sock().skState).isEqualTo(TcpState.TCP_ESTABLISHED);
-        assertThat(VirtioSockDiag.of(p[1]).rxBytes()).isEqualTo(64 * 1024);
+        assertThat(VirtioSockDiag.of(p[1].sock()).rxBytes()).isEqualTo(64 * 1024);
         // Credit toward the sender: min(256 KiB, 64 KiB) − 0 > 0, so OUT too.
         assertMask(p[1], POLLERR | POLLRDHUP | IN | OUT);
     }

@@ -1,21 +1,21 @@
 package io.vsocksim.vsock;
 
+import static io.vsocksim.testing.Errnos.assertErrno;
 import static io.vsocksim.uapi.Errno.*;
 import static io.vsocksim.uapi.Sock.*;
 import static io.vsocksim.uapi.VmSockets.*;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vsocksim.kernel.Clock;
 import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.TestMachine;
+import io.vsocksim.sim.VsockSocket;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.SockaddrVm;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -69,11 +69,6 @@ class SocketErrnoTableTest {
         VsockSocket a = l.accept();
         open.add(a);
         return new VsockSocket[] {c, a};
-    }
-
-    private static void assertErrno(ThrowingCallable call, int errno) {
-        assertThatThrownBy(call).isInstanceOf(ErrnoException.class)
-                .satisfies(e -> assertThat(((ErrnoException) e).errnoName()).isEqualTo(name(errno)));
     }
 
     private static ByteBuffer bytes(int n) {

@@ -1,5 +1,6 @@
 package io.vsocksim.vsock;
 
+import static io.vsocksim.testing.Errnos.errnoOf;
 import static io.vsocksim.uapi.Errno.EACCES;
 import static io.vsocksim.uapi.Errno.EBADF;
 import static io.vsocksim.uapi.Errno.EDOM;
@@ -17,9 +18,9 @@ import static io.vsocksim.uapi.Sock.*;
 import static io.vsocksim.uapi.VmSockets.AF_VSOCK;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vsocksim.sim.VsockSocket;
 import io.vsocksim.uapi.Capability;
 import io.vsocksim.uapi.Errno;
-import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.testing.LeakCheck;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -320,19 +321,6 @@ class SolSocketOptionTableTest {
             assertThat(len[0]).as("optlen").isEqualTo(row.got().length);
             assertThat(Arrays.copyOf(out.array(), row.got().length)).as("value").isEqualTo(row.got());
             assertThat(out.get(row.got().length)).as("byte after the value").isEqualTo((byte) 0x5a);
-        }
-    }
-
-    interface Call {
-        void run() throws ErrnoException;
-    }
-
-    private static int errnoOf(Call c) {
-        try {
-            c.run();
-            return 0;
-        } catch (ErrnoException e) {
-            return e.errno();
         }
     }
 

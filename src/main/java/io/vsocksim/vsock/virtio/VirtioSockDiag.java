@@ -2,7 +2,6 @@ package io.vsocksim.vsock.virtio;
 
 import io.vsocksim.NotUpstream;
 import io.vsocksim.vsock.VsockSock;
-import io.vsocksim.vsock.VsockSocket;
 
 /**
  * A snapshot of one socket's virtio credit and receive-queue state ({@code struct virtio_vsock_sock}),
@@ -29,7 +28,7 @@ public record VirtioSockDiag(int txCnt, int peerFwdCnt, int peerBufAlloc, long b
         int lastFwdCnt, int rxBytes, int bufAlloc, int bufUsed, int rxQueueLen, int msgCount) {
 
     /**
-     * Takes a snapshot of {@code s}'s transport state under the socket lock, then {@code tx_lock}, then
+     * Takes a snapshot of {@code vsk}'s transport state under the socket lock, then {@code tx_lock}, then
      * {@code rx_lock} (the latter two are leaves and are taken one after the other, never nested), so
      * the values are consistent with each other: the receive path and every dequeue run under the
      * socket lock too. Must not be called by a thread that holds another socket's lock.
@@ -37,8 +36,7 @@ public record VirtioSockDiag(int txCnt, int peerFwdCnt, int peerBufAlloc, long b
      * @return the snapshot, or null if the socket has no virtio transport state (no transport yet,
      *     another transport, or already released)
      */
-    public static VirtioSockDiag of(VsockSocket s) {
-        VsockSock vsk = s.sock();
+    public static VirtioSockDiag of(VsockSock vsk) {
         vsk.lockSock();
         try {
             if (!(vsk.trans instanceof VirtioVsockSock vvs)) {

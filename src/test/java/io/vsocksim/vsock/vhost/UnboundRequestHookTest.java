@@ -12,7 +12,7 @@ import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.VirtioVsockType;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.VsockSocket;
+import io.vsocksim.sim.VsockSocket;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
