@@ -45,8 +45,8 @@ public final class Kworkers implements AutoCloseable {
     static final int BATCH = 32;
     /** How long a worker beyond {@link #concurrency} stays idle before it exits. */
     static final long IDLE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(2);
-    /** How often the manager looks at busy workers while ready work waits. */
-    static final long MANAGER_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** How often the manager looks at busy workers while ready work waits (the kernel's mayday timer: HZ/100). */
+    static final long MANAGER_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     /** Workers at most, blocked ones included (the kernel has no fixed bound; this one catches runaways). */
     static final int MAX_WORKERS = 512;
 
@@ -61,6 +61,8 @@ public final class Kworkers implements AutoCloseable {
         ThreadedWorkQueue serving;
         /** True while this worker does not count in {@code nr_running} (blocked inside a work). */
         boolean sleeping;
+        /** True while this worker waits for work in {@link #next} (guarded by the pool's lock). */
+        boolean idle;
 
         Kworker(Kworkers pool, String name) {
             super(name);
@@ -76,7 +78,9 @@ public final class Kworkers implements AutoCloseable {
 
     private final String name;
     private final int concurrency;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final ReentrantLock lock = new Mutex(false);
+    /** The manager sleeps until told that work waits with no idle worker. Guarded by lock. */
+    private boolean managerWaits;
     private final Condition moreWork = lock.newCondition();
     private final Condition exited = lock.newCondition();
     /** Signalled when work waits with no idle worker: the manager looks for blocked workers. */
@@ -171,13 +175,7 @@ public final class Kworkers implements AutoCloseable {
                 return;
             }
             ready.addLast(q);
-            if (nrIdle > 0) {
-                moreWork.signal();
-            } else if (nrRunning.get() < concurrency && nrWorkers < MAX_WORKERS) {
-                startWorkerLocked();
-            } else {
-                starved.signal(); // every worker is busy: the manager checks whether they really run
-            }
+            wakeWorkerLocked();
         } finally {
             lock.unlock();
         }
@@ -237,14 +235,25 @@ public final class Kworkers implements AutoCloseable {
         lock.lock();
         try {
             if (!ready.isEmpty() && !closed) {
-                if (nrIdle > 0) {
-                    moreWork.signal();
-                } else if (nrWorkers < MAX_WORKERS) {
-                    startWorkerLocked(); // maybe_create_worker: the ready work must not wait for this block
-                }
+                wakeWorkerLocked();
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Work is ready: an idle worker takes it if a CPU is free ({@code need_more_worker}: fewer workers
+     * running than {@link #concurrency}); otherwise a busy worker takes it when its batch ends, and the
+     * manager is told, which steps in only if every busy worker stays blocked. Threads are never started
+     * on the hot path.
+     */
+    private void wakeWorkerLocked() {
+        if (nrIdle > 0 && nrRunning.get() < concurrency) {
+            moreWork.signal();
+        } else if (managerWaits) {
+            managerWaits = false;
+            starved.signal();
         }
     }
 
@@ -318,6 +327,7 @@ public final class Kworkers implements AutoCloseable {
                     wait = Math.min(wait, IDLE_TIMEOUT_NANOS);
                 }
                 nrIdle++;
+                me.idle = true;
                 nrRunning.decrementAndGet();
                 try {
                     if (wait == Long.MAX_VALUE) {
@@ -329,6 +339,7 @@ public final class Kworkers implements AutoCloseable {
                     // nobody interrupts workers on purpose; look again
                 } finally {
                     nrIdle--;
+                    me.idle = false;
                     nrRunning.incrementAndGet();
                 }
             } finally {
@@ -339,9 +350,9 @@ public final class Kworkers implements AutoCloseable {
 
     /**
      * The pool manager ({@code maybe_create_worker}, woken as the kernel's mayday timer is): while work
-     * is ready and no worker is idle, it looks every {@link #MANAGER_TICK_NANOS} at the busy workers,
-     * and if all of them are parked or blocked inside a work (a wait the pool cannot see, such as a
-     * latch), it starts one more. The kernel learns of every sleep from the scheduler
+     * is ready it looks every {@link #MANAGER_TICK_NANOS} at the busy workers, and if all of them are
+     * parked or blocked inside a work (a wait the pool cannot see, such as a latch), it wakes an idle
+     * worker or starts one more. The kernel learns of every sleep from the scheduler
      * ({@code wq_worker_sleeping}); a Java thread's state is the nearest thing.
      */
     @Linux(file = "kernel/workqueue.c", fn = "maybe_create_worker")
@@ -349,8 +360,10 @@ public final class Kworkers implements AutoCloseable {
         lock.lock();
         try {
             while (!closed) {
-                if (ready.isEmpty() || nrIdle > 0) {
+                if (ready.isEmpty()) {
+                    managerWaits = true;
                     starved.awaitUninterruptibly();
+                    managerWaits = false;
                     continue;
                 }
                 try {
@@ -358,24 +371,35 @@ public final class Kworkers implements AutoCloseable {
                 } catch (InterruptedException e) {
                     // nobody interrupts the manager on purpose
                 }
-                if (closed || ready.isEmpty() || nrIdle > 0 || nrWorkers >= MAX_WORKERS) {
+                if (closed || ready.isEmpty() || !busyWorkersAllBlockedLocked()) {
                     continue;
                 }
-                boolean allBlocked = true;
-                for (Kworker k : all) {
-                    Thread.State st = k.getState();
-                    if (st == Thread.State.RUNNABLE || st == Thread.State.NEW) {
-                        allBlocked = false;
-                        break;
-                    }
-                }
-                if (allBlocked) {
+                // Work has waited a tick while every worker that is not idle is stuck in a wait the pool
+                // cannot see: an idle one takes it even though the running count says the CPUs are taken,
+                // or, with none idle, a new one.
+                if (nrIdle > 0) {
+                    moreWork.signal();
+                } else if (nrWorkers < MAX_WORKERS) {
                     startWorkerLocked();
                 }
             }
         } finally {
             lock.unlock();
         }
+    }
+
+    /** True if every worker not idle in {@link #next} is parked or blocked (not runnable). */
+    private boolean busyWorkersAllBlockedLocked() {
+        for (Kworker k : all) {
+            if (k.idle) {
+                continue;
+            }
+            Thread.State st = k.getState();
+            if (st == Thread.State.RUNNABLE || st == Thread.State.NEW) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -410,6 +434,7 @@ public final class Kworkers implements AutoCloseable {
             }
             closed = true;
             moreWork.signalAll();
+            managerWaits = false;
             starved.signalAll();
         } finally {
             lock.unlock();

@@ -28,6 +28,18 @@ public final class Mutex extends ReentrantLock {
     /** Yields to a preempted owner after the spin, before queueing. */
     static final int YIELDS = 2;
 
+    /** Whether a pool worker that blocks here tells its pool (false for the pool's own lock). */
+    private final boolean reportsSleep;
+
+    /** A lock whose blocked pool workers let the pool run other ready work ({@link Kworkers}). */
+    public Mutex() {
+        this(true);
+    }
+
+    Mutex(boolean reportsSleep) {
+        this.reportsSleep = reportsSleep;
+    }
+
     @Override
     public void lock() {
         if (tryLock()) {
@@ -46,6 +58,10 @@ public final class Mutex extends ReentrantLock {
             if (!isLocked() && tryLock()) {
                 return;
             }
+        }
+        if (!reportsSleep) {
+            super.lock();
+            return;
         }
         Kworkers.sleeping(); // a pool worker blocked here lets another run the ready work
         try {

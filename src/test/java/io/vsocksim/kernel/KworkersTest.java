@@ -104,6 +104,36 @@ class KworkersTest {
     }
 
     @Test
+    void shouldWakeAnIdleWorkerForReadyWorkWhenTheWorkerCountedAsRunningIsBlocked() throws InterruptedException {
+        Kworkers one = new Kworkers("kw-one", 1);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch blocked = new CountDownLatch(1);
+        ThreadedWorkQueue a = new ThreadedWorkQueue("a", 1, new RealClock(), one);
+        ThreadedWorkQueue b = new ThreadedWorkQueue("b", 1, new RealClock(), one);
+        try {
+            a.queueWork(new Work("block", () -> {
+                blocked.countDown();
+                Latches.awaitUninterruptibly(release); // still counts as running: the pool cannot see it
+            }));
+            assertThat(blocked.await(10, TimeUnit.SECONDS)).isTrue();
+            CountDownLatch first = new CountDownLatch(1);
+            b.queueWork(new Work("first", first::countDown));
+            assertThat(first.await(10, TimeUnit.SECONDS)).as("a second worker was started").isTrue();
+            // The second worker is idle now, but the running count still says the one CPU is taken.
+            CountDownLatch second = new CountDownLatch(1);
+            b.queueWork(new Work("second", second::countDown));
+            assertThat(second.await(10, TimeUnit.SECONDS)).as("the manager woke the idle worker").isTrue();
+            assertThat(one.started()).isEqualTo(2);
+        } finally {
+            release.countDown();
+            a.close();
+            b.close();
+            one.close();
+            one.awaitTermination();
+        }
+    }
+
+    @Test
     void shouldFireAManualClocksTimerOnTheSharedThreadsWhenTheClockIsAdvancedPastIt() throws InterruptedException {
         VirtualClock clock = new VirtualClock();
         ThreadedWorkQueue q = queue("timers", 1, clock);
