@@ -466,7 +466,7 @@ public final class VirtioVsock {
         int retries = 0;
         do {
             VsockSkb skb = pagesRx ? VirtioTransportZerocopy.allocRxPageSkb(pool, rxPages)
-                    : pool.allocLinear(VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE);
+                    : pool.allocRxBuffer(VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE);
             if (skb == null) {
                 counters.inc(Counter.RX_FILL_NOMEM);
                 if (!pages.retryAfterReclaim(pagesRx ? 1 + rxPages : 1, rxRetryFn) && ++retries <= MAX_FILL_RETRIES) {

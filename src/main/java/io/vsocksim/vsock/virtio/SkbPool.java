@@ -167,12 +167,27 @@ public final class SkbPool {
     @Linux(file = "include/linux/virtio_vsock.h", fn = "__virtio_vsock_alloc_skb_with_frags")
     @Linux(file = "net/core/skbuff.c", fn = "alloc_skb_with_frags")
     public VsockSkb allocWithFrags(int headerLen, int dataLen) {
+        return allocWithFrags(headerLen, dataLen, true);
+    }
+
+    /**
+     * The buffer {@code virtio_vsock_rx_fill} posts: a linear skb for {@code size} bytes whose header
+     * bytes are left as memory holds them. The kernel does not clear them either (the device writes
+     * the header before the driver reads it), and leaving them alone means posting a buffer does not
+     * touch its page: an idle guest's RX buffers cost no memory until packets arrive. Null on ENOMEM.
+     */
+    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_rx_fill")
+    public VsockSkb allocRxBuffer(int size) {
+        return allocWithFrags(size, 0, false);
+    }
+
+    private VsockSkb allocWithFrags(int headerLen, int dataLen, boolean clearHeader) {
         int osize = kmallocReserve(headerLen);
         long h = pages.allocPages(getOrder(osize));
         if (h < 0) {
             return null;
         }
-        VsockSkb skb = take(h, skbWithOverhead(osize));
+        VsockSkb skb = take(h, skbWithOverhead(osize), clearHeader);
         if (dataLen > 0) {
             skb.ensureFrags();
         }
@@ -220,10 +235,10 @@ public final class SkbPool {
             throw new IllegalArgumentException("block too small for head: size=" + size + " osize=" + osize
                     + " order=" + PageAllocator.order(handle));
         }
-        return take(handle, skbWithOverhead(osize));
+        return take(handle, skbWithOverhead(osize), true);
     }
 
-    private VsockSkb take(long headHandle, int end) {
+    private VsockSkb take(long headHandle, int end, boolean clearHeader) {
         VsockSkb skb;
         synchronized (lock) {
             skb = free;
@@ -241,7 +256,9 @@ public final class SkbPool {
         skb.end = end;
         skb.tail = VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM;
         skb.wrapHeader();
-        skb.hdr().clear();
+        if (clearHeader) {
+            skb.hdr().clear();
+        }
         return skb;
     }
 
