@@ -1,5 +1,6 @@
 package io.vsocksim.kernel;
 
+import java.lang.ref.WeakReference;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -62,8 +63,11 @@ public final class TimeDomain implements AutoCloseable {
         }
     }
 
-    /** The calling thread's participant in the domain it used last (a cache in front of the map). */
-    private static final ThreadLocal<Participant> LAST = new ThreadLocal<>();
+    /**
+     * The calling thread's participant in the domain it used last (a cache in front of the map); weak,
+     * so that a thread that outlives a host does not keep it, its guests and their memory reachable.
+     */
+    private static final ThreadLocal<WeakReference<Participant>> LAST = new ThreadLocal<>();
 
     private final String name;
     private final List<VirtualClock> clocks = new CopyOnWriteArrayList<>();
@@ -147,7 +151,8 @@ public final class TimeDomain implements AutoCloseable {
 
     /** The calling thread's participant in this domain, created OUTSIDE on first use. */
     Participant self() {
-        Participant p = LAST.get();
+        WeakReference<Participant> last = LAST.get();
+        Participant p = last == null ? null : last.get();
         if (p != null && p.domain == this) {
             return p;
         }
@@ -158,7 +163,7 @@ public final class TimeDomain implements AutoCloseable {
             participants.put(me, p);
             epoch.incrementAndGet();
         }
-        LAST.set(p);
+        LAST.set(new WeakReference<>(p)); // weak: a thread's cache must not keep a closed domain's machines alive
         return p;
     }
 

@@ -54,7 +54,14 @@ final class ScaleCommand implements Callable<Integer> {
 
     /** One guest count's figures. */
     record Row(int guests, double startMsPerGuest, double connectUsMedian, double rttUsMedian,
-               double heapKibPerGuest, double rssKibPerGuest, double directKibPerGuest, int threads) {
+               double heapKibPerGuest, double rssKibPerGuest, double directKibPerGuest, int threads,
+               long rss0, long heap0) {
+        /** Heap still used and resident memory per guest now, against the figures before the host started. */
+        String left() {
+            quiesceGc(); // unreachable machines' mappings are unmapped when their buffers are collected
+            long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() - heap0;
+            return String.format("heap %.0f KiB, RSS %.0f KiB per guest", heap / 1024.0 / guests, (rssBytes() - rss0) / 1024.0 / guests);
+        }
     }
 
     @Override
@@ -63,8 +70,11 @@ final class ScaleCommand implements Callable<Integer> {
                 roundTrips, Runtime.getRuntime().availableProcessors(), Runtime.version());
         measure(8, Math.min(roundTrips, 1000)); // untimed: class loading and the JIT's first compilations
         List<Row> rows = new ArrayList<>();
+        List<String> left = new ArrayList<>();
         for (int n : guests) {
-            rows.add(measure(n, roundTrips));
+            Row r = measure(n, roundTrips);
+            rows.add(r);
+            left.add("  " + n + " guests closed, after a full GC: " + r.left()); // measure's frame is gone
         }
         out.println("  guests | start/guest | connect p50 | 1-B RTT p50 | heap/guest | RSS/guest | direct/guest | JVM threads");
         for (Row r : rows) {
@@ -72,6 +82,7 @@ final class ScaleCommand implements Callable<Integer> {
                     r.guests(), r.startMsPerGuest(), r.connectUsMedian(), r.rttUsMedian(), r.heapKibPerGuest(),
                     r.rssKibPerGuest(), r.directKibPerGuest(), r.threads());
         }
+        left.forEach(out::println);
         if (rows.size() > 1) {
             Row first = rows.get(0);
             Row last = rows.get(rows.size() - 1);
@@ -137,7 +148,8 @@ final class ScaleCommand implements Callable<Integer> {
                 server[i].close();
             }
             listener.close();
-            return new Row(n, startMs, median(connect) / 1e3, median(rtt) / 1e3, heapKib, rssKib, directKib, threads);
+            return new Row(n, startMs, median(connect) / 1e3, median(rtt) / 1e3, heapKib, rssKib, directKib, threads,
+                    rss0, heap0);
         }
     }
 

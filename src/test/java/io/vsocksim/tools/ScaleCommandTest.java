@@ -16,7 +16,9 @@ class ScaleCommandTest {
         assertThat(lines.get(1)).contains("start/guest", "connect p50", "1-B RTT p50", "RSS/guest", "JVM threads");
         assertThat(lines.get(2)).matches(" +1 \\|.* ms \\|.* µs \\|.* µs \\|.* KiB \\|.* KiB \\|.* KiB \\| \\d+");
         assertThat(lines.get(3)).matches(" +3 \\|.*");
-        assertThat(lines.get(4)).startsWith("  RTT at 3 guests / RTT at 1: ");
+        assertThat(lines.get(4)).matches("  1 guests closed, after a full GC: heap -?\\d+ KiB, RSS -?\\d+ KiB per guest");
+        assertThat(lines.get(5)).startsWith("  3 guests closed, after a full GC: heap ");
+        assertThat(lines.get(6)).startsWith("  RTT at 3 guests / RTT at 1: ");
     }
 
     @Test
