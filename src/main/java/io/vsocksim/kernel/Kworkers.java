@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -81,7 +82,8 @@ public final class Kworkers implements AutoCloseable {
     private final ReentrantLock lock = new Mutex(false);
     /** The manager sleeps until told that work waits with no idle worker. Guarded by lock. */
     private boolean managerWaits;
-    private final Condition moreWork = lock.newCondition();
+    /** Workers parked for work, most recently idle last (the kernel's idle_list). Guarded by lock. */
+    private Kworker[] idleList = new Kworker[4];
     private final Condition exited = lock.newCondition();
     /** Signalled when work waits with no idle worker: the manager looks for blocked workers. */
     private final Condition starved = lock.newCondition();
@@ -203,9 +205,7 @@ public final class Kworkers implements AutoCloseable {
         timerEpoch.incrementAndGet();
         lock.lock();
         try {
-            if (nrIdle > 0) {
-                moreWork.signalAll();
-            }
+            wakeAllIdleLocked(); // they look at the deadlines again
         } finally {
             lock.unlock();
         }
@@ -250,7 +250,7 @@ public final class Kworkers implements AutoCloseable {
      */
     private void wakeWorkerLocked() {
         if (nrIdle > 0 && nrRunning.get() < concurrency) {
-            moreWork.signal();
+            wakeOneIdleLocked();
         } else if (managerWaits) {
             managerWaits = false;
             starved.signal();
@@ -258,6 +258,40 @@ public final class Kworkers implements AutoCloseable {
     }
 
     // ---- workers ------------------------------------------------------------------------------------
+
+    /** Puts {@code k} on the idle list ({@code worker_enter_idle}). */
+    private void idleLocked(Kworker k) {
+        if (nrIdle == idleList.length) {
+            idleList = java.util.Arrays.copyOf(idleList, nrIdle * 2);
+        }
+        idleList[nrIdle++] = k;
+        k.idle = true;
+    }
+
+    private void unidleLocked(Kworker k) {
+        for (int i = 0; i < nrIdle; i++) {
+            if (idleList[i] == k) {
+                System.arraycopy(idleList, i + 1, idleList, i, nrIdle - i - 1);
+                idleList[--nrIdle] = null;
+                break;
+            }
+        }
+        k.idle = false;
+    }
+
+    /** Wakes the most recently idle worker ({@code wake_up_worker}: the cache-warm one). */
+    private void wakeOneIdleLocked() {
+        Kworker k = idleList[--nrIdle];
+        idleList[nrIdle] = null;
+        k.idle = false;
+        LockSupport.unpark(k);
+    }
+
+    private void wakeAllIdleLocked() {
+        while (nrIdle > 0) {
+            wakeOneIdleLocked();
+        }
+    }
 
     private void startWorkerLocked() {
         Kworker w = new Kworker(this, name + "/" + nextId++);
@@ -326,20 +360,24 @@ public final class Kworkers implements AutoCloseable {
                 if (nrWorkers > concurrency) {
                     wait = Math.min(wait, IDLE_TIMEOUT_NANOS);
                 }
-                nrIdle++;
-                me.idle = true;
+                idleLocked(me);
                 nrRunning.decrementAndGet();
+                lock.unlock();
                 try {
+                    // SIM (performance): a park on the idle list, not a Condition await, which allocates
+                    // a node per sleep. No lost wake-up: a waker takes the worker off the list under the
+                    // lock before it unparks it, and an unpark before the park leaves the permit.
                     if (wait == Long.MAX_VALUE) {
-                        moreWork.awaitUninterruptibly();
+                        LockSupport.park(this);
                     } else {
-                        moreWork.awaitNanos(wait);
+                        LockSupport.parkNanos(this, wait);
                     }
-                } catch (InterruptedException e) {
-                    // nobody interrupts workers on purpose; look again
+                    Thread.interrupted(); // nobody interrupts workers on purpose; look again
                 } finally {
-                    nrIdle--;
-                    me.idle = false;
+                    lock.lock();
+                    if (me.idle) {
+                        unidleLocked(me); // timed out or woken spuriously: off the list by itself
+                    }
                     nrRunning.incrementAndGet();
                 }
             } finally {
@@ -378,7 +416,7 @@ public final class Kworkers implements AutoCloseable {
                 // cannot see: an idle one takes it even though the running count says the CPUs are taken,
                 // or, with none idle, a new one.
                 if (nrIdle > 0) {
-                    moreWork.signal();
+                    wakeOneIdleLocked();
                 } else if (nrWorkers < MAX_WORKERS) {
                     startWorkerLocked();
                 }
@@ -433,7 +471,7 @@ public final class Kworkers implements AutoCloseable {
                 throw new IllegalStateException("the common pool is never closed");
             }
             closed = true;
-            moreWork.signalAll();
+            wakeAllIdleLocked();
             managerWaits = false;
             starved.signalAll();
         } finally {
