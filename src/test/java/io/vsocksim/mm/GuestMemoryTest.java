@@ -164,4 +164,39 @@ class GuestMemoryTest {
         mem.read(GuestMemory.BANK_SIZE - 3, got, 0, 6);
         assertThat(got).containsExactly(0, 0x5a, 0x5a, 0x5a, 0x5a, 0);
     }
+
+    @Test
+    void shouldKeepEveryMemorysBytesItsOwnAndReadZeroesUntilWritten() {
+        // Every memory is a private mapping of the same empty file: a write must stay in its memory.
+        GuestMemory a = new GuestMemory("a", 4 * MIB);
+        GuestMemory b = new GuestMemory("b", 4 * MIB);
+        byte[] got = new byte[8];
+        assertThat(a.read(4096, got, 0, got.length)).isZero();
+        assertThat(got).containsOnly(0);
+        a.write(4096, new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, 0, 8);
+        b.write(4100, new byte[] {9}, 0, 1);
+        assertThat(a.read(4096, got, 0, got.length)).isZero();
+        assertThat(got).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
+        assertThat(b.read(4096, got, 0, got.length)).isZero();
+        assertThat(got).containsExactly(0, 0, 0, 0, 9, 0, 0, 0);
+        GuestMemory c = new GuestMemory("c", 4 * MIB); // mapped after both were written
+        assertThat(c.read(4096, got, 0, got.length)).isZero();
+        assertThat(got).containsOnly(0);
+    }
+
+    @Test
+    void shouldFillExactlyTheRangeWhenItStartsAndEndsBetweenWords() {
+        GuestMemory mem = new GuestMemory("t", 4 * MIB);
+        byte[] ones = new byte[64];
+        java.util.Arrays.fill(ones, (byte) 1);
+        mem.write(0, ones, 0, ones.length);
+        assertThat(mem.fill(3, 37, (byte) 0x5a)).isZero(); // 5 bytes to a word boundary, 4 words, 0 left
+        assertThat(mem.fill(43, 6, (byte) 0x33)).isZero(); // shorter than a word
+        byte[] got = new byte[64];
+        mem.read(0, got, 0, got.length);
+        for (int i = 0; i < 64; i++) {
+            byte want = i >= 3 && i < 40 ? (byte) 0x5a : i >= 43 && i < 49 ? (byte) 0x33 : 1;
+            assertThat(got[i]).as("byte %d", i).isEqualTo(want);
+        }
+    }
 }
