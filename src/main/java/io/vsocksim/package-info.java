@@ -7,12 +7,15 @@
  *   <li>{@code io.vsocksim.sim}: machines ({@code Host}, {@code Guest}, {@code Machine}) and their processes
  *       ({@code UserProcess}, the C-shaped system calls by descriptor);</li>
  *   <li>{@code io.vsocksim.user}: Java's own socket types on vsock: {@code VsockAddress}, {@code VsockNet}
- *       (java.net), {@code VsockCapture} (pcap), {@code Faults} (pause, migration, device replug, memory
+ *       (java.net), {@code Faults} (pause, migration, device replug, memory
  *       pressure); {@code io.vsocksim.user.nio}: the NIO channels and selectors
  *       ({@code VsockSelectorProvider}); {@code io.vsocksim.user.bridge}: a guest's vsock behind a Unix socket
  *       ({@code HybridVsock});</li>
- *   <li>{@code io.vsocksim.vsock}: {@code VsockSocket}, the exception-throwing socket object, and
- *       {@code VsockCounters}; the rest of that package is af_vsock's model;</li>
+ *   <li>{@code io.vsocksim.sim}: machines ({@code Host}, {@code Guest}, {@code Machine}), processes
+ *       ({@code UserProcess}, the C-shaped descriptor face), {@code VsockSocket} (the exception-throwing
+ *       socket object, a handle on a process's descriptor) and {@code VsockCapture} (pcap);</li>
+ *   <li>{@code io.vsocksim.vsock}: {@code VsockCounters} and {@code ZerocopyPolicy}; the rest of that
+ *       package is af_vsock's model;</li>
  *   <li>{@code io.vsocksim.uapi}: the kernel's numbers ({@code Sock}, {@code VmSockets}, {@code Errno},
  *       {@code Poll}, {@code Epoll}) and {@code ErrnoException}.</li>
  * </ul>

@@ -18,7 +18,9 @@
  *
  * <p><b>Contexts.</b> Kernel work (the guest driver's rx/tx/event/send-pkt work, each vhost worker, the
  * loopback work) runs on a per-machine queue, never a thread per socket; entry points that must run
- * there {@code assert queue.inContext()}. User threads are "process context": they block only in
+ * there {@code assert queue.inContext()}. A threaded queue borrows its threads from
+ * {@link io.vsocksim.kernel.Kworkers}, the worker threads every machine of the JVM shares (the kernel's
+ * per-CPU worker pools), so threads do not grow with machines. User threads are "process context": they block only in
  * {@link io.vsocksim.kernel.WaitQueueHead}, with timeouts read from the machine's clock.
  *
  * <p><b>Work guarantees</b>, as in the kernel: the PENDING bit makes queueing idempotent until the work

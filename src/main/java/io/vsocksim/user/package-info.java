@@ -14,8 +14,9 @@
  * </ul>
  *
  * Machines ({@code io.vsocksim.sim.Host}, {@code Guest}, {@code Machine}) and processes
- * ({@code io.vsocksim.sim.UserProcess}, the C-shaped descriptor face) are in {@code io.vsocksim.sim}; the
- * socket object {@code VsockSocket} and {@code VsockCounters} are in {@code io.vsocksim.vsock}; the numbers
+ * ({@code io.vsocksim.sim.UserProcess}, the C-shaped descriptor face) are in {@code io.vsocksim.sim}, with
+ * the socket object {@code VsockSocket} (a handle on a process's descriptor) and {@code VsockCapture};
+ * {@code VsockCounters} is in {@code io.vsocksim.vsock}; the numbers
  * of the kernel's ABI are in {@code io.vsocksim.uapi}. Those and this package (with {@code user.nio} and
  * {@code user.bridge}) are the API; the kernel model they run on ({@code kernel}, {@code mm}, {@code fs},
  * {@code net}, {@code virtio}, {@code vhost}, the {@code vsock.*} sub-packages and the rest of
