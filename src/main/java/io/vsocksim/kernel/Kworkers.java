@@ -100,7 +100,6 @@ public final class Kworkers implements AutoCloseable {
     private final AtomicInteger nrRunning = new AtomicInteger();
     /** Queues that have, or recently had, an armed timer: what idle workers look at. */
     private final Set<ThreadedWorkQueue> timerQueues = ConcurrentHashMap.newKeySet();
-    private final AtomicLong served = new AtomicLong();
     /** Measures how long an extra worker has been idle (the only real time the pool reads). */
     private final RealClock realTime = new RealClock();
     private final AtomicLong started = new AtomicLong();
@@ -152,10 +151,6 @@ public final class Kworkers implements AutoCloseable {
         }
     }
 
-    /** Times a worker took a ready queue (diagnostics). */
-    public long served() {
-        return served.get();
-    }
 
     /** Worker threads ever started (diagnostics). */
     public long started() {
@@ -309,7 +304,6 @@ public final class Kworkers implements AutoCloseable {
                 if (q == null) {
                     return;
                 }
-                served.incrementAndGet();
                 if (q.serve(me)) {
                     schedule(q); // more to do after its batch: back at the tail
                 }

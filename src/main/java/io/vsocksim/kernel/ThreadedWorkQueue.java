@@ -77,11 +77,6 @@ public final class ThreadedWorkQueue extends WorkerPool {
         return n;
     }
 
-    /** The pool whose threads run this queue's works. */
-    public Kworkers pool() {
-        return pool;
-    }
-
     /**
      * True on a pool worker while it runs this queue's works, and on a thread running one of its works
      * in place of a worker ({@link TaskWork}).

@@ -96,8 +96,6 @@ public final class GuestMemory {
     private static final int BANKS_PER_REGION = (int) (REGION_SIZE >>> BANK_SHIFT);
     /** Mapped regions, created on first touch (guarded by themselves for creation). */
     private final ByteBuffer[] regions;
-    /** False once mapping failed: banks are then direct buffers of their own (zeroed, so fully resident). */
-    private volatile boolean mapped = true;
 
     /**
      * @param name for messages and counters, e.g. {@code "guest 3"} or {@code "host"}
@@ -412,23 +410,17 @@ public final class GuestMemory {
      * at once).
      */
     private ByteBuffer backing(int index, int bytes) {
-        if (mapped) {
-            int r = index / BANKS_PER_REGION;
-            ByteBuffer region;
-            synchronized (regions) {
-                region = regions[r];
-                if (region == null) {
-                    long start = r * REGION_SIZE;
-                    region = Backing.map(Math.min(REGION_SIZE, size - start));
-                    if (region == null) {
-                        mapped = false;
-                    }
-                    regions[r] = region;
-                }
+        int r = index / BANKS_PER_REGION;
+        ByteBuffer region;
+        synchronized (regions) {
+            region = regions[r];
+            if (region == null) {
+                region = Backing.map(Math.min(REGION_SIZE, size - r * REGION_SIZE)); // null once mapping failed
+                regions[r] = region;
             }
-            if (region != null) {
-                return region.slice((index % BANKS_PER_REGION) << BANK_SHIFT, bytes);
-            }
+        }
+        if (region != null) {
+            return region.slice((index % BANKS_PER_REGION) << BANK_SHIFT, bytes);
         }
         return ByteBuffer.allocateDirect(bytes + PAGE_SIZE).alignedSlice(PAGE_SIZE);
     }
