@@ -52,14 +52,4 @@ public final class FOwner {
         }
         return pgid ? -pid : pid;
     }
-
-    /** The uid recorded by the last setown that named an owner. */
-    public synchronized int uid() {
-        return uid;
-    }
-
-    /** The euid recorded by the last setown that named an owner. */
-    public synchronized int euid() {
-        return euid;
-    }
 }

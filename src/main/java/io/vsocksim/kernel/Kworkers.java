@@ -136,11 +136,6 @@ public final class Kworkers implements AutoCloseable {
         return Common.POOL;
     }
 
-    /** The workers that may run at once. */
-    public int concurrency() {
-        return concurrency;
-    }
-
     /** Worker threads alive now, idle and blocked ones included. */
     public int workers() {
         lock.lock();

@@ -297,10 +297,6 @@ abstract class WorkerPool implements WorkQueue {
     /** Runs what is queued until the queue is empty, then stops its workers (if any). */
     abstract void drain();
 
-    final boolean isClosedLocked() {
-        return closed;
-    }
-
     /** True if the calling thread is running a work of this pool; takes the lock. */
     final boolean runningInCaller() {
         lock.lock();

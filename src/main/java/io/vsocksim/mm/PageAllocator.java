@@ -425,11 +425,6 @@ public final class PageAllocator {
         return memory;
     }
 
-    /** First pfn managed. */
-    public long firstPfn() {
-        return firstPfn;
-    }
-
     /** True if poisoning is on. */
     public boolean poisonsOnFree() {
         return poison;

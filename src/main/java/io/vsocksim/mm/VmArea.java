@@ -289,11 +289,6 @@ public final class VmArea {
         detached = true;
     }
 
-    /** True once the area left its address space. */
-    synchronized boolean detached() {
-        return detached;
-    }
-
     /**
      * Moves the slot contents {@code [from, from + count)} into {@code dst} at slot 0, keeping their
      * references (a split: the pages stay mapped, under a new area).

@@ -148,11 +148,6 @@ public final class ServeCommand implements Callable<Integer> {
             return guest;
         }
 
-        /** The bridge. */
-        public HybridVsock bridge() {
-            return bridge;
-        }
-
         /** Waits until {@link #close()} has run. */
         public void awaitClosed() throws InterruptedException {
             closed.await();

@@ -346,15 +346,6 @@ public final class VhostVirtqueue {
         lastAvailIdx = U16.sub(lastAvailIdx, n);
     }
 
-    /** True if the device's view of the avail ring is empty (an error counts as non-empty). */
-    @Linux(file = "drivers/vhost/vhost.c", fn = "vhost_vq_avail_empty")
-    public boolean availEmpty() {
-        if (availIdx != lastAvailIdx) {
-            return false;
-        }
-        return getAvailIdx() == 0;
-    }
-
     // ---- returning chains --------------------------------------------------------------------------
 
     /** Returns one chain with {@code len} bytes written. Returns 0. */
@@ -436,13 +427,6 @@ public final class VhostVirtqueue {
             return true;
         }
         return false;
-    }
-
-    /** {@link #addUsed} then {@link #signal}. */
-    @Linux(file = "drivers/vhost/vhost.c", fn = "vhost_add_used_and_signal")
-    public void addUsedAndSignal(int head, int len) {
-        addUsed(head, len);
-        signal();
     }
 
     /**
@@ -550,11 +534,6 @@ public final class VhostVirtqueue {
     /** Next used entry the device will write (u16). */
     public int lastUsedIdx() {
         return lastUsedIdx;
-    }
-
-    /** True while notifications from the driver are disabled ({@code used_flags & NO_NOTIFY}). */
-    public boolean notifyDisabled() {
-        return (usedFlags & VRING_USED_F_NO_NOTIFY) != 0;
     }
 
     /** Guest-physical address of the descriptor table ({@code vq->desc}); 0 until set. */

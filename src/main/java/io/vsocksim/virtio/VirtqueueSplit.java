@@ -502,22 +502,6 @@ public final class VirtqueueSplit {
         return !poll(enableCbPrepare());
     }
 
-    /** Like {@link #enableCb} but asks for the interrupt only after ~3/4 of the outstanding buffers. */
-    @Linux(file = "drivers/virtio/virtio_ring.c", fn = "virtqueue_enable_cb_delayed_split")
-    public boolean enableCbDelayed() {
-        eventTriggered = false;
-        if ((availFlagsShadow & VRING_AVAIL_F_NO_INTERRUPT) != 0) {
-            availFlagsShadow &= ~VRING_AVAIL_F_NO_INTERRUPT;
-            if (!event) {
-                mem.putU16(availFlagsGpa, availFlagsShadow);
-            }
-        }
-        int bufs = U16.sub(availIdxShadow, lastUsedIdx) * 3 / 4;
-        mem.putU16(usedEventGpa, U16.add(lastUsedIdx, bufs));
-        VarHandle.fullFence(); // virtio_store_mb; paired with fullFence() in VhostVirtqueue.vhostNotify()
-        return U16.sub(mem.getU16(usedIdxGpa), lastUsedIdx) <= bufs;
-    }
-
     /**
      * The device's interrupt for this queue: runs the callback if there is work. Returns true for
      * IRQ_HANDLED, false for IRQ_NONE (nothing used).

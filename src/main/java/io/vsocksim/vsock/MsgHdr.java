@@ -160,19 +160,6 @@ public final class MsgHdr {
     }
 
     /**
-     * Copies {@code len} bytes from {@code src} at absolute index {@code index} into the user buffer.
-     * Returns 0 or {@code -EFAULT}.
-     */
-    public int copyFromBuffer(ByteBuffer src, int index, int len) {
-        if (buf.isReadOnly() || len > accessibleEnd - buf.position() || len > buf.remaining()) {
-            return -EFAULT;
-        }
-        buf.put(buf.position(), src, index, len);
-        buf.position(buf.position() + len);
-        return 0;
-    }
-
-    /**
      * Copies the next {@code len} user bytes into memory at {@code gpa} (send direction,
      * {@code copy_from_iter_full}). Returns 0 or {@code -EFAULT} with nothing consumed.
      */

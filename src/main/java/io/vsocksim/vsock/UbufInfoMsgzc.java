@@ -67,11 +67,6 @@ public final class UbufInfoMsgzc {
         return id;
     }
 
-    /** Bytes the round was asked to send. */
-    public long bytelen() {
-        return bytelen;
-    }
-
     /** True while the round is (still) a real zerocopy one. */
     public boolean zerocopy() {
         return zerocopy;

@@ -26,7 +26,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
-import java.util.function.ObjIntConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -515,16 +514,6 @@ public final class VsockCore {
         }
     }
 
-    /** True if {@code vsk} is in the bound table (or the unbound list). */
-    public boolean inBoundTable(VsockSock vsk) {
-        tableLock.lock();
-        try {
-            return vsk.boundBucket >= 0;
-        } finally {
-            tableLock.unlock();
-        }
-    }
-
     /** Mirrors __vsock_find_bound_socket(); table lock held. */
     @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "__vsock_find_bound_socket")
     private VsockSock findBoundSocketLocked(int cid, int port) {
@@ -652,20 +641,6 @@ public final class VsockCore {
             } finally {
                 vsk.sockPut();
             }
-        }
-    }
-
-    /** Visits every socket in the bound table and unbound list with its bucket (diagnostics). */
-    void forEachBound(ObjIntConsumer<VsockSock> fn) {
-        tableLock.lock();
-        try {
-            for (int b = 0; b <= VSOCK_HASH_SIZE; b++) {
-                for (VsockSock vsk = boundTable[b]; vsk != null; vsk = vsk.boundNext) {
-                    fn.accept(vsk, b);
-                }
-            }
-        } finally {
-            tableLock.unlock();
         }
     }
 }

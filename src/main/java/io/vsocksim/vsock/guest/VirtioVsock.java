@@ -679,11 +679,6 @@ public final class VirtioVsock {
         return guestCid;
     }
 
-    /** Negotiated feature bits. */
-    public long features() {
-        return features;
-    }
-
     /** Queue {@code index} (rx 0, tx 1, event 2); tests and diagnostics. */
     public VirtqueueSplit vq(int index) {
         return vqs[index];
@@ -697,11 +692,6 @@ public final class VirtioVsock {
     /** {@code rx_buf_max_nr} (racy read, diagnostics). */
     public int rxBufMaxNr() {
         return rxBufMaxNr;
-    }
-
-    /** {@code queued_replies}. */
-    public int queuedReplies() {
-        return queuedReplies.get();
     }
 
     /**

@@ -63,7 +63,6 @@ public final class VhostVsock {
     final VhostVsockCounters counters = new VhostVsockCounters();
 
     private GuestMemory guest;
-    private long features;
     private final VhostVirtqueue[] vqs = new VhostVirtqueue[2];
     private final int[] pendingNum = new int[2];
     private final long[][] pendingAddr = new long[2][];
@@ -121,7 +120,6 @@ public final class VhostVsock {
                 return -Errno.EFAULT;
             }
             seqpacketAllow = (f & (1L << io.vsocksim.uapi.VirtioVsock.VIRTIO_VSOCK_F_SEQPACKET)) != 0;
-            features = f;
             for (int i = 0; i < 2; i++) {
                 vqMutex[i].lock();
                 try {
@@ -560,11 +558,6 @@ public final class VhostVsock {
         return guestCid;
     }
 
-    /** Negotiated features. */
-    public long features() {
-        return features;
-    }
-
     /** vq {@code i} (RX 0, TX 1) for diagnostics: vq_err counts, indices. */
     public VhostVirtqueue vq(int i) {
         return vqs[i];
@@ -573,15 +566,5 @@ public final class VhostVsock {
     /** Host packets waiting for guest buffers. */
     public int queuedPackets() {
         return sendPktQueue.len();
-    }
-
-    /** {@code queued_replies}. */
-    public int queuedReplies() {
-        return queuedReplies.get();
-    }
-
-    /** True once released. */
-    public boolean isReleased() {
-        return released;
     }
 }

@@ -134,11 +134,6 @@ public final class SkbPool {
         return kmallocSizeRoundup(obj);
     }
 
-    /** Tailroom of a fresh linear skb allocated for {@code size} bytes holding {@code payload} bytes. */
-    public static int linearTailroom(int size, int payload) {
-        return skbWithOverhead(kmallocReserve(size)) - VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM - payload;
-    }
-
     // ---- allocation ------------------------------------------------------------------------------------
 
     /**
@@ -219,23 +214,6 @@ public final class SkbPool {
         }
         skb.dataLen = dataLen;
         return skb;
-    }
-
-    /**
-     * An skb over an existing head buffer: takes ownership of the page block {@code handle}, which was
-     * allocated for a head of {@code size} bytes (header included), e.g. a guest RX buffer of
-     * {@link VsockSkb#VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE}. Usable size and tailroom follow the kernel's
-     * rounding of {@code size}.
-     *
-     * @throws IllegalArgumentException if the block is smaller than the rounded head
-     */
-    public VsockSkb wrapBuffer(long handle, int size) {
-        int osize = kmallocReserve(size);
-        if ((GuestMemory.PAGE_SIZE << PageAllocator.order(handle)) < osize) {
-            throw new IllegalArgumentException("block too small for head: size=" + size + " osize=" + osize
-                    + " order=" + PageAllocator.order(handle));
-        }
-        return take(handle, skbWithOverhead(osize), true);
     }
 
     private VsockSkb take(long headHandle, int end, boolean clearHeader) {

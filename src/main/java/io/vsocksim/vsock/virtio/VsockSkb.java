@@ -165,17 +165,6 @@ public final class VsockSkb {
         }
     }
 
-    /** The page block of fragment {@code i} (tests and diagnostics). */
-    public long fragHandle(int i) {
-        return fragHandle[i];
-    }
-
-    /** {@code skb_zcopy(skb)}: the MSG_ZEROCOPY completion held, or null. */
-    @Linux(file = "include/linux/skbuff.h", fn = "skb_zcopy")
-    public UbufInfoMsgzc zcopy() {
-        return uarg;
-    }
-
     /**
      * {@code skb_zcopy_set(skb, uarg, NULL)}: binds the skb to a MSG_ZEROCOPY completion (takes a
      * reference on it); no-op for null.
@@ -435,26 +424,6 @@ public final class VsockSkb {
     /** The 44 bytes of the packet's {@code struct virtio_vsock_hdr} as they are now, into {@code dst} at {@code off}. */
     public void headerBytes(byte[] dst, int off) {
         pool.memory().read(headGpa(), dst, off, VIRTIO_VSOCK_SKB_HEADROOM);
-    }
-
-    /** Reads payload byte {@code i} (tests and diagnostics). */
-    public byte payloadByte(int i) {
-        PageAllocator pages = pool.pages();
-        int linear = len - dataLen;
-        long gpa;
-        if (i < linear) {
-            gpa = headGpa() + VIRTIO_VSOCK_SKB_HEADROOM + i;
-        } else {
-            int o = i - linear;
-            int f = 0;
-            while (o >= fragSize[f]) {
-                o -= fragSize[f++];
-            }
-            gpa = fragGpa(f) + o;
-        }
-        byte[] b = new byte[1];
-        pool.memory().read(gpa, b, 0, 1);
-        return b[0];
     }
 
     @Override
