@@ -143,7 +143,7 @@ public final class Host extends Machine {
     public Guest startGuest(long cid, KernelContext kernel, Guest.Options options,
             io.vsocksim.vsock.ZerocopyPolicy policy, int rxPagesPerBuffer) throws ErrnoException {
         Guest.checkConfig(options, policy, rxPagesPerBuffer);
-        VhostVsock dev = vhost.open();
+        VhostVsock dev = new VhostVsock(vhost);
         int rc = dev.setGuestCid(cid);
         if (rc != 0) {
             dev.release();

@@ -26,6 +26,7 @@ import io.vsocksim.vsock.guest.VirtioVsockCounters.Counter;
 import io.vsocksim.vsock.virtio.SkbPool;
 import io.vsocksim.vsock.virtio.SkbQueue;
 import io.vsocksim.vsock.virtio.VirtioTransport;
+import io.vsocksim.vsock.virtio.VirtioTransportRecv;
 import io.vsocksim.vsock.virtio.VirtioTransportZerocopy;
 import io.vsocksim.vsock.virtio.VsockSkb;
 import java.nio.ByteBuffer;
@@ -478,7 +479,7 @@ public final class VirtioVsock {
                 rxFillPending = true;
                 break;
             }
-            // The pool hands out a zeroed header (memset of the headroom).
+            // SIM: no memset of the headroom (SkbPool.allocRxBuffer says why).
             int inSg = 1;
             inGpa[0] = skb.headGpa();
             inLen[0] = VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE;
@@ -557,7 +558,7 @@ public final class VirtioVsock {
                     counters.inc(Counter.RX_PKTS);
                     counters.add(Counter.RX_BYTES, payloadLen);
                     transport.deliverTapPkt(skb);
-                    transport.recvPkt(skb);
+                    VirtioTransportRecv.recvPkt(transport, skb);
                 }
             } while (!vq.enableCb());
             if (rxBufNr < rxBufMaxNr / 2 || rxFillPending) {
@@ -580,12 +581,12 @@ public final class VirtioVsock {
 
     /**
      * The event buffers are part of {@code struct virtio_vsock}, which {@code virtio_vsock_probe}
-     * allocates before anything else: here they take a page of guest memory, and without one the probe
-     * fails with ENOMEM as the kernel's does when that allocation fails.
+     * ({@link VirtioVsockTransport#probe}) allocates before anything else: here they take a page of
+     * guest memory, and without one the probe fails with ENOMEM as the kernel's does when that
+     * allocation fails.
      *
      * @return 0, or {@code -ENOMEM}
      */
-    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_probe")
     int allocEventList() {
         eventLock.lock();
         try {

@@ -12,13 +12,14 @@ import io.vsocksim.vsock.VsockTransport;
 import io.vsocksim.vsock.ZerocopyPolicy;
 import io.vsocksim.vsock.virtio.SkbQueue;
 import io.vsocksim.vsock.virtio.VirtioTransport;
+import io.vsocksim.vsock.virtio.VirtioTransportRecv;
 import io.vsocksim.vsock.virtio.VirtioTransportZerocopy;
 import io.vsocksim.vsock.virtio.VsockSkb;
 
 /**
  * The loopback transport ({@code struct vsock_loopback} with its {@code loopback_transport}): packets
  * a socket sends to CID 1 (or to its own machine) are queued and delivered by a work item to
- * {@link VirtioTransport#recvPkt(VsockSkb)} of the same transport. Skbs are never split or copied on the
+ * {@link VirtioTransportRecv#recvPkt} on the same transport. Skbs are never split or copied on the
  * way: the receiver gets the sender's skb.
  *
  * <p>One per machine ({@code the_vsock_loopback} is a field of the machine's core here, not a global).
@@ -136,7 +137,7 @@ public final class VsockLoopback extends VirtioTransport {
             // The receiver frees the skb; only the sender's unsent count moves here.
             consumeSkbSent(skb, false);
             deliverTapPkt(skb);
-            recvPkt(skb);
+            VirtioTransportRecv.recvPkt(this, skb);
         }
     }
 }

@@ -29,9 +29,10 @@ public final class VhostTransport extends VirtioTransport {
     /** {@code VHOST_VSOCK_DEFAULT_HOST_CID}. */
     public static final int VHOST_VSOCK_DEFAULT_HOST_CID = 2;
 
-    /** {@code vhost_vsock_mutex}. */
-    private final ReentrantLock vhostVsockMutex = new Mutex();
-    private volatile VhostVsock[] hash = new VhostVsock[0];
+    /** {@code vhost_vsock_mutex}: guards writes of {@link #hash}. */
+    final ReentrantLock vhostVsockMutex = new Mutex();
+    /** {@code vhost_vsock_hash}: every instance with a CID. */
+    volatile VhostVsock[] hash = new VhostVsock[0];
 
     private VhostTransport(VsockCore core) {
         super(core);
@@ -50,12 +51,6 @@ public final class VhostTransport extends VirtioTransport {
             throw new IllegalStateException("H2G transport already registered: rc=" + rc);
         }
         return t;
-    }
-
-    /** {@code open("/dev/vhost-vsock")}: a new device with no CID. */
-    @Linux(file = "drivers/vhost/vsock.c", fn = "vhost_vsock_dev_open")
-    public VhostVsock open() {
-        return new VhostVsock(this);
     }
 
     @Override
@@ -90,37 +85,6 @@ public final class VhostTransport extends VirtioTransport {
         VhostVsock v = get(srcCid);
         UnboundRequestHook hook = v == null ? null : v.unboundRequestHook();
         return hook == null ? VmSockets.VMADDR_PORT_ANY : hook.listenerPort(type, srcPort, dstPort);
-    }
-
-    @Linux(file = "drivers/vhost/vsock.c", fn = "vhost_vsock_set_cid")
-    int setCid(VhostVsock vsock, long cid) {
-        if (cid <= VmSockets.VMADDR_CID_HOST && cid >= 0 || cid == 0xFFFF_FFFFL) {
-            return -Errno.EINVAL;
-        }
-        if (cid < 0 || cid > 0xFFFF_FFFFL) {
-            return -Errno.EINVAL; // 64-bit CIDs are not supported
-        }
-        if (core().findCid((int) cid)) {
-            return -Errno.EADDRINUSE;
-        }
-        vhostVsockMutex.lock();
-        try {
-            VhostVsock other = get((int) cid);
-            if (other != null && other != vsock) {
-                return -Errno.EADDRINUSE;
-            }
-            VhostVsock[] h = hash;
-            boolean present = Arrays.asList(h).contains(vsock);
-            vsock.guestCid = (int) cid;
-            if (!present) {
-                VhostVsock[] n = Arrays.copyOf(h, h.length + 1);
-                n[h.length] = vsock;
-                hash = n;
-            }
-            return 0;
-        } finally {
-            vhostVsockMutex.unlock();
-        }
     }
 
     /** Removes {@code vsock} from the table (release). */

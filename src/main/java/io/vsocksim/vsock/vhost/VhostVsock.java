@@ -21,8 +21,10 @@ import io.vsocksim.vsock.vhost.VhostVsockCounters.Counter;
 import io.vsocksim.vsock.virtio.SkbPool;
 import io.vsocksim.vsock.virtio.SkbQueue;
 import io.vsocksim.vsock.virtio.VirtioTransport;
+import io.vsocksim.vsock.virtio.VirtioTransportRecv;
 import io.vsocksim.vsock.virtio.VirtioTransportZerocopy;
 import io.vsocksim.vsock.virtio.VsockSkb;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -88,9 +90,12 @@ public final class VhostVsock {
     /** SIM: the VMM's say on requests to unbound host ports; null (Linux: RST) unless a bridge set one. */
     private volatile UnboundRequestHook unboundRequestHook;
 
-    /** {@code vhost_vsock_dev_open()}: a fresh device without CID, memory or queues. */
+    /**
+     * {@code open("/dev/vhost-vsock")} ({@code vhost_vsock_dev_open}): a fresh device of
+     * {@code transport}'s machine, without CID, memory or queues.
+     */
     @Linux(file = "drivers/vhost/vsock.c", fn = "vhost_vsock_dev_open")
-    VhostVsock(VhostTransport transport) {
+    public VhostVsock(VhostTransport transport) {
         this.transport = transport;
         this.hostPool = transport.pool();
         this.host = hostPool.memory();
@@ -181,10 +186,39 @@ public final class VhostVsock {
         }
     }
 
-    /** {@code VHOST_VSOCK_SET_GUEST_CID}: 0, {@code -EINVAL}, {@code -EADDRINUSE}. */
+    /**
+     * {@code VHOST_VSOCK_SET_GUEST_CID}: 0, {@code -EINVAL} (reserved or 64-bit CID), {@code -EADDRINUSE}
+     * (a local socket or another instance has it). Re-setting moves this instance to the new CID.
+     */
     @Linux(file = "drivers/vhost/vsock.c", fn = "vhost_vsock_set_cid")
     public int setGuestCid(long cid) {
-        return transport.setCid(this, cid);
+        if (cid <= VmSockets.VMADDR_CID_HOST && cid >= 0 || cid == 0xFFFF_FFFFL) {
+            return -Errno.EINVAL;
+        }
+        if (cid < 0 || cid > 0xFFFF_FFFFL) {
+            return -Errno.EINVAL; // 64-bit CIDs are not supported
+        }
+        if (transport.core().findCid((int) cid)) {
+            return -Errno.EADDRINUSE;
+        }
+        transport.vhostVsockMutex.lock();
+        try {
+            VhostVsock other = transport.get((int) cid);
+            if (other != null && other != this) {
+                return -Errno.EADDRINUSE;
+            }
+            VhostVsock[] h = transport.hash;
+            boolean present = Arrays.asList(h).contains(this);
+            guestCid = (int) cid;
+            if (!present) {
+                VhostVsock[] n = Arrays.copyOf(h, h.length + 1);
+                n[h.length] = this;
+                transport.hash = n;
+            }
+            return 0;
+        } finally {
+            transport.vhostVsockMutex.unlock();
+        }
     }
 
     /** {@code VHOST_VSOCK_SET_RUNNING}: {@link #start()} for true, {@link #stop()} for false. */
@@ -517,7 +551,7 @@ public final class VhostVsock {
                         && hdr.dstCid() == Integer.toUnsignedLong(VmSockets.VMADDR_CID_HOST)) {
                     counters.inc(Counter.TX_PKTS);
                     counters.add(Counter.TX_BYTES, skb.len());
-                    transport.recvPkt(skb);
+                    VirtioTransportRecv.recvPkt(transport, skb);
                 } else {
                     counters.inc(Counter.DROP_ISOLATION);
                     skb.kfreeSkb();

@@ -4,9 +4,9 @@
  *
  * <p><b>Classes.</b> {@link io.vsocksim.vsock.vhost.VhostVsock} is {@code struct vhost_vsock} (one per
  * guest: RX and TX vqs, {@code send_pkt_queue}, {@code queued_replies}, {@code vhost_transport_do_send_pkt},
- * {@code vhost_vsock_handle_tx_kick}, {@code vhost_vsock_alloc_skb}, start/stop/release and the ioctls);
- * {@link io.vsocksim.vsock.vhost.VhostTransport} is the H2G transport (local CID 2) with the table of
- * instances by CID ({@code vhost_vsock_get}, {@code vhost_vsock_set_cid}), {@code send_pkt},
+ * {@code vhost_vsock_handle_tx_kick}, {@code vhost_vsock_alloc_skb}, open, start/stop/release and the
+ * ioctls, {@code vhost_vsock_set_cid} among them); {@link io.vsocksim.vsock.vhost.VhostTransport} is the H2G
+ * transport (local CID 2) with the table of instances by CID ({@code vhost_vsock_get}), {@code send_pkt},
  * {@code cancel_pkt}, {@code seqpacket_allow} and {@code vhost_vsock_reset_orphans};
  * {@code IovIter} holds the iov_iter copies between guest and host memory.
  *

@@ -166,12 +166,12 @@ public final class SkbPool {
     }
 
     /**
-     * The buffer {@code virtio_vsock_rx_fill} posts: a linear skb for {@code size} bytes whose header
-     * bytes are left as memory holds them. The kernel does not clear them either (the device writes
-     * the header before the driver reads it), and leaving them alone means posting a buffer does not
-     * touch its page: an idle guest's RX buffers cost no memory until packets arrive. Null on ENOMEM.
+     * The buffer {@code virtio_vsock_rx_fill} posts: {@link #allocLinear} for {@code size} bytes whose
+     * header bytes are left as memory holds them. SIM: the kernel clears the headroom after allocating;
+     * the device writes the header before the driver reads it, so skipping that changes nothing but the
+     * cost: posting a buffer does not touch its page, and an idle guest's RX buffers cost no memory
+     * until packets arrive. Null on ENOMEM.
      */
-    @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_rx_fill")
     public VsockSkb allocRxBuffer(int size) {
         return allocWithFrags(size, 0, false);
     }

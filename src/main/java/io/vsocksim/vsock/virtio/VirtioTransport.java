@@ -31,14 +31,15 @@ import io.vsocksim.vsock.VsockTransport;
  * {@code struct virtio_transport}: the ops every virtio transport shares ({@code virtio_transport_*}
  * of virtio_transport_common.c) plus the device hook {@link #sendPkt(VsockSkb)}. Subclasses (loopback,
  * guest driver, vhost) supply {@code send_pkt}, {@code get_local_cid}, {@code cancel_pkt} and their
- * feature checks; the receive path lives in {@link VirtioTransportRecv} and is entered through
- * {@link #recvPkt(VsockSkb)}.
+ * feature checks, and hand every packet they receive to {@link VirtioTransportRecv#recvPkt}. The rest of
+ * the file is split by concern, never inside a function: {@link VirtioTransportSend} builds and sends
+ * packets, {@link VirtioTransportDequeue} reads the receive queue.
  *
  * <p>One instance per machine and role, bound to the machine's {@link VsockCore}. Locks: the socket
- * lock is taken by af_vsock for user calls and by {@link #recvPkt}; {@link VirtioVsockSock#txLock} and
+ * lock is taken by af_vsock for user calls and by {@code recvPkt}; {@link VirtioVsockSock#txLock} and
  * {@link VirtioVsockSock#rxLock} are leaves; user copies run with neither held.
  */
-@Linux(file = "include/linux/virtio_vsock.h", fn = "virtio_transport")
+@Linux(file = "include/linux/virtio_vsock.h", fn = "struct virtio_transport")
 public abstract class VirtioTransport implements VsockTransport {
     /** {@code VSOCK_CLOSE_TIMEOUT}: 8 s in jiffies. */
     public static final long VSOCK_CLOSE_TIMEOUT = 8L * Clock.HZ;
@@ -46,14 +47,12 @@ public abstract class VirtioTransport implements VsockTransport {
     final VsockCore core;
     final SkbPool pool;
     final VsockCounters counters;
-    private final VirtioTransportRecv recv;
 
     /** A transport of {@code core}'s machine. */
     protected VirtioTransport(VsockCore core) {
         this.core = core;
         this.pool = SkbPool.of(core);
         this.counters = core.counters();
-        this.recv = new VirtioTransportRecv(this);
     }
 
     // ---- the device hooks ---------------------------------------------------------------------------
@@ -99,15 +98,6 @@ public abstract class VirtioTransport implements VsockTransport {
     /** {@code vsk->trans} of a socket on a virtio transport. */
     public static VirtioVsockSock vvs(VsockSock vsk) {
         return (VirtioVsockSock) vsk.trans;
-    }
-
-    /**
-     * {@code virtio_transport_recv_pkt()}: delivers one received packet. Takes ownership of {@code skb};
-     * never throws for peer-controlled input.
-     */
-    @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_recv_pkt")
-    public void recvPkt(VsockSkb skb) {
-        recv.recvPkt(skb);
     }
 
     /**
@@ -308,7 +298,8 @@ public abstract class VirtioTransport implements VsockTransport {
     @Override
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_connect")
     public int connect(VsockSock vsk) {
-        return sendPktInfo(vsk, VirtioVsockOp.VIRTIO_VSOCK_OP_REQUEST.value(), 0, null, 0, 0, 0, false);
+        return VirtioTransportSend.sendPktInfo(this, vsk, VirtioVsockOp.VIRTIO_VSOCK_OP_REQUEST.value(), 0, null,
+                0, 0, 0, false);
     }
 
     @Override
@@ -316,7 +307,8 @@ public abstract class VirtioTransport implements VsockTransport {
     public int shutdown(VsockSock vsk, int mode) {
         int flags = ((mode & RCV_SHUTDOWN) != 0 ? VIRTIO_VSOCK_SHUTDOWN_RCV : 0)
                 | ((mode & SEND_SHUTDOWN) != 0 ? VIRTIO_VSOCK_SHUTDOWN_SEND : 0);
-        return sendPktInfo(vsk, VirtioVsockOp.VIRTIO_VSOCK_OP_SHUTDOWN.value(), flags, null, 0, 0, 0, false);
+        return VirtioTransportSend.sendPktInfo(this, vsk, VirtioVsockOp.VIRTIO_VSOCK_OP_SHUTDOWN.value(), flags,
+                null, 0, 0, 0, false);
     }
 
     /** Zerocopy receive: present on every virtio transport of a machine whose policy is not OFF. */
@@ -343,7 +335,8 @@ public abstract class VirtioTransport implements VsockTransport {
 
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_send_credit_update")
     int sendCreditUpdate(VsockSock vsk) {
-        return sendPktInfo(vsk, VirtioVsockOp.VIRTIO_VSOCK_OP_CREDIT_UPDATE.value(), 0, null, 0, 0, 0, false);
+        return VirtioTransportSend.sendPktInfo(this, vsk, VirtioVsockOp.VIRTIO_VSOCK_OP_CREDIT_UPDATE.value(), 0,
+                null, 0, 0, 0, false);
     }
 
     /** RST for {@code vsk}; a reply if {@code skb} (borrowed) is the packet answered; never answers an RST. */
@@ -352,16 +345,11 @@ public abstract class VirtioTransport implements VsockTransport {
         if (skb != null && skb.hdr().op() == VirtioVsockOp.VIRTIO_VSOCK_OP_RST.value()) {
             return 0;
         }
-        return sendPktInfo(vsk, VirtioVsockOp.VIRTIO_VSOCK_OP_RST.value(), 0, null, 0, 0, 0, skb != null);
+        return VirtioTransportSend.sendPktInfo(this, vsk, VirtioVsockOp.VIRTIO_VSOCK_OP_RST.value(), 0, null, 0,
+                0, 0, skb != null);
     }
 
     // ---- transmit (packet building and send_pkt_info in VirtioTransportSend) ------------------------
-
-    /** {@link VirtioTransportSend#sendPktInfo} on this transport. */
-    int sendPktInfo(VsockSock vsk, int op, int flags, MsgHdr msg, int pktLen, int remoteCid, int remotePort,
-            boolean reply) {
-        return VirtioTransportSend.sendPktInfo(this, vsk, op, flags, msg, pktLen, remoteCid, remotePort, reply);
-    }
 
     /** Counts a packet about to be handed to {@link #sendPkt}. */
     final void countSent(int op, int len) {
@@ -467,7 +455,8 @@ public abstract class VirtioTransport implements VsockTransport {
     @Override
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_stream_enqueue")
     public long streamEnqueue(VsockSock vsk, MsgHdr msg, long len) {
-        return sendPktInfo(vsk, VirtioVsockOp.VIRTIO_VSOCK_OP_RW.value(), 0, msg, (int) len, 0, 0, false);
+        return VirtioTransportSend.sendPktInfo(this, vsk, VirtioVsockOp.VIRTIO_VSOCK_OP_RW.value(), 0, msg,
+                (int) len, 0, 0, false);
     }
 
     @Override

@@ -29,9 +29,11 @@ import io.vsocksim.vsock.VsockCounters.Counter;
 import io.vsocksim.vsock.VsockSock;
 
 /**
- * The receive path of virtio_transport_common.c: {@code virtio_transport_recv_pkt} and everything it
- * dispatches to (listen, connecting, connected, disconnecting, enqueue with merge and collapse, RST
- * without a socket).
+ * The receive path of virtio_transport_common.c: {@code virtio_transport_recv_pkt}, which every virtio
+ * transport calls with each packet it receives, and everything it dispatches to (listen, connecting,
+ * connected, disconnecting, enqueue with merge and collapse, RST without a socket). Stateless: every
+ * function works on the {@link VirtioTransport} it is given, as {@link VirtioTransportSend} and
+ * {@link VirtioTransportDequeue} do for their parts of the file.
  *
  * <p>Caller context: the transport's receive context (loopback worker, guest RX worker, vhost TX
  * worker). Every function here takes ownership of the skb it is given unless it says "borrows". Peer
@@ -40,7 +42,7 @@ import io.vsocksim.vsock.VsockSock;
  * <p>Locks: the socket lock of the destination, then (for a listener) the child's; {@code rx_lock} /
  * {@code tx_lock} as leaves inside.
  */
-final class VirtioTransportRecv {
+public final class VirtioTransportRecv {
     /** {@code GOOD_COPY_LEN}: payloads up to this size may be merged into the tail skb. */
     static final int GOOD_COPY_LEN = 128;
     /** {@code MAX_COLLAPSE_LEN} = SKB_MAX_ORDER(44, 3): largest payload of a collapsed skb. */
@@ -55,12 +57,7 @@ final class VirtioTransportRecv {
     private static final int OP_CREDIT_REQUEST = VirtioVsockOp.VIRTIO_VSOCK_OP_CREDIT_REQUEST.value();
     private static final int OP_INVALID = VirtioVsockOp.VIRTIO_VSOCK_OP_INVALID.value();
 
-    private final VirtioTransport t;
-    private final VsockCore core;
-
-    VirtioTransportRecv(VirtioTransport t) {
-        this.t = t;
-        this.core = t.core;
+    private VirtioTransportRecv() {
     }
 
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_valid_type")
@@ -69,9 +66,13 @@ final class VirtioTransportRecv {
                 || type == VirtioVsockType.VIRTIO_VSOCK_TYPE_SEQPACKET.value();
     }
 
-    /** Takes ownership of {@code skb}. */
+    /**
+     * Delivers one packet received by {@code t} to its socket. Takes ownership of {@code skb}; never
+     * throws for peer-controlled input.
+     */
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_recv_pkt")
-    void recvPkt(VsockSkb skb) {
+    public static void recvPkt(VirtioTransport t, VsockSkb skb) {
+        VsockCore core = t.core;
         VirtioVsockHdr hdr = skb.hdr();
         // u64 on the wire, u32 in sockaddr_vm: the kernel truncates the same way.
         int srcCid = (int) hdr.srcCid();
@@ -82,7 +83,7 @@ final class VirtioTransportRecv {
 
         if (!validType(hdr.type())) {
             t.counters.inc(Counter.DROP_NO_SOCK);
-            resetNoSock(skb);
+            resetNoSock(t, skb);
             skb.kfreeSkb();
             return;
         }
@@ -90,18 +91,18 @@ final class VirtioTransportRecv {
         if (sk == null) {
             sk = core.findBoundSocket(dstCid, dstPort);
             if (sk == null && hdr.op() == OP_REQUEST) {
-                sk = redirectedListener(hdr.type(), srcCid, srcPort, dstCid, dstPort);
+                sk = redirectedListener(t, hdr.type(), srcCid, srcPort, dstCid, dstPort);
             }
             if (sk == null) {
                 t.counters.inc(Counter.DROP_NO_SOCK);
-                resetNoSock(skb);
+                resetNoSock(t, skb);
                 skb.kfreeSkb();
                 return;
             }
         }
         if (VirtioTransportSend.getType(sk) != hdr.type()) {
             t.counters.inc(Counter.DROP_NO_SOCK);
-            resetNoSock(skb);
+            resetNoSock(t, skb);
             sk.sockPut();
             skb.kfreeSkb();
             return;
@@ -114,7 +115,7 @@ final class VirtioTransportRecv {
             if (sk.sockFlag(VsockSock.SOCK_DONE)
                     || (sk.skState != TcpState.TCP_LISTEN && !VsockCore.checkSource(sk, t, srcCid, srcPort))) {
                 t.counters.inc(Counter.DROP_NO_SOCK);
-                resetNoSock(skb);
+                resetNoSock(t, skb);
                 skb.kfreeSkb();
                 return;
             }
@@ -131,22 +132,22 @@ final class VirtioTransportRecv {
             }
             switch (sk.skState) {
                 case TCP_LISTEN:
-                    recvListen(sk, skb);
+                    recvListen(t, sk, skb);
                     skb.kfreeSkb();
                     break;
                 case TCP_SYN_SENT:
-                    recvConnecting(sk, skb);
+                    recvConnecting(t, sk, skb);
                     skb.kfreeSkb();
                     break;
                 case TCP_ESTABLISHED:
-                    recvConnected(sk, skb);
+                    recvConnected(t, sk, skb);
                     break;
                 case TCP_CLOSING:
-                    recvDisconnecting(sk, skb);
+                    recvDisconnecting(t, sk, skb);
                     skb.kfreeSkb();
                     break;
                 default:
-                    resetNoSock(skb);
+                    resetNoSock(t, skb);
                     skb.kfreeSkb();
                     break;
             }
@@ -162,12 +163,13 @@ final class VirtioTransportRecv {
      * A named port that holds no listener counts as a refusal. The state is read without the socket lock;
      * a listener closed after this check is caught by recvPkt's SOCK_DONE and recv_listen's shutdown tests.
      */
-    private VsockSock redirectedListener(int type, int srcCid, int srcPort, int dstCid, int dstPort) {
+    private static VsockSock redirectedListener(VirtioTransport t, int type, int srcCid, int srcPort, int dstCid,
+            int dstPort) {
         int port = t.unboundRequestPort(type, srcCid, srcPort, dstPort);
         if (port == io.vsocksim.uapi.VmSockets.VMADDR_PORT_ANY) {
             return null;
         }
-        VsockSock l = core.findBoundSocket(dstCid, port);
+        VsockSock l = t.core.findBoundSocket(dstCid, port);
         if (l != null && l.skState != TcpState.TCP_LISTEN) {
             l.sockPut();
             return null;
@@ -180,7 +182,7 @@ final class VirtioTransportRecv {
      * mark, owned by {@code skb}'s owner. Never answers an RST. Borrows {@code skb}.
      */
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_reset_no_sock")
-    int resetNoSock(VsockSkb skb) {
+    static int resetNoSock(VirtioTransport t, VsockSkb skb) {
         VirtioVsockHdr hdr = skb.hdr();
         if (hdr.op() == OP_RST) {
             return 0;
@@ -216,19 +218,20 @@ final class VirtioTransportRecv {
 
     /** Listener lock held. Borrows {@code skb}. */
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_recv_listen")
-    int recvListen(VsockSock sk, VsockSkb skb) {
+    static int recvListen(VirtioTransport t, VsockSock sk, VsockSkb skb) {
+        VsockCore core = t.core;
         VirtioVsockHdr hdr = skb.hdr();
         if (hdr.op() != OP_REQUEST) {
-            resetNoSock(skb);
+            resetNoSock(t, skb);
             return -EINVAL;
         }
         if (sk.ackBacklog > sk.maxAckBacklog) { // sk_acceptq_is_full
-            resetNoSock(skb);
+            resetNoSock(t, skb);
             return -ENOMEM;
         }
         // A listener being released may already have flushed its accept queue.
         if (sk.skShutdown == SHUTDOWN_MASK) {
-            resetNoSock(skb);
+            resetNoSock(t, skb);
             return -ESHUTDOWN;
         }
         VsockSock child = core.createConnected(sk);
@@ -240,7 +243,7 @@ final class VirtioTransportRecv {
         // The transport chosen from the remote address must be the one the request came in on.
         if (ret != 0 || child.transport != t) {
             child.releaseSock();
-            resetNoSock(skb);
+            resetNoSock(t, skb);
             child.sockPut();
             return ret;
         }
@@ -250,21 +253,23 @@ final class VirtioTransportRecv {
         }
         core.insertConnected(child);
         core.enqueueAccept(sk, child);
-        sendResponse(child, skb);
+        sendResponse(t, child, skb);
         child.releaseSock();
         sk.dataReady();
         return 0;
     }
 
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_send_response")
-    private int sendResponse(VsockSock vsk, VsockSkb skb) {
+    private static int sendResponse(VirtioTransport t, VsockSock vsk, VsockSkb skb) {
         VirtioVsockHdr hdr = skb.hdr();
-        return t.sendPktInfo(vsk, OP_RESPONSE, 0, null, 0, (int) hdr.srcCid(), hdr.srcPort(), true);
+        return VirtioTransportSend.sendPktInfo(t, vsk, OP_RESPONSE, 0, null, 0, (int) hdr.srcCid(),
+                hdr.srcPort(), true);
     }
 
     /** Socket lock held. Borrows {@code skb}. */
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_recv_connecting")
-    int recvConnecting(VsockSock sk, VsockSkb skb) {
+    static int recvConnecting(VirtioTransport t, VsockSock sk, VsockSkb skb) {
+        VsockCore core = t.core;
         int op = skb.hdr().op();
         int skerr;
         int err;
@@ -292,12 +297,13 @@ final class VirtioTransportRecv {
 
     /** Socket lock held. Takes ownership of {@code skb}. */
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_recv_connected")
-    int recvConnected(VsockSock sk, VsockSkb skb) {
+    static int recvConnected(VirtioTransport t, VsockSock sk, VsockSkb skb) {
+        VsockCore core = t.core;
         VirtioVsockHdr hdr = skb.hdr();
         int op = hdr.op();
         int err = 0;
         if (op == OP_RW) {
-            if (recvEnqueue(sk, skb)) {
+            if (recvEnqueue(t, sk, skb)) {
                 VsockCore.dataReady(sk);
                 return err;
             }
@@ -344,7 +350,7 @@ final class VirtioTransportRecv {
 
     /** Socket lock held. Borrows {@code skb}. */
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_recv_disconnecting")
-    void recvDisconnecting(VsockSock sk, VsockSkb skb) {
+    static void recvDisconnecting(VirtioTransport t, VsockSock sk, VsockSkb skb) {
         if (skb.hdr().op() == OP_RST) {
             t.doClose(sk, true);
         } else {
@@ -357,7 +363,7 @@ final class VirtioTransportRecv {
      * (queued or merged and freed); on false the caller still owns it.
      */
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_recv_enqueue")
-    boolean recvEnqueue(VsockSock vsk, VsockSkb skb) {
+    static boolean recvEnqueue(VirtioTransport t, VsockSock vsk, VsockSkb skb) {
         VirtioVsockSock vvs = VirtioTransport.vvs(vsk);
         VirtioVsockHdr hdr = skb.hdr();
         int len = hdr.len();
@@ -368,7 +374,7 @@ final class VirtioTransportRecv {
         int queueMax = Integer.divideUnsigned(vvs.bufAlloc, SKB_TRUESIZE_0);
         int queueLen = vvs.rxQueue.len();
         if (Integer.compareUnsigned(queueLen, queueMax) >= 0) {
-            collapseRxQueue(vvs, queueLen + 2 - queueMax);
+            collapseRxQueue(t, vvs, queueLen + 2 - queueMax);
         }
 
         boolean canEnqueue;
@@ -444,7 +450,7 @@ final class VirtioTransportRecv {
      * entries are gone (more if a started run fills up). Socket lock held.
      */
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_collapse_rx_queue")
-    void collapseRxQueue(VirtioVsockSock vvs, int minToFree) {
+    static void collapseRxQueue(VirtioTransport t, VirtioVsockSock vvs, int minToFree) {
         assert vvs.vsk.lock.isHeldByCurrentThread() : "lock_sock";
         t.counters.inc(Counter.RX_COLLAPSES);
         SkbQueue newQueue = vvs.collapseQueue;
@@ -488,7 +494,7 @@ final class VirtioTransportRecv {
                     }
                 }
                 if (!keep) {
-                    if (core.kernel().warnings().warnOnce(skb.copyBitsTo(srcOff, newSkb, srcLen) != 0,
+                    if (t.core.kernel().warnings().warnOnce(skb.copyBitsTo(srcOff, newSkb, srcLen) != 0,
                             "collapse copy out of bounds")) {
                         newSkb.kfreeSkb();
                         newSkb = null;

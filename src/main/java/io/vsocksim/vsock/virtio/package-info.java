@@ -4,8 +4,12 @@
  *
  * <p><b>Classes.</b> {@link io.vsocksim.vsock.virtio.VirtioTransport} is {@code struct virtio_transport}
  * with every {@code virtio_transport_*} op; its receive path ({@code virtio_transport_recv_pkt} and the
- * per-state handlers, enqueue, merge, collapse) is {@code VirtioTransportRecv}, the dequeue/peek
- * functions are {@code VirtioTransportDequeue} (split by concern; no kernel function is split).
+ * per-state handlers, enqueue, merge, collapse) is {@link io.vsocksim.vsock.virtio.VirtioTransportRecv},
+ * which the loopback, guest and vhost transports call directly with each packet they receive; packet
+ * building and {@code send_pkt_info} are {@code VirtioTransportSend}, the dequeue/peek functions
+ * {@code VirtioTransportDequeue}. The file is split by concern only: every kernel function has one home,
+ * and no class calls another through a forwarding method. The zerocopy receive RFC's part is
+ * {@link io.vsocksim.vsock.virtio.VirtioTransportZerocopy} (not upstream).
  * {@link io.vsocksim.vsock.virtio.VirtioVsockSock} is {@code struct virtio_vsock_sock};
  * {@link io.vsocksim.vsock.virtio.VsockSkb}, {@link io.vsocksim.vsock.virtio.SkbQueue} and
  * {@link io.vsocksim.vsock.virtio.SkbPool} are the sk_buff subset the transports need.

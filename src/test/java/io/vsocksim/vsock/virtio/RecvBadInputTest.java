@@ -69,9 +69,10 @@ class RecvBadInputTest {
         ctx.run();
         long rstBefore = ctx.core.counters().get(Counter.RST_SENT);
 
-        ctx.lo.recvPkt(rw(4000));
+        VirtioTransportRecv.recvPkt(ctx.lo, rw(4000));
         assertThat(vvs(server).rxBytes).isEqualTo(4000);
-        ctx.lo.recvPkt(rw(97)); // 4000 + 97 > buf_alloc 4096: refused by virtio_transport_inc_rx_pkt
+        // 4000 + 97 > buf_alloc 4096: refused by virtio_transport_inc_rx_pkt
+        VirtioTransportRecv.recvPkt(ctx.lo, rw(97));
         ctx.run();
 
         assertThat(server.skErr).isEqualTo(Errno.ENOBUFS);
@@ -93,7 +94,7 @@ class RecvBadInputTest {
         long sentBefore = ctx.core.counters().get(Counter.PKTS_SENT);
         VsockSkb skb = rw(0);
         skb.hdr().op(42);
-        ctx.lo.recvPkt(skb);
+        VirtioTransportRecv.recvPkt(ctx.lo, skb);
         ctx.run();
         assertThat(ctx.core.counters().get(Counter.PKTS_SENT)).isEqualTo(sentBefore);
         assertThat(server.skState).isEqualTo(TcpState.TCP_ESTABLISHED);
@@ -106,7 +107,7 @@ class RecvBadInputTest {
         long rstBefore = ctx.core.counters().get(Counter.RST_SENT);
         VsockSkb skb = rw(0);
         skb.hdr().type(9);
-        ctx.lo.recvPkt(skb);
+        VirtioTransportRecv.recvPkt(ctx.lo, skb);
         ctx.run();
         assertThat(ctx.core.counters().get(Counter.RST_SENT)).isEqualTo(rstBefore + 1);
         // reset_no_sock copies the bad type into its RST; the client's lookup then fails the type check, and

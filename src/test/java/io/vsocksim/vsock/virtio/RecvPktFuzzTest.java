@@ -67,7 +67,7 @@ class RecvPktFuzzTest {
             skb.hdr().flags(in.consumeInt()).bufAlloc(in.consumeInt()).fwdCnt(in.consumeInt());
             byte[] payload = new byte[len];
             assertThat(skb.fillFromIter(new MsgHdr().init(ByteBuffer.wrap(payload), 0), len)).isZero();
-            ctx.lo.recvPkt(skb);
+            VirtioTransportRecv.recvPkt(ctx.lo, skb);
             ctx.run();
         }
         closeFuzzedSockets();

@@ -170,7 +170,7 @@ class VirtioTransportUnitTest {
 
     @Test
     void shouldReplyRstWithSwappedAddressesWhenPortIsUnknown() {
-        t.recvPkt(packet(1, VirtioVsockOp.VIRTIO_VSOCK_OP_REQUEST.value(), 3, 5000, 77, 0));
+        VirtioTransportRecv.recvPkt(t, packet(1, VirtioVsockOp.VIRTIO_VSOCK_OP_REQUEST.value(), 3, 5000, 77, 0));
         assertThat(t.sent).hasSize(1);
         VsockSkb rst = t.sent.get(0);
         assertThat(rst.hdr().op()).isEqualTo(VirtioVsockOp.VIRTIO_VSOCK_OP_RST.value());
@@ -186,14 +186,14 @@ class VirtioTransportUnitTest {
 
     @Test
     void shouldCopyBadTypeIntoRstWhenTypeIsInvalid() {
-        t.recvPkt(packet(9, VirtioVsockOp.VIRTIO_VSOCK_OP_REQUEST.value(), 3, 5000, 77, 0));
+        VirtioTransportRecv.recvPkt(t, packet(9, VirtioVsockOp.VIRTIO_VSOCK_OP_REQUEST.value(), 3, 5000, 77, 0));
         assertThat(t.sent).hasSize(1);
         assertThat(t.sent.get(0).hdr().type()).isEqualTo(9);
     }
 
     @Test
     void shouldNotReplyRstToRst() {
-        t.recvPkt(packet(1, VirtioVsockOp.VIRTIO_VSOCK_OP_RST.value(), 3, 5000, 77, 0));
+        VirtioTransportRecv.recvPkt(t, packet(1, VirtioVsockOp.VIRTIO_VSOCK_OP_RST.value(), 3, 5000, 77, 0));
         assertThat(t.sent).isEmpty();
     }
 
@@ -228,7 +228,8 @@ class VirtioTransportUnitTest {
         s.skState = r.state();
         s.releaseSock();
         int inUse = t.pool().inUse();
-        t.recvPkt(packet(1, r.op().value(), 3, 5000, 6000, r.op() == VirtioVsockOp.VIRTIO_VSOCK_OP_RW ? 10 : 0));
+        VirtioTransportRecv.recvPkt(t,
+                packet(1, r.op().value(), 3, 5000, 6000, r.op() == VirtioVsockOp.VIRTIO_VSOCK_OP_RW ? 10 : 0));
         assertThat(t.pool().inUse()).as("packet freed, only replies held").isEqualTo(inUse + t.sent.size());
         assertThat(t.sent.stream().anyMatch(x -> x.hdr().op() == VirtioVsockOp.VIRTIO_VSOCK_OP_RST.value()))
                 .isEqualTo(r.rstSent());
@@ -259,7 +260,7 @@ class VirtioTransportUnitTest {
         s.releaseSock();
         VsockSkb p = packet(1, VirtioVsockOp.VIRTIO_VSOCK_OP_RW.value(), 3, 5001, 6000, 10);
         p.hdr().bufAlloc(12345);
-        t.recvPkt(p);
+        VirtioTransportRecv.recvPkt(t, p);
         assertThat(t.sent).hasSize(1);
         assertThat(VirtioTransport.vvs(s).peerBufAlloc).isZero();
         assertThat(VirtioTransport.vvs(s).rxBytes).isZero();
