@@ -27,7 +27,6 @@ import io.vsocksim.vsock.virtio.SkbPool;
 import io.vsocksim.vsock.virtio.SkbQueue;
 import io.vsocksim.vsock.virtio.VirtioTransport;
 import io.vsocksim.vsock.virtio.VirtioTransportRecv;
-import io.vsocksim.vsock.virtio.VirtioTransportZerocopy;
 import io.vsocksim.vsock.virtio.VsockSkb;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -459,18 +458,17 @@ public final class VirtioVsock {
      */
     @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_rx_fill")
     private void rxFill() {
+        int totalLen = VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE;
         VirtqueueSplit vq = vqs[VSOCK_VQ_RX];
-        // Zerocopy RX (RFC, not upstream): header descriptor + one whole page, so the payload can be mapped.
-        boolean pagesRx = ZerocopyPolicy.of(transport.core()) != ZerocopyPolicy.OFF;
-        int rxPages = ZerocopyPolicy.rxPagesPerBuffer(transport.core());
+        // Not upstream: with zerocopy RX on, buffers of a header and whole pages (ZerocopyRxBuffers).
+        int rxPages = ZerocopyRxBuffers.pagesPerBuffer(transport.core());
         rxFillPending = false;
         int retries = 0;
         do {
-            VsockSkb skb = pagesRx ? VirtioTransportZerocopy.allocRxPageSkb(pool, rxPages)
-                    : pool.allocRxBuffer(VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE);
+            VsockSkb skb = rxPages == 0 ? pool.allocRxBuffer(totalLen) : ZerocopyRxBuffers.alloc(pool, rxPages);
             if (skb == null) {
                 counters.inc(Counter.RX_FILL_NOMEM);
-                if (!pages.retryAfterReclaim(pagesRx ? 1 + rxPages : 1, rxRetryFn) && ++retries <= MAX_FILL_RETRIES) {
+                if (!pages.retryAfterReclaim(1 + rxPages, rxRetryFn) && ++retries <= MAX_FILL_RETRIES) {
                     continue; // memory came back meanwhile: try again now
                 }
                 if (retries > MAX_FILL_RETRIES) {
@@ -482,13 +480,9 @@ public final class VirtioVsock {
             // SIM: no memset of the headroom (SkbPool.allocRxBuffer says why).
             int inSg = 1;
             inGpa[0] = skb.headGpa();
-            inLen[0] = VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE;
-            if (pagesRx) {
-                inLen[0] = VirtioVsockHdr.SIZE;
-                for (int i = 0; i < skb.nrFrags(); i++) {
-                    inGpa[inSg] = skb.fragGpa(i);
-                    inLen[inSg++] = skb.fragSize(i);
-                }
+            inLen[0] = totalLen;
+            if (rxPages != 0) {
+                inSg = ZerocopyRxBuffers.sg(skb, inGpa, inLen);
             }
             if (vq.addSgs(null, null, 0, inGpa, inLen, inSg, skb) < 0) {
                 skb.kfreeSkb();
@@ -534,29 +528,31 @@ public final class VirtioVsock {
                     long len = Integer.toUnsignedLong(vq.lastLen());
                     rxBufNr--;
                     counters.inc(Counter.RX_BUFS_USED);
-                    if (len < VirtioVsockHdr.SIZE || len > VirtioTransportZerocopy.rxCapacity(skb)) {
-                        counters.inc(Counter.RX_DROP_SHORT_LONG);
-                        skb.kfreeSkb();
-                        continue;
-                    }
-                    long payloadLen = Integer.toUnsignedLong(skb.hdr().len());
-                    if (payloadLen > len - VirtioVsockHdr.SIZE) {
-                        counters.inc(Counter.RX_DROP_BAD_LEN);
-                        skb.kfreeSkb();
-                        continue;
-                    }
-                    if (skb.nrFrags() > 0) {
-                        // Zerocopy RX page buffer (RFC, not upstream): the payload is the page's first bytes.
-                        VirtioTransportZerocopy.rxPagePut(skb, (int) payloadLen);
-                        if (ZerocopyPolicy.of(transport.core()) == ZerocopyPolicy.SMALL_COPY
-                                && !ZerocopyPolicy.SMALL_COPY.pageBacked((int) payloadLen) && payloadLen != 0) {
-                            skb = VirtioTransportZerocopy.copyBreak(skb);
+                    if (skb.nrFrags() != 0) {
+                        // Not upstream: a zerocopy RX page buffer, checked and trimmed by its own layout.
+                        skb = ZerocopyRxBuffers.received(this, skb, len);
+                        if (skb == null) {
+                            continue;
                         }
-                    } else if (payloadLen != 0) {
-                        skb.put((int) payloadLen);
+                    } else {
+                        // Drop short/long packets.
+                        if (len < VirtioVsockHdr.SIZE || len > skb.headLen()) {
+                            counters.inc(Counter.RX_DROP_SHORT_LONG);
+                            skb.kfreeSkb();
+                            continue;
+                        }
+                        long payloadLen = Integer.toUnsignedLong(skb.hdr().len());
+                        if (payloadLen > len - VirtioVsockHdr.SIZE) {
+                            counters.inc(Counter.RX_DROP_BAD_LEN);
+                            skb.kfreeSkb();
+                            continue;
+                        }
+                        if (payloadLen != 0) {
+                            skb.put((int) payloadLen);
+                        }
                     }
                     counters.inc(Counter.RX_PKTS);
-                    counters.add(Counter.RX_BYTES, payloadLen);
+                    counters.add(Counter.RX_BYTES, skb.len());
                     transport.deliverTapPkt(skb);
                     VirtioTransportRecv.recvPkt(transport, skb);
                 }

@@ -8,7 +8,8 @@
  * G2H transport with {@code send_pkt} (fast path, {@code send_pkt_queue}), {@code cancel_pkt},
  * {@code get_local_cid}, {@code seqpacket_allow} and probe/remove;
  * {@link io.vsocksim.vsock.guest.VirtioVsockDevice} is what the driver sees of the device
- * ({@code virtio_config_ops} + config space).
+ * ({@code virtio_config_ops} + config space). Received packets go to the common code's
+ * {@code VirtioTransportRecv.recvPkt}.
  *
  * <p><b>Rules kept.</b> One writable 3776-byte buffer per RX descriptor, header inside; refill to full
  * and kick; refill after an RX run only when {@code rx_buf_nr < rx_buf_max_nr / 2}; RX stops (callbacks
@@ -28,13 +29,16 @@
  *   <li>SIM: ring memory and indirect tables come from guest pages owned by the driver (the kernel's
  *       virtio core allocates rings; indirect tables are kmalloc'ed per packet). Tables are a fixed
  *       pool of one slot per descriptor.</li>
- *   <li>SIM: RX buffers are allocated as linear skbs at fill time, exactly as the kernel does, rather
- *       than wrapped later with {@code SkbPool.wrapBuffer}; either way the device-written buffer is
- *       delivered without a copy.</li>
+ *   <li>SIM: {@code rx_fill} does not clear the headroom of the buffers it posts (the device writes the
+ *       header before the driver reads it), so an idle guest's RX buffers do not touch their pages.</li>
  *   <li>SIM: {@code VirtioVsock.addRawTxChain} and {@code addRawEventChain} are test hooks (a hostile or
  *       unusual driver posting hand-made chains) that the kernel lacks.</li>
  *   <li>Work runs on the machine's {@code system_wq}, not a dedicated "virtio_vsock" workqueue.</li>
  *   <li>Freeze/restore (PM) are not modelled; remove is.</li>
+ *   <li>Not upstream: with the machine's zerocopy receive policy on, {@code rx_fill} posts buffers of a
+ *       44-byte header descriptor and whole pages, and {@code rx_work} hands such a buffer to
+ *       {@code ZerocopyRxBuffers} instead of its own checks. Both functions call that class only where
+ *       a comment marks it and are otherwise 6.12.117's; with the policy OFF only the policy is read.</li>
  * </ul>
  */
 package io.vsocksim.vsock.guest;
