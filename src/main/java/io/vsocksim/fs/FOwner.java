@@ -11,7 +11,7 @@ import io.vsocksim.kernel.PidTable;
  * {@code struct fown_struct}: the process (or process group) a file's SIGIO/SIGURG would go to, set by
  * F_SETOWN or FIOSETOWN/SIOCSPGRP. SIM: no signal is ever sent to it (vsock raises neither).
  */
-@Linux(file = "include/linux/fs.h", fn = "fown_struct")
+@Linux(file = "include/linux/fs.h", fn = "struct fown_struct")
 public final class FOwner {
     private int pid;
     private boolean pgid;

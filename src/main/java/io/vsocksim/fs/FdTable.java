@@ -25,7 +25,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * held while a file is released. {@link #fget}, which every call makes, takes no lock (the kernel's
  * RCU lookup): it takes a reference and then checks that the slot still holds the file.
  */
-@Linux(file = "fs/file.c", fn = "struct files_struct")
+@Linux(file = "include/linux/fdtable.h", fn = "struct files_struct")
 public final class FdTable {
     private final ReentrantLock lock = new Mutex();
     // Guarded by lock.
@@ -133,7 +133,7 @@ public final class FdTable {
     }
 
     /** close(2): 0, or {@code -EBADF}. The file goes when its last reference does. */
-    @Linux(file = "fs/open.c", fn = "close_fd")
+    @Linux(file = "fs/file.c", fn = "close_fd")
     public int close(int n) {
         OpenFile f;
         lock.lock();
@@ -151,13 +151,13 @@ public final class FdTable {
     }
 
     /** dup(2): the lowest free descriptor now refers to {@code oldfd}'s file (not close-on-exec). */
-    @Linux(file = "fs/file.c", fn = "ksys_dup")
+    @Linux(file = "fs/file.c", fn = "sys_dup")
     public int dup(int oldfd) {
         return dupFrom(oldfd, 0, 0);
     }
 
     /** dup2(2): {@code newfd == oldfd} returns {@code oldfd} if it is open, else EBADF; else dup3 with no flags. */
-    @Linux(file = "fs/file.c", fn = "ksys_dup2")
+    @Linux(file = "fs/file.c", fn = "sys_dup2")
     public int dup2(int oldfd, int newfd) {
         if (newfd == oldfd) {
             lock.lock();
@@ -250,7 +250,7 @@ public final class FdTable {
     }
 
     /** {@code f_dupfd}: the argument is an unsigned int compared with the limit. */
-    @Linux(file = "fs/fcntl.c", fn = "f_dupfd")
+    @Linux(file = "fs/file.c", fn = "f_dupfd")
     private int dupFromChecked(OpenFile f, long arg, int flags) {
         long from = arg & 0xffff_ffffL;
         lock.lock();

@@ -12,7 +12,7 @@ import io.vsocksim.Linux;
  *
  * <p>Timer fields are guarded by the owning queue's lock.
  */
-@Linux(file = "include/linux/workqueue.h", fn = "delayed_work")
+@Linux(file = "include/linux/workqueue.h", fn = "struct delayed_work")
 public final class DelayedWork {
     private final Work work;
 

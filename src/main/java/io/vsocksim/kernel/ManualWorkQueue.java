@@ -12,7 +12,7 @@ import io.vsocksim.Linux;
  * the flushing thread, since no worker would ever run it. A work function that throws propagates out
  * of the call that ran it, after the queue's state is consistent again.
  */
-@Linux(file = "kernel/workqueue.c", fn = "alloc_ordered_workqueue")
+@Linux(file = "include/linux/workqueue.h", fn = "alloc_ordered_workqueue")
 public final class ManualWorkQueue extends WorkerPool {
     /** Default bound on {@link #runUntilIdle()}: far above any legitimate chain of requeues. */
     public static final int DEFAULT_MAX_RUNS = 100_000;

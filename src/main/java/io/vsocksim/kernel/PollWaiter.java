@@ -16,7 +16,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * the poller re-checks the files after registering and sleeps only while the flag is clear
  * ({@code poll_schedule_timeout}). Lock order: a queue's lock, then this waiter's lock, then the clock.
  */
-@Linux(file = "fs/select.c", fn = "poll_wqueues")
+@Linux(file = "include/linux/poll.h", fn = "struct poll_wqueues")
 public final class PollWaiter implements WaitQueueEntry {
     private final Clock clock;
     private final ReentrantLock lock = new Mutex();

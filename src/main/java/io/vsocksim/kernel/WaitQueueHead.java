@@ -25,7 +25,7 @@ import java.util.function.BooleanSupplier;
  * status is left set when {@code -ERESTARTSYS} is returned, for the syscall edge to turn into EINTR.
  * Timeouts and the remaining time are in nanoseconds of the clock rather than jiffies.
  */
-@Linux(file = "include/linux/wait.h", fn = "wait_queue_head")
+@Linux(file = "include/linux/wait.h", fn = "struct wait_queue_head")
 public final class WaitQueueHead {
     /** An infinite timeout ({@code MAX_SCHEDULE_TIMEOUT} = {@code LONG_MAX}). */
     @Linux(file = "include/linux/sched.h", fn = "MAX_SCHEDULE_TIMEOUT")

@@ -22,7 +22,7 @@ import java.util.Objects;
  *
  * <p>Fields other than the PENDING bit are guarded by the owning queue's lock.
  */
-@Linux(file = "include/linux/workqueue.h", fn = "work_struct")
+@Linux(file = "include/linux/workqueue_types.h", fn = "struct work_struct")
 public final class Work {
     private static final VarHandle PENDING;
 

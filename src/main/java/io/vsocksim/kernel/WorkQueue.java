@@ -13,7 +13,7 @@ import io.vsocksim.Linux;
  * Cancelling and flushing a single work are methods of {@link Work} and {@link DelayedWork}, because
  * the kernel functions take only the work.
  */
-@Linux(file = "kernel/workqueue.c", fn = "workqueue_struct")
+@Linux(file = "kernel/workqueue.c", fn = "struct workqueue_struct")
 public interface WorkQueue extends AutoCloseable {
     /** The queue's name, as in {@code alloc_workqueue(name, ...)}. */
     String name();
@@ -26,7 +26,7 @@ public interface WorkQueue extends AutoCloseable {
      *
      * @throws IllegalStateException if the queue is closed, or the work belongs to another queue
      */
-    @Linux(file = "kernel/workqueue.c", fn = "queue_work")
+    @Linux(file = "include/linux/workqueue.h", fn = "queue_work")
     boolean queueWork(Work work);
 
     /**
@@ -44,7 +44,7 @@ public interface WorkQueue extends AutoCloseable {
      * Queues {@code dwork} with a new delay whether or not it is pending (re-arming its timer or
      * taking it back off the queue); true if it was pending, false if it was idle and is now queued.
      */
-    @Linux(file = "kernel/workqueue.c", fn = "mod_delayed_work")
+    @Linux(file = "include/linux/workqueue.h", fn = "mod_delayed_work")
     boolean modDelayedWork(DelayedWork dwork, long delayJiffies);
 
     /**

@@ -16,7 +16,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link Clock#awaitUntil} on its own condition. Sequence numbers ({@link Work#seq}) order instances
  * so flushes wait for exactly the instances queued before them, like the kernel's flush colours.
  */
-@Linux(file = "kernel/workqueue.c", fn = "worker_pool")
+@Linux(file = "kernel/workqueue.c", fn = "struct worker_pool")
 abstract class WorkerPool implements WorkQueue {
     final String name;
     final Clock clock;
@@ -157,7 +157,7 @@ abstract class WorkerPool implements WorkQueue {
     }
 
     /** Backs {@link Work#flush()}. */
-    @Linux(file = "kernel/workqueue.c", fn = "flush_work")
+    @Linux(file = "kernel/workqueue.c", fn = "__flush_work")
     final boolean flushWork(Work w) {
         TaskWork.handOffCurrent();
         lock.lock();

@@ -22,7 +22,7 @@ import java.util.TreeMap;
  * {@code mmap_lock}). Lock order: mm, then area, then page allocator. A caller may keep a
  * {@link VmArea} it looked up; once the range is unmapped the area is detached and refuses inserts.
  */
-@Linux(file = "include/linux/mm_types.h", fn = "mm_struct")
+@Linux(file = "include/linux/mm_types.h", fn = "struct mm_struct")
 public final class MmStruct {
     /** Top of the mmap region: areas are placed below it. */
     public static final long MMAP_BASE = 0x7f00_0000_0000L;

@@ -27,7 +27,7 @@ import java.nio.ByteOrder;
  * allocator's lock inside it. A removed area (unmapped or split) is detached: inserts fail with
  * {@code -EFAULT} and reads fault.
  */
-@Linux(file = "include/linux/mm_types.h", fn = "vm_area_struct")
+@Linux(file = "include/linux/mm_types.h", fn = "struct vm_area_struct")
 public final class VmArea {
     private final MmStruct mm;
     private final long start;

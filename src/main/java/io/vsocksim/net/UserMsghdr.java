@@ -10,7 +10,7 @@ import java.nio.ByteBuffer;
  * {@link #namelen} (when {@link #name} is not NULL), {@link #flags} and {@link #controllen}, as the
  * kernel writes the caller's structure.
  */
-@Linux(file = "include/linux/socket.h", fn = "user_msghdr")
+@Linux(file = "include/linux/socket.h", fn = "struct user_msghdr")
 public final class UserMsghdr {
     /** {@code msg_name}: the address buffer, at its position. */
     public ByteBuffer name;

@@ -109,7 +109,7 @@ public final class UserProcess implements AutoCloseable {
      * with no timeout: ERESTARTSYS) restarts instead of failing with EINTR. 0, or {@code -EINVAL} for
      * a bad number or SIGKILL/SIGSTOP.
      */
-    @Linux(file = "kernel/signal.c", fn = "do_sigaction")
+    @Linux(file = "kernel/signal.c", fn = "sys_rt_sigaction")
     public int sigaction(int sig, IntConsumer handler, int flags) {
         ProcessSignals.Action a = handler == SIG_IGN ? ProcessSignals.Action.IGN
                 : handler == SIG_DFL || handler == null ? ProcessSignals.Action.DFL
@@ -239,7 +239,7 @@ public final class UserProcess implements AutoCloseable {
      * setuid(2): 0 or {@code -EPERM}. Root becomes {@code uid} in every id and, leaving uid 0, loses its
      * capabilities; from then on CAP_NET_BIND_SERVICE and the other checks of this process's calls fail.
      */
-    @Linux(file = "kernel/sys.c", fn = "__sys_setuid")
+    @Linux(file = "kernel/sys.c", fn = "sys_setuid")
     public int setuid(int uid) {
         Cred n = cred.setuid(uid);
         if (n == null) {
@@ -721,13 +721,13 @@ public final class UserProcess implements AutoCloseable {
      * bind(2) with a raw address of {@code addrlen} bytes at {@code addr}'s position: EINVAL for a
      * length below 0 or above 128, EFAULT for unreadable bytes, then vsock's checks of the address.
      */
-    @Linux(file = "net/socket.c", fn = "__sys_bind")
+    @Linux(file = "net/socket.c", fn = "sys_bind")
     public int bind(int fd, ByteBuffer addr, int addrlen) {
         return (int) onSocket(fd, s -> s.bind(addr, addrlen));
     }
 
     /** connect(2) with a raw address, checked as {@link #bind(int, ByteBuffer, int)}'s. */
-    @Linux(file = "net/socket.c", fn = "__sys_connect")
+    @Linux(file = "net/socket.c", fn = "sys_connect")
     public int connect(int fd, ByteBuffer addr, int addrlen) {
         return (int) onSocket(fd, s -> s.connect(addr, addrlen));
     }

@@ -10,7 +10,7 @@ import io.vsocksim.Linux;
  * for failure; {@code sk_err} holds the positive value. Only the public socket API turns a negative
  * result into an {@link ErrnoException}.
  */
-@Linux(file = "include/uapi/asm-generic/errno.h", fn = "errno")
+@Linux(file = "include/uapi/asm-generic/errno-base.h", fn = "EPERM")
 public final class Errno {
     public static final int EPERM = 1;
     public static final int ENOENT = 2;

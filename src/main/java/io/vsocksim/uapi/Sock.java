@@ -6,7 +6,7 @@ import io.vsocksim.Linux;
  * Generic socket numbers the vsock socket layer uses (generic kernel headers: include/linux/net.h,
  * include/linux/socket.h, include/uapi/asm-generic/socket.h, include/net/sock.h).
  */
-@Linux(file = "include/linux/socket.h", fn = "socket")
+@Linux(file = "include/linux/net.h", fn = "enum sock_type")
 public final class Sock {
     // ---- socket types (include/linux/net.h: enum sock_type) -----------------------------------------
     public static final int SOCK_STREAM = 1;

@@ -23,7 +23,7 @@ import java.nio.ByteOrder;
  * @param port  {@code svm_port}, u32
  * @param flags {@code svm_flags}: 0 or {@link VmSockets#VMADDR_FLAG_TO_HOST}
  */
-@Linux(file = "include/uapi/linux/vm_sockets.h", fn = "sockaddr_vm")
+@Linux(file = "include/uapi/linux/vm_sockets.h", fn = "struct sockaddr_vm")
 public record SockaddrVm(int cid, int port, int flags) {
     /** sizeof(struct sockaddr_vm). */
     public static final int SIZE = 16;
@@ -82,7 +82,7 @@ public record SockaddrVm(int cid, int port, int flags) {
      * @param out receives the address on success ({@code out[0]})
      * @return 0 or -errno
      */
-    @Linux(file = "net/vmw_vsock/af_vsock.c", fn = "vsock_addr_cast")
+    @Linux(file = "net/vmw_vsock/vsock_addr.c", fn = "vsock_addr_cast")
     public static int decode(ByteBuffer src, int offset, int addrLen, SockaddrVm[] out) {
         if (addrLen < SIZE || src.capacity() - offset < SIZE) {
             return -EFAULT;

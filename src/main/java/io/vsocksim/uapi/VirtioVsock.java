@@ -6,7 +6,7 @@ import io.vsocksim.Linux;
  * The remaining numbers of {@code include/uapi/linux/virtio_vsock.h} (flags, event queue, feature
  * bit, config space) and the device-level numbers the drivers use.
  */
-@Linux(file = "include/uapi/linux/virtio_vsock.h", fn = "virtio_vsock")
+@Linux(file = "include/uapi/linux/virtio_vsock.h", fn = "enum virtio_vsock_shutdown")
 public final class VirtioVsock {
     /** OP_SHUTDOWN flag: the sender will receive no more. */
     public static final int VIRTIO_VSOCK_SHUTDOWN_RCV = 1;

@@ -26,7 +26,7 @@ import java.nio.ByteOrder;
  * <p>u32 fields are returned as Java {@code int}s that wrap like C's u32 (compare them with
  * {@link U32}); u16 fields as non-negative ints; CIDs as {@code long} (u64 on the wire).
  */
-@Linux(file = "include/uapi/linux/virtio_vsock.h", fn = "virtio_vsock_hdr")
+@Linux(file = "include/uapi/linux/virtio_vsock.h", fn = "struct virtio_vsock_hdr")
 public final class VirtioVsockHdr {
     /** sizeof(struct virtio_vsock_hdr); also VIRTIO_VSOCK_SKB_HEADROOM. */
     public static final int SIZE = 44;

@@ -3,7 +3,7 @@ package io.vsocksim.uapi;
 import io.vsocksim.Linux;
 
 /** {@code enum virtio_vsock_op}: the {@code op} field of the packet header, with the kernel's numbers. */
-@Linux(file = "include/uapi/linux/virtio_vsock.h", fn = "virtio_vsock_op")
+@Linux(file = "include/uapi/linux/virtio_vsock.h", fn = "enum virtio_vsock_op")
 public enum VirtioVsockOp {
     VIRTIO_VSOCK_OP_INVALID(0),
     /** Connection request; creates a child socket on a listener. */

@@ -3,7 +3,7 @@ package io.vsocksim.uapi;
 import io.vsocksim.Linux;
 
 /** {@code enum virtio_vsock_type}: the {@code type} field of the packet header. */
-@Linux(file = "include/uapi/linux/virtio_vsock.h", fn = "virtio_vsock_type")
+@Linux(file = "include/uapi/linux/virtio_vsock.h", fn = "enum virtio_vsock_type")
 public enum VirtioVsockType {
     VIRTIO_VSOCK_TYPE_STREAM(1),
     VIRTIO_VSOCK_TYPE_SEQPACKET(2);

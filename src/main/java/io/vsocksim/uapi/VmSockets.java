@@ -8,7 +8,7 @@ import io.vsocksim.NotUpstream;
  * {@code SO_VM_SOCKETS_*} options (level {@link #AF_VSOCK}). CIDs and ports are u32 held in Java
  * {@code int}s, so {@link #VMADDR_CID_ANY} and {@link #VMADDR_PORT_ANY} are {@code -1}.
  */
-@Linux(file = "include/uapi/linux/vm_sockets.h", fn = "vm_sockets")
+@Linux(file = "include/uapi/linux/vm_sockets.h", fn = "VMADDR_CID_ANY")
 public final class VmSockets {
     /** Address family and option level. */
     public static final int AF_VSOCK = 40;

@@ -14,7 +14,7 @@ import io.vsocksim.Linux;
  * All fields little-endian; {@code len} is the length of the transport header that follows (44 for
  * {@code struct virtio_vsock_hdr}), then the payload.
  */
-@Linux(file = "include/uapi/linux/vsockmon.h", fn = "af_vsockmon_hdr")
+@Linux(file = "include/uapi/linux/vsockmon.h", fn = "struct af_vsockmon_hdr")
 public final class VsockMon {
     /** {@code sizeof(struct af_vsockmon_hdr)}. */
     public static final int HDR_SIZE = 32;

@@ -21,7 +21,7 @@ import java.nio.ByteBuffer;
  *
  * <p>Reused per call; not thread-safe.
  */
-@Linux(file = "include/linux/socket.h", fn = "msghdr")
+@Linux(file = "include/linux/socket.h", fn = "struct msghdr")
 public final class MsgHdr {
     private ByteBuffer buf;
     private int accessibleEnd;

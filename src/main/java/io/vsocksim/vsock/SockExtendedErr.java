@@ -25,7 +25,7 @@ import java.nio.ByteOrder;
  * ({@code skb_zerocopy_notify_extend}); once dequeued it is never changed again. Guarded by the error
  * queue's lock while queued.
  */
-@Linux(file = "include/uapi/linux/errqueue.h", fn = "sock_extended_err")
+@Linux(file = "include/uapi/linux/errqueue.h", fn = "struct sock_extended_err")
 public final class SockExtendedErr {
     /** {@code sizeof(struct sock_extended_err)}. */
     public static final int SIZE = 16;

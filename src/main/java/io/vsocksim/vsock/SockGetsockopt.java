@@ -302,7 +302,7 @@ public final class SockGetsockopt {
     }
 
     /** Mirrors sock_gen_cookie(): the machine's next cookie, given once and kept. */
-    @Linux(file = "net/core/sock_diag.c", fn = "sock_gen_cookie")
+    @Linux(file = "include/linux/sock_diag.h", fn = "sock_gen_cookie")
     private static long genCookie(VsockSock sk) {
         long c = sk.cookie.get();
         if (c == 0) {

@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Thread-safe: the reference count is atomic; the error queue has its own lock (the queue object).
  */
-@Linux(file = "include/linux/skbuff.h", fn = "ubuf_info_msgzc")
+@Linux(file = "include/linux/skbuff.h", fn = "struct ubuf_info_msgzc")
 public final class UbufInfoMsgzc {
     private final VsockSock sk;
     private final AtomicInteger refcnt = new AtomicInteger(1);

@@ -35,7 +35,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * ({@code vsock_sk_destruct}) and its transport state freed. Lock order: listener before child,
  * socket lock before transport locks before the table lock.
  */
-@Linux(file = "include/net/af_vsock.h", fn = "vsock_sock")
+@Linux(file = "include/net/af_vsock.h", fn = "struct vsock_sock")
 public final class VsockSock {
     /** {@code sock_flag} bits. */
     public static final int SOCK_DEAD = 1;

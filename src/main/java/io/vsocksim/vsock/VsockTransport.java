@@ -10,7 +10,7 @@ import io.vsocksim.Linux;
  * {@code notify_send_*} hooks (SIM: every transport modelled here is a virtio one, whose hooks are empty
  * and always return 0) and {@code read_skb} (BPF sockmap is not modelled).
  */
-@Linux(file = "include/net/af_vsock.h", fn = "vsock_transport")
+@Linux(file = "include/net/af_vsock.h", fn = "struct vsock_transport")
 public interface VsockTransport {
     /** {@code VSOCK_TRANSPORT_F_H2G}. */
     int VSOCK_TRANSPORT_F_H2G = 0x1;

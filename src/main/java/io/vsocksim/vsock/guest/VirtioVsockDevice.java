@@ -12,7 +12,7 @@ import io.vsocksim.virtio.VringAddrs;
  * collapsed into these few calls; ring memory is allocated by the driver from guest pages and handed
  * over with {@link #setupVq}.
  */
-@Linux(file = "include/linux/virtio_config.h", fn = "virtio_config_ops")
+@Linux(file = "include/linux/virtio_config.h", fn = "struct virtio_config_ops")
 public interface VirtioVsockDevice {
     /** Feature bits the device offers ({@code get_features}). */
     long deviceFeatures();

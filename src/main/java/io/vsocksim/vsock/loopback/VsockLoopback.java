@@ -25,7 +25,7 @@ import io.vsocksim.vsock.virtio.VsockSkb;
  * <p>One per machine ({@code the_vsock_loopback} is a field of the machine's core here, not a global).
  * {@link #pktQueue} is guarded by its own lock; the work runs on the machine's system work queue.
  */
-@Linux(file = "net/vmw_vsock/vsock_loopback.c", fn = "vsock_loopback")
+@Linux(file = "net/vmw_vsock/vsock_loopback.c", fn = "struct vsock_loopback")
 public final class VsockLoopback extends VirtioTransport {
     private final WorkQueue workqueue;
     private final SkbQueue pktQueue = new SkbQueue();

@@ -41,13 +41,13 @@ final class IovIter {
     }
 
     /** {@code copy_from_iter}: readable chain bytes at {@code pos} into host memory. */
-    @Linux(file = "lib/iov_iter.c", fn = "copy_from_iter")
+    @Linux(file = "include/linux/uio.h", fn = "copy_from_iter")
     static int fromOut(Iov iov, GuestMemory guest, long pos, GuestMemory host, long hostGpa, int n) {
         return copy(iov, 0, iov.out(), guest, pos, host, hostGpa, n, false);
     }
 
     /** {@code copy_to_iter}: host memory into the writable chain part at {@code pos}. */
-    @Linux(file = "lib/iov_iter.c", fn = "copy_to_iter")
+    @Linux(file = "include/linux/uio.h", fn = "copy_to_iter")
     static int toIn(Iov iov, GuestMemory guest, long pos, GuestMemory host, long hostGpa, int n) {
         return copy(iov, iov.out(), iov.count(), guest, pos, host, hostGpa, n, true);
     }

@@ -16,7 +16,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Ownership: a queued skb is owned by the queue; {@link #dequeueLocked()} and
  * {@link #unlinkLocked(VsockSkb)} hand ownership back to the caller; {@link #purge()} frees.
  */
-@Linux(file = "include/linux/skbuff.h", fn = "sk_buff_head")
+@Linux(file = "include/linux/skbuff.h", fn = "struct sk_buff_head")
 public final class SkbQueue {
     /** {@code list->lock}. */
     public final ReentrantLock lock = new Mutex();

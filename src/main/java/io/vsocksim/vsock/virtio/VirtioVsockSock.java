@@ -14,7 +14,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * else is taken while one is held, and user copies happen with them dropped. u32 fields are Java
  * {@code int}s that wrap like the kernel's.
  */
-@Linux(file = "include/linux/virtio_vsock.h", fn = "virtio_vsock_sock")
+@Linux(file = "include/linux/virtio_vsock.h", fn = "struct virtio_vsock_sock")
 public final class VirtioVsockSock {
     /** Back pointer ({@code vvs->vsk}). */
     public final VsockSock vsk;

@@ -38,8 +38,8 @@ import io.vsocksim.vsock.VsockSock;
  *
  * <p>Not thread-safe: only its current owner touches it.
  */
-@Linux(file = "include/linux/skbuff.h", fn = "sk_buff")
-@Linux(file = "include/linux/virtio_vsock.h", fn = "virtio_vsock_skb_cb")
+@Linux(file = "include/linux/skbuff.h", fn = "struct sk_buff")
+@Linux(file = "include/linux/virtio_vsock.h", fn = "struct virtio_vsock_skb_cb")
 public final class VsockSkb {
     /** {@code VIRTIO_VSOCK_SKB_HEADROOM}: the header in front of the payload. */
     public static final int VIRTIO_VSOCK_SKB_HEADROOM = VirtioVsockHdr.SIZE;
@@ -272,7 +272,7 @@ public final class VsockSkb {
     }
 
     /** {@code kfree_skb()}: frees a dropped skb (pages and object back to the pool). */
-    @Linux(file = "net/core/skbuff.c", fn = "kfree_skb")
+    @Linux(file = "include/linux/skbuff.h", fn = "kfree_skb")
     public void kfreeSkb() {
         pool.free(this);
     }
