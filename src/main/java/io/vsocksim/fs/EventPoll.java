@@ -205,12 +205,12 @@ public final class EventPoll extends AnonInodeFile {
     }
 
     /**
-     * epoll_ctl(2) on an open target: {@code targetFd} and its {@code target} file (the caller holds a
-     * reference). Returns 0 or {@code -errno}: EINVAL for a bad op or flag combination, EEXIST for a
-     * second ADD, ENOENT for DEL/MOD of an item that is not there.
+     * The rest of {@link #ctl(FdTable, int, int, int, Epoll.Event) do_epoll_ctl} once both files are
+     * known: {@code targetFd} and its {@code target} file (the caller holds a reference). Returns 0 or
+     * {@code -errno}: EINVAL for a bad op or flag combination, EEXIST for a second ADD, ENOENT for
+     * DEL/MOD of an item that is not there.
      */
-    @Linux(file = "fs/eventpoll.c", fn = "do_epoll_ctl")
-    public int ctl(int op, int targetFd, OpenFile target, Epoll.Event event) {
+    private int ctl(int op, int targetFd, OpenFile target, Epoll.Event event) {
         if (target == this) {
             return -EINVAL;
         }
@@ -281,6 +281,7 @@ public final class EventPoll extends AnonInodeFile {
         return result;
     }
 
+    /** do_epoll_ctl's switch on {@code op}, under {@code ep->mtx}. */
     private int ctlLocked(int op, int targetFd, OpenFile target, Epoll.Event event, int ev) {
         mtx.lock();
         try {

@@ -9,14 +9,15 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
  * last; once it has reached 0 no one can take a new one, so a lookup racing with the last close fails
  * instead of reviving the file.
  */
-@Linux(file = "include/linux/fs.h", fn = "struct file")
 public final class FileCount {
     private static final AtomicIntegerFieldUpdater<FileCount> REFS =
             AtomicIntegerFieldUpdater.newUpdater(FileCount.class, "refs");
     private volatile int refs = 1;
 
-    /** {@code atomic_long_inc_not_zero(&file->f_count)}: one more reference, false if the last is gone. */
-    @Linux(file = "fs/file.c", fn = "__fget_files_rcu")
+    /**
+     * {@code atomic_long_inc_not_zero(&file->f_count)}, as {@code __fget_files_rcu} ({@link FdTable#fget})
+     * takes it: one more reference, false if the last is gone.
+     */
     public boolean tryGet() {
         for (;;) {
             int r = refs;

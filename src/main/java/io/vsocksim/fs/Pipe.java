@@ -409,7 +409,7 @@ public final class Pipe {
             return (fileFlags() & Fcntl.O_ACCMODE) == Fcntl.O_RDONLY;
         }
 
-        @Linux(file = "fs/read_write.c", fn = "vfs_read")
+        /** vfs_read's FMODE_READ check (EBADF on the write end), then {@code pipe_read}. */
         @Override
         public long fileRead(ByteBuffer dst) {
             return reads() ? pipe.read(this, dst) : -EBADF;
@@ -421,7 +421,7 @@ public final class Pipe {
             return fileWrite(src, sig -> { });
         }
 
-        @Linux(file = "fs/read_write.c", fn = "vfs_write")
+        /** vfs_write's FMODE_WRITE check (EBADF on the read end), then {@code pipe_write}. */
         @Override
         public long fileWrite(ByteBuffer src, IntConsumer sendSig) {
             return reads() ? -EBADF : pipe.write(this, src, sendSig);

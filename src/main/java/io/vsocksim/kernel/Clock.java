@@ -17,7 +17,6 @@ import java.util.concurrent.locks.Lock;
  * before a 32-bit wrap) to flush out wrap bugs. Our jiffies are 64-bit, as on x86-64, and callers
  * compare them with {@link #timeAfter} / {@link #timeAfterEq} anyway.
  */
-@Linux(file = "include/linux/jiffies.h", fn = "jiffies")
 public interface Clock {
     /**
      * Ticks per second. Debian builds its amd64 kernels with {@code CONFIG_HZ_250=y} (Debian kernel

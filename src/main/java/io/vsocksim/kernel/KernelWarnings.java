@@ -14,7 +14,6 @@ import org.slf4j.LoggerFactory;
  * message is the key. Each warning is logged once through SLF4J and kept in {@link #fired()}, so a
  * test extension can fail any test during which one fired. One instance per simulated kernel.
  */
-@Linux(file = "include/asm-generic/bug.h", fn = "WARN_ONCE")
 public final class KernelWarnings {
     private static final Logger log = LoggerFactory.getLogger(KernelWarnings.class);
 

@@ -40,7 +40,6 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Lock order: a queue's lock, then this pool's lock. A worker never holds this pool's lock while it
  * takes a queue's lock.
  */
-@Linux(file = "kernel/workqueue.c", fn = "worker_thread")
 public final class Kworkers implements AutoCloseable {
     /** Works one worker runs from one queue before it lets other ready queues go first. */
     static final int BATCH = 32;
@@ -292,6 +291,11 @@ public final class Kworkers implements AutoCloseable {
         w.start();
     }
 
+    /**
+     * A worker's life: take the next ready queue (idle meanwhile), let it run its works
+     * ({@link ThreadedWorkQueue#serve}), requeue it if it has more; exit when told to.
+     */
+    @Linux(file = "kernel/workqueue.c", fn = "worker_thread")
     private void workerLoop(Kworker me) {
         try {
             for (;;) {

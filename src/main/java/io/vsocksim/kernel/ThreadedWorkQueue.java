@@ -98,9 +98,10 @@ public final class ThreadedWorkQueue extends WorkerPool {
 
     /**
      * Runs this queue's works on worker {@code me} (taken from the ready list) until none is left or
-     * it has run a batch while more wait; true if it should go back on the ready list.
+     * it has run a batch while more wait; true if it should go back on the ready list. The part of
+     * {@code worker_thread} (in {@link Kworkers}) that runs the works: SIM, one pool of workers serves
+     * every queue of every machine.
      */
-    @Linux(file = "kernel/workqueue.c", fn = "worker_thread")
     boolean serve(Kworkers.Kworker me) {
         TaskWork deferred = TaskWork.enterWorker(this); // what a work queues runs here next, without a wake-up
         me.serving = this;

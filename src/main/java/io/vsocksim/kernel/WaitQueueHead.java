@@ -168,8 +168,7 @@ public final class WaitQueueHead {
         }
     }
 
-    /** Number of threads inside a wait on this queue ({@code waitqueue_active()} as a count). */
-    @Linux(file = "include/linux/wait.h", fn = "waitqueue_active")
+    /** SIM: the number of threads inside a wait on this queue ({@link #active()} as a count). */
     public int waiters() {
         lock.lock();
         try {

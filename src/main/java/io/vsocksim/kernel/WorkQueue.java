@@ -33,11 +33,10 @@ public interface WorkQueue extends AutoCloseable {
      * Arms {@code dwork}'s timer for {@code delayJiffies} ticks from now (0 queues it at once); false if
      * it was already pending.
      */
-    @Linux(file = "kernel/workqueue.c", fn = "queue_delayed_work")
+    @Linux(file = "include/linux/workqueue.h", fn = "queue_delayed_work")
     boolean queueDelayedWork(DelayedWork dwork, long delayJiffies);
 
-    /** Like {@link #queueDelayedWork} with a delay in nanoseconds of this queue's clock. */
-    @Linux(file = "kernel/workqueue.c", fn = "queue_delayed_work")
+    /** SIM: {@link #queueDelayedWork} with a delay in nanoseconds of this queue's clock. */
     boolean queueDelayedWorkNanos(DelayedWork dwork, long delayNanos);
 
     /**

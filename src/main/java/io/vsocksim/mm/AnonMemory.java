@@ -21,7 +21,6 @@ import java.nio.ByteBuffer;
  * {@value UserBuffer#MAX_BYTES} bytes (larger requests get ENOMEM); {@code MADV_DONTNEED} zero-fills the
  * range in place, which is what the process observes in Linux (a fresh zero page on the next touch).
  */
-@Linux(file = "mm/mmap.c", fn = "do_mmap")
 public final class AnonMemory {
     private final UserBuffer block;
     /**

@@ -47,8 +47,6 @@ import java.util.Objects;
  * pattern is intact; a write after free makes that allocation throw {@link IllegalStateException}
  * naming the page (the block goes back to the free lists, re-poisoned).
  */
-@Linux(file = "mm/page_alloc.c", fn = "__alloc_pages_noprof")
-@Linux(file = "mm/page_alloc.c", fn = "__free_pages")
 public final class PageAllocator {
     /** Largest block order, {@code MAX_PAGE_ORDER} on x86-64: blocks of up to 1024 pages (4 MiB). */
     public static final int MAX_ORDER = 10;
@@ -178,6 +176,7 @@ public final class PageAllocator {
      * @return a handle ({@code > 0}), or {@code -ENOMEM} if no block of that order is free
      * @throws IllegalArgumentException if {@code order} is outside {@code 0..MAX_ORDER}
      */
+    @Linux(file = "mm/page_alloc.c", fn = "__alloc_pages_noprof")
     @Linux(file = "mm/page_alloc.c", fn = "__rmqueue_smallest")
     @Linux(file = "mm/page_alloc.c", fn = "expand")
     public long allocPages(int order) {

@@ -1,14 +1,13 @@
 package io.vsocksim.net;
 
 import static io.vsocksim.uapi.Errno.EFAULT;
-import static io.vsocksim.uapi.Errno.EMSGSIZE;
 
 import io.vsocksim.Linux;
 import java.nio.ByteBuffer;
 
 /**
- * The iovec of a msghdr: the count check, the import with its length clamp, and the copy across the
- * segments in order. SIM: data goes through one contiguous buffer (see the package notes).
+ * The iovec of a msghdr: the import with its length clamp, and the copy across the segments in
+ * order. SIM: data goes through one contiguous buffer (see the package notes).
  */
 public final class Iovec {
     /** {@code UIO_MAXIOV}. */
@@ -17,12 +16,6 @@ public final class Iovec {
     public static final int MAX_RW_COUNT = Integer.MAX_VALUE & ~4095;
 
     private Iovec() {
-    }
-
-    /** EMSGSIZE for more than UIO_MAXIOV segments ({@code msg_iovlen} is unsigned). 0 or {@code -errno}. */
-    @Linux(file = "net/socket.c", fn = "__copy_msghdr")
-    public static int checkCount(int iovlen) {
-        return Integer.compareUnsigned(iovlen, UIO_MAXIOV) > 0 ? -EMSGSIZE : 0;
     }
 
     /**

@@ -35,16 +35,27 @@ public final class UserMsghdr {
         return m;
     }
 
-    /** {@code msg_namelen} as {@code __copy_msghdr} takes it: 0 without a name, cut to 128; EINVAL if negative. */
+    /**
+     * The name ({@code msg_namelen} is 0 without one, cut to 128; EINVAL if negative; for a send it is
+     * also copied in: EINVAL/EFAULT), then EMSGSIZE for more than UIO_MAXIOV segments
+     * ({@code msg_iovlen} is unsigned). Returns the name's length or {@code -errno}.
+     */
     @Linux(file = "net/socket.c", fn = "__copy_msghdr")
-    public static int copyName(UserMsghdr msg) {
-        if (msg.name == null) {
-            return 0;
+    static int copyMsghdr(UserMsghdr msg, boolean send) {
+        int namelen = 0;
+        if (msg.name != null) {
+            if (msg.namelen < 0) {
+                return -Errno.EINVAL;
+            }
+            namelen = Math.min(msg.namelen, SockAddrs.SOCKADDR_STORAGE_SIZE);
         }
-        if (msg.namelen < 0) {
-            return -Errno.EINVAL;
+        if (send && namelen > 0) {
+            int err = SockAddrs.moveAddrToKernel(msg.name, namelen);
+            if (err < 0) {
+                return err;
+            }
         }
-        return Math.min(msg.namelen, SockAddrs.SOCKADDR_STORAGE_SIZE);
+        return Integer.compareUnsigned(msg.iovlen, Iovec.UIO_MAXIOV) > 0 ? -Errno.EMSGSIZE : namelen;
     }
 
     /**
@@ -57,17 +68,7 @@ public final class UserMsghdr {
         if (msg == null) {
             return -Errno.EFAULT;
         }
-        int namelen = copyName(msg);
-        if (namelen < 0) {
-            return namelen;
-        }
-        if (send && namelen > 0) {
-            int err = SockAddrs.moveAddrToKernel(msg.name, namelen);
-            if (err < 0) {
-                return err;
-            }
-        }
-        int err = Iovec.checkCount(msg.iovlen);
+        int err = copyMsghdr(msg, send);
         return err < 0 ? err : Iovec.importIovec(msg.iov, msg.iovlen);
     }
 }

@@ -261,7 +261,6 @@ public class Machine implements AutoCloseable {
      * __sys_socket_create's first check: beside the type, only SOCK_NONBLOCK and SOCK_CLOEXEC may be
      * set in socket()'s and socketpair()'s type argument (else EINVAL).
      */
-    @Linux(file = "net/socket.c", fn = "__sys_socket_create")
     static boolean typeFlagsValid(int type) {
         return ((type & ~SOCK_TYPE_MASK) & ~(io.vsocksim.uapi.Sock.SOCK_NONBLOCK | io.vsocksim.uapi.Sock.SOCK_CLOEXEC)) == 0;
     }
@@ -276,7 +275,6 @@ public class Machine implements AutoCloseable {
      *     {@link io.vsocksim.mm.UserBuffer#MAX_BYTES} (SIM: the largest buffer the simulator builds) or
      *     when the machine has no block that large free
      */
-    @io.vsocksim.Linux(file = "mm/mmap.c", fn = "do_mmap")
     public io.vsocksim.mm.UserBuffer allocUserBuffer(int bytes) throws ErrnoException {
         if (bytes == 0) {
             throw new ErrnoException(io.vsocksim.uapi.Errno.EINVAL, "allocUserBuffer");

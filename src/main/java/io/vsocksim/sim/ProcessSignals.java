@@ -19,7 +19,6 @@ import java.util.function.IntConsumer;
  * leave a call: the simulator cannot interrupt user code). A default action that terminates the
  * process closes its descriptors and address space and records the signal ({@link UserProcess#exitSignal()}).
  */
-@Linux(file = "kernel/signal.c", fn = "do_sigaction")
 final class ProcessSignals {
     /** One {@code struct k_sigaction}: SIG_DFL ({@code handler == null, ignore == false}), SIG_IGN, or a handler. */
     record Action(IntConsumer handler, boolean ignore, int flags) {
@@ -70,6 +69,7 @@ final class ProcessSignals {
     }
 
     /** sigaction(2): 0, or {@code -EINVAL} for a bad number or for SIGKILL/SIGSTOP. */
+    @Linux(file = "kernel/signal.c", fn = "do_sigaction")
     synchronized int sigaction(int sig, Action act) {
         if (sig < 1 || sig > NSIG || sig == Signal.SIGKILL || sig == Signal.SIGSTOP) {
             return -Errno.EINVAL;

@@ -259,8 +259,7 @@ public final class UserProcess implements AutoCloseable {
         return new UserProcess(machine, name + "+", files.fork(), cred, signals.fork());
     }
 
-    /** execve(2)'s effect on descriptors: every close-on-exec descriptor is closed. */
-    @Linux(file = "fs/file.c", fn = "do_close_on_exec")
+    /** execve(2)'s effect on descriptors: every close-on-exec descriptor is closed ({@link FdTable#closeOnExec}). */
     public void exec() {
         files.closeOnExec();
     }
@@ -814,7 +813,7 @@ public final class UserProcess implements AutoCloseable {
                 return -Errno.EFAULT;
             }
             ByteBuffer data = Iovec.gather(msg.iov, msg.iovlen, (int) total);
-            long n = sendNamed(s, data, flags & ~Sock.MSG_INTERNAL_SENDMSG_FLAGS, UserMsghdr.copyName(msg) != 0);
+            long n = sendNamed(s, data, flags & ~Sock.MSG_INTERNAL_SENDMSG_FLAGS, msg.name != null && msg.namelen != 0);
             Iovec.advance(msg.iov, msg.iovlen, (int) n);
             return n;
         });

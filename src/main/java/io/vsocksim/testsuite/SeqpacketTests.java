@@ -19,7 +19,6 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /** The SOCK_SEQPACKET tests of vsock_test.c. */
-@Linux(file = "tools/testing/vsock/vsock_test.c", fn = "test_cases")
 final class SeqpacketTests {
     static final int SOCK_BUF_SIZE = 2 * 1024 * 1024;
     static final int MAX_MSG_PAGES = 4;

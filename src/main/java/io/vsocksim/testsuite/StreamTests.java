@@ -26,7 +26,6 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** The SOCK_STREAM tests of vsock_test.c (and the shared MSG_PEEK / invalid-buffer bodies). */
-@Linux(file = "tools/testing/vsock/vsock_test.c", fn = "test_cases")
 final class StreamTests {
     static final int MULTICONN_NFDS = 100;
     static final int MSG_PEEK_BUF_LEN = 64;

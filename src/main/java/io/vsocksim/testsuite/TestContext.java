@@ -27,7 +27,6 @@ import java.util.function.LongUnaryOperator;
  * the runner ends it afterwards ({@link #exit()}), which closes whatever a failed test left open, as
  * the kernel does when a process exits.
  */
-@Linux(file = "tools/testing/vsock/util.c", fn = "vsock_connect")
 public final class TestContext {
     /** TIMEOUT of timeout.h, in milliseconds. */
     static final long TIMEOUT_MS = Control.TIMEOUT_SECONDS * 1000L;

@@ -23,7 +23,6 @@ import java.util.function.Consumer;
  * diagnostic, the other role is aborted, and the suite goes on with fresh control pipes. After every
  * test both machines must come back to their socket and page counts (a leak fails that test).
  */
-@Linux(file = "tools/testing/vsock/util.c", fn = "run_tests")
 public final class VsockTestRunner implements AutoCloseable {
     /** How long a machine may take to settle after a test before the leftovers count as a leak. */
     static final long SETTLE_NANOS = 10_000_000_000L;
@@ -100,7 +99,11 @@ public final class VsockTestRunner implements AutoCloseable {
             new SettlingControl(p[1], client.machine(), server.machine())};
     }
 
-    /** Runs every test, printing the kernel's output to {@code out}; returns the totals. */
+    /**
+     * Runs every test, printing the kernel's output to {@code out}; returns the totals. Both roles at
+     * once: {@link VsockTestServerRole#runAll} is the same loop for one role.
+     */
+    @Linux(file = "tools/testing/vsock/util.c", fn = "run_tests")
     public Result run(List<VsockTestCase> tests, PrintStream out, PrintStream err) {
         int passed = 0;
         int failed = 0;

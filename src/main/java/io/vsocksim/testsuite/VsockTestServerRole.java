@@ -1,6 +1,5 @@
 package io.vsocksim.testsuite;
 
-import io.vsocksim.Linux;
 import io.vsocksim.sim.Machine;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -20,7 +19,6 @@ import java.util.Random;
  * <p>Differences from the C program: it waits for the control connection without a timeout (stopped by
  * {@link #close()}); a failed test is reported and the suite goes on, as {@link VsockTestRunner} does.
  */
-@Linux(file = "tools/testing/vsock/util.c", fn = "run_tests")
 public final class VsockTestServerRole implements AutoCloseable {
     private final Machine machine;
     private final int peerCid;
@@ -71,7 +69,10 @@ public final class VsockTestServerRole implements AutoCloseable {
         }
     }
 
-    /** run_tests with one role; returns the totals (the closing COMPLETED exchange counts as a test). */
+    /**
+     * {@link VsockTestRunner#run run_tests} with one role; returns the totals (the closing COMPLETED
+     * exchange counts as a test).
+     */
     VsockTestRunner.Result runAll(Control ctl) {
         List<VsockTestCase> tests = VsockTests.all(out);
         Random rand = new Random();

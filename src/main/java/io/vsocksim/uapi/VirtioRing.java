@@ -110,14 +110,15 @@ public final class VirtioRing {
         return RING_RING + (long) USED_ELEM_SIZE * num;
     }
 
-    /** Offset of the available ring from the start of a legacy contiguous ring. */
-    @Linux(file = "include/uapi/linux/virtio_ring.h", fn = "vring_init")
+    /** Offset of the available ring from the start of a legacy contiguous ring ({@code vring_init}). */
     public static long legacyAvailOffset(int num) {
         return descTableSize(num);
     }
 
-    /** Offset of the used ring from the start of a legacy contiguous ring ({@code align} a power of two). */
-    @Linux(file = "include/uapi/linux/virtio_ring.h", fn = "vring_init")
+    /**
+     * Offset of the used ring from the start of a legacy contiguous ring ({@code align} a power of two;
+     * {@code vring_init}).
+     */
     public static long legacyUsedOffset(int num, long align) {
         return roundUp(descTableSize(num) + availRingSize(num), align);
     }

@@ -2,7 +2,6 @@ package io.vsocksim.vhost;
 
 import static io.vsocksim.uapi.Errno.EFAULT;
 
-import io.vsocksim.Linux;
 import io.vsocksim.mm.GuestMemory;
 import java.nio.ByteBuffer;
 
@@ -14,7 +13,6 @@ import java.nio.ByteBuffer;
  *
  * <p>Not thread-safe; owned by one device handler, like {@code vq->iov}.
  */
-@Linux(file = "drivers/vhost/vhost.h", fn = "struct vhost_virtqueue")
 public final class Iov {
     /** {@code UIO_MAXIOV}: the array size vhost-vsock passes. */
     public static final int UIO_MAXIOV = 1024;

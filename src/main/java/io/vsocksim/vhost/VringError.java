@@ -5,14 +5,12 @@ import static io.vsocksim.uapi.Errno.EFAULT;
 import static io.vsocksim.uapi.Errno.EINVAL;
 import static io.vsocksim.uapi.Errno.ENOBUFS;
 
-import io.vsocksim.Linux;
 
 /**
  * Why the device gave up on a ring: one constant per {@code vq_err} site of {@code vhost_get_vq_desc}
  * and its helpers. {@link #errno(VringError)} is the single, exhaustive mapping to the errno the kernel
  * returns for it.
  */
-@Linux(file = "drivers/vhost/vhost.h", fn = "vq_err")
 public enum VringError {
     /** {@code (u16)(avail.idx - last_avail_idx) > num} ("Invalid available index change"). */
     INVALID_AVAIL_IDX,

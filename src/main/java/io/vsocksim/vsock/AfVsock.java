@@ -447,12 +447,11 @@ public final class AfVsock {
     /**
      * poll(2) on one socket: waits until {@link #poll} reports one of {@code events} (POLLERR, POLLHUP
      * and POLLNVAL are always reported) or {@code timeoutMs} passes ({@code < 0} = forever; one too
-     * long to represent in nanoseconds saturates to forever, as poll_select_set_timeout's does).
+     * long to represent in nanoseconds saturates to forever, as poll_select_set_timeout's does). SIM: a
+     * one-socket shortcut of {@code do_poll} ({@code io.vsocksim.fs.Select.poll} is the whole of it).
      *
      * @return the reported revents, 0 on timeout, or {@code -EINTR}
      */
-    @Linux(file = "fs/select.c", fn = "do_poll")
-    @Linux(file = "fs/select.c", fn = "poll_select_set_timeout")
     public static int pollWait(VsockSock sk, int events, long timeoutMs) {
         int interest = events | POLLERR | POLLHUP | io.vsocksim.uapi.Poll.POLLNVAL;
         int seen = poll(sk) & interest;

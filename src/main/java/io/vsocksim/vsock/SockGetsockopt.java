@@ -32,7 +32,6 @@ import java.nio.charset.StandardCharsets;
  * {@code min(optlen, lv)} bytes, and that length is the new optlen; the options with their own length
  * rules are listed in {@link #getsockopt}. See {@link SockSockopt} for what is not modelled.
  */
-@Linux(file = "net/core/sock.c", fn = "sk_getsockopt")
 public final class SockGetsockopt {
     /** sizeof(struct ucred). */
     static final int UCRED_SIZE = 12;
@@ -269,8 +268,7 @@ public final class SockGetsockopt {
         return copyOut(tmp, Math.min(len, lv), v);
     }
 
-    /** SO_PEERNAME: vsock_getname() of the peer; an optlen above sizeof(sockaddr_vm) is EINVAL. */
-    @Linux(file = "net/core/sock.c", fn = "sk_getsockopt")
+    /** sk_getsockopt's SO_PEERNAME: the peer's vsock_getname(); an optlen above sizeof(sockaddr_vm) is EINVAL. */
     private static int peerName(VsockSock sk, ByteBuffer v, int len) {
         SockaddrVm[] out = new SockaddrVm[1];
         int lv = AfVsock.getname(sk, true, out);

@@ -47,7 +47,6 @@ import java.nio.charset.StandardCharsets;
  *       and read back; nothing on vsock's data path consults them, as in the kernel.</li>
  * </ul>
  */
-@Linux(file = "net/core/sock.c", fn = "sk_setsockopt")
 public final class SockSockopt {
     /** sizeof(struct so_timestamping), of struct sock_txtime and of a u64. */
     static final int PAIR_SIZE = 8;
@@ -147,189 +146,183 @@ public final class SockSockopt {
             default:
                 break;
         }
+        // The options set under the socket lock.
         sk.lockSock();
         try {
-            return setLocked(sk, optname, v, optlen, val, valbool);
+            KernelContext kernel = sk.core().kernel();
+            switch (optname) {
+                case SO_DEBUG:
+                    if (val != 0 && !capable(sk, CAP_NET_ADMIN)) {
+                        return -EACCES;
+                    }
+                    valboolFlag(sk, VsockSock.SOCK_DBG, valbool);
+                    return 0;
+                case SO_REUSEADDR:
+                    sk.reuse = valbool;
+                    return 0;
+                case SO_REUSEPORT:
+                    if (valbool != 0) {
+                        return -EOPNOTSUPP; // only inet sockets may share a port
+                    }
+                    sk.reuseport = 0;
+                    return 0;
+                case SO_DONTROUTE:
+                    valboolFlag(sk, VsockSock.SOCK_LOCALROUTE, valbool);
+                    return 0;
+                case SO_BROADCAST:
+                    valboolFlag(sk, VsockSock.SOCK_BROADCAST, valbool);
+                    return 0;
+                case SO_SNDBUF:
+                    // A request above the sysctl is cut to it, not refused (compared as u32).
+                    setSndbuf(sk, Integer.compareUnsigned(val, kernel.wmemMax()) > 0 ? kernel.wmemMax() : val);
+                    return 0;
+                case SO_SNDBUFFORCE:
+                    if (!capable(sk, CAP_NET_ADMIN)) {
+                        return -EPERM;
+                    }
+                    setSndbuf(sk, Math.max(val, 0));
+                    return 0;
+                case SO_RCVBUF:
+                    setRcvbuf(sk, Integer.compareUnsigned(val, kernel.rmemMax()) > 0 ? kernel.rmemMax() : val);
+                    return 0;
+                case SO_RCVBUFFORCE:
+                    if (!capable(sk, CAP_NET_ADMIN)) {
+                        return -EPERM;
+                    }
+                    setRcvbuf(sk, Math.max(val, 0));
+                    return 0;
+                case SO_KEEPALIVE:
+                    valboolFlag(sk, VsockSock.SOCK_KEEPOPEN, valbool); // vsock_proto has no keepalive hook
+                    return 0;
+                case SO_OOBINLINE:
+                    valboolFlag(sk, VsockSock.SOCK_URGINLINE, valbool);
+                    return 0;
+                case SO_NO_CHECK:
+                    sk.noCheckTx = valbool;
+                    return 0;
+                case SO_LINGER:
+                    return setLinger(sk, v, optlen);
+                case SO_BSDCOMPAT:
+                case SO_CNX_ADVICE: // dst_negative_advice: a vsock socket has no route to drop
+                    return 0;
+                case SO_TIMESTAMP_OLD:
+                case SO_TIMESTAMP_NEW:
+                case SO_TIMESTAMPNS_OLD:
+                case SO_TIMESTAMPNS_NEW:
+                    setTimestamp(sk, optname, valbool);
+                    return 0;
+                case SO_TIMESTAMPING_OLD:
+                case SO_TIMESTAMPING_NEW: {
+                    int flags = val;
+                    int phc = 0;
+                    if (optlen == PAIR_SIZE) {
+                        if (!readable(v, PAIR_SIZE)) {
+                            return -EFAULT;
+                        }
+                        phc = v.getInt(4);
+                    }
+                    return setTimestamping(sk, optname, flags, phc);
+                }
+                case SO_RCVLOWAT:
+                    if (val < 0) {
+                        val = Integer.MAX_VALUE;
+                    }
+                    if (sk.type == SOCK_STREAM) {
+                        return VsockSockopt.setRcvlowat(sk, val); // only vsock_stream_ops has set_rcvlowat
+                    }
+                    sk.rcvlowat = val == 0 ? 1 : val;
+                    return 0;
+                case SO_RCVTIMEO_OLD:
+                case SO_RCVTIMEO_NEW:
+                case SO_SNDTIMEO_OLD:
+                case SO_SNDTIMEO_NEW: {
+                    long t = sockSetTimeout(v, optlen);
+                    if (t < 0) {
+                        return (int) t;
+                    }
+                    if (optname == SO_RCVTIMEO_OLD || optname == SO_RCVTIMEO_NEW) {
+                        sk.rcvtimeo = t;
+                    } else {
+                        sk.sndtimeo = t;
+                    }
+                    return 0;
+                }
+                case SO_ATTACH_FILTER:
+                case SO_ATTACH_REUSEPORT_CBPF: {
+                    int err = copyBpfFprogFromUser(v, optlen);
+                    // sk_attach_filter / sk_reuseport_attach_filter both start with __get_filter.
+                    return err != 0 ? err : getFilter(sk, v);
+                }
+                case SO_ATTACH_BPF:
+                case SO_ATTACH_REUSEPORT_EBPF:
+                    if (optlen != 4) {
+                        return -EINVAL;
+                    }
+                    if (sk.sockFlag(VsockSock.SOCK_FILTER_LOCKED)) {
+                        return -EPERM;
+                    }
+                    return -EBADF; // SIM: bpf_prog_get_type finds no program behind any fd
+                case SO_DETACH_REUSEPORT_BPF:
+                    return -EINVAL; // reuseport_detach_prog: no reuseport group and sk_reuseport clear
+                case SO_DETACH_FILTER:
+                    // sk_detach_filter: no filter is ever attached
+                    return sk.sockFlag(VsockSock.SOCK_FILTER_LOCKED) ? -EPERM : -ENOENT;
+                case SO_LOCK_FILTER:
+                    if (sk.sockFlag(VsockSock.SOCK_FILTER_LOCKED) && valbool == 0) {
+                        return -EPERM;
+                    }
+                    valboolFlag(sk, VsockSock.SOCK_FILTER_LOCKED, valbool);
+                    return 0;
+                case SO_MARK:
+                    if (!capable(sk, CAP_NET_RAW) && !capable(sk, CAP_NET_ADMIN)) {
+                        return -EPERM;
+                    }
+                    sk.mark = val;
+                    return 0;
+                case SO_RCVMARK:
+                    valboolFlag(sk, VsockSock.SOCK_RCVMARK, valbool);
+                    return 0;
+                case SO_RXQ_OVFL:
+                    valboolFlag(sk, VsockSock.SOCK_RXQ_OVFL, valbool);
+                    return 0;
+                case SO_WIFI_STATUS:
+                    valboolFlag(sk, VsockSock.SOCK_WIFI_STATUS, valbool);
+                    return 0;
+                case SO_NOFCS:
+                    valboolFlag(sk, VsockSock.SOCK_NOFCS, valbool);
+                    return 0;
+                case SO_SELECT_ERR_QUEUE:
+                    valboolFlag(sk, VsockSock.SOCK_SELECT_ERR_QUEUE, valbool);
+                    return 0;
+                case SO_INCOMING_CPU:
+                    sk.incomingCpu = val; // reuseport_update_incoming_cpu without a reuseport group
+                    return 0;
+                case SO_TXTIME:
+                    return setTxtime(sk, v, optlen);
+                case SO_BINDTOIFINDEX:
+                    return bindToIndexLocked(sk, val);
+                case SO_BUF_LOCK:
+                    if ((val & ~SOCK_BUF_LOCK_MASK) != 0) {
+                        return -EINVAL;
+                    }
+                    sk.userlocks = val | (sk.userlocks & ~SOCK_BUF_LOCK_MASK);
+                    return 0;
+                case SO_RESERVE_MEM:
+                    if (val < 0 || val > SZ_1G) {
+                        return -EINVAL;
+                    }
+                    return -EOPNOTSUPP; // sock_reserve_memory: TCP with a memory cgroup only, even for 0
+                default:
+                    // SO_SNDLOWAT, SO_PEERCRED, SO_ACCEPTCONN and the other read-only or unknown names.
+                    // SO_ZEROCOPY never gets here: vsock answers it itself.
+                    return -ENOPROTOOPT;
+            }
         } finally {
             sk.releaseSock();
         }
     }
 
-    /** The second half of sk_setsockopt(): the options set under the socket lock. */
-    @Linux(file = "net/core/sock.c", fn = "sk_setsockopt")
-    private static int setLocked(VsockSock sk, int optname, ByteBuffer v, int optlen, int val, int valbool) {
-        KernelContext kernel = sk.core().kernel();
-        switch (optname) {
-            case SO_DEBUG:
-                if (val != 0 && !capable(sk, CAP_NET_ADMIN)) {
-                    return -EACCES;
-                }
-                valboolFlag(sk, VsockSock.SOCK_DBG, valbool);
-                return 0;
-            case SO_REUSEADDR:
-                sk.reuse = valbool;
-                return 0;
-            case SO_REUSEPORT:
-                if (valbool != 0) {
-                    return -EOPNOTSUPP; // only inet sockets may share a port
-                }
-                sk.reuseport = 0;
-                return 0;
-            case SO_DONTROUTE:
-                valboolFlag(sk, VsockSock.SOCK_LOCALROUTE, valbool);
-                return 0;
-            case SO_BROADCAST:
-                valboolFlag(sk, VsockSock.SOCK_BROADCAST, valbool);
-                return 0;
-            case SO_SNDBUF:
-                // A request above the sysctl is cut to it, not refused (compared as u32).
-                setSndbuf(sk, Integer.compareUnsigned(val, kernel.wmemMax()) > 0 ? kernel.wmemMax() : val);
-                return 0;
-            case SO_SNDBUFFORCE:
-                if (!capable(sk, CAP_NET_ADMIN)) {
-                    return -EPERM;
-                }
-                setSndbuf(sk, Math.max(val, 0));
-                return 0;
-            case SO_RCVBUF:
-                setRcvbuf(sk, Integer.compareUnsigned(val, kernel.rmemMax()) > 0 ? kernel.rmemMax() : val);
-                return 0;
-            case SO_RCVBUFFORCE:
-                if (!capable(sk, CAP_NET_ADMIN)) {
-                    return -EPERM;
-                }
-                setRcvbuf(sk, Math.max(val, 0));
-                return 0;
-            case SO_KEEPALIVE:
-                valboolFlag(sk, VsockSock.SOCK_KEEPOPEN, valbool); // vsock_proto has no keepalive hook
-                return 0;
-            case SO_OOBINLINE:
-                valboolFlag(sk, VsockSock.SOCK_URGINLINE, valbool);
-                return 0;
-            case SO_NO_CHECK:
-                sk.noCheckTx = valbool;
-                return 0;
-            case SO_LINGER:
-                return setLinger(sk, v, optlen);
-            case SO_BSDCOMPAT:
-            case SO_CNX_ADVICE: // dst_negative_advice: a vsock socket has no route to drop
-                return 0;
-            case SO_TIMESTAMP_OLD:
-            case SO_TIMESTAMP_NEW:
-            case SO_TIMESTAMPNS_OLD:
-            case SO_TIMESTAMPNS_NEW:
-                setTimestamp(sk, optname, valbool);
-                return 0;
-            case SO_TIMESTAMPING_OLD:
-            case SO_TIMESTAMPING_NEW: {
-                int flags = val;
-                int phc = 0;
-                if (optlen == PAIR_SIZE) {
-                    if (!readable(v, PAIR_SIZE)) {
-                        return -EFAULT;
-                    }
-                    phc = v.getInt(4);
-                }
-                return setTimestamping(sk, optname, flags, phc);
-            }
-            case SO_RCVLOWAT:
-                if (val < 0) {
-                    val = Integer.MAX_VALUE;
-                }
-                if (sk.type == SOCK_STREAM) {
-                    return VsockSockopt.setRcvlowat(sk, val); // only vsock_stream_ops has set_rcvlowat
-                }
-                sk.rcvlowat = val == 0 ? 1 : val;
-                return 0;
-            case SO_RCVTIMEO_OLD:
-            case SO_RCVTIMEO_NEW:
-            case SO_SNDTIMEO_OLD:
-            case SO_SNDTIMEO_NEW: {
-                long t = sockSetTimeout(v, optlen);
-                if (t < 0) {
-                    return (int) t;
-                }
-                if (optname == SO_RCVTIMEO_OLD || optname == SO_RCVTIMEO_NEW) {
-                    sk.rcvtimeo = t;
-                } else {
-                    sk.sndtimeo = t;
-                }
-                return 0;
-            }
-            case SO_ATTACH_FILTER:
-            case SO_ATTACH_REUSEPORT_CBPF: {
-                int err = copyBpfFprogFromUser(v, optlen);
-                // sk_attach_filter / sk_reuseport_attach_filter both start with __get_filter.
-                return err != 0 ? err : getFilter(sk, v);
-            }
-            case SO_ATTACH_BPF:
-            case SO_ATTACH_REUSEPORT_EBPF:
-                if (optlen != 4) {
-                    return -EINVAL;
-                }
-                if (sk.sockFlag(VsockSock.SOCK_FILTER_LOCKED)) {
-                    return -EPERM;
-                }
-                return -EBADF; // SIM: bpf_prog_get_type finds no program behind any fd
-            case SO_DETACH_REUSEPORT_BPF:
-                return -EINVAL; // reuseport_detach_prog: no reuseport group and sk_reuseport clear
-            case SO_DETACH_FILTER:
-                // sk_detach_filter: no filter is ever attached
-                return sk.sockFlag(VsockSock.SOCK_FILTER_LOCKED) ? -EPERM : -ENOENT;
-            case SO_LOCK_FILTER:
-                if (sk.sockFlag(VsockSock.SOCK_FILTER_LOCKED) && valbool == 0) {
-                    return -EPERM;
-                }
-                valboolFlag(sk, VsockSock.SOCK_FILTER_LOCKED, valbool);
-                return 0;
-            case SO_MARK:
-                if (!capable(sk, CAP_NET_RAW) && !capable(sk, CAP_NET_ADMIN)) {
-                    return -EPERM;
-                }
-                sk.mark = val;
-                return 0;
-            case SO_RCVMARK:
-                valboolFlag(sk, VsockSock.SOCK_RCVMARK, valbool);
-                return 0;
-            case SO_RXQ_OVFL:
-                valboolFlag(sk, VsockSock.SOCK_RXQ_OVFL, valbool);
-                return 0;
-            case SO_WIFI_STATUS:
-                valboolFlag(sk, VsockSock.SOCK_WIFI_STATUS, valbool);
-                return 0;
-            case SO_NOFCS:
-                valboolFlag(sk, VsockSock.SOCK_NOFCS, valbool);
-                return 0;
-            case SO_SELECT_ERR_QUEUE:
-                valboolFlag(sk, VsockSock.SOCK_SELECT_ERR_QUEUE, valbool);
-                return 0;
-            case SO_INCOMING_CPU:
-                sk.incomingCpu = val; // reuseport_update_incoming_cpu without a reuseport group
-                return 0;
-            case SO_TXTIME:
-                return setTxtime(sk, v, optlen);
-            case SO_BINDTOIFINDEX:
-                return bindToIndexLocked(sk, val);
-            case SO_BUF_LOCK:
-                if ((val & ~SOCK_BUF_LOCK_MASK) != 0) {
-                    return -EINVAL;
-                }
-                sk.userlocks = val | (sk.userlocks & ~SOCK_BUF_LOCK_MASK);
-                return 0;
-            case SO_RESERVE_MEM:
-                if (val < 0 || val > SZ_1G) {
-                    return -EINVAL;
-                }
-                return -EOPNOTSUPP; // sock_reserve_memory: TCP with a memory cgroup only, even for 0
-            default:
-                // SO_SNDLOWAT, SO_PEERCRED, SO_ACCEPTCONN and the other read-only or unknown names.
-                // SO_ZEROCOPY never gets here: vsock answers it itself.
-                return -ENOPROTOOPT;
-        }
-    }
-
-    /** Mirrors the set_sndbuf tail of sk_setsockopt(): double, with a floor; locks the size. */
-    @Linux(file = "net/core/sock.c", fn = "sk_setsockopt")
+    /** sk_setsockopt's set_sndbuf tail (SO_SNDBUF, SO_SNDBUFFORCE): double, with a floor; locks the size. */
     private static void setSndbuf(VsockSock sk, int val) {
         val = Math.min(val, Integer.MAX_VALUE / 2);
         sk.userlocks |= SOCK_SNDBUF_LOCK;
@@ -345,8 +338,10 @@ public final class SockSockopt {
         sk.rcvbuf = Math.max(val * 2, KernelContext.SOCK_MIN_RCVBUF);
     }
 
-    /** SO_MAX_PACING_RATE: a u32 ({@code ~0U} meaning unlimited) or, with optlen ≥ 8, an unsigned long. */
-    @Linux(file = "net/core/sock.c", fn = "sk_setsockopt")
+    /**
+     * sk_setsockopt's SO_MAX_PACING_RATE: a u32 ({@code ~0U} meaning unlimited) or, with optlen ≥ 8, an
+     * unsigned long.
+     */
     private static int setMaxPacingRate(VsockSock sk, ByteBuffer v, int optlen, int val) {
         long ulval = val == -1 ? -1L : Integer.toUnsignedLong(val);
         if (optlen >= 8) {
@@ -362,8 +357,7 @@ public final class SockSockopt {
         return 0;
     }
 
-    /** SO_LINGER: a struct linger; a linger time too large for jiffies means "forever". */
-    @Linux(file = "net/core/sock.c", fn = "sk_setsockopt")
+    /** sk_setsockopt's SO_LINGER: a struct linger; a linger time too large for jiffies means "forever". */
     private static int setLinger(VsockSock sk, ByteBuffer v, int optlen) {
         if (optlen < LINGER_SIZE) {
             return -EINVAL;

@@ -29,7 +29,6 @@ import java.util.function.BooleanSupplier;
  * The data half of af_vsock's connectible proto_ops: sendmsg, recvmsg (STREAM and SEQPACKET) and the
  * data wait. Entry points take the socket lock themselves and return the kernel's result.
  */
-@Linux(file = "net/vmw_vsock/af_vsock.c", fn = "vsock_connectible_sendmsg")
 public final class VsockConnectible {
     private VsockConnectible() {
     }

@@ -39,7 +39,6 @@ import java.util.function.Supplier;
  * connected bucket {@code (remote_cid ^ local_port) % 251}; lookups allocate nothing. Each table entry
  * holds a socket reference.
  */
-@Linux(file = "net/vmw_vsock/af_vsock.c", fn = "vsock_core_register")
 public final class VsockCore {
     /** {@code VSOCK_HASH_SIZE}. */
     public static final int VSOCK_HASH_SIZE = 251;

@@ -30,7 +30,6 @@ import java.nio.ByteOrder;
  * {@code capacity()} bytes from index 0: null is a NULL pointer, and a copy reaching past the capacity
  * faults (EFAULT) where the kernel's {@code copy_from_sockptr}/{@code copy_to_user} would.
  */
-@Linux(file = "net/vmw_vsock/af_vsock.c", fn = "vsock_connectible_setsockopt")
 public final class VsockSockopt {
     /** sizeof(struct __kernel_old_timeval) and of struct __kernel_sock_timeval on x86-64. */
     public static final int TIMEVAL_SIZE = 16;

@@ -12,7 +12,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * socket bound to it would read ({@code tcpdump -i vsockmon0}) goes to its {@link Listener}s, stamped
  * with the machine's clock.
  */
-@Linux(file = "drivers/net/vsockmon.c", fn = "vsockmon_xmit")
 public final class Vsockmon implements AfVsockTap.Tap {
     /** Whoever reads the device: a packet socket's view of each frame ({@code dev_queue_xmit_nit}). */
     @FunctionalInterface
@@ -65,6 +64,7 @@ public final class Vsockmon implements AfVsockTap.Tap {
 
     /** {@code vsockmon_xmit}: counts the frame ({@code dev_lstats_add}), after its readers saw it. */
     @Override
+    @Linux(file = "drivers/net/vsockmon.c", fn = "vsockmon_xmit")
     public void xmit(byte[] frame) {
         Listener[] ls = listeners;
         if (ls.length != 0) {

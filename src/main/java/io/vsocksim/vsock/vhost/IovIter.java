@@ -58,7 +58,6 @@ final class IovIter {
      * kernel's offset arithmetic ({@code start = skb_headlen(skb)} in an int, which is negative when
      * {@code len < data_len}). Returns 0, or -1 on a short copy (a fault).
      */
-    @Linux(file = "net/core/datagram.c", fn = "skb_copy_datagram_iter")
     @Linux(file = "net/core/datagram.c", fn = "skb_copy_datagram_from_iter")
     static int skbPayload(VsockSkb skb, GuestMemory host, int off, Iov iov, GuestMemory guest, long pos, int n,
             boolean toSkb) {

@@ -150,8 +150,10 @@ public final class VhostVsock {
         calls[i] = call;
     }
 
-    /** {@code VHOST_SET_VRING_NUM}: 0, {@code -EBUSY}, {@code -EINVAL}. */
-    @Linux(file = "drivers/vhost/vhost.c", fn = "vhost_vring_set_num")
+    /**
+     * {@code VHOST_SET_VRING_NUM}: 0, {@code -EBUSY}, {@code -EINVAL}. As {@code vhost_vring_ioctl}, under
+     * the vq mutex, then {@link VhostVirtqueue#setNum} ({@code vhost_vring_set_num}).
+     */
     public int setVringNum(int i, int num) {
         vqMutex[i].lock();
         try {
@@ -168,8 +170,10 @@ public final class VhostVsock {
         }
     }
 
-    /** {@code VHOST_SET_VRING_ADDR}: 0, {@code -EINVAL}, {@code -EFAULT}. */
-    @Linux(file = "drivers/vhost/vhost.c", fn = "vhost_vring_set_addr")
+    /**
+     * {@code VHOST_SET_VRING_ADDR}: 0, {@code -EINVAL}, {@code -EFAULT}. As {@code vhost_vring_ioctl}, under
+     * the vq mutex, then {@link VhostVirtqueue#setAddr} ({@code vhost_vring_set_addr}).
+     */
     public int setVringAddr(int i, long desc, long avail, long used) {
         vqMutex[i].lock();
         try {

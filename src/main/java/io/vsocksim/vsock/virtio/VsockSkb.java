@@ -388,11 +388,10 @@ public final class VsockSkb {
     }
 
     /**
-     * {@code skb_copy_datagram_iter} into a kernel buffer: {@code n} payload bytes from payload offset
-     * {@code off} into {@code dst[dstOff, dstOff + n)}. Returns 0 or {@code -EFAULT} (range outside
-     * the skb; nothing copied).
+     * {@link #copyToIter skb_copy_datagram_iter} into a kernel buffer (a {@code kvec} iterator, as the
+     * tap's frame is filled): {@code n} payload bytes from payload offset {@code off} into
+     * {@code dst[dstOff, dstOff + n)}. Returns 0 or {@code -EFAULT} (range outside the skb; nothing copied).
      */
-    @Linux(file = "net/core/datagram.c", fn = "skb_copy_datagram_iter")
     public int copyBits(int off, byte[] dst, int dstOff, int n) {
         if (off < 0 || n < 0 || off + n > len) {
             return -EFAULT;
