@@ -42,13 +42,7 @@ class ResetLoggingTest {
         VsockSock client = ctx.connect(Sock.SOCK_STREAM, 1, 1234);
         ctx.run();
         VsockSock server = ctx.accept(listener);
-        server.lockSock();
-        try {
-            server.bufferSize = 4096;
-            server.transport.notifyBufferSize(server, 4096);
-        } finally {
-            server.releaseSock();
-        }
+        ctx.setBufferSize(server, 4096);
         ctx.run();
         int port = client.localAddr.port();
         log.capture(DEBUG, VIRTIO_TRANSPORT_COMMON);
