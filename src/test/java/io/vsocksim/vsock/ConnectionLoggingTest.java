@@ -18,9 +18,15 @@ import io.vsocksim.sim.VsockSocket;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.testing.LogCapture;
 import io.vsocksim.testing.LogCapture.Line;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Future;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -168,5 +174,26 @@ class ConnectionLoggingTest {
                 trace("rx " + rw),
                 trace("tx " + credit),
                 trace("rx " + credit));
+    }
+
+    /** Every state change is logged only if every one goes through {@link VsockSock#setState}. */
+    @Test
+    void shouldChangeSkStateOnlyThroughSetStateWhenScanningMainSources() throws IOException {
+        Pattern assignment = Pattern.compile("\\bskState\\s*=[^=]");
+        List<String> offenders = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(Path.of("src/main/java"))) {
+            for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".java"))::iterator) {
+                if (f.endsWith(Path.of("io/vsocksim/vsock/VsockSock.java"))) {
+                    continue; // the field and setState itself
+                }
+                List<String> lines = Files.readAllLines(f);
+                for (int i = 0; i < lines.size(); i++) {
+                    if (assignment.matcher(lines.get(i)).find()) {
+                        offenders.add(f + ":" + (i + 1) + ": " + lines.get(i).trim());
+                    }
+                }
+            }
+        }
+        assertThat(offenders).isEmpty();
     }
 }
