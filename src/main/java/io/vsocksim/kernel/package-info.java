@@ -35,6 +35,10 @@
  * {@code wakeUp()} while holding them. A {@link io.vsocksim.kernel.VirtualClock}'s monitor is taken
  * after a sleeper's lock and never held while taking one.
  *
+ * <p><b>Logging</b> stands in for {@code printk}: {@link io.vsocksim.kernel.LoggerNames} names one SLF4J
+ * logger per modelled kernel file; events a peer can cause log at DEBUG, packets at TRACE, and only
+ * {@link io.vsocksim.kernel.KernelWarnings} logs at WARN ({@code docs/logging.md}).
+ *
  * <p><b>Deviations</b> ({@code SIM:}):
  * <ul>
  *   <li>jiffies start at 0, not {@code INITIAL_JIFFIES}; they are 64-bit as on x86-64;</li>

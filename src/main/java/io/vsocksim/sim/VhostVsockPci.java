@@ -4,6 +4,7 @@ import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_EVENT;
 import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_RX;
 import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_TX;
 
+import io.vsocksim.kernel.LoggerNames;
 import io.vsocksim.kernel.Mutex;
 import io.vsocksim.mm.GuestMemory;
 import io.vsocksim.sim.VhostVsockPciCounters.Counter;
@@ -18,6 +19,8 @@ import io.vsocksim.vsock.vhost.VhostVsock;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The VMM's vhost-vsock device for one guest (QEMU's {@code vhost-vsock-pci} in spirit): the guest
@@ -32,6 +35,8 @@ import java.util.concurrent.locks.ReentrantLock;
 final class VhostVsockPci implements VirtioVsockDevice {
     /** Features offered when every option is on. */
     static final long FULL_OFFER = VhostVsock.VHOST_VSOCK_FEATURES & ~(1L << VhostVsock.VHOST_F_LOG_ALL);
+
+    private static final Logger LOG = LoggerFactory.getLogger(LoggerNames.VMM_VHOST_VSOCK);
 
     private final VhostVsock vhost;
     private final GuestMemory guestMemory;
@@ -194,26 +199,42 @@ final class VhostVsockPci implements VirtioVsockDevice {
     private int writeTransportReset(VhostVirtqueue vq) {
         int head = vq.getVqDesc(eventIov);
         if (head < 0) {
+            logEvent("not sent", vq.lastError(), "the device cannot read the event queue (vq_err)");
             return head;
         }
         if (head == vq.num()) {
             counters.inc(Counter.EVENTS_MISSED);
+            logEvent("missed", Counter.EVENTS_MISSED, "no event buffer posted");
             return -Errno.ENOSPC;
         }
         if (eventIov.out() != 0) {
             counters.inc(Counter.EVENT_DROP_OUT_BUFS);
+            logEvent("dropped", Counter.EVENT_DROP_OUT_BUFS, "the chain has device-readable descriptors");
             return -Errno.EINVAL;
         }
         eventBuf.clear();
         eventBuf.putInt(0, VirtioVsock.VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
         if (eventIov.copyToIn(guestMemory, 0, eventBuf) != VirtioVsock.VIRTIO_VSOCK_EVENT_SIZE) {
             counters.inc(Counter.EVENT_DROP_SHORT);
+            logEvent("dropped", Counter.EVENT_DROP_SHORT, "the chain is shorter than the event");
             return -Errno.EINVAL;
         }
         vq.addUsed(head, VirtioVsock.VIRTIO_VSOCK_EVENT_SIZE);
         vq.signal();
         counters.inc(Counter.EVENTS_SENT);
+        logEvent("sent", Counter.EVENTS_SENT, "the guest resets its connections");
         return 0;
+    }
+
+    /**
+     * The DEBUG line of one TRANSPORT_RESET the VMM tried to send, on the guest's name: {@code reason} is
+     * the counter that counted it, or the ring error. (QEMU reports a lost event with error_report; a
+     * guest can cause that at will, so it stays at DEBUG here.)
+     */
+    private void logEvent(String what, Object reason, String detail) {
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: TRANSPORT_RESET event {} ({}): {}", driver.core().kernel().name(), what, reason, detail);
+        }
     }
 
     /** What this device did on the event queue. */

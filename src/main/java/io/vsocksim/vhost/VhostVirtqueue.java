@@ -24,6 +24,7 @@ import static io.vsocksim.uapi.VirtioRing.VRING_DESC_F_WRITE;
 import static io.vsocksim.uapi.VirtioRing.VRING_USED_F_NO_NOTIFY;
 
 import io.vsocksim.Linux;
+import io.vsocksim.kernel.LoggerNames;
 import io.vsocksim.mm.GuestMemory;
 import io.vsocksim.uapi.U16;
 import io.vsocksim.uapi.VirtioRing;
@@ -51,7 +52,7 @@ import org.slf4j.LoggerFactory;
  */
 @Linux(file = "drivers/vhost/vhost.h", fn = "struct vhost_virtqueue")
 public final class VhostVirtqueue {
-    private static final Logger log = LoggerFactory.getLogger(VhostVirtqueue.class);
+    private static final Logger LOG = LoggerFactory.getLogger(LoggerNames.VHOST);
     /** Buffers are chained through a u16, so an indirect table holds at most 2^16 entries. */
     private static final long INDIRECT_MAX_ENTRIES = U16.WRAP;
 
@@ -480,8 +481,9 @@ public final class VhostVirtqueue {
         errors++;
         errorCounts[e.ordinal()]++;
         lastError = e;
-        if (log.isDebugEnabled()) {
-            log.debug("vq_err {} last_avail_idx={}", e, lastAvailIdx);
+        // The kernel's vq_err is a pr_debug; a peer can repeat it at will, so it stays at DEBUG.
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("vq_err {} at last_avail_idx {}", e, lastAvailIdx);
         }
         return -VringError.errno(e);
     }

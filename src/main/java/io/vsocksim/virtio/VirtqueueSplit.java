@@ -22,12 +22,15 @@ import static io.vsocksim.uapi.VirtioRing.VRING_DESC_F_WRITE;
 import static io.vsocksim.uapi.VirtioRing.VRING_USED_F_NO_NOTIFY;
 
 import io.vsocksim.Linux;
+import io.vsocksim.kernel.LoggerNames;
 import io.vsocksim.mm.GuestMemory;
 import io.vsocksim.uapi.U16;
 import io.vsocksim.uapi.VirtioRing;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Driver (guest) view of one split virtqueue: {@code struct vring_virtqueue} with its split part, as
@@ -87,6 +90,10 @@ public final class VirtqueueSplit {
         CHAIN_CORRUPT
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(LoggerNames.VIRTIO_RING);
+
+    /** {@code vq->name}, for log lines. */
+    private final String name;
     private final GuestMemory mem;
     private final int num;
     private final long descGpa;
@@ -137,9 +144,19 @@ public final class VirtqueueSplit {
      * @param indirectAlloc source of indirect tables, or null to never use them
      * @throws IllegalArgumentException on a bad size or misplaced ring (caller bug)
      */
-    @Linux(file = "drivers/virtio/virtio_ring.c", fn = "vring_create_virtqueue_split")
     public VirtqueueSplit(GuestMemory mem, VringAddrs addrs, long features, Callback callback, Notify notify,
             IndirectAllocator indirectAlloc) {
+        this("vq", mem, addrs, features, callback, notify, indirectAlloc);
+    }
+
+    /**
+     * Creates the queue named {@code name} ({@code vq->name}; log lines start with it) and initialises
+     * its rings ({@code vring_create_virtqueue_split}); the other parameters as above.
+     */
+    @Linux(file = "drivers/virtio/virtio_ring.c", fn = "vring_create_virtqueue_split")
+    public VirtqueueSplit(String name, GuestMemory mem, VringAddrs addrs, long features, Callback callback,
+            Notify notify, IndirectAllocator indirectAlloc) {
+        this.name = Objects.requireNonNull(name, "name");
         this.mem = Objects.requireNonNull(mem, "mem");
         this.notify = Objects.requireNonNull(notify, "notify");
         int n = addrs.num();
@@ -526,10 +543,17 @@ public final class VirtqueueSplit {
 
     // ---- state ----------------------------------------------------------------------------------------
 
+    /**
+     * Marks the queue broken. The kernel's {@code BAD_RING} prints with {@code dev_err}; here the line
+     * is DEBUG like every other event a peer can cause, and {@link #brokenReason()} keeps the reason.
+     */
     private void markBroken(BadRing reason) {
         if (!broken) {
             broken = true;
             brokenReason = reason;
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("{}: queue broken at last_used_idx {}: {}", name, lastUsedIdx, reason);
+            }
         }
     }
 

@@ -34,10 +34,13 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_PORT_ANY;
 
 import io.vsocksim.Linux;
 import io.vsocksim.kernel.Clock;
+import io.vsocksim.kernel.LoggerNames;
 import io.vsocksim.kernel.WaitQueueHead;
 import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.SocketState;
 import io.vsocksim.uapi.TcpState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The af_vsock proto_ops for connectible sockets: socket creation and release, bind, getname,
@@ -54,6 +57,8 @@ import io.vsocksim.uapi.TcpState;
 public final class AfVsock {
     /** O_NONBLOCK, as connect's and accept's file-flags argument. */
     public static final int O_NONBLOCK = 0x800;
+
+    private static final Logger LOG = LoggerFactory.getLogger(LoggerNames.AF_VSOCK);
 
     private AfVsock() {
     }
@@ -191,7 +196,7 @@ public final class AfVsock {
                 return -EINVAL;
             }
             sk.maxAckBacklog = backlog;
-            sk.skState = TcpState.TCP_LISTEN;
+            sk.setState(LOG, TcpState.TCP_LISTEN);
             return 0;
         } finally {
             sk.releaseSock();
@@ -285,7 +290,7 @@ public final class AfVsock {
                     if (err != 0) {
                         return err;
                     }
-                    sk.skState = TcpState.TCP_SYN_SENT;
+                    sk.setState(LOG, TcpState.TCP_SYN_SENT);
                     err = transport.connect(sk);
                     if (err < 0) {
                         return err;
@@ -320,7 +325,10 @@ public final class AfVsock {
             }
             if (remaining < 0 || remaining == 0) {
                 err = remaining == 0 ? -ETIMEDOUT : sockIntrErrno(timeout);
-                sk.skState = TcpState.TCP_CLOSE;
+                if (remaining == 0) {
+                    logConnectTimeout(sk);
+                }
+                sk.setState(LOG, TcpState.TCP_CLOSE);
                 sk.sockState = SocketState.SS_UNCONNECTED;
                 transportCancelPkt(sk);
                 return err;
@@ -329,7 +337,7 @@ public final class AfVsock {
         }
         err = sockError(sk);
         if (err != 0) {
-            sk.skState = TcpState.TCP_CLOSE;
+            sk.setState(LOG, TcpState.TCP_CLOSE);
             sk.sockState = SocketState.SS_UNCONNECTED;
         }
         return err;
@@ -341,7 +349,8 @@ public final class AfVsock {
         sk.lockSock();
         try {
             if (sk.skState == TcpState.TCP_SYN_SENT && sk.skShutdown != SHUTDOWN_MASK) {
-                sk.skState = TcpState.TCP_CLOSE;
+                logConnectTimeout(sk);
+                sk.setState(LOG, TcpState.TCP_CLOSE);
                 sk.sockState = SocketState.SS_UNCONNECTED;
                 sk.skErr = io.vsocksim.uapi.Errno.ETIMEDOUT;
                 sk.errorReport();
@@ -351,6 +360,13 @@ public final class AfVsock {
             sk.releaseSock();
         }
         sk.sockPut();
+    }
+
+    /** SIM: the DEBUG line of a connect that timed out (blocking or not), before the socket closes. */
+    private static void logConnectTimeout(VsockSock sk) {
+        if (LOG.isDebugEnabled()) {
+            VsockLog.event(LOG, sk, "connect timed out", "no answer within " + Clock.jiffiesToMsecs(sk.connectTimeout) + " ms");
+        }
     }
 
     /** Mirrors vsock_transport_cancel_pkt(). */

@@ -15,6 +15,7 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_PORT_ANY;
 
 import io.vsocksim.Linux;
 import io.vsocksim.kernel.KernelContext;
+import io.vsocksim.kernel.LoggerNames;
 import io.vsocksim.kernel.Mutex;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
@@ -27,6 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The af_vsock core of one machine: what af_vsock.c keeps in globals — the registered transports
@@ -46,6 +49,8 @@ public final class VsockCore {
     public static final int MAX_PORT_RETRIES = 24;
     /** {@code VSOCK_DEFAULT_CONNECT_TIMEOUT}: 2 s in jiffies. */
     public static final long VSOCK_DEFAULT_CONNECT_TIMEOUT = 2L * io.vsocksim.kernel.Clock.HZ;
+
+    private static final Logger LOG = LoggerFactory.getLogger(LoggerNames.AF_VSOCK);
 
     private final KernelContext kernel;
     private final AfVsockTap taps = new AfVsockTap();
@@ -230,7 +235,7 @@ public final class VsockCore {
             vsk.transport.release(vsk);
             deassignTransport(vsk);
             vsk.sockResetFlag(VsockSock.SOCK_DONE);
-            vsk.skState = TcpState.TCP_CLOSE;
+            vsk.setState(LOG, TcpState.TCP_CLOSE);
             vsk.peerShutdown = 0;
         }
         if (vsk.type == Sock.SOCK_SEQPACKET && !newTransport.seqpacketAllow(remoteCid)) {

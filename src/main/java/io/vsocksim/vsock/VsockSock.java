@@ -88,7 +88,7 @@ public final class VsockSock {
     public volatile boolean nonblock;
 
     // ---- struct sock --------------------------------------------------------------------------------
-    /** {@code sk_state}. */
+    /** {@code sk_state}; read it freely, change it only through {@link #setState}. */
     public volatile TcpState skState = TcpState.TCP_CLOSE;
     /** {@code sk_err}: positive errno or 0. */
     public volatile int skErr;
@@ -247,6 +247,17 @@ public final class VsockSock {
     /** {@code sock_reset_flag(sk, flag)}; caller holds {@link #lock}. */
     public void sockResetFlag(int flag) {
         flags &= ~flag;
+    }
+
+    /**
+     * {@code sk->sk_state = state}. SIM: the one place the state changes, so the change is logged at
+     * DEBUG through {@code log}, the logger of the kernel file that makes it, with both addresses
+     * ({@link VsockLog}); costs a level check when DEBUG is off. The kernel has no vsock tracepoint here.
+     */
+    public void setState(org.slf4j.Logger log, TcpState state) {
+        TcpState old = skState;
+        skState = state;
+        VsockLog.state(log, this, old, state);
     }
 
     // ---- lock_sock --------------------------------------------------------------------------------------

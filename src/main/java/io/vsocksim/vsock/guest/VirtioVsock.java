@@ -10,6 +10,7 @@ import static io.vsocksim.vsock.virtio.VsockSkb.VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE
 import static io.vsocksim.vsock.virtio.VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM;
 
 import io.vsocksim.Linux;
+import io.vsocksim.kernel.LoggerNames;
 import io.vsocksim.kernel.Mutex;
 import io.vsocksim.kernel.Work;
 import io.vsocksim.kernel.WorkQueue;
@@ -20,6 +21,7 @@ import io.vsocksim.uapi.TcpState;
 import io.vsocksim.uapi.VirtioVsockHdr;
 import io.vsocksim.virtio.VirtqueueSplit;
 import io.vsocksim.virtio.VringAddrs;
+import io.vsocksim.vsock.VsockLog;
 import io.vsocksim.vsock.VsockSock;
 import io.vsocksim.vsock.ZerocopyPolicy;
 import io.vsocksim.vsock.guest.VirtioVsockCounters.Counter;
@@ -34,6 +36,8 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code struct virtio_vsock}: one guest's virtio-vsock device as the driver sees it — three split
@@ -65,6 +69,11 @@ public final class VirtioVsock {
     public static final int VIRTIO_CONFIG_S_DRIVER_OK = 4;
     /** Features negotiated. */
     public static final int VIRTIO_CONFIG_S_FEATURES_OK = 8;
+
+    /** net/vmw_vsock/virtio_transport.c's logger, shared with {@link VirtioVsockTransport}. */
+    static final Logger LOG = LoggerFactory.getLogger(LoggerNames.VIRTIO_TRANSPORT);
+    /** {@code vq->name} of each queue, as virtio_vsock_vqs_init names them. */
+    private static final String[] VQ_NAMES = {"rx", "tx", "event"};
 
     final VirtioVsockTransport transport;
     final VirtioVsockDevice vdev;
@@ -123,7 +132,8 @@ public final class VirtioVsock {
     volatile int guestCid;
     /** {@code seqpacket_allow}: F_SEQPACKET negotiated. */
     final boolean seqpacketAllow;
-    private final Consumer<VsockSock> resetSockFn = this::resetSock;
+    private final Consumer<VsockSock> resetSockOnEventFn = sk -> resetSock(sk, "TRANSPORT_RESET event (ECONNRESET)");
+    private final Consumer<VsockSock> resetSockOnRemoveFn = sk -> resetSock(sk, "device removed (ECONNRESET)");
     private final VirtqueueSplit.Notify notifyFn = this::notifyVq;
 
     /** One {@code struct virtio_vsock_event} (4 bytes of guest memory) and its ring token. */
@@ -201,7 +211,8 @@ public final class VirtioVsock {
         ringHandles[i] = h;
         VringAddrs addrs = VringAddrs.legacy(pages.gpa(h), queueSize, GuestMemory.PAGE_SIZE);
         VirtqueueSplit.Callback cb = i == VSOCK_VQ_RX ? vq -> rxDone() : i == VSOCK_VQ_TX ? vq -> txDone() : vq -> eventDone();
-        vqs[i] = new VirtqueueSplit(mem, addrs, features, cb, notifyFn, i == VSOCK_VQ_TX ? indirect : null);
+        vqs[i] = new VirtqueueSplit(transport.core().kernel().name() + " " + VQ_NAMES[i], mem, addrs, features, cb,
+                notifyFn, i == VSOCK_VQ_TX ? indirect : null);
         return vdev.setupVq(i, addrs);
     }
 
@@ -244,7 +255,10 @@ public final class VirtioVsock {
     /** Resets connected sockets, stops the works, resets the device, frees every buffer and the rings. */
     @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_vqs_del")
     void vqsDel() {
-        transport.core().forEachConnectedSocket(transport, resetSockFn);
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: virtio-vsock device removed, resetting every connected socket", transport.core().kernel().name());
+        }
+        transport.core().forEachConnectedSocket(transport, resetSockOnRemoveFn);
         rxLock.lock();
         rxRun = false;
         rxFillPending = false;
@@ -538,12 +552,20 @@ public final class VirtioVsock {
                         // Drop short/long packets.
                         if (len < VirtioVsockHdr.SIZE || len > skb.headLen()) {
                             counters.inc(Counter.RX_DROP_SHORT_LONG);
+                            if (LOG.isDebugEnabled()) {
+                                VsockLog.drop(LOG, transport.core().kernel().name(), Counter.RX_DROP_SHORT_LONG.name(),
+                                        "used length " + len + " outside 44.." + skb.headLen(), null);
+                            }
                             skb.kfreeSkb();
                             continue;
                         }
                         long payloadLen = Integer.toUnsignedLong(skb.hdr().len());
                         if (payloadLen > len - VirtioVsockHdr.SIZE) {
                             counters.inc(Counter.RX_DROP_BAD_LEN);
+                            if (LOG.isDebugEnabled()) {
+                                VsockLog.drop(LOG, transport.core().kernel().name(), Counter.RX_DROP_BAD_LEN.name(),
+                                        "hdr.len beyond the used length " + len, skb.hdr());
+                            }
                             skb.kfreeSkb();
                             continue;
                         }
@@ -610,11 +632,13 @@ public final class VirtioVsock {
 
     /**
      * {@code sk_state = CLOSE}, {@code sk_err = ECONNRESET}, error report; {@code peer_shutdown} and
-     * SOCK_DONE untouched. Like the kernel, without the socket lock.
+     * SOCK_DONE untouched. Like the kernel, without the socket lock. SIM: {@code cause} is for the DEBUG
+     * line only.
      */
     @Linux(file = "net/vmw_vsock/virtio_transport.c", fn = "virtio_vsock_reset_sock")
-    private void resetSock(VsockSock sk) {
-        sk.skState = TcpState.TCP_CLOSE;
+    private void resetSock(VsockSock sk, String cause) {
+        VsockLog.event(LOG, sk, "reset", cause);
+        sk.setState(LOG, TcpState.TCP_CLOSE);
         sk.skErr = Errno.ECONNRESET;
         sk.errorReport();
         counters.inc(Counter.SOCKETS_RESET);
@@ -629,8 +653,13 @@ public final class VirtioVsock {
     private void eventHandle(int id) {
         if (id == VIRTIO_VSOCK_EVENT_TRANSPORT_RESET) {
             counters.inc(Counter.TRANSPORT_RESETS);
+            int oldCid = guestCid;
             updateGuestCid();
-            transport.core().forEachConnectedSocket(transport, resetSockFn);
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("{}: transport reset: guest cid {} -> {}, resetting every connected socket",
+                        transport.core().kernel().name(), Integer.toUnsignedString(oldCid), Integer.toUnsignedString(guestCid));
+            }
+            transport.core().forEachConnectedSocket(transport, resetSockOnEventFn);
         }
     }
 

@@ -8,6 +8,7 @@ import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.VirtioRing;
 import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.VsockCore;
+import io.vsocksim.vsock.VsockLog;
 import io.vsocksim.vsock.VsockSock;
 import io.vsocksim.vsock.VsockTransport;
 import io.vsocksim.vsock.guest.VirtioVsockCounters.Counter;
@@ -140,6 +141,8 @@ public final class VirtioVsockTransport extends VirtioTransport {
             if (vsock != null) {
                 vsock.counters.inc(Counter.TX_ENODEV);
             }
+            VsockLog.drop(VirtioVsock.LOG, core().kernel().name(), vsock != null ? Counter.TX_ENODEV.name() : "ENODEV",
+                    vsock != null ? "addressed to the guest's own CID" : "no virtio-vsock device", skb.hdr());
             skb.kfreeSkb();
             return -Errno.ENODEV;
         }

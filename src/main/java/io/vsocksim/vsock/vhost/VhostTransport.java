@@ -3,18 +3,22 @@ package io.vsocksim.vsock.vhost;
 import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_TX;
 
 import io.vsocksim.Linux;
+import io.vsocksim.kernel.LoggerNames;
 import io.vsocksim.kernel.Mutex;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.TcpState;
 import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.VsockCore;
+import io.vsocksim.vsock.VsockLog;
 import io.vsocksim.vsock.VsockSock;
 import io.vsocksim.vsock.VsockTransport;
 import io.vsocksim.vsock.virtio.VirtioTransport;
 import io.vsocksim.vsock.virtio.VsockSkb;
 import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The host's vhost transport ({@code static struct virtio_transport vhost_transport} of
@@ -28,6 +32,9 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class VhostTransport extends VirtioTransport {
     /** {@code VHOST_VSOCK_DEFAULT_HOST_CID}. */
     public static final int VHOST_VSOCK_DEFAULT_HOST_CID = 2;
+
+    /** drivers/vhost/vsock.c's logger, shared with {@link VhostVsock}. */
+    static final Logger LOG = LoggerFactory.getLogger(LoggerNames.VHOST_VSOCK);
 
     /** {@code vhost_vsock_mutex}: guards writes of {@link #hash}. */
     final ReentrantLock vhostVsockMutex = new Mutex();
@@ -127,9 +134,10 @@ public final class VhostTransport extends VirtioTransport {
         if (vsk.closeWorkScheduled) {
             return false;
         }
+        VsockLog.event(LOG, vsk, "reset", "the guest's device was released (ECONNRESET)");
         vsk.sockSetFlag(VsockSock.SOCK_DONE);
         vsk.peerShutdown = Sock.SHUTDOWN_MASK;
-        vsk.skState = TcpState.TCP_ESTABLISHED; // SS_UNCONNECTED == 1 == TCP_ESTABLISHED
+        vsk.setState(LOG, TcpState.TCP_ESTABLISHED); // SS_UNCONNECTED == 1 == TCP_ESTABLISHED
         vsk.skErr = Errno.ECONNRESET;
         vsk.errorReport();
         return true;
@@ -146,6 +154,7 @@ public final class VhostTransport extends VirtioTransport {
         // le64 dst_cid passed to a u32 parameter: the upper half is dropped, as in the kernel.
         VhostVsock vsock = get((int) skb.hdr().dstCid());
         if (vsock == null) {
+            VsockLog.drop(LOG, core().kernel().name(), "ENODEV", "no guest has the destination CID", skb.hdr());
             skb.kfreeSkb();
             return -Errno.ENODEV;
         }

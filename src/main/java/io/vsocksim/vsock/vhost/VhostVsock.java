@@ -16,6 +16,7 @@ import io.vsocksim.uapi.VirtioVsockHdr;
 import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vhost.Iov;
 import io.vsocksim.vhost.VhostVirtqueue;
+import io.vsocksim.vsock.VsockLog;
 import io.vsocksim.vsock.ZerocopyPolicy;
 import io.vsocksim.vsock.vhost.VhostVsockCounters.Counter;
 import io.vsocksim.vsock.virtio.SkbPool;
@@ -27,6 +28,7 @@ import io.vsocksim.vsock.virtio.VsockSkb;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
 
 /**
  * {@code struct vhost_vsock}: the host side of one guest's virtio-vsock device (one open of
@@ -57,6 +59,8 @@ public final class VhostVsock {
             | (1L << VirtioRing.VIRTIO_RING_F_INDIRECT_DESC) | (1L << VirtioRing.VIRTIO_RING_F_EVENT_IDX)
             | (1L << VHOST_F_LOG_ALL) | (1L << VirtioRing.VIRTIO_F_ANY_LAYOUT) | (1L << VirtioRing.VIRTIO_F_VERSION_1)
             | (1L << VirtioRing.VIRTIO_F_ACCESS_PLATFORM) | (1L << io.vsocksim.uapi.VirtioVsock.VIRTIO_VSOCK_F_SEQPACKET);
+
+    private static final Logger LOG = VhostTransport.LOG;
 
     final VhostTransport transport;
     private final SkbPool hostPool;
@@ -360,6 +364,7 @@ public final class VhostVsock {
                 int head = vq.getVqDesc(iov);
                 if (head < 0) {
                     counters.inc(Counter.VQ_ERRORS);
+                    logVqStopped(VSOCK_VQ_RX, vq);
                     sendPktQueue.queueHead(skb);
                     break;
                 }
@@ -373,13 +378,13 @@ public final class VhostVsock {
                     break;
                 }
                 if (iov.out() != 0) {
-                    counters.inc(Counter.DROP_RX_BAD_BUFFER);
+                    drop(Counter.DROP_RX_BAD_BUFFER, "guest RX buffer has device-readable descriptors", skb.hdr());
                     skb.kfreeSkb();
                     break;
                 }
                 long iovLen = iov.inBytes();
                 if (iovLen < VirtioVsockHdr.SIZE) {
-                    counters.inc(Counter.DROP_RX_BAD_BUFFER);
+                    drop(Counter.DROP_RX_BAD_BUFFER, "guest RX buffer shorter than a header", skb.hdr());
                     skb.kfreeSkb();
                     break;
                 }
@@ -403,7 +408,7 @@ public final class VhostVsock {
                 hdr.len(plen);
                 if (IovIter.toIn(iov, guest, 0, host, skb.headGpa(), VirtioVsockHdr.SIZE) != VirtioVsockHdr.SIZE
                         || IovIter.skbPayload(skb, host, offset, iov, guest, VirtioVsockHdr.SIZE, plen, false) != 0) {
-                    counters.inc(Counter.DROP_RX_BAD_BUFFER);
+                    drop(Counter.DROP_RX_BAD_BUFFER, "copy into the guest RX buffer faulted", skb.hdr());
                     skb.kfreeSkb();
                     break;
                 }
@@ -467,24 +472,24 @@ public final class VhostVsock {
     @Linux(file = "drivers/vhost/vsock.c", fn = "vhost_vsock_alloc_skb")
     private VsockSkb allocSkb(Iov iov) {
         if (iov.in() != 0) {
-            counters.inc(Counter.DROP_TX_WRITABLE);
+            drop(Counter.DROP_TX_WRITABLE, "TX chain has device-writable descriptors", null);
             return null;
         }
         long len = iov.outBytes();
         if (len < VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM
                 || len > VsockSkb.VIRTIO_VSOCK_MAX_PKT_BUF_SIZE + VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM) {
-            counters.inc(Counter.DROP_TX_BAD_SIZE);
+            drop(Counter.DROP_TX_BAD_SIZE, "TX chain shorter than a header or longer than 64 KiB + 44", null);
             return null;
         }
         // Zerocopy RX (RFC, not upstream): with the host's policy on, the payload goes in whole pages.
         VsockSkb skb = VirtioTransportZerocopy.allocPacket(hostPool, ZerocopyPolicy.of(transport.core()),
                 (int) len - VirtioVsockHdr.SIZE);
         if (skb == null) {
-            counters.inc(Counter.DROP_TX_NOMEM);
+            drop(Counter.DROP_TX_NOMEM, "no host memory for the packet", null);
             return null;
         }
         if (IovIter.fromOut(iov, guest, 0, host, skb.headGpa(), VirtioVsockHdr.SIZE) != VirtioVsockHdr.SIZE) {
-            counters.inc(Counter.DROP_TX_BAD_SIZE);
+            drop(Counter.DROP_TX_BAD_SIZE, "copy of the header faulted", null);
             skb.kfreeSkb();
             return null;
         }
@@ -494,7 +499,7 @@ public final class VhostVsock {
             return skb;
         }
         if (payloadLen + VirtioVsockHdr.SIZE > len) {
-            counters.inc(Counter.DROP_TX_BAD_HDR_LEN);
+            drop(Counter.DROP_TX_BAD_HDR_LEN, "hdr.len beyond the TX chain", skb.hdr());
             skb.kfreeSkb();
             return null;
         }
@@ -503,7 +508,7 @@ public final class VhostVsock {
         // IovIter uses the kernel's skb_headlen arithmetic, so the payload lands where readers look.
         skb.put((int) payloadLen);
         if (IovIter.skbPayload(skb, host, 0, iov, guest, VirtioVsockHdr.SIZE, (int) payloadLen, true) != 0) {
-            counters.inc(Counter.DROP_TX_BAD_SIZE);
+            drop(Counter.DROP_TX_BAD_SIZE, "copy of the payload faulted", skb.hdr());
             skb.kfreeSkb();
             return null;
         }
@@ -534,6 +539,7 @@ public final class VhostVsock {
                 int head = vq.getVqDesc(iov);
                 if (head < 0) {
                     counters.inc(Counter.VQ_ERRORS);
+                    logVqStopped(VSOCK_VQ_TX, vq);
                     break;
                 }
                 if (head == vq.num()) {
@@ -557,7 +563,7 @@ public final class VhostVsock {
                     counters.add(Counter.TX_BYTES, skb.len());
                     VirtioTransportRecv.recvPkt(transport, skb);
                 } else {
-                    counters.inc(Counter.DROP_ISOLATION);
+                    drop(Counter.DROP_ISOLATION, "src_cid is not the guest's or dst_cid is not the host's", hdr);
                     skb.kfreeSkb();
                 }
                 vq.addUsed(head, 0);
@@ -569,6 +575,28 @@ public final class VhostVsock {
         } finally {
             mutex.unlock();
         }
+    }
+
+    // ---- logging (SIM: vhost has only vq_err's pr_debug; these lines say which guest and why) -----------
+
+    /** Counts a dropped packet in {@code reason} and logs it; {@code hdr} may be null (not read yet). */
+    private void drop(Counter reason, String detail, VirtioVsockHdr hdr) {
+        counters.inc(reason);
+        if (LOG.isDebugEnabled()) {
+            VsockLog.drop(LOG, transport.core().kernel().name(), reason.name(), detail + ", guest cid " + guestCidString(), hdr);
+        }
+    }
+
+    /** The handler of vq {@code i} stopped on a chain it could not read ({@code vq_err}). */
+    private void logVqStopped(int i, VhostVirtqueue vq) {
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: guest cid {}: {} vq stopped at last_avail_idx {}: vq_err {}", transport.core().kernel().name(),
+                    guestCidString(), i == VSOCK_VQ_TX ? "TX" : "RX", vq.lastAvailIdx(), vq.lastError());
+        }
+    }
+
+    private String guestCidString() {
+        return Integer.toUnsignedString(guestCid);
     }
 
     // ---- accessors -------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.DelayedWork;
+import io.vsocksim.kernel.LoggerNames;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.TcpState;
 import io.vsocksim.uapi.VirtioVsockHdr;
@@ -24,8 +25,11 @@ import io.vsocksim.vsock.MsgHdr;
 import io.vsocksim.vsock.VsockCore;
 import io.vsocksim.vsock.VsockCounters;
 import io.vsocksim.vsock.VsockCounters.Counter;
+import io.vsocksim.vsock.VsockLog;
 import io.vsocksim.vsock.VsockSock;
 import io.vsocksim.vsock.VsockTransport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code struct virtio_transport}: the ops every virtio transport shares ({@code virtio_transport_*}
@@ -43,6 +47,9 @@ import io.vsocksim.vsock.VsockTransport;
 public abstract class VirtioTransport implements VsockTransport {
     /** {@code VSOCK_CLOSE_TIMEOUT}: 8 s in jiffies. */
     public static final long VSOCK_CLOSE_TIMEOUT = 8L * Clock.HZ;
+
+    /** virtio_transport_common.c's logger, shared by the receive and transmit halves. */
+    static final Logger LOG = LoggerFactory.getLogger(LoggerNames.VIRTIO_TRANSPORT_COMMON);
 
     final VsockCore core;
     final SkbPool pool;
@@ -242,7 +249,7 @@ public abstract class VirtioTransport implements VsockTransport {
         vsk.sockSetFlag(VsockSock.SOCK_DONE);
         vsk.peerShutdown = SHUTDOWN_MASK;
         if (streamHasData(vsk) <= 0) {
-            vsk.skState = TcpState.TCP_CLOSING;
+            vsk.setState(LOG, TcpState.TCP_CLOSING);
         }
         vsk.stateChange();
         cancelCloseWork(vsk, cancelTimeout);
@@ -255,7 +262,7 @@ public abstract class VirtioTransport implements VsockTransport {
         vsk.lockSock();
         try {
             if (!vsk.sockFlag(VsockSock.SOCK_DONE)) {
-                reset(vsk, null);
+                reset(vsk, null, "close timeout: the peer did not finish the close");
                 doClose(vsk, false);
             }
             vsk.closeWorkScheduled = false;
@@ -272,7 +279,7 @@ public abstract class VirtioTransport implements VsockTransport {
             return true;
         }
         if ((vsk.peerShutdown & SHUTDOWN_MASK) == SHUTDOWN_MASK) {
-            reset(vsk, null);
+            reset(vsk, null, "closed after the peer shut down both directions");
             return true;
         }
         if ((vsk.skShutdown & SHUTDOWN_MASK) != SHUTDOWN_MASK) {
@@ -339,20 +346,30 @@ public abstract class VirtioTransport implements VsockTransport {
                 null, 0, 0, 0, false);
     }
 
-    /** RST for {@code vsk}; a reply if {@code skb} (borrowed) is the packet answered; never answers an RST. */
+    /**
+     * RST for {@code vsk}; a reply if {@code skb} (borrowed) is the packet answered; never answers an RST.
+     * SIM: {@code cause} is for the DEBUG line only.
+     */
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_reset")
-    int reset(VsockSock vsk, VsockSkb skb) {
+    int reset(VsockSock vsk, VsockSkb skb, String cause) {
         if (skb != null && skb.hdr().op() == VirtioVsockOp.VIRTIO_VSOCK_OP_RST.value()) {
             return 0;
         }
+        VsockLog.event(LOG, vsk, "RST sent", cause);
         return VirtioTransportSend.sendPktInfo(this, vsk, VirtioVsockOp.VIRTIO_VSOCK_OP_RST.value(), 0, null, 0,
                 0, 0, skb != null);
     }
 
     // ---- transmit (packet building and send_pkt_info in VirtioTransportSend) ------------------------
 
-    /** Counts a packet about to be handed to {@link #sendPkt}. */
-    final void countSent(int op, int len) {
+    /**
+     * Counts {@code skb}, a packet of {@code op} with {@code len} payload bytes about to be handed to
+     * {@link #sendPkt}, and logs it at TRACE (borrows it).
+     */
+    final void countSent(VsockSkb skb, int op, int len) {
+        if (LOG.isTraceEnabled()) {
+            trace("tx", skb);
+        }
         counters.sent(op);
         if (op == VirtioVsockOp.VIRTIO_VSOCK_OP_RW.value()) {
             counters.add(Counter.BYTES_SENT, len);
@@ -361,6 +378,14 @@ public abstract class VirtioTransport implements VsockTransport {
         } else if (op == VirtioVsockOp.VIRTIO_VSOCK_OP_RST.value()) {
             counters.inc(Counter.RST_SENT);
         }
+    }
+
+    /**
+     * The TRACE line of one packet sent or received: its header, formatted now (the skb is reused once
+     * freed). Only called when TRACE is on.
+     */
+    final void trace(String dir, VsockSkb skb) {
+        LOG.trace("{}: {} {}", core.kernel().name(), dir, skb.hdr().toString());
     }
 
     /**

@@ -26,7 +26,9 @@ import io.vsocksim.uapi.VirtioVsockOp;
 import io.vsocksim.uapi.VirtioVsockType;
 import io.vsocksim.vsock.VsockCore;
 import io.vsocksim.vsock.VsockCounters.Counter;
+import io.vsocksim.vsock.VsockLog;
 import io.vsocksim.vsock.VsockSock;
+import org.slf4j.Logger;
 
 /**
  * The receive path of virtio_transport_common.c: {@code virtio_transport_recv_pkt}, which every virtio
@@ -56,6 +58,7 @@ public final class VirtioTransportRecv {
     private static final int OP_CREDIT_UPDATE = VirtioVsockOp.VIRTIO_VSOCK_OP_CREDIT_UPDATE.value();
     private static final int OP_CREDIT_REQUEST = VirtioVsockOp.VIRTIO_VSOCK_OP_CREDIT_REQUEST.value();
     private static final int OP_INVALID = VirtioVsockOp.VIRTIO_VSOCK_OP_INVALID.value();
+    private static final Logger LOG = VirtioTransport.LOG;
 
     private VirtioTransportRecv() {
     }
@@ -79,11 +82,13 @@ public final class VirtioTransportRecv {
         int srcPort = hdr.srcPort();
         int dstCid = (int) hdr.dstCid();
         int dstPort = hdr.dstPort();
+        if (LOG.isTraceEnabled()) {
+            t.trace("rx", skb);
+        }
         t.counters.received(hdr.op());
 
         if (!validType(hdr.type())) {
-            t.counters.inc(Counter.DROP_NO_SOCK);
-            resetNoSock(t, skb);
+            dropNoSock(t, skb, "invalid type");
             skb.kfreeSkb();
             return;
         }
@@ -94,15 +99,13 @@ public final class VirtioTransportRecv {
                 sk = redirectedListener(t, hdr.type(), srcCid, srcPort, dstCid, dstPort);
             }
             if (sk == null) {
-                t.counters.inc(Counter.DROP_NO_SOCK);
-                resetNoSock(t, skb);
+                dropNoSock(t, skb, "no socket");
                 skb.kfreeSkb();
                 return;
             }
         }
         if (VirtioTransportSend.getType(sk) != hdr.type()) {
-            t.counters.inc(Counter.DROP_NO_SOCK);
-            resetNoSock(t, skb);
+            dropNoSock(t, skb, "socket of the other type");
             sk.sockPut();
             skb.kfreeSkb();
             return;
@@ -114,8 +117,7 @@ public final class VirtioTransportRecv {
             // Closed, or moved to another transport / not from the peer, before we got the lock.
             if (sk.sockFlag(VsockSock.SOCK_DONE)
                     || (sk.skState != TcpState.TCP_LISTEN && !VsockCore.checkSource(sk, t, srcCid, srcPort))) {
-                t.counters.inc(Counter.DROP_NO_SOCK);
-                resetNoSock(t, skb);
+                dropNoSock(t, skb, "socket closed, or packet not from its peer");
                 skb.kfreeSkb();
                 return;
             }
@@ -147,7 +149,7 @@ public final class VirtioTransportRecv {
                     skb.kfreeSkb();
                     break;
                 default:
-                    resetNoSock(t, skb);
+                    resetNoSock(t, skb, "socket not listening, connecting or connected");
                     skb.kfreeSkb();
                     break;
             }
@@ -178,11 +180,22 @@ public final class VirtioTransportRecv {
     }
 
     /**
+     * Counts a packet no usable socket takes ({@code DROP_NO_SOCK}), logs it with {@code why}, and answers
+     * it through reset_no_sock. Borrows {@code skb}.
+     */
+    private static void dropNoSock(VirtioTransport t, VsockSkb skb, String why) {
+        t.counters.inc(Counter.DROP_NO_SOCK);
+        VsockLog.drop(LOG, t.core.kernel().name(), Counter.DROP_NO_SOCK.name(), why, skb.hdr());
+        resetNoSock(t, skb, why);
+    }
+
+    /**
      * RST for a packet that matched no usable socket: addresses swapped, same type, zero credit, reply
-     * mark, owned by {@code skb}'s owner. Never answers an RST. Borrows {@code skb}.
+     * mark, owned by {@code skb}'s owner. Never answers an RST. Borrows {@code skb}. SIM: {@code cause}
+     * is for the DEBUG line only.
      */
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_reset_no_sock")
-    static int resetNoSock(VirtioTransport t, VsockSkb skb) {
+    static int resetNoSock(VirtioTransport t, VsockSkb skb, String cause) {
         VirtioVsockHdr hdr = skb.hdr();
         if (hdr.op() == OP_RST) {
             return 0;
@@ -195,8 +208,17 @@ public final class VirtioTransportRecv {
         if (reply == null) {
             return -ENOMEM;
         }
-        t.countSent(OP_RST, 0);
+        if (LOG.isDebugEnabled()) {
+            VsockLog.eventRx(LOG, t.core.kernel().name(), hdr, "RST sent", cause + " (answering " + opName(hdr.op()) + ")");
+        }
+        t.countSent(reply, OP_RST, 0);
         return t.sendPkt(reply);
+    }
+
+    /** The kernel name of wire op {@code op}, or its number if it has none. */
+    static String opName(int op) {
+        VirtioVsockOp o = VirtioVsockOp.fromWire(op);
+        return o == null ? "op " + op : o.name();
     }
 
     /** Takes the peer's window from the header; true if there is send space. Borrows {@code skb}. */
@@ -222,28 +244,30 @@ public final class VirtioTransportRecv {
         VsockCore core = t.core;
         VirtioVsockHdr hdr = skb.hdr();
         if (hdr.op() != OP_REQUEST) {
-            resetNoSock(t, skb);
+            resetNoSock(t, skb, "listener takes only REQUEST");
             return -EINVAL;
         }
         if (sk.ackBacklog > sk.maxAckBacklog) { // sk_acceptq_is_full
-            resetNoSock(t, skb);
+            resetNoSock(t, skb, "accept queue full");
             return -ENOMEM;
         }
         // A listener being released may already have flushed its accept queue.
         if (sk.skShutdown == SHUTDOWN_MASK) {
-            resetNoSock(t, skb);
+            resetNoSock(t, skb, "listener closing");
             return -ESHUTDOWN;
         }
         VsockSock child = core.createConnected(sk);
         child.lockSock();
-        child.skState = TcpState.TCP_ESTABLISHED;
+        // SIM: the addresses are set before the state (the kernel sets the state first) so that the
+        // state's DEBUG line carries them; nobody else sees the child yet, so the order is invisible.
         child.localAddr = new SockaddrVm((int) hdr.dstCid(), hdr.dstPort());
         child.remoteAddr = new SockaddrVm((int) hdr.srcCid(), hdr.srcPort());
+        child.setState(LOG, TcpState.TCP_ESTABLISHED);
         int ret = core.assignTransport(child, sk);
         // The transport chosen from the remote address must be the one the request came in on.
         if (ret != 0 || child.transport != t) {
             child.releaseSock();
-            resetNoSock(t, skb);
+            resetNoSock(t, skb, "no transport for the new connection");
             child.sockPut();
             return ret;
         }
@@ -274,7 +298,7 @@ public final class VirtioTransportRecv {
         int skerr;
         int err;
         if (op == OP_RESPONSE) {
-            sk.skState = TcpState.TCP_ESTABLISHED;
+            sk.setState(LOG, TcpState.TCP_ESTABLISHED);
             sk.sockState = SocketState.SS_CONNECTED;
             core.insertConnected(sk);
             sk.stateChange();
@@ -284,12 +308,13 @@ public final class VirtioTransportRecv {
         } else if (op == OP_RST) {
             skerr = ECONNRESET;
             err = 0;
+            VsockLog.event(LOG, sk, "RST received", "connect refused (ECONNRESET)");
         } else {
             skerr = EPROTO;
             err = -EINVAL;
         }
-        t.reset(sk, skb);
-        sk.skState = TcpState.TCP_CLOSE;
+        t.reset(sk, skb, "unexpected packet while connecting (EPROTO)");
+        sk.setState(LOG, TcpState.TCP_CLOSE);
         sk.skErr = skerr;
         sk.errorReport();
         return err;
@@ -309,7 +334,8 @@ public final class VirtioTransportRecv {
             }
             // No room: closing is better than silently losing data.
             t.counters.inc(Counter.RX_OVERFLOW_RESETS);
-            t.reset(sk, skb);
+            VsockLog.drop(LOG, core.kernel().name(), Counter.RX_OVERFLOW_RESETS.name(), "no room in the receive buffer", hdr);
+            t.reset(sk, skb, "receive buffer overflow (ENOBUFS)");
             t.doClose(sk, true);
             sk.skErr = ENOBUFS;
             sk.errorReport();
@@ -329,7 +355,7 @@ public final class VirtioTransportRecv {
             sk.peerShutdown = peerShutdown;
             if (peerShutdown == SHUTDOWN_MASK) {
                 if (t.streamHasData(sk) <= 0 && !sk.sockFlag(VsockSock.SOCK_DONE)) {
-                    t.reset(sk, null);
+                    t.reset(sk, null, "the peer shut down both directions");
                     t.doClose(sk, true);
                 }
                 // Leave the tables anyway, so the peer can reconnect from the same port.
@@ -339,9 +365,11 @@ public final class VirtioTransportRecv {
                 sk.stateChange();
             }
         } else if (op == OP_RST) {
+            VsockLog.event(LOG, sk, "RST received", "the peer closed or reset the connection");
             t.doClose(sk, true);
         } else {
             t.counters.inc(Counter.PKTS_DROPPED);
+            VsockLog.drop(LOG, core.kernel().name(), Counter.PKTS_DROPPED.name(), "unknown op on a connection", hdr);
             err = -EINVAL;
         }
         skb.kfreeSkb();
@@ -352,9 +380,11 @@ public final class VirtioTransportRecv {
     @Linux(file = "net/vmw_vsock/virtio_transport_common.c", fn = "virtio_transport_recv_disconnecting")
     static void recvDisconnecting(VirtioTransport t, VsockSock sk, VsockSkb skb) {
         if (skb.hdr().op() == OP_RST) {
+            VsockLog.event(LOG, sk, "RST received", "the peer finished the close");
             t.doClose(sk, true);
         } else {
             t.counters.inc(Counter.PKTS_DROPPED);
+            VsockLog.drop(LOG, t.core.kernel().name(), Counter.PKTS_DROPPED.name(), "only RST is taken while closing", skb.hdr());
         }
     }
 

@@ -183,7 +183,7 @@ final class VirtioTransportSend {
                 break;
             }
             VirtioTransport.incTxPkt(vvs, skb);
-            t.countSent(op, skbLen);
+            t.countSent(skb, op, skbLen);
             ret = t.sendPkt(skb);
             if (ret < 0) {
                 break;

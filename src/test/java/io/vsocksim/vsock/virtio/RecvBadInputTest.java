@@ -59,13 +59,7 @@ class RecvBadInputTest {
     @Test
     void shouldResetWithEnobufsWhenPeerSendsMoreThanTheCreditItWasGiven() {
         // Shrink the receiver's window: the sender learns it from the CREDIT_UPDATE, a rogue peer ignores it.
-        server.lockSock();
-        try {
-            server.bufferSize = 4096;
-            server.transport.notifyBufferSize(server, 4096);
-        } finally {
-            server.releaseSock();
-        }
+        ctx.setBufferSize(server, 4096);
         ctx.run();
         long rstBefore = ctx.core.counters().get(Counter.RST_SENT);
 

@@ -73,6 +73,17 @@ public final class VsockTestContext {
         return s;
     }
 
+    /** SO_VM_SOCKETS_BUFFER_SIZE on {@code s}: the transport takes the size and sends a CREDIT_UPDATE. */
+    public void setBufferSize(VsockSock s, long size) {
+        s.lockSock();
+        try {
+            s.bufferSize = size;
+            s.transport.notifyBufferSize(s, size);
+        } finally {
+            s.releaseSock();
+        }
+    }
+
     /** vsock_accept() without waiting: the first child, or null. */
     public VsockSock accept(VsockSock listener) {
         listener.lockSock();
