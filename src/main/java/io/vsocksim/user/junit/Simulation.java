@@ -42,6 +42,8 @@ public final class Simulation {
 
     private final Host host;
     private final List<Guest> guests;
+    /** The guests' CIDs as started (a guest that is shut down no longer knows its CID). */
+    private final List<Long> cids;
     /** The host, then the guests in start order; the arrays below are indexed alike. */
     private final List<Machine> machines;
     /** Pages in use when each machine's kernel was created: all must be back once it is shut down. */
@@ -53,6 +55,11 @@ public final class Simulation {
     private Simulation(Host host, List<Guest> guests, long[] createdPages) {
         this.host = host;
         this.guests = List.copyOf(guests);
+        List<Long> c = new ArrayList<>();
+        for (Guest g : guests) {
+            c.add(Integer.toUnsignedLong(g.cid()));
+        }
+        this.cids = List.copyOf(c);
         List<Machine> all = new ArrayList<>();
         all.add(host);
         all.addAll(guests);
@@ -113,10 +120,9 @@ public final class Simulation {
      * @throws IllegalArgumentException if no guest of this test has that CID
      */
     public Guest guest(long cid) {
-        for (Guest g : guests) {
-            if (Integer.toUnsignedLong(g.cid()) == cid) {
-                return g;
-            }
+        int i = cids.indexOf(cid);
+        if (i >= 0) {
+            return guests.get(i);
         }
         throw new IllegalArgumentException("no guest with CID " + cid + " in this test; guests: " + cids());
     }
@@ -128,11 +134,7 @@ public final class Simulation {
 
     /** The guests' CIDs, in start order. */
     List<Long> cids() {
-        List<Long> c = new ArrayList<>();
-        for (Guest g : guests) {
-            c.add(Integer.toUnsignedLong(g.cid()));
-        }
-        return c;
+        return cids;
     }
 
     /**
