@@ -19,7 +19,12 @@ import java.util.Objects;
 public record CounterSnapshot(Map<String, Long> values) {
     private static final CounterSnapshot EMPTY = new CounterSnapshot(Map.of());
 
-    /** Copies {@code values}, keeping their order; null keys or values are refused. */
+    /**
+     * Copies {@code values}, keeping their order.
+     *
+     * @param values counter name to value
+     * @throws NullPointerException for a null name or value
+     */
     public CounterSnapshot {
         Map<String, Long> copy = new LinkedHashMap<>();
         for (Map.Entry<String, Long> e : values.entrySet()) {
@@ -29,14 +34,20 @@ public record CounterSnapshot(Map<String, Long> values) {
         values = Collections.unmodifiableMap(copy);
     }
 
-    /** A group with no counters (a machine that has no such device). */
+    /**
+     * A group with no counters.
+     *
+     * @return the empty group (a machine that has no such device)
+     */
     public static CounterSnapshot empty() {
         return EMPTY;
     }
 
     /**
-     * The value of counter {@code name}.
+     * The value of a counter.
      *
+     * @param name the counter's name, as {@link #toString()} shows it
+     * @return its value
      * @throws IllegalArgumentException if this group has no counter of that name (the message lists
      *     the names it has)
      */
@@ -48,14 +59,20 @@ public record CounterSnapshot(Map<String, Long> values) {
         return v;
     }
 
-    /** True if this group has no counters. */
+    /**
+     * Whether this group has counters.
+     *
+     * @return true if it has none
+     */
     public boolean isEmpty() {
         return values.isEmpty();
     }
 
     /**
-     * What changed since {@code earlier}: each counter's value here less its value there.
+     * What changed since {@code earlier}.
      *
+     * @param earlier the same group read before
+     * @return each counter's value here less its value there
      * @throws IllegalArgumentException if the two do not hold the same counters
      */
     public CounterSnapshot minus(CounterSnapshot earlier) {

@@ -47,7 +47,15 @@ import java.util.Objects;
  */
 public record VsockStats(String machine, CounterSnapshot vsock, CounterSnapshot driver, CounterSnapshot device,
         CounterSnapshot vmm) {
-    /** Checks that no part is null. */
+    /**
+     * Checks that no part is null.
+     *
+     * @param machine the machine's name
+     * @param vsock af_vsock and the common transport
+     * @param driver the guest driver, or empty
+     * @param device the host side of the guest's device, or empty
+     * @param vmm the VMM's event queue, or empty
+     */
     public VsockStats {
         Objects.requireNonNull(machine, "machine");
         Objects.requireNonNull(vsock, "vsock");
@@ -56,7 +64,12 @@ public record VsockStats(String machine, CounterSnapshot vsock, CounterSnapshot 
         Objects.requireNonNull(vmm, "vmm");
     }
 
-    /** Reads {@code machine}'s counters now; for a {@link Guest}, its driver's, device's and VMM's too. */
+    /**
+     * Reads a machine's counters now.
+     *
+     * @param machine a host, a guest or a loopback-only machine
+     * @return its af_vsock counters and, for a {@link Guest}, its driver's, device's and VMM's
+     */
     public static VsockStats of(Machine machine) {
         Map<String, Long> vsock = read(machine.counters(), VsockCounters.Counter.values());
         for (VirtioVsockOp op : VirtioVsockOp.values()) {
@@ -81,6 +94,8 @@ public record VsockStats(String machine, CounterSnapshot vsock, CounterSnapshot 
     /**
      * What changed since {@code earlier}, group by group.
      *
+     * @param earlier stats of the same machine, read before
+     * @return each counter's value here less its value there
      * @throws IllegalArgumentException if {@code earlier} was read on another machine
      */
     public VsockStats minus(VsockStats earlier) {

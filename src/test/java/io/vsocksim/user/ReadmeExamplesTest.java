@@ -78,6 +78,13 @@ class ReadmeExamplesTest {
         assertThat(Files.readString(SAMPLE_TEST)).isEqualTo(javaBlocks(Files.readString(README)).get(0));
     }
 
+    @Test
+    void shouldNameTheVersionThisBuildMakesInTheDependencySnippet() throws IOException {
+        String version = System.getProperty("vsocksim.pomVersion");
+        assertThat(version).as("the pom's version, passed by Surefire").isNotBlank();
+        assertThat(Files.readString(README)).contains("  <artifactId>vsocksim</artifactId>\n  <version>" + version + "</version>");
+    }
+
     /** The text of each {@code ```java} ... {@code ```} block, in order, each line ending in a newline. */
     static List<String> javaBlocks(String markdown) {
         List<String> blocks = new ArrayList<>();

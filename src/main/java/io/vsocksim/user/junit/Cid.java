@@ -14,6 +14,10 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 public @interface Cid {
-    /** The guest's CID, one of {@link VsockSim#guests()}. */
+    /**
+     * The guest.
+     *
+     * @return its CID, one of {@link VsockSim#guests()}
+     */
     long value();
 }

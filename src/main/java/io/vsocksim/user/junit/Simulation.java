@@ -109,14 +109,20 @@ public final class Simulation {
         return time == VsockSim.Time.REAL ? KernelContext.threaded(name, memory, 2) : Host.threadedKernel(name, memory);
     }
 
-    /** The host: CID 2, vhost-vsock and vsock_loopback loaded. */
+    /**
+     * The host.
+     *
+     * @return the host: CID 2, vhost-vsock and vsock_loopback loaded
+     */
     public Host host() {
         return host;
     }
 
     /**
-     * The guest with CID {@code cid}.
+     * A guest by its CID.
      *
+     * @param cid one of {@link VsockSim#guests()}
+     * @return the guest started with that CID
      * @throws IllegalArgumentException if no guest of this test has that CID
      */
     public Guest guest(long cid) {
@@ -127,7 +133,11 @@ public final class Simulation {
         throw new IllegalArgumentException("no guest with CID " + cid + " in this test; guests: " + cids());
     }
 
-    /** The guests, in the order {@link VsockSim#guests()} lists them. */
+    /**
+     * The guests.
+     *
+     * @return every guest, in the order {@link VsockSim#guests()} lists them
+     */
     public List<Guest> guests() {
         return guests;
     }
@@ -145,6 +155,10 @@ public final class Simulation {
      * such a connect fails as it would there. The listener the server came from is closed; the two
      * sockets are the test's to close (try-with-resources on the pair).
      *
+     * @param client the machine that connects
+     * @param server the machine that listens and accepts
+     * @param type {@code SOCK_STREAM} or {@code SOCK_SEQPACKET}
+     * @return the connecting socket and the accepted one
      * @throws ErrnoException what socket, bind, listen, connect or accept failed with
      */
     public SocketPair connectedPair(Machine client, Machine server, int type) throws ErrnoException {

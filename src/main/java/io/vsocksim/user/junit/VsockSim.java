@@ -36,10 +36,18 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Inherited
 @ExtendWith(VsockSimExtension.class)
 public @interface VsockSim {
-    /** The CIDs of the guests to start, in this order; empty for a host alone. */
+    /**
+     * The guests to start.
+     *
+     * @return their CIDs, in start order; empty for a host alone
+     */
     long[] guests() default {3};
 
-    /** How the machines' clocks run. */
+    /**
+     * How the machines' clocks run.
+     *
+     * @return virtual (the default) or real time
+     */
     Time time() default Time.VIRTUAL;
 
     /** How the machines' clocks run. */

@@ -72,12 +72,21 @@ public final class VsockSimExtension implements BeforeEachCallback, AfterEachCal
         this.time = time;
     }
 
-    /** An extension that starts a host and the guests {@code cids}, in virtual time. */
+    /**
+     * An extension for a {@code @RegisterExtension} field.
+     *
+     * @param cids the guests to start, in order; none for a host alone
+     * @return an extension that starts a host and those guests for each test, in virtual time
+     */
     public static VsockSimExtension withGuests(long... cids) {
         return new VsockSimExtension(cids.clone(), VsockSim.Time.VIRTUAL);
     }
 
-    /** This extension's machines, on real time instead ({@link VsockSim.Time#REAL}). */
+    /**
+     * This extension's machines on real time.
+     *
+     * @return an extension like this one whose machines run on real time ({@link VsockSim.Time#REAL})
+     */
     public VsockSimExtension inRealTime() {
         return new VsockSimExtension(guests == null ? new long[] {3} : guests, VsockSim.Time.REAL);
     }
@@ -169,6 +178,7 @@ public final class VsockSimExtension implements BeforeEachCallback, AfterEachCal
     /**
      * The running test's machines.
      *
+     * @return the simulation this extension started for the test running now
      * @throws IllegalStateException outside a test of this extension
      */
     public Simulation simulation() {
@@ -179,12 +189,21 @@ public final class VsockSimExtension implements BeforeEachCallback, AfterEachCal
         return sim;
     }
 
-    /** The running test's host ({@link Simulation#host()}). */
+    /**
+     * The running test's host.
+     *
+     * @return {@link Simulation#host()} of {@link #simulation()}
+     */
     public Host host() {
         return simulation().host();
     }
 
-    /** The running test's guest of CID {@code cid} ({@link Simulation#guest(long)}). */
+    /**
+     * A guest of the running test.
+     *
+     * @param cid one of the guests' CIDs
+     * @return {@link Simulation#guest(long)} of {@link #simulation()}
+     */
     public Guest guest(long cid) {
         return simulation().guest(cid);
     }

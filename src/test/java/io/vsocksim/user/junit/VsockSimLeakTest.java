@@ -11,14 +11,19 @@ import io.vsocksim.sim.UserProcess;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.testkit.engine.EngineTestKit;
 import org.junit.platform.testkit.engine.Event;
 import org.junit.platform.testkit.engine.Events;
 
 /**
- * Runs deliberately faulty test classes (the nested fixtures, which only run from here: Surefire leaves
- * nested classes alone) through the JUnit Platform and checks how {@link VsockSim} fails them.
+ * Runs deliberately faulty test classes (the nested fixtures) through the JUnit Platform and checks how
+ * {@link VsockSim} fails them. The fixtures run only from here ({@link FromTestKit}): Surefire leaves
+ * nested classes alone, but {@code -Dtest=VsockSimLeakTest*} would select them too.
  */
 @Timeout(120)
 class VsockSimLeakTest {
@@ -85,7 +90,19 @@ class VsockSimLeakTest {
     }
 
     private static Events run(Class<?> fixture) {
-        return EngineTestKit.engine("junit-jupiter").selectors(selectClass(fixture)).execute().testEvents();
+        return EngineTestKit.engine("junit-jupiter").selectors(selectClass(fixture))
+                .configurationParameter(FromTestKit.KEY, "true").execute().testEvents();
+    }
+
+    /** Disables a fixture unless {@link #run} launched it. */
+    static final class FromTestKit implements ExecutionCondition {
+        static final String KEY = "vsocksim.leakFixtures";
+
+        @Override
+        public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+            return context.getConfigurationParameter(KEY).isPresent() ? ConditionEvaluationResult.enabled("from the test kit")
+                    : ConditionEvaluationResult.disabled("a fixture of VsockSimLeakTest, run only by it");
+        }
     }
 
     /** The throwable of the fixture's one test, which must have failed. */
@@ -98,6 +115,7 @@ class VsockSimLeakTest {
 
     // ---- fixtures: run only through EngineTestKit ------------------------------------------------------
 
+    @ExtendWith(FromTestKit.class)
     @VsockSim(guests = {})
     static class LeavesASocketOpen {
         @Test
@@ -107,6 +125,7 @@ class VsockSimLeakTest {
         }
     }
 
+    @ExtendWith(FromTestKit.class)
     @VsockSim
     static class ProcessKeepsASocket {
         @Test
@@ -116,6 +135,7 @@ class VsockSimLeakTest {
         }
     }
 
+    @ExtendWith(FromTestKit.class)
     @VsockSim(guests = {})
     static class LeaksAPage {
         @Test
@@ -124,6 +144,7 @@ class VsockSimLeakTest {
         }
     }
 
+    @ExtendWith(FromTestKit.class)
     @VsockSim
     static class FiresAWarn {
         @Test
@@ -132,6 +153,7 @@ class VsockSimLeakTest {
         }
     }
 
+    @ExtendWith(FromTestKit.class)
     @VsockSim
     static class FailsByItselfAndLeaks {
         @Test
@@ -142,6 +164,7 @@ class VsockSimLeakTest {
         }
     }
 
+    @ExtendWith(FromTestKit.class)
     @VsockSim
     static class ClosesEverything {
         @Test
@@ -154,6 +177,7 @@ class VsockSimLeakTest {
         }
     }
 
+    @ExtendWith(FromTestKit.class)
     @VsockSim(guests = {3, 4})
     static class GuestWithoutCid {
         @Test
@@ -161,6 +185,7 @@ class VsockSimLeakTest {
         }
     }
 
+    @ExtendWith(FromTestKit.class)
     @VsockSim
     static class UnknownCid {
         @Test
@@ -168,6 +193,7 @@ class VsockSimLeakTest {
         }
     }
 
+    @ExtendWith(FromTestKit.class)
     @VsockSim(guests = 2)
     static class HostCidAsGuest {
         @Test
