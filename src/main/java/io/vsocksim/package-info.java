@@ -10,11 +10,13 @@
  *       (java.net), {@code Faults} (pause, migration, device replug, memory
  *       pressure); {@code io.vsocksim.user.nio}: the NIO channels and selectors
  *       ({@code VsockSelectorProvider}); {@code io.vsocksim.user.bridge}: a guest's vsock behind a Unix socket
- *       ({@code HybridVsock});</li>
+ *       ({@code HybridVsock}); {@code VsockStats}: the counters as immutable snapshots;
+ *       {@code io.vsocksim.user.junit}: the JUnit 5 extension ({@code @VsockSim});</li>
  *   <li>{@code io.vsocksim.sim}: machines ({@code Host}, {@code Guest}, {@code Machine}), processes
  *       ({@code UserProcess}, the C-shaped descriptor face), {@code VsockSocket} (the exception-throwing
  *       socket object, a handle on a process's descriptor) and {@code VsockCapture} (pcap);</li>
- *   <li>{@code io.vsocksim.vsock}: {@code VsockCounters} and {@code ZerocopyPolicy}; the rest of that
+ *   <li>{@code io.vsocksim.vsock}: {@code ZerocopyPolicy} (and {@code VsockCounters}, read through
+ *       {@code VsockStats}); the rest of that
  *       package is af_vsock's model;</li>
  *   <li>{@code io.vsocksim.uapi}: the kernel's numbers ({@code Sock}, {@code VmSockets}, {@code Errno},
  *       {@code Poll}, {@code Epoll}) and {@code ErrnoException}.</li>

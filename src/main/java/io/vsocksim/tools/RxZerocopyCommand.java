@@ -20,11 +20,8 @@ import io.vsocksim.sim.VsockCapture;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.PollFd;
-import io.vsocksim.uapi.VirtioVsockOp;
-import io.vsocksim.vsock.VsockCounters;
+import io.vsocksim.user.VsockStats;
 import io.vsocksim.vsock.ZerocopyPolicy;
-import io.vsocksim.vsock.guest.VirtioVsockCounters;
-import io.vsocksim.vsock.vhost.VhostVsockCounters;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -495,9 +492,7 @@ final class RxZerocopyCommand implements Callable<Integer> {
             ErrnoException.check(rx.bind(listener, VMADDR_CID_ANY, 1234), "bind");
             ErrnoException.check(rx.listen(listener, 1), "listen");
             int client = ErrnoException.check(tx.socket(AF_VSOCK, SOCK_STREAM, 0), "socket");
-            VsockCounters rc = receiver.counters();
-            VsockCounters sc = sender.counters();
-            Snapshot before = Snapshot.take(sc, rc, guest);
+            Stats before = Stats.read(sender, receiver, guest);
             CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
                 try {
                     ErrnoException.check(tx.connect(client, dstCid, 1234), "connect");
@@ -523,18 +518,13 @@ final class RxZerocopyCommand implements Callable<Integer> {
                     : receiveCopy(rx, conn, rxLen, progress, global);
             long t1 = clock.nanoTime();
             writer.join();
-            Snapshot after = Snapshot.take(sc, rc, guest);
+            Stats spent = Stats.read(sender, receiver, guest).minus(before);
             rx.close(conn);
             rx.close(listener);
             if (got != bytes) {
                 throw new IllegalStateException("short transfer: " + got + " of " + bytes);
             }
-            Counters c = new Counters(after.copiedFromUser - before.copiedFromUser, after.copiedToUser - before.copiedToUser,
-                    after.copiedByDevice - before.copiedByDevice, after.rwSent - before.rwSent,
-                    after.received - before.received, after.credit - before.credit, after.kicks - before.kicks,
-                    after.interrupts - before.interrupts, after.rxBufs - before.rxBufs, zcCounts[0], zcCounts[1],
-                    zcCounts[2], zcCounts[3]);
-            return new Run(o.placement(), got, t1 - t0, c);
+            return new Run(o.placement(), got, t1 - t0, spent.counters(zcCounts));
         } finally {
             tx.close();
             rx.close();
@@ -611,25 +601,27 @@ final class RxZerocopyCommand implements Callable<Integer> {
         return got;
     }
 
-    /** Counter values at one instant. */
-    private record Snapshot(long copiedFromUser, long copiedToUser, long copiedByDevice, long rwSent, long received,
-            long credit, long kicks, long interrupts, long rxBufs) {
-        static Snapshot take(VsockCounters sc, VsockCounters rc, Guest guest) {
-            long device = rc.get(VsockCounters.Counter.BYTES_COPIED_BY_DEVICE);
-            long kicks = 0;
-            long irqs = 0;
-            long bufs = 0;
-            if (guest != null) {
-                device = guest.deviceCounters().get(VhostVsockCounters.Counter.BYTES_COPIED);
-                VirtioVsockCounters drv = guest.driverCounters();
-                kicks = drv.get(VirtioVsockCounters.Counter.KICKS);
-                irqs = drv.get(VirtioVsockCounters.Counter.INTERRUPTS);
-                bufs = drv.get(VirtioVsockCounters.Counter.RX_BUFS_USED);
-            }
-            return new Snapshot(sc.get(VsockCounters.Counter.BYTES_COPIED_FROM_USER),
-                    rc.get(VsockCounters.Counter.BYTES_COPIED_TO_USER), device, sc.sent(VirtioVsockOp.VIRTIO_VSOCK_OP_RW),
-                    rc.get(VsockCounters.Counter.PKTS_RECEIVED), rc.get(VsockCounters.Counter.CREDIT_UPDATES_SENT), kicks,
-                    irqs, bufs);
+    /** The counters of the machines in a transfer at one instant; the guest's are null for loopback. */
+    private record Stats(VsockStats sender, VsockStats receiver, VsockStats guest) {
+        static Stats read(Machine sender, Machine receiver, Guest guest) {
+            return new Stats(VsockStats.of(sender), VsockStats.of(receiver), guest == null ? null : VsockStats.of(guest));
+        }
+
+        Stats minus(Stats earlier) {
+            return new Stats(sender.minus(earlier.sender), receiver.minus(earlier.receiver),
+                    guest == null ? null : guest.minus(earlier.guest));
+        }
+
+        /** These deltas as a run's counters, with the zerocopy calls' counts {@code zc}. */
+        Counters counters(long[] zc) {
+            // Over virtio the device's copies are vhost's (the guest's device); over loopback the receiver's.
+            long device = guest != null ? guest.device().get("BYTES_COPIED")
+                    : receiver.vsock().get("BYTES_COPIED_BY_DEVICE");
+            return new Counters(sender.vsock().get("BYTES_COPIED_FROM_USER"), receiver.vsock().get("BYTES_COPIED_TO_USER"),
+                    device, sender.vsock().get("SENT_RW"), receiver.vsock().get("PKTS_RECEIVED"),
+                    receiver.vsock().get("CREDIT_UPDATES_SENT"), guest == null ? 0 : guest.driver().get("KICKS"),
+                    guest == null ? 0 : guest.driver().get("INTERRUPTS"), guest == null ? 0 : guest.driver().get("RX_BUFS_USED"),
+                    zc[0], zc[1], zc[2], zc[3]);
         }
     }
 

@@ -11,14 +11,19 @@
  *   <li>{@link io.vsocksim.user.Faults}: what VMs meet in production — a pause, a migration, a device
  *       replug, memory pressure — injected on purpose, so a test can check the code around its
  *       connections.</li>
+ *   <li>{@link io.vsocksim.user.VsockStats}: a machine's counters (bytes copied, packets by op, kicks,
+ *       interrupts, resets) read into immutable {@link io.vsocksim.user.CounterSnapshot}s, with
+ *       {@code minus} for what happened in between: the way to read counters.</li>
+ *   <li>{@code io.vsocksim.user.junit}: the JUnit 5 extension ({@code @VsockSim}) that gives each test
+ *       a host and guests and fails a test that leaks.</li>
  * </ul>
  *
  * Machines ({@code io.vsocksim.sim.Host}, {@code Guest}, {@code Machine}) and processes
  * ({@code io.vsocksim.sim.UserProcess}, the C-shaped descriptor face) are in {@code io.vsocksim.sim}, with
  * the socket object {@code VsockSocket} (a handle on a process's descriptor) and {@code VsockCapture};
- * {@code VsockCounters} is in {@code io.vsocksim.vsock}; the numbers
+ * the counter objects {@code VsockStats} reads are in {@code io.vsocksim.vsock} and its sub-packages; the numbers
  * of the kernel's ABI are in {@code io.vsocksim.uapi}. Those and this package (with {@code user.nio} and
- * {@code user.bridge}) are the API; the kernel model they run on ({@code kernel}, {@code mm}, {@code fs},
+ * {@code user.bridge} and {@code user.junit}) are the API; the kernel model they run on ({@code kernel}, {@code mm}, {@code fs},
  * {@code net}, {@code virtio}, {@code vhost}, the {@code vsock.*} sub-packages and the rest of
  * {@code io.vsocksim.vsock}) is not (see the overview).
  */
