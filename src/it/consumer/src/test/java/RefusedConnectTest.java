@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
@@ -46,16 +47,19 @@ class RefusedConnectTest {
     @Test
     void aConnectNobodyAnswersIsResetAndLogged(Guest guest) throws Exception {
         VsockStats before = VsockStats.of(guest);
+        events.list.clear();
         try (VsockSocket s = guest.socket(SOCK_STREAM)) {
             ErrnoException e = assertThrows(ErrnoException.class, () -> s.connect(VMADDR_CID_HOST, 9999));
             assertEquals(Errno.ECONNRESET, e.errno());                 // the host answered with RST
         }
         assertEquals(1, VsockStats.of(guest).minus(before).vsock().get("RECEIVED_RST"));
-        // TOLERANT until the kernel model's logging lands: any event of a logger under "vsocksim" counts,
-        // the extension's own "vsocksim.junit" lines included. Tighten it to: at least one DEBUG event,
-        // recorded during connect() alone, of a logger under "vsocksim." other than "vsocksim.junit".
-        List<ILoggingEvent> ours = events.list.stream().filter(e -> e.getLoggerName().startsWith("vsocksim")).toList();
-        assertTrue(ours.size() >= 1, "vsocksim logged nothing; all events: " + events.list);
+        // The guest's transport logs the refusal at DEBUG under the kernel file it models.
+        List<String> lines = events.list.stream()
+                .filter(e -> e.getLoggerName().equals("vsocksim.net.vmw_vsock.virtio_transport_common"))
+                .filter(e -> e.getLevel() == Level.DEBUG)
+                .map(ILoggingEvent::getFormattedMessage).toList();
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("guest3: RST received") && l.contains("remote 2:9999")
+                && l.endsWith("connect refused (ECONNRESET)")), "no refusal line; logged: " + lines);
     }
 
     @Test
