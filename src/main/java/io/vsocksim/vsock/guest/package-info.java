@@ -28,9 +28,6 @@
  *   <li>SIM: ring memory and indirect tables come from guest pages owned by the driver (the kernel's
  *       virtio core allocates rings; indirect tables are kmalloc'ed per packet). Tables are a fixed
  *       pool of one slot per descriptor.</li>
- *   <li>SIM: RX buffers are allocated as linear skbs at fill time, exactly as the kernel does, rather
- *       than wrapped later with {@code SkbPool.wrapBuffer}; either way the device-written buffer is
- *       delivered without a copy.</li>
  *   <li>SIM: {@code VirtioVsock.addRawTxChain} and {@code addRawEventChain} are test hooks (a hostile or
  *       unusual driver posting hand-made chains) that the kernel lacks.</li>
  *   <li>Work runs on the machine's {@code system_wq}, not a dedicated "virtio_vsock" workqueue.</li>
