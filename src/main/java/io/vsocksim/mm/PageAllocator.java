@@ -21,16 +21,17 @@ import java.util.Objects;
  *
  * <p><b>Handles.</b> {@link #allocPages} returns a {@code long}, never an object:
  * <pre>
- *   63  62            40 39                               4 3     0
- *  +---+----------------+----------------------------------+-------+
- *  | 0 |  cookie (23)   |            pfn (36)              | order |
- *  +---+----------------+----------------------------------+-------+
+ *   63  62  61          40 39                               4 3     0
+ *  +---+---+--------------+----------------------------------+-------+
+ *  | 0 | 0 | cookie (22)  |            pfn (36)              | order |
+ *  +---+---+--------------+----------------------------------+-------+
  * </pre>
  * {@link #pfn(long)} and {@link #order(long)} decode it. A valid handle is always {@code > 0}; a
  * failed allocation returns {@code -ENOMEM} instead. SIM: the cookie is not in the kernel. It is a
  * nonzero stamp recorded in the block head at allocation (seeded per allocator), so a stale handle
  * (its block freed and handed out again) or a handle from another allocator is reported instead of
- * silently freeing someone else's pages.
+ * silently freeing someone else's pages. Bit 62 stays clear: it marks the handles of slab objects
+ * ({@link KmemCache}), which live in these pages.
  *
  * <p><b>Metadata</b> lives in primitive arrays indexed by {@code pfn - firstPfn} (the {@code mem_map}
  * subset that matters here): a state byte (free head, allocated head, being freed, or part of a
@@ -59,7 +60,7 @@ public final class PageAllocator {
     private static final int PFN_BITS = 36;
     private static final long PFN_MASK = (1L << PFN_BITS) - 1;
     private static final int COOKIE_SHIFT = PFN_SHIFT + PFN_BITS;
-    private static final int COOKIE_MASK = (1 << 23) - 1;
+    private static final int COOKIE_MASK = (1 << 22) - 1;
 
     private static final int NIL = -1;
     /** Not a block head: a page inside a block (free or allocated). */
@@ -106,6 +107,8 @@ public final class PageAllocator {
     private int nrReclaimWaiters;
     /** Set while {@link #reclaimWaiters} is not empty: the only thing a free reads when nobody waits. */
     private volatile boolean reclaimArmed;
+    /** The slab caches over these pages, made on first use. */
+    private volatile Kmalloc slab;
 
     /**
      * @param memory   the memory whose pages are handed out (a guest's RAM or host memory)
@@ -161,6 +164,16 @@ public final class PageAllocator {
     /** pfn of the first page of the block named by {@code handle}. */
     public static long pfn(long handle) {
         return (handle >>> PFN_SHIFT) & PFN_MASK;
+    }
+
+    /** {@code get_order(size)}: the smallest order whose block holds {@code size} bytes. */
+    @Linux(file = "include/asm-generic/getorder.h", fn = "get_order")
+    public static int getOrder(long size) {
+        int o = 0;
+        while (((long) GuestMemory.PAGE_SIZE << o) < size) {
+            o++;
+        }
+        return o;
     }
 
     /** Order of the block named by {@code handle}: it spans {@code 1 << order(handle)} pages. */
@@ -376,6 +389,10 @@ public final class PageAllocator {
                 removeReclaimWaiterLocked(i);
             }
         }
+        runAll(run, n);
+    }
+
+    private static void runAll(Runnable[] run, int n) {
         RuntimeException first = null;
         for (int i = 0; i < n; i++) {
             Runnable r = run[i];
@@ -392,6 +409,40 @@ public final class PageAllocator {
         if (first != null) {
             throw first;
         }
+    }
+
+    /**
+     * After an object went back to a slab cache without freeing a page: memory is back for whoever
+     * waits for it, so every armed retry runs (each allocates again and re-arms if it is still short).
+     */
+    void objectFreed() {
+        if (!reclaimArmed) {
+            return;
+        }
+        Runnable[] run;
+        int n;
+        synchronized (lock) {
+            n = nrReclaimWaiters;
+            run = Arrays.copyOf(reclaimWaiters, n); // slow path only: memory was short
+            while (nrReclaimWaiters > 0) {
+                removeReclaimWaiterLocked(nrReclaimWaiters - 1);
+            }
+        }
+        runAll(run, n);
+    }
+
+    /** This allocator's slab caches ({@code kmalloc}, {@code kmem_cache_create}). */
+    public Kmalloc slab() {
+        Kmalloc k = slab;
+        if (k == null) {
+            synchronized (lock) {
+                k = slab;
+                if (k == null) {
+                    slab = k = new Kmalloc(this);
+                }
+            }
+        }
+        return k;
     }
 
     /** Current reference count of a live block. */

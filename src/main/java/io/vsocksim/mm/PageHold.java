@@ -11,9 +11,13 @@ public final class PageHold implements AutoCloseable {
     private final PageAllocator allocator;
     private long[] handles = new long[64];
     private int taken;
+    private long[] objects = new long[0];
+    private int objectsTaken;
 
     /**
-     * Takes up to {@code pages} order-0 pages ({@code Long.MAX_VALUE}: every free one).
+     * Takes up to {@code pages} order-0 pages ({@code Long.MAX_VALUE}: every free one). When that
+     * leaves no page free, it also takes every free object of the slab caches, which other tenants'
+     * small allocations would use up first: memory that is all taken fails a {@code kmalloc} too.
      *
      * @throws IllegalArgumentException if {@code pages} is negative
      */
@@ -28,6 +32,21 @@ public final class PageHold implements AutoCloseable {
             }
             handles[taken++] = h;
         }
+        if (taken < pages) {
+            for (KmemCache c : allocator.slab().caches()) {
+                for (long h; (h = c.alloc()) > 0; ) {
+                    if (objectsTaken == objects.length) {
+                        objects = Arrays.copyOf(objects, Math.max(64, objectsTaken * 2));
+                    }
+                    objects[objectsTaken++] = h;
+                }
+            }
+        }
+    }
+
+    /** Slab objects held (taken when every free page was). */
+    public synchronized long objects() {
+        return objectsTaken;
     }
 
     /** Pages held (fewer than asked if the allocator had fewer free). */
@@ -43,10 +62,16 @@ public final class PageHold implements AutoCloseable {
         }
         taken = 0;
         handles = new long[0];
+        Kmalloc slab = allocator.slab();
+        for (int i = 0; i < objectsTaken; i++) {
+            slab.kfree(objects[i]);
+        }
+        objectsTaken = 0;
+        objects = new long[0];
     }
 
     @Override
     public String toString() {
-        return "PageHold{" + allocator + ", taken=" + pages() + "}";
+        return "PageHold{" + allocator + ", taken=" + pages() + ", objects=" + objects() + "}";
     }
 }

@@ -8,6 +8,11 @@
  *   <li>{@link io.vsocksim.mm.PageAllocator}: {@code mm/page_alloc.c} ({@code __rmqueue_smallest},
  *       {@code expand}, {@code __free_one_page}, {@code __free_pages}), {@code get_page}/{@code put_page}
  *       from {@code include/linux/mm.h}, and {@code mm/page_poison.c}.</li>
+ *   <li>{@link io.vsocksim.mm.KmemCache}, {@link io.vsocksim.mm.Kmalloc}: the SLUB allocator of
+ *       {@code mm/slub.c} and the kmalloc caches of {@code mm/slab_common.c}: objects of one size carved
+ *       out of page blocks, named by {@code long} handles; skb heads come from them as in the kernel.
+ *       {@link io.vsocksim.mm.Footprint} is what a leak check compares: pages outside slabs and slab
+ *       objects.</li>
  *   <li>{@link io.vsocksim.mm.MmStruct}, {@link io.vsocksim.mm.VmArea}: the {@code mm_struct} /
  *       {@code vm_area_struct} subset of {@code include/linux/mm_types.h}, {@code do_mmap} and
  *       {@code __vm_munmap} ({@code mm/mmap.c}), {@code __split_vma} ({@code mm/vma.c}),
@@ -28,10 +33,13 @@
  * allocator. Each filled slot of a {@link io.vsocksim.mm.VmArea} is an owner: mapping takes a
  * reference and zapping drops it, so a mapped page outlives its other owners (a socket that drops its
  * RX page while the page is mapped) and goes back to the allocator only when it is unmapped.
- * Every {@code PageAllocator} counts pages in use; tests check it returns to its starting value.
+ * Every {@code PageAllocator} counts pages in use and every slab cache counts objects in use; tests
+ * check that the pages outside slabs and the objects return to their starting values (the pages a
+ * cache keeps for later are its own business, as in the kernel).
  *
  * <p><b>Locking.</b> Lock order: {@code MmStruct} ({@code mmap_lock}), then {@code VmArea} (its page
- * table lock), then {@code PageAllocator} (the zone lock). Each is held briefly; the allocator's lock
+ * table lock), then a {@code KmemCache}'s lock, then {@code PageAllocator} (the zone lock; a cache never holds its
+ * own lock while it asks the page allocator). Each is held briefly; the allocator's lock
  * covers list operations only, never page contents. {@code GuestMemory} has no lock: accesses to
  * different bytes never interfere and ordering is the caller's business, as with real RAM.
  *

@@ -12,6 +12,7 @@ import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.kernel.ManualWorkQueue;
 import io.vsocksim.kernel.VirtualClock;
+import io.vsocksim.mm.Footprint;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Signal;
@@ -94,7 +95,7 @@ public final class ChaosRun {
     final UserProcess[] guestProcs;
     private final int hostListener;
     private final int[] guestListeners;
-    private final long[] basePages;
+    private final Footprint[] basePages;
     final List<ChaosConn> conns = new ArrayList<>();
     private final ArrayDeque<String> schedule = new ArrayDeque<>();
     private final boolean fullSchedule;
@@ -118,9 +119,9 @@ public final class ChaosRun {
             host.startGuest(4, KernelContext.deterministic("guest4", 16L << 20), Guest.Options.DEFAULTS.withPortSeed(setupRnd.nextLong()))};
         machines = new Machine[] {host, guests[0], guests[1]};
         settle();
-        basePages = new long[machines.length];
+        basePages = new Footprint[machines.length];
         for (int i = 0; i < machines.length; i++) {
-            basePages[i] = pages(machines[i]);
+            basePages[i] = machines[i].footprint();
         }
         hostProc = host.process("chaos-host");
         guestProcs = new UserProcess[] {guests[0].process("chaos-g3"), guests[1].process("chaos-g4")};
@@ -446,8 +447,9 @@ public final class ChaosRun {
             if (m.liveSockets() != 0) {
                 return m.liveSockets() + " socket(s) left on " + m.kernel().name();
             }
-            if (pages(m) != basePages[i]) {
-                return (pages(m) - basePages[i]) + " page(s) left on " + m.kernel().name();
+            Footprint now = m.footprint();
+            if (!now.equals(basePages[i])) {
+                return now.beyond(basePages[i]) + " left on " + m.kernel().name();
             }
         }
         return null;
@@ -480,8 +482,4 @@ public final class ChaosRun {
         }
     }
 
-    /** Pages in use that sockets and packets account for (device-held RX buffers excluded). */
-    private static long pages(Machine m) {
-        return m.kernel().pages().pagesInUse() - m.devicePages();
-    }
 }

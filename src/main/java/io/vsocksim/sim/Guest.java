@@ -137,14 +137,21 @@ public final class Guest extends Machine {
     }
 
     /**
-     * The driver's posted RX buffers: one page each (3776-byte buffers fit one page); with zerocopy
-     * receive on, two (the header's head and the data page).
+     * The data pages of the driver's posted RX buffers: none for the kernel's buffers (each is a
+     * kmalloc-4096 object); with zerocopy receive on, the pages behind each header.
      */
     @Override
     public long devicePages() {
         io.vsocksim.vsock.guest.VirtioVsock d = driver();
-        return d == null ? 0 : (long) d.rxBufNr()
-                * (zerocopyPolicy() == ZerocopyPolicy.OFF ? 1 : 1 + ZerocopyPolicy.rxPagesPerBuffer(core()));
+        return d == null || zerocopyPolicy() == ZerocopyPolicy.OFF ? 0
+                : (long) d.rxBufNr() * ZerocopyPolicy.rxPagesPerBuffer(core());
+    }
+
+    /** The heads of the driver's posted RX buffers: one slab object each. */
+    @Override
+    public long deviceObjects() {
+        io.vsocksim.vsock.guest.VirtioVsock d = driver();
+        return d == null ? 0 : d.rxBufNr();
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.vsocksim.testsuite;
 
 import io.vsocksim.Linux;
+import io.vsocksim.mm.Footprint;
 import io.vsocksim.sim.Machine;
 import java.io.PrintStream;
 import java.util.List;
@@ -156,8 +157,8 @@ public final class VsockTestRunner implements AutoCloseable {
         quiesceBoth();
         int clientBase = client.machine().liveSockets();
         int serverBase = server.machine().liveSockets();
-        long clientPages = pages(client.machine());
-        long serverPages = pages(server.machine());
+        Footprint clientPages = client.machine().footprint();
+        Footprint serverPages = server.machine().footprint();
         long seed = rand.nextLong();
         TestContext ct = new TestContext(client.machine(), control[0], client.peerCid(), peerPort, new Random(seed));
         TestContext st = new TestContext(server.machine(), control[1], server.peerCid(), peerPort, new Random(seed ^ 0x5DEECE66DL));
@@ -251,11 +252,6 @@ public final class VsockTestRunner implements AutoCloseable {
         m.core().awaitLiveSockets(base, SETTLE_NANOS);
     }
 
-    /** Pages in use on {@code m} that sockets and packets account for (device-held RX buffers excluded). */
-    private static long pages(Machine m) {
-        return m.kernel().pages().pagesInUse() - m.devicePages();
-    }
-
     /** Runs both machines' work until a round finds both idle (bounded: traffic may still be settling). */
     private void quiesceBoth() {
         for (int round = 0; round < 64; round++) {
@@ -267,15 +263,15 @@ public final class VsockTestRunner implements AutoCloseable {
     }
 
     /** Null if {@code m} came back to its counts, else the leak. */
-    private static String leaks(Machine m, int baseSockets, long basePages) {
+    private static String leaks(Machine m, int baseSockets, Footprint basePages) {
         m.quiesce();
         if (!m.core().awaitLiveSockets(baseSockets, SETTLE_NANOS)) {
             return "leak on " + m.kernel().name() + ": " + (m.liveSockets() - baseSockets) + " socket(s) not released";
         }
         m.quiesce();
-        long pages = pages(m);
-        if (pages != basePages) {
-            return "leak on " + m.kernel().name() + ": " + (pages - basePages) + " page(s) not freed";
+        Footprint now = m.footprint();
+        if (!now.equals(basePages)) {
+            return "leak on " + m.kernel().name() + ": " + now.beyond(basePages) + " not freed";
         }
         return null;
     }

@@ -3,13 +3,12 @@ package io.vsocksim.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.mm.PageAllocator;
+import io.vsocksim.mm.PageHold;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.vsock.ZerocopyPolicy;
 import io.vsocksim.vsock.guest.VirtioVsockCounters.Counter;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -37,12 +36,9 @@ class GuestMemoryPressureTest {
         c.close();
     }
 
-    /** Takes every free page of {@code pages}; returns the handles. */
-    private static List<Long> holdAllMemory(PageAllocator pages) {
-        List<Long> held = new ArrayList<>();
-        for (long h; (h = pages.allocPages(0)) > 0; ) {
-            held.add(h);
-        }
+    /** Takes every free page of {@code pages} and every free object of its slab caches. */
+    private static PageHold holdAllMemory(PageAllocator pages) {
+        PageHold held = new PageHold(pages, Long.MAX_VALUE);
         assertThat(pages.freePages()).isZero();
         return held;
     }
@@ -62,7 +58,7 @@ class GuestMemoryPressureTest {
         PageAllocator pages = g.kernel().pages();
         int packets = posted + EXTRA;
 
-        List<Long> held = holdAllMemory(pages);
+        PageHold held = holdAllMemory(pages);
         byte[] chunk = new byte[PAYLOAD];
         for (int n = 0; n < packets; n++) {
             for (int i = 0; i < PAYLOAD; i++) {
@@ -77,9 +73,7 @@ class GuestMemoryPressureTest {
         assertThat(g.driverCounters().get(Counter.RX_FILL_NOMEM)).isPositive();
         assertThat(pages.reclaimWaiters()).as("the refill waits for memory").isEqualTo(1);
 
-        for (long h : held) {
-            pages.freePages(h);
-        }
+        held.close();
         c.drain();
 
         assertThat(g.vhost().queuedPackets()).as("vhost delivered what it held").isZero();

@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.kernel.VirtualClock;
-import io.vsocksim.mm.PageAllocator;
+import io.vsocksim.mm.PageHold;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
@@ -17,8 +17,6 @@ import io.vsocksim.uapi.Signal;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -180,11 +178,8 @@ class SelfRunningTimeTest {
             try (VsockSocket sv = l.accept()) {
                 // The guest runs out of memory and its two RX buffers fill up: whatever the host sends
                 // next waits in vhost, so a new connection gets no answer and nothing is busy.
-                PageAllocator pages = g.kernel().pages();
-                List<Long> held = new ArrayList<>();
-                for (long hd; (hd = pages.allocPages(0)) > 0; ) {
-                    held.add(hd);
-                }
+                // Every free page and every free slab object: the RX refill's kmalloc fails too.
+                PageHold held = new PageHold(g.kernel().pages(), Long.MAX_VALUE);
                 for (int i = 0; i < 3; i++) {
                     assertThat(cl.send(ByteBuffer.wrap(new byte[] {(byte) i}), 0)).isEqualTo(1);
                 }
@@ -198,9 +193,7 @@ class SelfRunningTimeTest {
                             .isGreaterThanOrEqualTo(TimeUnit.SECONDS.toNanos(2));
                     report("connect with no answer (2-s connect timeout)", clock, t0, w0);
                 } finally {
-                    for (long hd : held) {
-                        pages.freePages(hd);
-                    }
+                    held.close();
                 }
                 ByteBuffer got = ByteBuffer.allocate(3);
                 while (got.hasRemaining()) {

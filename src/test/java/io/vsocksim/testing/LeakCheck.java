@@ -1,6 +1,7 @@
 package io.vsocksim.testing;
 
 import io.vsocksim.kernel.KernelContext;
+import io.vsocksim.mm.Footprint;
 import io.vsocksim.mm.PageAllocator;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,14 +28,17 @@ public final class LeakCheck implements AfterEachCallback {
     }
 
     private final List<PageAllocator> allocators = new ArrayList<>();
-    private final List<Long> baselines = new ArrayList<>();
+    private final List<Footprint> baselines = new ArrayList<>();
     private final List<Probe> probes = new ArrayList<>();
     private final List<AutoCloseable> closeAfter = new ArrayList<>();
 
-    /** Tracks {@code a} from now on: at the end of the test it must hold as many pages as now. */
+    /**
+     * Tracks {@code a} from now on: at the end of the test it must hold as many pages outside its slab
+     * caches, and as many slab objects, as now ({@link Footprint}).
+     */
     public PageAllocator track(PageAllocator a) {
         allocators.add(a);
-        baselines.add(a.pagesInUse());
+        baselines.add(Footprint.of(a));
         return a;
     }
 
@@ -74,11 +78,12 @@ public final class LeakCheck implements AfterEachCallback {
         }
         for (int i = 0; i < allocators.size(); i++) {
             PageAllocator a = allocators.get(i);
-            long base = baselines.get(i);
-            if (a.pagesInUse() != base) {
-                leaks.append("\n  pages leaked: allocator over ").append(a.memory().name())
-                        .append(" holds ").append(a.pagesInUse()).append(" pages, started with ").append(base)
-                        .append(" (").append(a).append(')');
+            Footprint base = baselines.get(i);
+            Footprint now = Footprint.of(a);
+            if (!now.equals(base)) {
+                leaks.append("\n  memory leaked: allocator over ").append(a.memory().name())
+                        .append(" holds ").append(now.beyond(base)).append(" more than at the start (")
+                        .append(a).append(')');
             }
         }
         if (leaks.length() > 0) {

@@ -204,7 +204,7 @@ public final class VirtioVsock {
     /** vring_create_virtqueue + the transport's queue setup for queue {@code i}. */
     private int findVq(int i) {
         long size = VringAddrs.legacySize(queueSize, GuestMemory.PAGE_SIZE);
-        long h = pages.allocPages(SkbPool.getOrder((int) size));
+        long h = pages.allocPages(PageAllocator.getOrder(size));
         if (h < 0) {
             return -Errno.ENOMEM;
         }

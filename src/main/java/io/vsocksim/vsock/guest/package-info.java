@@ -29,8 +29,6 @@
  *   <li>SIM: ring memory and indirect tables come from guest pages owned by the driver (the kernel's
  *       virtio core allocates rings; indirect tables are kmalloc'ed per packet). Tables are a fixed
  *       pool of one slot per descriptor.</li>
- *   <li>SIM: {@code rx_fill} does not clear the headroom of the buffers it posts (the device writes the
- *       header before the driver reads it), so an idle guest's RX buffers do not touch their pages.</li>
  *   <li>SIM: {@code VirtioVsock.addRawTxChain} and {@code addRawEventChain} are test hooks (a hostile or
  *       unusual driver posting hand-made chains) that the kernel lacks.</li>
  *   <li>Work runs on the machine's {@code system_wq}, not a dedicated "virtio_vsock" workqueue.</li>

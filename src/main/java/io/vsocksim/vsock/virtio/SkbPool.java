@@ -3,6 +3,8 @@ package io.vsocksim.vsock.virtio;
 import io.vsocksim.Linux;
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.mm.GuestMemory;
+import io.vsocksim.mm.Kmalloc;
+import io.vsocksim.mm.KmemCache;
 import io.vsocksim.mm.PageAllocator;
 import io.vsocksim.vsock.UbufInfoMsgzc;
 import io.vsocksim.vsock.VsockCore;
@@ -15,8 +17,9 @@ import io.vsocksim.vsock.VsockCore;
  * <ol>
  *   <li>{@code kmalloc_reserve}: a head asked for {@code size} bytes is {@code ALIGN(size, 64)} plus the
  *       aligned {@code skb_shared_info} ({@value #SKB_SHINFO_SIZE}); up to {@value #SKB_SMALL_HEAD_CACHE_SIZE}
- *       bytes come from the small-head cache (osize = 640), above that {@code kmalloc_size_roundup}
- *       picks the kmalloc bucket (1024, 2048, 4096, 8192, then {@code PAGE_SIZE << get_order}).</li>
+ *       bytes come from the {@code skbuff_small_head} cache (osize = 640), above that
+ *       {@code kmalloc_size_roundup} picks the kmalloc cache (1024, 2048, 4096, 8192; larger heads are
+ *       page blocks, {@code PAGE_SIZE << get_order}).</li>
  *   <li>The usable head is {@code SKB_WITH_OVERHEAD(osize)} = osize − {@value #SKB_SHINFO_SIZE}; the
  *       tailroom of a linear skb is that minus the 44-byte header minus its linear payload.</li>
  *   <li>{@code virtio_vsock_alloc_skb}: 44 + payload ≤ {@value #SKB_MAX_LINEAR_SIZE} is linear;
@@ -25,9 +28,10 @@ import io.vsocksim.vsock.VsockCore;
  *       ({@code alloc_skb_with_frags}), at most {@value #MAX_SKB_FRAGS} of them.</li>
  * </ol>
  *
- * <p>SIM: a head is backed by its own {@code get_order(osize)}-page block of the machine's
- * {@link PageAllocator} (the kernel carves small heads out of slab pages); sizes and tailroom follow
- * the kernel, only the number of pages in use differs.
+ * <p>Heads are slab objects of the machine's caches ({@link Kmalloc}, {@link KmemCache}), as in the
+ * kernel: a posted guest RX buffer (3776 bytes, osize 4096) is a kmalloc-4096 object, eight to an
+ * order-3 slab; a header-only head is one of twelve {@code skbuff_small_head} objects in an order-1
+ * slab. Payload fragments are page blocks.
  *
  * <p>skb objects are recycled through a free list, so steady-state traffic allocates no Java objects.
  * Thread-safe (the free list has its own lock; pages come from the allocator's lock).
@@ -47,10 +51,12 @@ public final class SkbPool {
     /** {@code SKB_WITH_OVERHEAD(PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER)}: the largest linear vsock skb (header included). */
     public static final int SKB_MAX_LINEAR_SIZE = (GuestMemory.PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER) - SKB_SHINFO_SIZE;
     private static final int SMP_CACHE_BYTES = 64;
-    private static final int[] KMALLOC_BUCKETS = {8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192};
 
     private final KernelContext kernel;
     private final PageAllocator pages;
+    private final Kmalloc slab;
+    /** {@code net_hotdata.skb_small_head_cache}. */
+    private final KmemCache smallHead;
     private final Object lock = new Object();
     // Guarded by lock.
     private VsockSkb free;
@@ -61,6 +67,8 @@ public final class SkbPool {
     public SkbPool(KernelContext kernel) {
         this.kernel = kernel;
         this.pages = kernel.pages();
+        this.slab = pages.slab();
+        this.smallHead = slab.kmemCacheCreate("skbuff_small_head", SKB_SMALL_HEAD_CACHE_SIZE);
     }
 
     /** The machine's pool, created on first use and kept by its {@link VsockCore}. */
@@ -104,26 +112,6 @@ public final class SkbPool {
         return x - SKB_SHINFO_SIZE;
     }
 
-    /** {@code get_order(size)}: smallest order whose block holds {@code size} bytes. */
-    public static int getOrder(int size) {
-        int order = 0;
-        while ((GuestMemory.PAGE_SIZE << order) < size) {
-            order++;
-        }
-        return order;
-    }
-
-    /** {@code kmalloc_size_roundup()}. */
-    @Linux(file = "mm/slab_common.c", fn = "kmalloc_size_roundup")
-    public static int kmallocSizeRoundup(int size) {
-        for (int b : KMALLOC_BUCKETS) {
-            if (size <= b) {
-                return b;
-            }
-        }
-        return GuestMemory.PAGE_SIZE << getOrder(size);
-    }
-
     /** {@code kmalloc_reserve()}: the real size of a head asked for {@code size} bytes. */
     @Linux(file = "net/core/skbuff.c", fn = "kmalloc_reserve")
     public static int kmallocReserve(int size) {
@@ -131,7 +119,7 @@ public final class SkbPool {
         if (obj <= SKB_SMALL_HEAD_CACHE_SIZE) {
             return SKB_SMALL_HEAD_CACHE_SIZE;
         }
-        return kmallocSizeRoundup(obj);
+        return Kmalloc.kmallocSizeRoundup(obj);
     }
 
     // ---- allocation ------------------------------------------------------------------------------------
@@ -178,7 +166,7 @@ public final class SkbPool {
 
     private VsockSkb allocWithFrags(int headerLen, int dataLen, boolean clearHeader) {
         int osize = kmallocReserve(headerLen);
-        long h = pages.allocPages(getOrder(osize));
+        long h = osize == SKB_SMALL_HEAD_CACHE_SIZE ? smallHead.alloc() : slab.kmalloc(osize);
         if (h < 0) {
             return null;
         }
@@ -190,7 +178,7 @@ public final class SkbPool {
         int left = dataLen;
         while (left > 0) {
             if (skb.nrFrags == MAX_SKB_FRAGS) {
-                free(skb);
+                freeUnused(skb);
                 return null;
             }
             int aligned = (left + GuestMemory.PAGE_SIZE - 1) & -GuestMemory.PAGE_SIZE;
@@ -203,7 +191,7 @@ public final class SkbPool {
                     order--;
                     continue;
                 }
-                free(skb);
+                freeUnused(skb);
                 return null;
             }
             int chunk = Math.min(left, GuestMemory.PAGE_SIZE << order);
@@ -231,6 +219,7 @@ public final class SkbPool {
         }
         skb.live = true;
         skb.headHandle = headHandle;
+        skb.headGpa = slab.gpa(headHandle);
         skb.end = end;
         skb.tail = VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM;
         skb.wrapHeader();
@@ -242,6 +231,20 @@ public final class SkbPool {
 
     /** Frees {@code skb}: orphans it, returns its pages, recycles the object. Takes ownership. */
     void free(VsockSkb skb) {
+        free(skb, true);
+    }
+
+    /**
+     * Frees an skb whose allocation is being abandoned half-way (a fragment could not be had): what it
+     * gives back was taken a moment ago, so it must not count as memory coming back for callers that
+     * wait for some ({@link PageAllocator#retryAfterReclaim}); otherwise an RX refill that keeps
+     * failing would wake itself through its own roll-back, forever.
+     */
+    void freeUnused(VsockSkb skb) {
+        free(skb, false);
+    }
+
+    private void free(VsockSkb skb, boolean wakeWaiters) {
         if (!skb.live) {
             throw new IllegalStateException("double free of skb");
         }
@@ -254,7 +257,7 @@ public final class SkbPool {
             uarg.complete(true);
         }
         skb.live = false;
-        pages.freePages(skb.headHandle);
+        slab.kfree(skb.headHandle, wakeWaiters);
         for (int i = 0; i < skb.nrFrags; i++) {
             // put_page, as skb_release_data does for every fragment: a pinned user page (MSG_ZEROCOPY)
             // goes back to its owner, a page mapped by zerocopy receive keeps the mapping's reference
@@ -265,6 +268,7 @@ public final class SkbPool {
         }
         skb.fragsPinned = false;
         skb.headHandle = 0;
+        skb.headGpa = 0;
         skb.nrFrags = 0;
         skb.len = 0;
         skb.dataLen = 0;

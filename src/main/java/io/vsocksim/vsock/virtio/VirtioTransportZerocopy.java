@@ -255,7 +255,7 @@ public final class VirtioTransportZerocopy {
         for (int i = 0; i < npages; i++) {
             long h = pa.allocPages(0);
             if (h < 0) {
-                skb.kfreeSkb();
+                pool.freeUnused(skb);
                 return null;
             }
             skb.fragHandle[i] = h;

@@ -62,7 +62,10 @@ public final class VsockSkb {
     private static final int[] NO_INTS = new int[0];
 
     boolean live;
+    /** The head: a slab object or, above kmalloc's largest cache, a page block ({@link io.vsocksim.mm.Kmalloc}). */
     long headHandle;
+    /** Guest-physical address of the head's first byte, kept so the data path never asks the cache. */
+    long headGpa;
     /** Usable bytes of the head block ({@code skb_end_offset}). */
     int end;
     /** Bytes used in the head: header plus linear payload. */
@@ -106,7 +109,7 @@ public final class VsockSkb {
     }
 
     void wrapHeader() {
-        hdr.wrap(pool.pages().page(headHandle, 0), 0);
+        hdr.wrap(pool.memory().page(GuestMemory.gpaToPfn(headGpa)), (int) (headGpa & (GuestMemory.PAGE_SIZE - 1)));
     }
 
     /** {@code skb->len}: payload bytes. */
@@ -144,7 +147,7 @@ public final class VsockSkb {
 
     /** Guest-physical address of the head buffer (the header's first byte), e.g. for an RX descriptor. */
     public long headGpa() {
-        return pool.pages().gpa(headHandle);
+        return headGpa;
     }
 
     /**
