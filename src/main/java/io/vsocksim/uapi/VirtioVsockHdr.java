@@ -63,6 +63,12 @@ public final class VirtioVsockHdr {
         return this;
     }
 
+    /** Copies the 44 bytes of {@code src} over this header (the two may live anywhere in their buffers). */
+    public VirtioVsockHdr copyFrom(VirtioVsockHdr src) {
+        buf.put(base, src.buf, src.base, SIZE);
+        return this;
+    }
+
     /** The wrapped buffer. */
     public ByteBuffer buffer() {
         return buf;

@@ -101,4 +101,19 @@ class VirtioVsockHdrTest {
         String s = new VirtioVsockHdr().wrap(buf, 0).op(99).type(7).toString();
         assertThat(s).contains("op=?99").contains("type=?7");
     }
+
+    @Test
+    void shouldCopyAHeaderBetweenOffsetsWithoutTouchingTheBytesAround() {
+        // Slab objects put headers anywhere in a page: the copy must use both offsets.
+        ByteBuffer page = ByteBuffer.allocateDirect(4096).order(ByteOrder.LITTLE_ENDIAN);
+        VirtioVsockHdr src = new VirtioVsockHdr().wrap(page, 640);
+        src.srcCid(3).dstCid(2).srcPort(1024).dstPort(5000).len(7).type(1).op(5).flags(1).bufAlloc(65536).fwdCnt(9);
+        VirtioVsockHdr dst = new VirtioVsockHdr().wrap(page, 3200);
+        dst.copyFrom(src);
+        assertThat(dst.toString()).isEqualTo(src.toString());
+        for (int i = 0; i < 640; i++) {
+            assertThat(page.get(i)).as("byte %d before both headers", i).isZero();
+        }
+        assertThat(page.get(3200 + VirtioVsockHdr.SIZE)).isZero();
+    }
 }

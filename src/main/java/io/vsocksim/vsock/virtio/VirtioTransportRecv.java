@@ -519,7 +519,7 @@ public final class VirtioTransportRecv {
                         if (newSkb == null) {
                             break;
                         }
-                        newSkb.hdr().buffer().put(0, hdr.buffer(), 0, VirtioVsockHdr.SIZE);
+                        newSkb.hdr().copyFrom(hdr);
                         newSkb.hdr().len(0); // like the kernel, the new skb gets no owner socket
                     }
                 }
