@@ -15,7 +15,7 @@ import io.vsocksim.sim.UserProcess;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.sim.VsockSocket;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.CompletableFuture;

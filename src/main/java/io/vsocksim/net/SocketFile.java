@@ -18,7 +18,7 @@ import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.AfVsock;
 import io.vsocksim.vsock.MsgHdr;
-import io.vsocksim.vsock.SockExtendedErr;
+import io.vsocksim.uapi.SockExtendedErr;
 import io.vsocksim.vsock.VsockConnectible;
 import io.vsocksim.vsock.VsockSock;
 import io.vsocksim.vsock.VsockSockopt;

@@ -4,7 +4,8 @@ import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.uapi.VirtioRing;
 import io.vsocksim.uapi.VirtioVsock;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
+import io.vsocksim.vsock.ZerocopySetting;
 import io.vsocksim.vsock.guest.VirtioVsockCounters;
 import io.vsocksim.vsock.guest.VirtioVsockTransport;
 import io.vsocksim.vsock.vhost.VhostVsock;
@@ -123,8 +124,8 @@ public final class Guest extends Machine {
             int rxPagesPerBuffer) {
         super(kernel, options.loopback(), options.portSeed().orElseGet(Machine::bootPortSeed));
         // Before the driver probes: its first rx_fill already posts buffers of the policy's layout.
-        ZerocopyPolicy.set(core(), policy);
-        ZerocopyPolicy.setRxPagesPerBuffer(core(), rxPagesPerBuffer);
+        ZerocopySetting.setPolicy(core(), policy);
+        ZerocopySetting.setRxPagesPerBuffer(core(), rxPagesPerBuffer);
         this.host = host;
         this.vhost = vhost;
         this.transport = VirtioVsockTransport.register(core());
@@ -144,7 +145,7 @@ public final class Guest extends Machine {
     public long devicePages() {
         io.vsocksim.vsock.guest.VirtioVsock d = driver();
         return d == null ? 0 : (long) d.rxBufNr()
-                * (zerocopyPolicy() == ZerocopyPolicy.OFF ? 1 : 1 + ZerocopyPolicy.rxPagesPerBuffer(core()));
+                * (zerocopyPolicy() == ZerocopyPolicy.OFF ? 1 : 1 + ZerocopySetting.rxPagesPerBuffer(core()));
     }
 
     /**

@@ -107,10 +107,10 @@ public final class Host extends Machine {
      * @throws ErrnoException EINVAL for CID 0, 1, 2, U32_MAX or above; EADDRINUSE for a CID of this host
      *     or of another guest
      * @throws IllegalArgumentException for a queue size the guest cannot receive with (see
-     *     {@link #startGuest(long, KernelContext, Guest.Options, io.vsocksim.vsock.ZerocopyPolicy, int)})
+     *     {@link #startGuest(long, KernelContext, Guest.Options, io.vsocksim.uapi.ZerocopyPolicy, int)})
      */
     public Guest startGuest(long cid, KernelContext kernel, Guest.Options options) throws ErrnoException {
-        return startGuest(cid, kernel, options, io.vsocksim.vsock.ZerocopyPolicy.OFF);
+        return startGuest(cid, kernel, options, io.vsocksim.uapi.ZerocopyPolicy.OFF);
     }
 
     /**
@@ -120,12 +120,12 @@ public final class Host extends Machine {
      */
     @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC: guest RX buffers as header + page")
     public Guest startGuest(long cid, KernelContext kernel, Guest.Options options,
-            io.vsocksim.vsock.ZerocopyPolicy policy) throws ErrnoException {
+            io.vsocksim.uapi.ZerocopyPolicy policy) throws ErrnoException {
         return startGuest(cid, kernel, options, policy, 1);
     }
 
     /**
-     * As {@link #startGuest(long, KernelContext, Guest.Options, io.vsocksim.vsock.ZerocopyPolicy)}, with
+     * As {@link #startGuest(long, KernelContext, Guest.Options, io.vsocksim.uapi.ZerocopyPolicy)}, with
      * {@code rxPagesPerBuffer} data pages per posted RX buffer (1 = the RFC's layout; up to 16 so that
      * a 64 KiB packet arrives whole, unused pages being freed on arrival).
      *
@@ -141,7 +141,7 @@ public final class Host extends Machine {
      */
     @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC: guest RX buffers as header + pages")
     public Guest startGuest(long cid, KernelContext kernel, Guest.Options options,
-            io.vsocksim.vsock.ZerocopyPolicy policy, int rxPagesPerBuffer) throws ErrnoException {
+            io.vsocksim.uapi.ZerocopyPolicy policy, int rxPagesPerBuffer) throws ErrnoException {
         Guest.checkConfig(options, policy, rxPagesPerBuffer);
         VhostVsock dev = vhost.open();
         int rc = dev.setGuestCid(cid);

@@ -324,13 +324,13 @@ public class Machine implements AutoCloseable {
      * Packets allocated earlier keep their layout (they are copied when mapped).
      */
     @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC: packet allocation policy")
-    public void setZerocopyPolicy(io.vsocksim.vsock.ZerocopyPolicy policy) {
-        io.vsocksim.vsock.ZerocopyPolicy.set(core, policy);
+    public void setZerocopyPolicy(io.vsocksim.uapi.ZerocopyPolicy policy) {
+        io.vsocksim.vsock.ZerocopySetting.setPolicy(core, policy);
     }
 
     /** This machine's zerocopy receive policy. */
-    public io.vsocksim.vsock.ZerocopyPolicy zerocopyPolicy() {
-        return io.vsocksim.vsock.ZerocopyPolicy.of(core);
+    public io.vsocksim.uapi.ZerocopyPolicy zerocopyPolicy() {
+        return io.vsocksim.vsock.ZerocopySetting.policy(core);
     }
 
     /** A new simulated user process on this machine, with an empty address space. */

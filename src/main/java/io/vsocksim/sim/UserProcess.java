@@ -19,7 +19,7 @@ import io.vsocksim.net.Iovec;
 import io.vsocksim.net.SockAddrs;
 import io.vsocksim.net.SockIoctl;
 import io.vsocksim.net.SocketFile;
-import io.vsocksim.net.UserMsghdr;
+import io.vsocksim.uapi.UserMsghdr;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.PollFd;
@@ -802,7 +802,7 @@ public final class UserProcess implements AutoCloseable {
     @Linux(file = "net/socket.c", fn = "____sys_sendmsg")
     public long sendmsg(int fd, UserMsghdr msg, int flags) {
         return onMsg(fd, flags, s -> {
-            long total = UserMsghdr.copyFromUser(msg, true);
+            long total = SockAddrs.copyMsghdrFromUser(msg, true);
             if (total < 0) {
                 return total;
             }
@@ -814,7 +814,7 @@ public final class UserProcess implements AutoCloseable {
                 return -Errno.EFAULT;
             }
             ByteBuffer data = Iovec.gather(msg.iov, msg.iovlen, (int) total);
-            long n = sendNamed(s, data, flags & ~Sock.MSG_INTERNAL_SENDMSG_FLAGS, UserMsghdr.copyName(msg) != 0);
+            long n = sendNamed(s, data, flags & ~Sock.MSG_INTERNAL_SENDMSG_FLAGS, SockAddrs.copyMsgName(msg) != 0);
             Iovec.advance(msg.iov, msg.iovlen, (int) n);
             return n;
         });
@@ -831,7 +831,7 @@ public final class UserProcess implements AutoCloseable {
     @Linux(file = "net/socket.c", fn = "____sys_recvmsg")
     public long recvmsg(int fd, UserMsghdr msg, int flags) {
         return onMsg(fd, flags, s -> {
-            long total = UserMsghdr.copyFromUser(msg, false);
+            long total = SockAddrs.copyMsghdrFromUser(msg, false);
             if (total < 0) {
                 return total;
             }

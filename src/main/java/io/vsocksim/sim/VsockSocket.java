@@ -5,13 +5,13 @@ import static io.vsocksim.uapi.Errno.EBADF;
 import io.vsocksim.mm.Mman;
 import io.vsocksim.mm.UserBuffer;
 import io.vsocksim.net.SocketFile;
-import io.vsocksim.net.UserMsghdr;
+import io.vsocksim.uapi.UserMsghdr;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Fcntl;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.SockExtendedErr;
+import io.vsocksim.uapi.SockExtendedErr;
 import io.vsocksim.vsock.VsockSock;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -373,7 +373,7 @@ public final class VsockSocket implements AutoCloseable {
     /**
      * mmap(2) of the socket ({@code MAP_SHARED}): a read-only area of {@code length} bytes (rounded up
      * to pages) in the process, for zerocopy receive (RFC, not upstream). ENODEV when the machine's
-     * {@link io.vsocksim.vsock.ZerocopyPolicy} is OFF (6.12.117's {@code sock_no_mmap}); EPERM for
+     * {@link io.vsocksim.uapi.ZerocopyPolicy} is OFF (6.12.117's {@code sock_no_mmap}); EPERM for
      * PROT_WRITE or PROT_EXEC; EBUSY while the socket has a live mapping.
      *
      * @return the start address

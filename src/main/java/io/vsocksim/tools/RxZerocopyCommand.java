@@ -22,7 +22,7 @@ import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.PollFd;
 import io.vsocksim.uapi.VirtioVsockOp;
 import io.vsocksim.vsock.VsockCounters;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
 import io.vsocksim.vsock.guest.VirtioVsockCounters;
 import io.vsocksim.vsock.vhost.VhostVsockCounters;
 import java.io.IOException;

@@ -37,14 +37,14 @@ public final class GuestHostTestContext implements AutoCloseable {
     }
 
     Guest guest(long cid, Guest.Options options) throws ErrnoException {
-        return guest(cid, options, io.vsocksim.vsock.ZerocopyPolicy.OFF);
+        return guest(cid, options, io.vsocksim.uapi.ZerocopyPolicy.OFF);
     }
 
-    Guest guest(long cid, Guest.Options options, io.vsocksim.vsock.ZerocopyPolicy policy) throws ErrnoException {
+    Guest guest(long cid, Guest.Options options, io.vsocksim.uapi.ZerocopyPolicy policy) throws ErrnoException {
         return guest(cid, options, policy, 1);
     }
 
-    Guest guest(long cid, Guest.Options options, io.vsocksim.vsock.ZerocopyPolicy policy, int rxPages)
+    Guest guest(long cid, Guest.Options options, io.vsocksim.uapi.ZerocopyPolicy policy, int rxPages)
             throws ErrnoException {
         KernelContext k = Host.threadedKernel("guest" + cid, 24L << 20, new VirtualClock());
         leaks.track(k);

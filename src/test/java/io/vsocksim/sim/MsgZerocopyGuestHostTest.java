@@ -13,7 +13,7 @@ import io.vsocksim.mm.UserBuffer;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.SockExtendedErr;
+import io.vsocksim.uapi.SockExtendedErr;
 import io.vsocksim.vsock.VsockCounters.Counter;
 import java.nio.ByteBuffer;
 import java.util.SplittableRandom;

@@ -40,7 +40,7 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.net.SockIoctl;
-import io.vsocksim.net.UserMsghdr;
+import io.vsocksim.uapi.UserMsghdr;
 import io.vsocksim.uapi.Signal;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;

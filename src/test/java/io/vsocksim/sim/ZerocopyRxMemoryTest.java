@@ -10,7 +10,7 @@ import io.vsocksim.mm.Mman;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
 import io.vsocksim.vsock.virtio.VirtioTransport;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ExecutorService;

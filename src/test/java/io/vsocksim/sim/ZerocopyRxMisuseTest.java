@@ -20,7 +20,7 @@ import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VirtioVsock;
 import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.VsockTransport;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
 import io.vsocksim.vsock.virtio.VirtioTransport;
 import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;

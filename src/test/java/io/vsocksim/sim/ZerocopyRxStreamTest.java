@@ -10,7 +10,7 @@ import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VirtioVsock;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;

@@ -17,7 +17,7 @@ import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VirtioVsock;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
 import io.vsocksim.vsock.virtio.VirtioTransport;
 import io.vsocksim.vsock.virtio.VirtioVsockSock;
 import java.nio.ByteBuffer;

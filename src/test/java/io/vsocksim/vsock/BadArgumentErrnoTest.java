@@ -30,7 +30,7 @@ import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.SockaddrVm;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;

@@ -17,6 +17,7 @@ import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.Sock;
+import io.vsocksim.uapi.SockExtendedErr;
 import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.VsockCounters.Counter;
 import java.nio.ByteBuffer;

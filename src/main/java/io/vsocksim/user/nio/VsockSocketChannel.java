@@ -8,7 +8,7 @@ import static io.vsocksim.uapi.Sock.SOL_SOCKET;
 import static io.vsocksim.uapi.Sock.SO_ERROR;
 
 import io.vsocksim.net.Iovec;
-import io.vsocksim.net.UserMsghdr;
+import io.vsocksim.uapi.UserMsghdr;
 import io.vsocksim.sim.UserProcess;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Poll;

@@ -21,7 +21,8 @@ import io.vsocksim.uapi.VirtioVsockHdr;
 import io.vsocksim.virtio.VirtqueueSplit;
 import io.vsocksim.virtio.VringAddrs;
 import io.vsocksim.vsock.VsockSock;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
+import io.vsocksim.vsock.ZerocopySetting;
 import io.vsocksim.vsock.guest.VirtioVsockCounters.Counter;
 import io.vsocksim.vsock.virtio.SkbPool;
 import io.vsocksim.vsock.virtio.SkbQueue;
@@ -460,8 +461,8 @@ public final class VirtioVsock {
     private void rxFill() {
         VirtqueueSplit vq = vqs[VSOCK_VQ_RX];
         // Zerocopy RX (RFC, not upstream): header descriptor + one whole page, so the payload can be mapped.
-        boolean pagesRx = ZerocopyPolicy.of(transport.core()) != ZerocopyPolicy.OFF;
-        int rxPages = ZerocopyPolicy.rxPagesPerBuffer(transport.core());
+        boolean pagesRx = ZerocopySetting.policy(transport.core()) != ZerocopyPolicy.OFF;
+        int rxPages = ZerocopySetting.rxPagesPerBuffer(transport.core());
         rxFillPending = false;
         int retries = 0;
         do {
@@ -547,7 +548,7 @@ public final class VirtioVsock {
                     if (skb.nrFrags() > 0) {
                         // Zerocopy RX page buffer (RFC, not upstream): the payload is the page's first bytes.
                         VirtioTransportZerocopy.rxPagePut(skb, (int) payloadLen);
-                        if (ZerocopyPolicy.of(transport.core()) == ZerocopyPolicy.SMALL_COPY
+                        if (ZerocopySetting.policy(transport.core()) == ZerocopyPolicy.SMALL_COPY
                                 && !ZerocopyPolicy.SMALL_COPY.pageBacked((int) payloadLen) && payloadLen != 0) {
                             skb = VirtioTransportZerocopy.copyBreak(skb);
                         }
