@@ -12,6 +12,7 @@ import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
 import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.UserProcess;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.sim.VsockSocket;
@@ -40,8 +41,8 @@ final class Fixture implements AutoCloseable {
 
     Fixture(boolean guestToHost, boolean zerocopy) throws ErrnoException {
         ZerocopyPolicy policy = zerocopy ? ZerocopyPolicy.PAGES : ZerocopyPolicy.OFF;
-        host = new Host(KernelContext.threaded("host", 256L << 20, 2), true);
-        guest = host.startGuest(3, KernelContext.threaded("guest3", 256L << 20, 2), Guest.Options.DEFAULTS, policy);
+        host = SimInternals.newHost(KernelContext.threaded("host", 256L << 20, 2), true);
+        guest = SimInternals.startGuest(host, 3, KernelContext.threaded("guest3", 256L << 20, 2), Guest.Options.DEFAULTS, policy);
         if (guestToHost) {
             host.setZerocopyPolicy(policy);
             sender = guest;

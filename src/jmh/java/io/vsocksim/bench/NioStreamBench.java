@@ -7,6 +7,7 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_HOST;
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.user.VsockAddress;
 import io.vsocksim.user.nio.VsockSelectorProvider;
@@ -61,8 +62,8 @@ public class NioStreamBench {
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
-        host = new Host(KernelContext.threaded("host", 256L << 20, 2), true);
-        Guest guest = host.startGuest(3, KernelContext.threaded("guest3", 256L << 20, 2), Guest.Options.DEFAULTS);
+        host = SimInternals.newHost(KernelContext.threaded("host", 256L << 20, 2), true);
+        Guest guest = SimInternals.startGuest(host, 3, KernelContext.threaded("guest3", 256L << 20, 2), Guest.Options.DEFAULTS);
         buf = ByteBuffer.allocateDirect(SIZE);
         if ("nio".equals(face)) {
             VsockSelectorProvider hostSide = VsockSelectorProvider.of(host.process("bench"));

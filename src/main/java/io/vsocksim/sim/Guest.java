@@ -2,6 +2,7 @@ package io.vsocksim.sim;
 
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.kernel.VirtualClock;
+import io.vsocksim.sim.internal.VhostVsockPciCounters;
 import io.vsocksim.uapi.VirtioRing;
 import io.vsocksim.uapi.VirtioVsock;
 import io.vsocksim.uapi.ZerocopyPolicy;
@@ -142,7 +143,7 @@ public final class Guest extends Machine {
      * receive on, two (the header's head and the data page).
      */
     @Override
-    public long devicePages() {
+    long devicePages() {
         io.vsocksim.vsock.guest.VirtioVsock d = driver();
         return d == null ? 0 : (long) d.rxBufNr()
                 * (zerocopyPolicy() == ZerocopyPolicy.OFF ? 1 : 1 + ZerocopySetting.rxPagesPerBuffer(core()));
@@ -165,32 +166,32 @@ public final class Guest extends Machine {
     }
 
     /** The guest's virtio transport (G2H). */
-    public VirtioVsockTransport transport() {
+    VirtioVsockTransport transport() {
         return transport;
     }
 
     /** The guest driver's device state ({@code struct virtio_vsock}). */
-    public io.vsocksim.vsock.guest.VirtioVsock driver() {
+    io.vsocksim.vsock.guest.VirtioVsock driver() {
         return transport.device();
     }
 
     /** The host side of this guest's device. */
-    public VhostVsock vhost() {
+    VhostVsock vhost() {
         return vhost;
     }
 
     /** The guest driver's counters. */
-    public VirtioVsockCounters driverCounters() {
+    VirtioVsockCounters driverCounters() {
         return transport.device().counters();
     }
 
     /** The host device's counters. */
-    public VhostVsockCounters deviceCounters() {
+    VhostVsockCounters deviceCounters() {
         return vhost.counters();
     }
 
     /** The VMM's counters for this guest's device (the event queue it serves). */
-    public VhostVsockPciCounters vmmCounters() {
+    VhostVsockPciCounters vmmCounters() {
         return device.counters();
     }
 

@@ -28,7 +28,7 @@ public final class Host extends Machine {
      * @param kernel the host's kernel context (owned)
      * @param loadLoopback whether vsock_loopback is loaded on the host
      */
-    public Host(KernelContext kernel, boolean loadLoopback) {
+    Host(KernelContext kernel, boolean loadLoopback) {
         this(kernel, loadLoopback, bootPortSeed());
     }
 
@@ -39,7 +39,7 @@ public final class Host extends Machine {
      * @param loadLoopback whether vsock_loopback is loaded on the host
      * @param portSeed seed of the ephemeral port counter
      */
-    public Host(KernelContext kernel, boolean loadLoopback, long portSeed) {
+    Host(KernelContext kernel, boolean loadLoopback, long portSeed) {
         super(kernel, loadLoopback, portSeed);
         this.vhost = VhostTransport.register(core());
         ownTimeDomain(); // with a self-running clock: the host and its guests jump together when idle
@@ -60,7 +60,7 @@ public final class Host extends Machine {
      * A kernel context with a self-running clock and {@code memory} bytes, whose work runs on the
      * worker threads every machine shares (two works at once at most).
      */
-    public static KernelContext threadedKernel(String name, long memory) {
+    static KernelContext threadedKernel(String name, long memory) {
         return threadedKernel(name, memory, VirtualClock.selfRunning());
     }
 
@@ -70,14 +70,14 @@ public final class Host extends Machine {
      * timeout themselves, or a self-running one. Free pages are poisoned if
      * {@link PageAllocator#poisonByDefault()} says so.
      */
-    public static KernelContext threadedKernel(String name, long memory, VirtualClock clock) {
+    static KernelContext threadedKernel(String name, long memory, VirtualClock clock) {
         GuestMemory mem = new GuestMemory(name, memory);
         return new KernelContext(name, clock, ThreadedWorkQueue.shared(name + "/system_wq", 2, clock), mem,
                 new PageAllocator(mem, 0, (int) mem.pages(), PageAllocator.poisonByDefault()));
     }
 
     /** The vhost transport (H2G) and its CID table. */
-    public VhostTransport vhost() {
+    VhostTransport vhost() {
         return vhost;
     }
 
@@ -109,7 +109,7 @@ public final class Host extends Machine {
      * @throws IllegalArgumentException for a queue size the guest cannot receive with (see
      *     {@link #startGuest(long, KernelContext, Guest.Options, io.vsocksim.uapi.ZerocopyPolicy, int)})
      */
-    public Guest startGuest(long cid, KernelContext kernel, Guest.Options options) throws ErrnoException {
+    Guest startGuest(long cid, KernelContext kernel, Guest.Options options) throws ErrnoException {
         return startGuest(cid, kernel, options, io.vsocksim.uapi.ZerocopyPolicy.OFF);
     }
 
@@ -119,7 +119,7 @@ public final class Host extends Machine {
      * driver posts.
      */
     @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC: guest RX buffers as header + page")
-    public Guest startGuest(long cid, KernelContext kernel, Guest.Options options,
+    Guest startGuest(long cid, KernelContext kernel, Guest.Options options,
             io.vsocksim.uapi.ZerocopyPolicy policy) throws ErrnoException {
         return startGuest(cid, kernel, options, policy, 1);
     }
@@ -140,7 +140,7 @@ public final class Host extends Machine {
      *     without): the rule is spelled out at {@code Guest.checkConfig}
      */
     @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC: guest RX buffers as header + pages")
-    public Guest startGuest(long cid, KernelContext kernel, Guest.Options options,
+    Guest startGuest(long cid, KernelContext kernel, Guest.Options options,
             io.vsocksim.uapi.ZerocopyPolicy policy, int rxPagesPerBuffer) throws ErrnoException {
         Guest.checkConfig(options, policy, rxPagesPerBuffer);
         VhostVsock dev = vhost.open();

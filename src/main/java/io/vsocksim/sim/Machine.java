@@ -15,7 +15,6 @@ import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Signal;
 import io.vsocksim.vsock.AfVsock;
 import io.vsocksim.vsock.VsockCore;
-import io.vsocksim.vsock.VsockCounters;
 import io.vsocksim.vsock.VsockSock;
 import io.vsocksim.vsock.loopback.VsockLoopback;
 import java.io.IOException;
@@ -32,6 +31,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * guest or host transport. {@code Host} and {@code Guest} add vhost and the virtio driver.
  */
 public class Machine implements AutoCloseable {
+    static {
+        // The module's own code reaches a machine's kernel through SimInternals (JDK SharedSecrets style).
+        io.vsocksim.sim.internal.SimInternals.install(new MachineAccess());
+    }
+
     private final KernelContext kernel;
     private final VsockCore core;
     private final VsockLoopback loopback;
@@ -51,7 +55,7 @@ public class Machine implements AutoCloseable {
      * @param kernel the machine's kernel context (owned: closed with the machine)
      * @param loadLoopback whether vsock_loopback is loaded
      */
-    public Machine(KernelContext kernel, boolean loadLoopback) {
+    Machine(KernelContext kernel, boolean loadLoopback) {
         this(kernel, loadLoopback, bootPortSeed());
     }
 
@@ -63,7 +67,7 @@ public class Machine implements AutoCloseable {
      * @param loadLoopback whether vsock_loopback is loaded
      * @param portSeed seed of the ephemeral port counter
      */
-    public Machine(KernelContext kernel, boolean loadLoopback, long portSeed) {
+    Machine(KernelContext kernel, boolean loadLoopback, long portSeed) {
         this.kernel = kernel;
         this.core = new VsockCore(kernel, portSeed);
         AfVsock.init(core);
@@ -93,22 +97,17 @@ public class Machine implements AutoCloseable {
      * rebooted with the same CID does not reuse the ports of its previous life, whose host-side sockets
      * may still exist.
      */
-    public static long bootPortSeed() {
+    static long bootPortSeed() {
         return ThreadLocalRandom.current().nextLong();
     }
 
-    /** A deterministic machine for tests (manual work queue, virtual clock), loopback loaded. */
-    public static Machine deterministic(String name, long memory) {
-        return new Machine(KernelContext.deterministic(name, memory), true, 0x5EED);
-    }
-
     /** The kernel context. */
-    public KernelContext kernel() {
+    KernelContext kernel() {
         return kernel;
     }
 
     /** The af_vsock core. */
-    public VsockCore core() {
+    VsockCore core() {
         return core;
     }
 
@@ -143,13 +142,8 @@ public class Machine implements AutoCloseable {
     }
 
     /** The loopback transport, or null if not loaded. */
-    public VsockLoopback loopback() {
+    VsockLoopback loopback() {
         return loopback;
-    }
-
-    /** The machine's vsock counters. */
-    public VsockCounters counters() {
-        return core.counters();
     }
 
     /**
@@ -277,7 +271,7 @@ public class Machine implements AutoCloseable {
      *     when the machine has no block that large free
      */
     @io.vsocksim.Linux(file = "mm/mmap.c", fn = "do_mmap")
-    public io.vsocksim.mm.UserBuffer allocUserBuffer(int bytes) throws ErrnoException {
+    io.vsocksim.mm.UserBuffer allocUserBuffer(int bytes) throws ErrnoException {
         if (bytes == 0) {
             throw new ErrnoException(io.vsocksim.uapi.Errno.EINVAL, "allocUserBuffer");
         }
@@ -314,7 +308,7 @@ public class Machine implements AutoCloseable {
      * Pages that devices hold on purpose and whose number varies with traffic (a guest's posted RX
      * buffers). Leak checks compare {@code pagesInUse() - devicePages()} across a test.
      */
-    public long devicePages() {
+    long devicePages() {
         return 0;
     }
 
@@ -339,7 +333,7 @@ public class Machine implements AutoCloseable {
     }
 
     /** The pids of this machine's processes. */
-    public io.vsocksim.kernel.PidTable pids() {
+    io.vsocksim.kernel.PidTable pids() {
         return pids;
     }
 
@@ -389,7 +383,7 @@ public class Machine implements AutoCloseable {
     }
 
     /** The time domain this machine's clock jumps with, or null (a manual or real clock). */
-    public TimeDomain timeDomain() {
+    TimeDomain timeDomain() {
         return kernel.clock() instanceof VirtualClock vc ? vc.domain() : null;
     }
 }

@@ -6,7 +6,8 @@ import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_TX;
 
 import io.vsocksim.kernel.Mutex;
 import io.vsocksim.mm.GuestMemory;
-import io.vsocksim.sim.VhostVsockPciCounters.Counter;
+import io.vsocksim.sim.internal.VhostVsockPciCounters.Counter;
+import io.vsocksim.sim.internal.VhostVsockPciCounters;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.VirtioVsock;
 import io.vsocksim.vhost.Iov;

@@ -9,6 +9,7 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY;
 import io.vsocksim.Linux;
 import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.UserProcess;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.Epoll;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.PollFd;
@@ -87,7 +88,7 @@ public final class TestContext {
 
     /** Current time of the role's machine, in nanoseconds. */
     long nanoTime() {
-        return machine.kernel().clock().nanoTime();
+        return SimInternals.kernel(machine).clock().nanoTime();
     }
 
     private static void checkTimeout(long start, long now, String op) {

@@ -2,6 +2,7 @@ package io.vsocksim.testsuite;
 
 import io.vsocksim.Linux;
 import io.vsocksim.sim.Machine;
+import io.vsocksim.sim.internal.SimInternals;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Random;
@@ -245,12 +246,12 @@ public final class VsockTestRunner implements AutoCloseable {
     }
 
     private static void settle(Machine m, int base) {
-        m.core().awaitLiveSockets(base, SETTLE_NANOS);
+        SimInternals.core(m).awaitLiveSockets(base, SETTLE_NANOS);
     }
 
     /** Pages in use on {@code m} that sockets and packets account for (device-held RX buffers excluded). */
     private static long pages(Machine m) {
-        return m.kernel().pages().pagesInUse() - m.devicePages();
+        return SimInternals.kernel(m).pages().pagesInUse() - SimInternals.devicePages(m);
     }
 
     /** Runs both machines' work until a round finds both idle (bounded: traffic may still be settling). */
@@ -266,13 +267,13 @@ public final class VsockTestRunner implements AutoCloseable {
     /** Null if {@code m} came back to its counts, else the leak. */
     private static String leaks(Machine m, int baseSockets, long basePages) {
         m.quiesce();
-        if (!m.core().awaitLiveSockets(baseSockets, SETTLE_NANOS)) {
-            return "leak on " + m.kernel().name() + ": " + (m.liveSockets() - baseSockets) + " socket(s) not released";
+        if (!SimInternals.core(m).awaitLiveSockets(baseSockets, SETTLE_NANOS)) {
+            return "leak on " + SimInternals.kernel(m).name() + ": " + (m.liveSockets() - baseSockets) + " socket(s) not released";
         }
         m.quiesce();
         long pages = pages(m);
         if (pages != basePages) {
-            return "leak on " + m.kernel().name() + ": " + (pages - basePages) + " page(s) not freed";
+            return "leak on " + SimInternals.kernel(m).name() + ": " + (pages - basePages) + " page(s) not freed";
         }
         return null;
     }

@@ -17,6 +17,7 @@ import io.vsocksim.sim.Host;
 import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.UserProcess;
 import io.vsocksim.sim.VsockCapture;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.PollFd;
@@ -448,11 +449,11 @@ final class RxZerocopyCommand implements Callable<Integer> {
                 receiver = m;
                 dstCid = VMADDR_CID_LOCAL;
             } else {
-                Host host = new Host(KernelContext.threaded("host", 256L << 20, 2), true);
+                Host host = SimInternals.newHost(KernelContext.threaded("host", 256L << 20, 2), true);
                 owned.add(host);
                 // The guest's policy is fixed at boot (its RX buffers are posted then); copy mode keeps
                 // 6.12.117's default OFF. One data page per RX buffer: the RFC's layout.
-                guest = host.startGuest(3, KernelContext.threaded("guest3", 256L << 20, 2), Guest.Options.DEFAULTS,
+                guest = SimInternals.startGuest(host, 3, KernelContext.threaded("guest3", 256L << 20, 2), Guest.Options.DEFAULTS,
                         policy);
                 if ("g2h".equals(o.direction())) {
                     host.setZerocopyPolicy(policy);
@@ -495,8 +496,8 @@ final class RxZerocopyCommand implements Callable<Integer> {
             ErrnoException.check(rx.bind(listener, VMADDR_CID_ANY, 1234), "bind");
             ErrnoException.check(rx.listen(listener, 1), "listen");
             int client = ErrnoException.check(tx.socket(AF_VSOCK, SOCK_STREAM, 0), "socket");
-            VsockCounters rc = receiver.counters();
-            VsockCounters sc = sender.counters();
+            VsockCounters rc = SimInternals.counters(receiver);
+            VsockCounters sc = SimInternals.counters(sender);
             Snapshot before = Snapshot.take(sc, rc, guest);
             CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
                 try {
@@ -516,7 +517,7 @@ final class RxZerocopyCommand implements Callable<Integer> {
                 }
             });
             int conn = ErrnoException.check(rx.accept4(listener, 0), "accept");
-            Clock clock = receiver.kernel().clock();
+            Clock clock = SimInternals.kernel(receiver).clock();
             long t0 = clock.nanoTime();
             long[] zcCounts = new long[4];
             long got = o.zerocopy() ? receiveZerocopy(rx, conn, rxLen, bytes, progress, global, zcCounts)
@@ -620,8 +621,8 @@ final class RxZerocopyCommand implements Callable<Integer> {
             long irqs = 0;
             long bufs = 0;
             if (guest != null) {
-                device = guest.deviceCounters().get(VhostVsockCounters.Counter.BYTES_COPIED);
-                VirtioVsockCounters drv = guest.driverCounters();
+                device = SimInternals.deviceCounters(guest).get(VhostVsockCounters.Counter.BYTES_COPIED);
+                VirtioVsockCounters drv = SimInternals.driverCounters(guest);
                 kicks = drv.get(VirtioVsockCounters.Counter.KICKS);
                 irqs = drv.get(VirtioVsockCounters.Counter.INTERRUPTS);
                 bufs = drv.get(VirtioVsockCounters.Counter.RX_BUFS_USED);

@@ -11,6 +11,7 @@ import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
 import io.vsocksim.kernel.Clock;
 import io.vsocksim.sim.UserProcess;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.Fcntl;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.Sock;
@@ -72,7 +73,7 @@ final class VsockFd {
         this.process = process;
         this.fd = fd;
         this.owner = owner;
-        this.clock = process.machine().kernel().clock();
+        this.clock = SimInternals.kernel(process.machine()).clock();
     }
 
     /** The descriptor number. */

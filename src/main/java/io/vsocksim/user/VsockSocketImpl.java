@@ -4,6 +4,7 @@ import static java.util.concurrent.TimeUnit.MILLISECONDS;
 
 import io.vsocksim.kernel.Clock;
 import io.vsocksim.sim.UserProcess;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
@@ -80,7 +81,7 @@ final class VsockSocketImpl extends SocketImpl {
 
     VsockSocketImpl(UserProcess process, boolean server) {
         this.process = process;
-        this.clock = process.machine().kernel().clock();
+        this.clock = SimInternals.kernel(process.machine()).clock();
         this.server = server;
     }
 

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.differential.KernelTrace.Scenario;
 import io.vsocksim.sim.UserProcess;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Fcntl;
 import io.vsocksim.uapi.SockaddrVm;
@@ -38,7 +39,7 @@ class LinuxTraceConnectTest extends TraceFixture {
     void shouldFailWithEafnosupportBeforeVsockIsLoaded() throws Exception {
         Scenario sc = KernelTrace.scenario("pre_module_socket");
         // The recording guest had no vsock module yet: a machine without transports, vsock taken out.
-        io.vsocksim.sim.Machine bare = new io.vsocksim.sim.Machine(
+        io.vsocksim.sim.Machine bare = SimInternals.newMachine(
                 io.vsocksim.kernel.KernelContext.deterministic("pre_module", 4L << 20), false, 1);
         UserProcess proc = bare.process("pre_module");
         try {

@@ -5,6 +5,7 @@ import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_TX;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.TcpState;
 import io.vsocksim.uapi.VirtioRing;
@@ -399,12 +400,12 @@ class HostileGuestRingTest {
         int p = second(r, head);
         r.desc(head, table, 1024 * 16, F_INDIRECT | F_NEXT, p);
         r.desc(p, payload, 0, 0, 0);
-        long noSock = c.host.counters().get(VsockCounters.Counter.DROP_NO_SOCK);
+        long noSock = SimInternals.counters(c.host).get(VsockCounters.Counter.DROP_NO_SOCK);
         resume(r);
         assertThat(r.device().errors()).isZero();
         assertThat(a.deviceCounters().get(Counter.TX_PKTS)).isEqualTo(1);
         assertThat(a.deviceCounters().get(Counter.TX_BYTES)).isEqualTo(980);
-        assertThat(c.host.counters().get(VsockCounters.Counter.DROP_NO_SOCK)).isEqualTo(noSock + 1);
+        assertThat(SimInternals.counters(c.host).get(VsockCounters.Counter.DROP_NO_SOCK)).isEqualTo(noSock + 1);
         assertOthersUnharmed();
         teardownA(r);
     }
@@ -441,18 +442,18 @@ class HostileGuestRingTest {
     @Test
     void shouldAnswerRstWhenGuestSendsUnknownType() throws Exception {
         twoGuests();
-        long rst = c.host.counters().get(VsockCounters.Counter.RST_SENT);
-        long noSock = c.host.counters().get(VsockCounters.Counter.DROP_NO_SOCK);
-        long rstIn = a.counters().received(VirtioVsockOp.VIRTIO_VSOCK_OP_RST);
+        long rst = SimInternals.counters(c.host).get(VsockCounters.Counter.RST_SENT);
+        long noSock = SimInternals.counters(c.host).get(VsockCounters.Counter.DROP_NO_SOCK);
+        long rstIn = SimInternals.counters(a).received(VirtioVsockOp.VIRTIO_VSOCK_OP_RST);
         VsockSkb t = token(a, 2, 2000, 0, 0, 7, VirtioVsockOp.VIRTIO_VSOCK_OP_REQUEST.value());
         assertThat(a.driver().addRawTxChain(new long[] {t.headGpa()}, new int[] {44}, 1, null, null, 0, t)).isZero();
         c.drain();
         assertThat(a.deviceCounters().get(Counter.TX_PKTS)).isEqualTo(1);
-        assertThat(c.host.counters().get(VsockCounters.Counter.DROP_NO_SOCK)).isEqualTo(noSock + 1);
-        assertThat(c.host.counters().get(VsockCounters.Counter.RST_SENT)).isEqualTo(rst + 1);
+        assertThat(SimInternals.counters(c.host).get(VsockCounters.Counter.DROP_NO_SOCK)).isEqualTo(noSock + 1);
+        assertThat(SimInternals.counters(c.host).get(VsockCounters.Counter.RST_SENT)).isEqualTo(rst + 1);
         // The RST carries the same unknown type; the guest drops it without answering.
-        assertThat(a.counters().received(VirtioVsockOp.VIRTIO_VSOCK_OP_RST)).isEqualTo(rstIn + 1);
-        assertThat(a.counters().get(VsockCounters.Counter.RST_SENT)).isZero();
+        assertThat(SimInternals.counters(a).received(VirtioVsockOp.VIRTIO_VSOCK_OP_RST)).isEqualTo(rstIn + 1);
+        assertThat(SimInternals.counters(a).get(VsockCounters.Counter.RST_SENT)).isZero();
         assertThat(hostListener.sock().acceptQueue).isEmpty();
         assertOthersUnharmed();
     }
@@ -460,24 +461,24 @@ class HostileGuestRingTest {
     @Test
     void shouldAnswerRstWhenGuestSendsUnknownOpToListenerAndDropItOnConnection() throws Exception {
         twoGuests();
-        long rst = c.host.counters().get(VsockCounters.Counter.RST_SENT);
+        long rst = SimInternals.counters(c.host).get(VsockCounters.Counter.RST_SENT);
         VsockSkb t = token(a, 2, 2000, 0, 0, STREAM, 99);
         assertThat(a.driver().addRawTxChain(new long[] {t.headGpa()}, new int[] {44}, 1, null, null, 0, t)).isZero();
         c.drain();
         // LISTEN + anything but REQUEST: reset_no_sock.
-        assertThat(c.host.counters().get(VsockCounters.Counter.RST_SENT)).isEqualTo(rst + 1);
-        assertThat(a.counters().received(VirtioVsockOp.VIRTIO_VSOCK_OP_RST)).isEqualTo(1);
+        assertThat(SimInternals.counters(c.host).get(VsockCounters.Counter.RST_SENT)).isEqualTo(rst + 1);
+        assertThat(SimInternals.counters(a).received(VirtioVsockOp.VIRTIO_VSOCK_OP_RST)).isEqualTo(1);
         assertThat(hostListener.sock().acceptQueue).isEmpty();
         // ESTABLISHED + unknown op: dropped, no reply, the connection is untouched.
         VsockSocket[] ap = pair(a, c.host, 2, 2100);
         c.drain();
-        long dropped = c.host.counters().get(VsockCounters.Counter.PKTS_DROPPED);
+        long dropped = SimInternals.counters(c.host).get(VsockCounters.Counter.PKTS_DROPPED);
         VsockSkb u = token(a, 2, 2100, 0, 0, STREAM, 99);
         HostileGuestRing.header(a.kernel().memory(), u.headGpa(), 3, ap[0].sock().localAddr.port(), 2, 2100, 0, STREAM, 99);
         assertThat(a.driver().addRawTxChain(new long[] {u.headGpa()}, new int[] {44}, 1, null, null, 0, u)).isZero();
         c.drain();
-        assertThat(c.host.counters().get(VsockCounters.Counter.PKTS_DROPPED)).isEqualTo(dropped + 1);
-        assertThat(c.host.counters().get(VsockCounters.Counter.RST_SENT)).isEqualTo(rst + 1);
+        assertThat(SimInternals.counters(c.host).get(VsockCounters.Counter.PKTS_DROPPED)).isEqualTo(dropped + 1);
+        assertThat(SimInternals.counters(c.host).get(VsockCounters.Counter.RST_SENT)).isEqualTo(rst + 1);
         assertWorks(ap);
         assertOthersUnharmed();
     }
@@ -485,16 +486,16 @@ class HostileGuestRingTest {
     @Test
     void shouldCountNoSockDropAndAnswerRstWhenGuestConnectsToUnboundHostPort() throws Exception {
         twoGuests();
-        long noSock = c.host.counters().get(VsockCounters.Counter.DROP_NO_SOCK);
-        long rst = c.host.counters().get(VsockCounters.Counter.RST_SENT);
+        long noSock = SimInternals.counters(c.host).get(VsockCounters.Counter.DROP_NO_SOCK);
+        long rst = SimInternals.counters(c.host).get(VsockCounters.Counter.RST_SENT);
         VsockSocket s = c.track(a.socket(Sock.SOCK_STREAM));
         assertThatThrownBy(() -> s.connect(2, 4444)).isInstanceOf(ErrnoException.class)
                 .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.ECONNRESET);
         c.drain();
-        assertThat(c.host.counters().get(VsockCounters.Counter.DROP_NO_SOCK)).isEqualTo(noSock + 1);
-        assertThat(c.host.counters().get(VsockCounters.Counter.RST_SENT)).isEqualTo(rst + 1);
-        assertThat(c.host.counters().received(VirtioVsockOp.VIRTIO_VSOCK_OP_REQUEST)).isGreaterThanOrEqualTo(2);
-        assertThat(a.counters().received(VirtioVsockOp.VIRTIO_VSOCK_OP_RST)).isEqualTo(1);
+        assertThat(SimInternals.counters(c.host).get(VsockCounters.Counter.DROP_NO_SOCK)).isEqualTo(noSock + 1);
+        assertThat(SimInternals.counters(c.host).get(VsockCounters.Counter.RST_SENT)).isEqualTo(rst + 1);
+        assertThat(SimInternals.counters(c.host).received(VirtioVsockOp.VIRTIO_VSOCK_OP_REQUEST)).isGreaterThanOrEqualTo(2);
+        assertThat(SimInternals.counters(a).received(VirtioVsockOp.VIRTIO_VSOCK_OP_RST)).isEqualTo(1);
         // Delivered by the device like any packet: accepted from the ring, not a device drop.
         assertThat(a.deviceCounters().get(Counter.TX_PKTS)).isEqualTo(1);
         assertThat(a.deviceCounters().get(Counter.DROP_ISOLATION)).isZero();
@@ -502,7 +503,7 @@ class HostileGuestRingTest {
         VsockSocket h = c.track(c.host.socket(Sock.SOCK_STREAM));
         assertThatThrownBy(() -> h.connect(3, 4445)).isInstanceOf(ErrnoException.class)
                 .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.ECONNRESET);
-        assertThat(a.counters().get(VsockCounters.Counter.DROP_NO_SOCK)).isEqualTo(1);
+        assertThat(SimInternals.counters(a).get(VsockCounters.Counter.DROP_NO_SOCK)).isEqualTo(1);
         assertOthersUnharmed();
     }
 

@@ -10,6 +10,7 @@ import static io.vsocksim.uapi.Sock.SO_ZEROCOPY;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.mm.UserBuffer;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.VmSockets;
@@ -74,12 +75,12 @@ class MsgZerocopyGuestHostTest {
         VsockSocket[] p = pair(g, c.host, VmSockets.VMADDR_CID_HOST, SOCK_STREAM);
         int len = 192 * 1024;
         try (UserBuffer ub = filled(g, len)) {
-            long copied = g.counters().get(Counter.BYTES_COPIED_FROM_USER);
+            long copied = SimInternals.counters(g).get(Counter.BYTES_COPIED_FROM_USER);
 
             assertThat(p[0].send(ub, 0, len, MSG_ZEROCOPY)).isEqualTo(len);
 
-            assertThat(g.counters().get(Counter.BYTES_COPIED_FROM_USER)).isEqualTo(copied);
-            assertThat(g.counters().get(Counter.BYTES_PINNED_FROM_USER)).isEqualTo(len);
+            assertThat(SimInternals.counters(g).get(Counter.BYTES_COPIED_FROM_USER)).isEqualTo(copied);
+            assertThat(SimInternals.counters(g).get(Counter.BYTES_PINNED_FROM_USER)).isEqualTo(len);
             SockExtendedErr serr = awaitCompletion(p[0]);
             assertThat(serr.copied()).isFalse();
             assertThat(serr.lo()).isZero();
@@ -106,7 +107,7 @@ class MsgZerocopyGuestHostTest {
         try (UserBuffer ub = filled(c.host, len)) {
             assertThat(p[0].send(ub, 0, len, MSG_ZEROCOPY | MSG_EOR)).isEqualTo(len);
 
-            assertThat(c.host.counters().get(Counter.BYTES_PINNED_FROM_USER)).isEqualTo(len);
+            assertThat(SimInternals.counters(c.host).get(Counter.BYTES_PINNED_FROM_USER)).isEqualTo(len);
             SockExtendedErr serr = awaitCompletion(p[0]);
             assertThat(serr.copied()).isFalse();
             // The completion is queued before the skb's pages are put (skb_release_data): let the

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.mm.GuestMemory;
 import io.vsocksim.mm.PageAllocator;
-import io.vsocksim.sim.VhostVsockPciCounters.Counter;
+import io.vsocksim.sim.internal.VhostVsockPciCounters.Counter;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Sock;

@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.vsocksim.mm.Mman;
 import io.vsocksim.mm.SegmentationFault;
 import io.vsocksim.sim.ZerocopyRxSupport.Pkt;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
@@ -178,13 +179,13 @@ class ZerocopyRxTest {
         Machine rx = where == Placement.GUEST ? guest : c.host;
         long addr = s[1].mmap(8L * PAGE, Mman.PROT_READ);
         long allocsBefore = rx.kernel().pages().allocCount();
-        long mappedBefore = rx.counters().get(io.vsocksim.vsock.VsockCounters.Counter.PAGES_MAPPED);
-        long copiedBefore = rx.counters().get(io.vsocksim.vsock.VsockCounters.Counter.BYTES_COPIED_TO_USER);
+        long mappedBefore = SimInternals.counters(rx).get(io.vsocksim.vsock.VsockCounters.Counter.PAGES_MAPPED);
+        long copiedBefore = SimInternals.counters(rx).get(io.vsocksim.vsock.VsockCounters.Counter.BYTES_COPIED_TO_USER);
         mapRx(s[1], addr, 8);
         // Only the header page is new (plus at most one credit-update skb head): data pages are the packets' own.
         assertThat(rx.kernel().pages().allocCount() - allocsBefore).isLessThanOrEqualTo(2);
-        assertThat(rx.counters().get(io.vsocksim.vsock.VsockCounters.Counter.PAGES_MAPPED) - mappedBefore).isEqualTo(3);
-        assertThat(rx.counters().get(io.vsocksim.vsock.VsockCounters.Counter.BYTES_COPIED_TO_USER)).isEqualTo(copiedBefore);
+        assertThat(SimInternals.counters(rx).get(io.vsocksim.vsock.VsockCounters.Counter.PAGES_MAPPED) - mappedBefore).isEqualTo(3);
+        assertThat(SimInternals.counters(rx).get(io.vsocksim.vsock.VsockCounters.Counter.BYTES_COPIED_TO_USER)).isEqualTo(copiedBefore);
         List<Pkt> pk = readMapping(p, addr);
         int total = pk.stream().mapToInt(Pkt::length).sum();
         assertThat(total).isEqualTo(3 * PAGE);

@@ -6,6 +6,7 @@ import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
 import io.vsocksim.sim.Machine;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.user.nio.VsockSelectorProvider;
 import java.net.InetAddress;
@@ -66,7 +67,7 @@ class NioRequestResponseTest {
     }
 
     private KernelContext kernel(String name, long memory) {
-        return leaks.track(Host.threadedKernel(name, memory));
+        return leaks.track(SimInternals.threadedKernel(name, memory));
     }
 
     @Test
@@ -74,9 +75,9 @@ class NioRequestResponseTest {
         Outcome tcp = run(SelectorProvider.provider(), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                 SelectorProvider.provider(), a -> a);
 
-        Host host = new Host(kernel("host", 64L << 20), true);
+        Host host = SimInternals.newHost(kernel("host", 64L << 20), true);
         toClose.add(host);
-        Guest guest = host.startGuest(3, kernel("guest3", 32L << 20), Guest.Options.DEFAULTS);
+        Guest guest = SimInternals.startGuest(host, 3, kernel("guest3", 32L << 20), Guest.Options.DEFAULTS);
         VsockSelectorProvider hostSide = VsockSelectorProvider.of(host.process("server"));
         VsockSelectorProvider guestSide = VsockSelectorProvider.of(guest);
         toClose.add(hostSide.process());
@@ -86,7 +87,7 @@ class NioRequestResponseTest {
 
         Machine local = Machine.threaded("local", 32L << 20);
         toClose.add(local);
-        leaks.track(local.kernel());
+        leaks.track(SimInternals.kernel(local));
         VsockSelectorProvider localSide = VsockSelectorProvider.of(local);
         toClose.add(localSide.process());
         Outcome loopback = run(VsockSelectorProvider.of(local.process("server")), VsockAddress.ofAnyCIDPort(9000),

@@ -25,6 +25,7 @@ import io.vsocksim.mm.SegmentationFault;
 import io.vsocksim.mm.UserBuffer;
 import io.vsocksim.sim.UserProcess;
 import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
@@ -135,10 +136,10 @@ class BadArgumentErrnoTest {
                 new Row("getsockopt(AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, NULL, 4)",
                         t -> t.sock().getsockopt(AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, null, 4), EINVAL),
                 // user memory
-                new Row("mmap(NULL, 0, ...) [allocUserBuffer(0)]", t -> t.ctx.m.allocUserBuffer(0), EINVAL),
-                new Row("mmap(NULL, (size_t) -1, ...) [allocUserBuffer(-1)]", t -> t.ctx.m.allocUserBuffer(-1), ENOMEM),
+                new Row("mmap(NULL, 0, ...) [allocUserBuffer(0)]", t -> SimInternals.allocUserBuffer(t.ctx.m, 0), EINVAL),
+                new Row("mmap(NULL, (size_t) -1, ...) [allocUserBuffer(-1)]", t -> SimInternals.allocUserBuffer(t.ctx.m, -1), ENOMEM),
                 new Row("allocUserBuffer(2 MiB + 1) (SIM: largest buffer 2 MiB)",
-                        t -> t.ctx.m.allocUserBuffer(UserBuffer.MAX_BYTES + 1), ENOMEM),
+                        t -> SimInternals.allocUserBuffer(t.ctx.m, UserBuffer.MAX_BYTES + 1), ENOMEM),
                 new Row("send(fd, ub - 1, 10, 0) (first byte unmapped)", t -> t.sendUser(-1, 10), ENOMEM),
                 new Row("send(fd, ub + size + 1, 10, 0)", t -> t.sendUser(4097, 10), ENOMEM),
                 new Row("send(fd, ub + size - 10, 100, 0) (the packet's tail faults)", t -> t.sendUser(4086, 100), ENOMEM),
@@ -188,7 +189,7 @@ class BadArgumentErrnoTest {
     void shouldSendMappedPacketsWhenUserRangeRunsPastBuffer() throws Exception {
         VsockSocket[] p = pair();
         int size = 128 << 10; // two whole 64 KiB packets
-        try (UserBuffer ub = ctx.m.allocUserBuffer(size)) {
+        try (UserBuffer ub = SimInternals.allocUserBuffer(ctx.m, size)) {
             ub.buffer().put(size - 1, (byte) 7);
             assertThat(p[0].send(ub, 0, size + 100, 0)).isEqualTo(size);
             assertThat(p[0].send(ub, size, 0, 0)).as("nothing to send at the end").isZero();
@@ -257,7 +258,7 @@ class BadArgumentErrnoTest {
     /** send(2) of {@code len} bytes at {@code off} of a fresh 4096-byte user buffer, on a connected socket. */
     void sendUser(int off, int len) throws ErrnoException {
         VsockSocket c = connected();
-        try (UserBuffer ub = ctx.m.allocUserBuffer(4096)) {
+        try (UserBuffer ub = SimInternals.allocUserBuffer(ctx.m, 4096)) {
             c.send(ub, off, len, 0);
         }
     }

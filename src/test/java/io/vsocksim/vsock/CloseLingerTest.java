@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.kernel.Clock;
 import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.TcpState;
 import io.vsocksim.uapi.VirtioVsockOp;
@@ -97,7 +98,7 @@ class CloseLingerTest {
         // The survivor does not answer (data unread): the closer stays registered.
         assertThat(c.m.liveSockets()).isEqualTo(live);
         assertThat(p[1].sock().skState).isEqualTo(TcpState.TCP_ESTABLISHED);
-        assertThat(c.m.core().inConnectedTable(p[1].sock())).isFalse();
+        assertThat(SimInternals.core(c.m).inConnectedTable(p[1].sock())).isFalse();
         assertThat(recvAll(p[1])).containsExactly(1, 2, 3);
         assertThat(p[1].sock().skState).isEqualTo(TcpState.TCP_ESTABLISHED);
         // Reading emptied the queue, so the survivor sent a CREDIT_UPDATE; let it reach the closer

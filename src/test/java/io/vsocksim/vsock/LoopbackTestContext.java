@@ -7,6 +7,7 @@ import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.TestMachine;
 import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
@@ -52,11 +53,11 @@ final class LoopbackTestContext implements AutoCloseable {
     }
 
     VsockCounters counters() {
-        return m.counters();
+        return SimInternals.counters(m);
     }
 
     long counter(VsockCounters.Counter c) {
-        return m.counters().get(c);
+        return SimInternals.counters(m).get(c);
     }
 
     /** Runs (manual) or waits for (threaded) all queued work, not timers. */

@@ -13,6 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.mm.UserBuffer;
 import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Poll;
@@ -54,7 +55,7 @@ class MsgZerocopyTest {
     }
 
     private UserBuffer userBuffer(int n) throws Exception {
-        UserBuffer b = c.m.allocUserBuffer(n);
+        UserBuffer b = SimInternals.allocUserBuffer(c.m, n);
         for (int i = 0; i < n; i++) {
             b.buffer().put(i, (byte) rnd.nextInt());
         }

@@ -19,6 +19,7 @@ import static io.vsocksim.uapi.VmSockets.AF_VSOCK;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.Capability;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.testing.LeakCheck;
@@ -327,7 +328,7 @@ class SolSocketOptionTableTest {
     @Test
     @DisplayName("SO_SNDBUF/SO_RCVBUF clamp to the machine's net.core.wmem_max/rmem_max and set SO_BUF_LOCK bits")
     void shouldClampBuffersToMachineSysctls() throws Exception {
-        assertThat(ctx.m.kernel().setSkMem(65_536, 32_768, 212_992, 212_992)).isZero();
+        assertThat(SimInternals.kernel(ctx.m).setSkMem(65_536, 32_768, 212_992, 212_992)).isZero();
         VsockSocket s = ctx.sock(SOCK_STREAM);
         s.setsockoptInt(SOL_SOCKET, SO_SNDBUF, 100_000);
         s.setsockoptInt(SOL_SOCKET, SO_RCVBUF, 100_000);
@@ -338,7 +339,7 @@ class SolSocketOptionTableTest {
         assertThat(s.getsockoptInt(SOL_SOCKET, SO_RCVBUF)).isEqualTo(200_000);
         s.setsockoptInt(SOL_SOCKET, SO_SNDBUFFORCE, Integer.MAX_VALUE);
         assertThat(s.getsockoptInt(SOL_SOCKET, SO_SNDBUF)).isEqualTo(Integer.MAX_VALUE - 1);
-        assertThat(ctx.m.kernel().setSkMem(4607, 32_768, 212_992, 212_992)).isEqualTo(-EINVAL);
+        assertThat(SimInternals.kernel(ctx.m).setSkMem(4607, 32_768, 212_992, 212_992)).isEqualTo(-EINVAL);
     }
 
     @Test

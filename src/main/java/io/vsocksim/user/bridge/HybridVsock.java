@@ -2,6 +2,7 @@ package io.vsocksim.user.bridge;
 
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.UserProcess;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.user.VsockAddress;
 import io.vsocksim.user.nio.VsockSelectorProvider;
 import java.io.IOException;
@@ -141,7 +142,7 @@ public final class HybridVsock implements AutoCloseable {
         }
         b.udsLoop.start();
         b.vsockLoop.start();
-        guest.vhost().setUnboundRequestHook(b.guestInitiated);
+        SimInternals.vhost(guest).setUnboundRequestHook(b.guestInitiated);
         guest.closeWith(b);
         return b;
     }
@@ -210,7 +211,7 @@ public final class HybridVsock implements AutoCloseable {
             }
             closed = true;
         }
-        guest.vhost().setUnboundRequestHook(null);
+        SimInternals.vhost(guest).setUnboundRequestHook(null);
         guest.forgetCloseWith(this);
         guestInitiated.close();
         udsLoop.stop();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.GuestHostTestContext;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
@@ -49,7 +50,7 @@ class UnboundRequestHookTest {
         l.bind(VmSockets.VMADDR_CID_HOST, 7000);
         l.listen(4);
         List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
-        guest.vhost().setUnboundRequestHook((type, guestPort, hostPort) -> {
+        SimInternals.vhost(guest).setUnboundRequestHook((type, guestPort, hostPort) -> {
             asked.add(type + ":" + hostPort + "<-" + guestPort);
             return 7000;
         });
@@ -67,7 +68,7 @@ class UnboundRequestHookTest {
     @Test
     @Timeout(30)
     void shouldResetTheConnectWhenTheHookRefuses() throws ErrnoException {
-        guest.vhost().setUnboundRequestHook((type, guestPort, hostPort) -> VmSockets.VMADDR_PORT_ANY);
+        SimInternals.vhost(guest).setUnboundRequestHook((type, guestPort, hostPort) -> VmSockets.VMADDR_PORT_ANY);
         assertConnectToPort5000IsReset();
     }
 
@@ -80,7 +81,7 @@ class UnboundRequestHookTest {
     @Test
     @Timeout(30)
     void shouldResetTheConnectWhenTheNamedPortHoldsNoListener() throws ErrnoException {
-        guest.vhost().setUnboundRequestHook((type, guestPort, hostPort) -> 7001);
+        SimInternals.vhost(guest).setUnboundRequestHook((type, guestPort, hostPort) -> 7001);
         assertConnectToPort5000IsReset();
     }
 
@@ -88,7 +89,7 @@ class UnboundRequestHookTest {
     @Timeout(30)
     void shouldNotAskTheHookWhenASocketIsBoundAtTheDestination() throws ErrnoException {
         List<Integer> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
-        guest.vhost().setUnboundRequestHook((type, guestPort, hostPort) -> {
+        SimInternals.vhost(guest).setUnboundRequestHook((type, guestPort, hostPort) -> {
             asked.add(hostPort);
             return VmSockets.VMADDR_PORT_ANY;
         });
