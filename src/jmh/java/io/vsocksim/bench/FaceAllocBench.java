@@ -63,7 +63,7 @@ public class FaceAllocBench {
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
-        m = Machine.threaded("bench", 64L << 20);
+        m = Machine.virtualTime("bench", 64L << 20);
         if ("object".equals(face)) {
             VsockSocket l = m.socket(SOCK_STREAM);
             l.bind(VMADDR_CID_ANY, 1000);

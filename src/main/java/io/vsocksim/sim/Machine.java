@@ -1,8 +1,10 @@
 package io.vsocksim.sim;
 
 import io.vsocksim.Linux;
+import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.Cred;
 import io.vsocksim.kernel.KernelContext;
+import io.vsocksim.kernel.RealClock;
 import io.vsocksim.kernel.ThreadedWorkQueue;
 import io.vsocksim.kernel.TimeDomain;
 import io.vsocksim.kernel.VirtualClock;
@@ -19,6 +21,7 @@ import io.vsocksim.vsock.VsockSock;
 import io.vsocksim.vsock.loopback.VsockLoopback;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -75,19 +78,67 @@ public class Machine implements AutoCloseable {
     }
 
     /**
-     * A machine on real threads with {@code memory} bytes, loopback loaded, ports seeded per boot,
-     * and a self-running clock ({@link VirtualClock#selfRunning()}): timeouts expire in real time
-     * unless the program advances the clock to make them expire sooner, and the time jumps to the next
-     * timer as soon as everything using the machine is idle (every thread that called in is asleep in
-     * the simulation or waiting outside it, the work queue empty: {@link TimeDomain}).
+     * A machine with {@code memory} bytes, loopback loaded and ports seeded per boot, whose clock is
+     * <b>virtual and runs by itself</b> ({@link VirtualClock#selfRunning()}): it follows real time, moves
+     * ahead when {@link #advanceClock advanced}, and jumps to the next timer as soon as everything using
+     * the machine is idle (every thread that called in is asleep in the simulation or waiting outside
+     * it, the work queue empty: {@link TimeDomain}), so a 2-s connect timeout costs milliseconds. Work
+     * runs on the worker threads every machine shares. The machine for tests.
      */
-    public static Machine threaded(String name, long memory) {
+    public static Machine virtualTime(String name, long memory) {
         VirtualClock clock = VirtualClock.selfRunning();
         GuestMemory mem = new GuestMemory(name, memory);
         Machine m = new Machine(new KernelContext(name, clock, ThreadedWorkQueue.shared(name + "/system_wq", 2, clock),
                 mem, new PageAllocator(mem)), true);
         m.ownTimeDomain();
         return m;
+    }
+
+    /**
+     * As {@link #virtualTime}, with a clock in <b>real time</b> ({@link RealClock}, the JVM's monotonic
+     * time): every timeout takes its full time, and the clock cannot be advanced. The machine for
+     * measurements and long runs.
+     */
+    public static Machine realTime(String name, long memory) {
+        return new Machine(newKernel(name, memory, new RealClock(), false), true);
+    }
+
+    /**
+     * As {@link #virtualTime}, with a <b>manual</b> virtual clock: time stands still until
+     * {@link #advanceClock} moves it, so a test decides when each timeout expires. Work still runs on
+     * the shared worker threads.
+     */
+    public static Machine manualTime(String name, long memory) {
+        return new Machine(newKernel(name, memory, new VirtualClock(), false), true);
+    }
+
+    /**
+     * A kernel context on {@code clock} with {@code memory} bytes whose work runs on the shared worker
+     * threads (two works at once at most); free pages poisoned if {@code poison}.
+     */
+    static KernelContext newKernel(String name, long memory, Clock clock, boolean poison) {
+        GuestMemory mem = new GuestMemory(name, memory);
+        return new KernelContext(name, clock, ThreadedWorkQueue.shared(name + "/system_wq", 2, clock), mem,
+                new PageAllocator(mem, 0, Math.toIntExact(mem.pages()), poison));
+    }
+
+    /**
+     * Moves this machine's clock {@code d} ahead (a guest's clock is its own): timers that fall due
+     * fire, waits that time out end. Works on {@link #virtualTime} and {@link #manualTime} machines.
+     *
+     * @throws IllegalStateException on a {@link #realTime} machine, whose clock cannot be moved
+     * @throws IllegalArgumentException for a negative duration (time never goes back)
+     */
+    public void advanceClock(Duration d) {
+        if (!(kernel.clock() instanceof VirtualClock vc)) {
+            throw new IllegalStateException("a real-time clock cannot be advanced: machine=" + kernel.name());
+        }
+        vc.advance(d.toNanos());
+    }
+
+    /** The machine's name ({@code "host"}, {@code "guest3"}, ...). */
+    public String name() {
+        return kernel.name();
     }
 
     /**

@@ -442,7 +442,7 @@ final class RxZerocopyCommand implements Callable<Integer> {
         List<Machine> owned = new ArrayList<>();
         try {
             if ("loopback".equals(o.transport())) {
-                Machine m = Machine.threaded("local", 256L << 20);
+                Machine m = Machine.virtualTime("local", 256L << 20);
                 owned.add(m);
                 m.setZerocopyPolicy(policy);
                 sender = m;

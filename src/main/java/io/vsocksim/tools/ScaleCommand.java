@@ -99,7 +99,7 @@ final class ScaleCommand implements Callable<Integer> {
         long heap0 = mem.getHeapMemoryUsage().getUsed();
         long rss0 = rssBytes();
         long direct0 = directBytes();
-        try (Host host = Host.threaded("host")) {
+        try (Host host = Host.virtualTime("host")) {
             VsockSocket listener = host.socket(SOCK_STREAM);
             listener.bind(VMADDR_CID_ANY, 1234);
             listener.listen(4096);

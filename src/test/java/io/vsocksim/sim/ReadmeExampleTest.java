@@ -20,7 +20,7 @@ class ReadmeExampleTest {
     void shouldRunTheReadmeExample() throws Exception {
         int n;
         ByteBuffer buf = ByteBuffer.allocate(16);
-        try (Host host = Host.threaded("host")) {
+        try (Host host = Host.virtualTime("host")) {
             Guest guest = host.startGuest(3);
             try (VsockSocket server = host.socket(SOCK_STREAM);
                  VsockSocket client = guest.socket(SOCK_STREAM)) {
@@ -40,7 +40,7 @@ class ReadmeExampleTest {
     @Test
     @Timeout(30)
     void shouldRunTheReadmeDescriptorExample() throws Exception {
-        try (Host host = Host.threaded("host")) {
+        try (Host host = Host.virtualTime("host")) {
             Guest guest = host.startGuest(3);
             UserProcess srv = host.process("server");
             UserProcess cli = guest.process("client");

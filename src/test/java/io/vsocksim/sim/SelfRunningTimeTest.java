@@ -82,7 +82,7 @@ class SelfRunningTimeTest {
         Guest g = guest(h, 3);
         assertThat(((VirtualClock) h.kernel().clock()).isSelfRunning()).isTrue();
         assertThat(((VirtualClock) g.kernel().clock()).isSelfRunning()).isTrue();
-        try (Machine m = Machine.threaded("local", 8L << 20)) {
+        try (Machine m = Machine.virtualTime("local", 8L << 20)) {
             assertThat(((VirtualClock) m.kernel().clock()).isSelfRunning()).isTrue();
         }
     }

@@ -129,7 +129,7 @@ final class NetWorlds implements AutoCloseable {
     /** A loopback-only machine's face, booting it on first use. */
     VsockNet localNet() {
         if (localNet == null) {
-            local = Machine.threaded("local", 32L << 20);
+            local = Machine.virtualTime("local", 32L << 20);
             leaks.track(SimInternals.kernel(local));
             localNet = VsockNet.of(local);
         }

@@ -85,7 +85,7 @@ class NioRequestResponseTest {
         Outcome virtio = run(hostSide, VsockAddress.ofAnyCIDPort(9000), guestSide,
                 a -> VsockAddress.ofHostPort(((VsockAddress) a).port()));
 
-        Machine local = Machine.threaded("local", 32L << 20);
+        Machine local = Machine.virtualTime("local", 32L << 20);
         toClose.add(local);
         leaks.track(SimInternals.kernel(local));
         VsockSelectorProvider localSide = VsockSelectorProvider.of(local);

@@ -23,7 +23,7 @@ class ReadmeNetExampleTest {
     void shouldRunTheReadmeJavaNetExample() throws Exception {
         String got;
         // ---- the README snippet, unchanged but for keeping the line ----
-        try (Host host = Host.threaded("host")) {
+        try (Host host = Host.virtualTime("host")) {
             Guest guest = host.startGuest(3);
             try (VsockNet hostNet = VsockNet.of(host); VsockNet guestNet = VsockNet.of(guest);
                  ServerSocket server = hostNet.serverSocket(1234);                      // any CID, port 1234
@@ -43,7 +43,7 @@ class ReadmeNetExampleTest {
     void shouldRunTheReadmeNioExample() throws Exception {
         int selected;
         boolean connected;
-        try (Host host = Host.threaded("host"); VsockNet hostNet = VsockNet.of(host);
+        try (Host host = Host.virtualTime("host"); VsockNet hostNet = VsockNet.of(host);
              ServerSocket server = hostNet.serverSocket(1234)) {
             Guest guest = host.startGuest(3);
             // ---- the README snippet, unchanged but for keeping the results ----

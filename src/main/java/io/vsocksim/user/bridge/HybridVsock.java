@@ -35,7 +35,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * </ul>
  *
  * <pre>
- *   try (Host host = Host.threaded("host")) {
+ *   try (Host host = Host.virtualTime("host")) {
  *       Guest guest = host.startGuest(3);
  *       HybridVsock bridge = HybridVsock.expose(guest, Path.of("/tmp/vm.sock")); // closed with the guest
  *       ...
