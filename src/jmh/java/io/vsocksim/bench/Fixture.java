@@ -11,11 +11,11 @@ import io.vsocksim.mm.Mman;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
 import io.vsocksim.sim.Machine;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.UserProcess;
 import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Poll;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.uapi.ZerocopyPolicy;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -51,7 +51,7 @@ final class Fixture implements AutoCloseable {
             sender = host;
             receiver = guest;
         }
-        proc = receiver.process("bench");
+        proc = UserProcess.spawn(receiver, "bench");
         listener = proc.socket(SOCK_STREAM);
         listener.bind(VMADDR_CID_ANY, PORT);
         listener.listen(128);
@@ -63,7 +63,7 @@ final class Fixture implements AutoCloseable {
 
     /** Connects sender to receiver; {@link #tx}/{@link #rx} are the two ends. */
     void connect() throws ErrnoException {
-        VsockSocket c = sender.socket(SOCK_STREAM);
+        VsockSocket c = VsockSocket.open(sender, SOCK_STREAM);
         CompletableFuture<Void> f = CompletableFuture.runAsync(() -> {
             try {
                 c.connect(receiverCid(), PORT);

@@ -2,7 +2,6 @@ package io.vsocksim.sim;
 
 import io.vsocksim.Linux;
 import io.vsocksim.kernel.Clock;
-import io.vsocksim.kernel.Cred;
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.kernel.RealClock;
 import io.vsocksim.kernel.ThreadedWorkQueue;
@@ -11,10 +10,10 @@ import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.mm.GuestMemory;
 import io.vsocksim.mm.PageAllocator;
 import io.vsocksim.net.SocketFile;
-import io.vsocksim.uapi.Capability;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
-import io.vsocksim.uapi.Signal;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.vsock.AfVsock;
 import io.vsocksim.vsock.VsockCore;
 import io.vsocksim.vsock.VsockSock;
@@ -22,8 +21,6 @@ import io.vsocksim.vsock.loopback.VsockLoopback;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -48,8 +45,6 @@ public class Machine implements AutoCloseable {
     private TimeDomain ownDomain;
     /** The pids of this machine's processes. */
     private final io.vsocksim.kernel.PidTable pids = new io.vsocksim.kernel.PidTable();
-    /** The embedder processes, by effective capability set ({@link #embedder(long)}). */
-    private final Map<Long, UserProcess> embedders = new ConcurrentHashMap<>();
 
     /**
      * A machine whose ephemeral ports start where a seed drawn for this boot puts them
@@ -210,65 +205,6 @@ public class Machine implements AutoCloseable {
     }
 
     /**
-     * socket(AF_VSOCK, type, 0) as an object, by this machine's embedder process (root): see
-     * {@link #embedder()}. {@code type} may carry SOCK_NONBLOCK / SOCK_CLOEXEC.
-     */
-    public VsockSocket socket(int type) throws ErrnoException {
-        return embedder().socket(type);
-    }
-
-    /**
-     * socket(AF_VSOCK, type, protocol) as an object, by the embedder process (root) if
-     * {@code privileged}, else by an embedder process without capabilities (uid 65534). Bits of
-     * {@code type} above the type itself other than SOCK_NONBLOCK and SOCK_CLOEXEC are EINVAL.
-     */
-    public VsockSocket socket(int type, int protocol, boolean privileged) throws ErrnoException {
-        return socket(type, protocol, privileged ? Capability.ALL : Capability.NONE);
-    }
-
-    /**
-     * socket(AF_VSOCK, type, protocol) as an object, by an embedder process whose effective
-     * capabilities are {@code capEffective} (an {@link Capability} bitmask): root with every
-     * capability, else uid 65534 with exactly those ({@link #embedder(long)}).
-     */
-    public VsockSocket socket(int type, int protocol, long capEffective) throws ErrnoException {
-        return embedder(capEffective).socket(type, protocol);
-    }
-
-    /**
-     * The process behind the object-face sockets that {@link #socket(int)} and its overloads make: a
-     * root process named {@code embedder}, created on first use and living as long as the machine.
-     * It stands for the JVM that embeds the simulator, and is set up as HotSpot sets up a JVM on
-     * Linux: SIGPIPE is ignored (a write to a broken connection fails with EPIPE and ends nothing),
-     * and the soft RLIMIT_NOFILE is raised to the hard limit ({@code MaxFDLimit}).
-     */
-    public UserProcess embedder() {
-        return embedder(Capability.ALL);
-    }
-
-    /**
-     * The embedder process ({@link #embedder()}) for sockets made with {@code capEffective}: root for
-     * every capability, else a process {@code embedder-caps-<hex>} of uid/gid 65534 holding exactly
-     * {@code capEffective}, as a service given capabilities by its unit file would.
-     */
-    public UserProcess embedder(long capEffective) {
-        return embedders.computeIfAbsent(capEffective, caps -> {
-            boolean root = caps == Capability.ALL;
-            int id = root ? 0 : NOBODY;
-            Cred cred = new Cred(id, id, id, id, id, id, caps, caps);
-            UserProcess p = new UserProcess(this, root ? "embedder" : "embedder-caps-" + Long.toHexString(caps), cred);
-            p.sigaction(Signal.SIGPIPE, UserProcess.SIG_IGN, 0);
-            p.files().setRlimitNofile(EMBEDDER_NOFILE);
-            return p;
-        });
-    }
-
-    /** uid and gid of {@code nobody}: the unprivileged embedder processes run as it. */
-    private static final int NOBODY = 65534;
-    /** The hard RLIMIT_NOFILE that systemd gives a service (524288), which a JVM raises its soft limit to. */
-    static final int EMBEDDER_NOFILE = 524_288;
-
-    /**
      * The kernel side of socket(2): {@code __sys_socket_create} and {@code sock_create} for a caller
      * with {@code capEffective}. 0 with the new socket's file in {@code out[0]} (holding its one
      * reference), or {@code -errno}: EINVAL for type flags other than SOCK_NONBLOCK/SOCK_CLOEXEC,
@@ -277,7 +213,7 @@ public class Machine implements AutoCloseable {
      */
     @Linux(file = "net/socket.c", fn = "__sys_socket_create")
     int sockCreate(int type, int protocol, long capEffective, SocketFile[] out) {
-        if (!typeFlagsValid(type)) {
+        if (!SocketFile.typeFlagsValid(type)) {
             return -Errno.EINVAL;
         }
         if (!vsockLoaded) {
@@ -288,7 +224,7 @@ public class Machine implements AutoCloseable {
         // The calling thread now uses this machine: from here on its idleness counts for time jumps.
         TimeDomain.enterCall(kernel.clock());
         try {
-            int rc = AfVsock.create(core, type & SOCK_TYPE_MASK, protocol, capEffective, sk);
+            int rc = AfVsock.create(core, type & SocketFile.SOCK_TYPE_MASK, protocol, capEffective, sk);
             if (rc < 0) {
                 return rc;
             }
@@ -297,18 +233,6 @@ public class Machine implements AutoCloseable {
         }
         out[0] = new SocketFile(sk[0], (type & io.vsocksim.uapi.Sock.SOCK_NONBLOCK) != 0);
         return 0;
-    }
-
-    /** {@code SOCK_TYPE_MASK}: the bits of socket()'s type argument that hold the type. */
-    private static final int SOCK_TYPE_MASK = 0xf;
-
-    /**
-     * __sys_socket_create's first check: beside the type, only SOCK_NONBLOCK and SOCK_CLOEXEC may be
-     * set in socket()'s and socketpair()'s type argument (else EINVAL).
-     */
-    @Linux(file = "net/socket.c", fn = "__sys_socket_create")
-    static boolean typeFlagsValid(int type) {
-        return ((type & ~SOCK_TYPE_MASK) & ~(io.vsocksim.uapi.Sock.SOCK_NONBLOCK | io.vsocksim.uapi.Sock.SOCK_CLOEXEC)) == 0;
     }
 
     /**
@@ -376,11 +300,6 @@ public class Machine implements AutoCloseable {
     /** This machine's zerocopy receive policy. */
     public io.vsocksim.uapi.ZerocopyPolicy zerocopyPolicy() {
         return io.vsocksim.vsock.ZerocopySetting.policy(core);
-    }
-
-    /** A new simulated user process on this machine, with an empty address space. */
-    public UserProcess process(String name) {
-        return new UserProcess(this, name);
     }
 
     /** The pids of this machine's processes. */

@@ -15,7 +15,7 @@ import io.vsocksim.mm.Mman;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
 import io.vsocksim.sim.Machine;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.UserProcess;
 import io.vsocksim.sim.VsockCapture;
 import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.ErrnoException;
@@ -489,8 +489,8 @@ final class RxZerocopyCommand implements Callable<Integer> {
             AtomicLong progress, AtomicLong global) throws ErrnoException {
         int txLen = o.txPages() * PAGE;
         int rxLen = o.rxPages() * PAGE;
-        UserProcess rx = receiver.process("rx_zerocopy");
-        UserProcess tx = sender.process("rx_zerocopy-sender");
+        UserProcess rx = UserProcess.spawn(receiver, "rx_zerocopy");
+        UserProcess tx = UserProcess.spawn(sender, "rx_zerocopy-sender");
         try {
             int listener = ErrnoException.check(rx.socket(AF_VSOCK, SOCK_STREAM, 0), "socket");
             ErrnoException.check(rx.bind(listener, VMADDR_CID_ANY, 1234), "bind");

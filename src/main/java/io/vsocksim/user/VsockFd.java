@@ -10,12 +10,12 @@ import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
 import io.vsocksim.kernel.Clock;
-import io.vsocksim.sim.UserProcess;
 import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.Fcntl;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
+import io.vsocksim.user.internal.JdkErrors;
 import java.io.IOException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;

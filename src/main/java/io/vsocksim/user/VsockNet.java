@@ -1,7 +1,6 @@
 package io.vsocksim.user;
 
 import io.vsocksim.sim.Machine;
-import io.vsocksim.sim.UserProcess;
 import java.io.Closeable;
 import java.io.IOException;
 
@@ -38,7 +37,7 @@ public final class VsockNet implements AutoCloseable {
 
     /** The face of {@code machine}, with a new process of its own. */
     public static VsockNet of(Machine machine) {
-        return new VsockNet(machine.process("java"), true);
+        return new VsockNet(UserProcess.spawn(machine, "java"), true);
     }
 
     /** The face of {@code process}: its sockets are that process's descriptors. */

@@ -1,6 +1,6 @@
 package io.vsocksim.user;
 
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.internal.JdkErrors;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;

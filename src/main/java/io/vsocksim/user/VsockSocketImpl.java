@@ -3,11 +3,11 @@ package io.vsocksim.user;
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
 
 import io.vsocksim.kernel.Clock;
-import io.vsocksim.sim.UserProcess;
 import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
+import io.vsocksim.user.internal.JdkErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

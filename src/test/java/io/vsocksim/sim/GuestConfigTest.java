@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.ZerocopyPolicy;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.vsock.guest.VirtioVsockCounters.Counter;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.AfterEach;

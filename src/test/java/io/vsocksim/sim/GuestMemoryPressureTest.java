@@ -6,6 +6,7 @@ import io.vsocksim.mm.PageAllocator;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.ZerocopyPolicy;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.vsock.guest.VirtioVsockCounters.Counter;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;

@@ -9,6 +9,8 @@ import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.TcpState;
 import io.vsocksim.uapi.VirtioRing;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.user.internal.UserInternals;
 import io.vsocksim.vhost.VhostVirtqueue;
 import io.vsocksim.vhost.VringError;
 import io.vsocksim.vsock.VsockCounters;
@@ -91,7 +93,7 @@ class HostileGuestRingTest {
         VsockSkb token = SkbPool.of(a.core()).alloc(VirtioVsockHdr.SIZE + 40000);
         assertThat(token.nrFrags()).isEqualTo(2);
         var mem = a.kernel().memory();
-        HostileGuestRing.header(mem, token.headGpa(), 3, p[0].sock().localAddr.port(), 2, 1234, 100, STREAM, OP_RW);
+        HostileGuestRing.header(mem, token.headGpa(), 3, UserInternals.sock(p[0]).localAddr.port(), 2, 1234, 100, STREAM, OP_RW);
         byte[] payload = pattern(100, 7);
         byte[] junk = new byte[40000];
         Arrays.fill(junk, (byte) 0xEE);
@@ -145,8 +147,8 @@ class HostileGuestRingTest {
         assertWorks(new VsockSocket[] {bPair[1], bPair[0]});
         assertThat(b.deviceCounters().get(Counter.VQ_ERRORS)).isZero();
         assertThat(b.vhost().vq(VSOCK_VQ_RX).errors() + b.vhost().vq(VSOCK_VQ_TX).errors()).isZero();
-        assertThat(hostListener.sock().skState).isEqualTo(TcpState.TCP_LISTEN);
-        VsockSocket again = c.track(b.socket(Sock.SOCK_STREAM));
+        assertThat(UserInternals.sock(hostListener).skState).isEqualTo(TcpState.TCP_LISTEN);
+        VsockSocket again = c.track(VsockSocket.open(b, Sock.SOCK_STREAM));
         again.connect(2, 2000);
         VsockSocket acc = c.track(hostListener.accept());
         assertWorks(new VsockSocket[] {again, acc});
@@ -454,7 +456,7 @@ class HostileGuestRingTest {
         // The RST carries the same unknown type; the guest drops it without answering.
         assertThat(SimInternals.counters(a).received(VirtioVsockOp.VIRTIO_VSOCK_OP_RST)).isEqualTo(rstIn + 1);
         assertThat(SimInternals.counters(a).get(VsockCounters.Counter.RST_SENT)).isZero();
-        assertThat(hostListener.sock().acceptQueue).isEmpty();
+        assertThat(UserInternals.sock(hostListener).acceptQueue).isEmpty();
         assertOthersUnharmed();
     }
 
@@ -468,13 +470,13 @@ class HostileGuestRingTest {
         // LISTEN + anything but REQUEST: reset_no_sock.
         assertThat(SimInternals.counters(c.host).get(VsockCounters.Counter.RST_SENT)).isEqualTo(rst + 1);
         assertThat(SimInternals.counters(a).received(VirtioVsockOp.VIRTIO_VSOCK_OP_RST)).isEqualTo(1);
-        assertThat(hostListener.sock().acceptQueue).isEmpty();
+        assertThat(UserInternals.sock(hostListener).acceptQueue).isEmpty();
         // ESTABLISHED + unknown op: dropped, no reply, the connection is untouched.
         VsockSocket[] ap = pair(a, c.host, 2, 2100);
         c.drain();
         long dropped = SimInternals.counters(c.host).get(VsockCounters.Counter.PKTS_DROPPED);
         VsockSkb u = token(a, 2, 2100, 0, 0, STREAM, 99);
-        HostileGuestRing.header(a.kernel().memory(), u.headGpa(), 3, ap[0].sock().localAddr.port(), 2, 2100, 0, STREAM, 99);
+        HostileGuestRing.header(a.kernel().memory(), u.headGpa(), 3, UserInternals.sock(ap[0]).localAddr.port(), 2, 2100, 0, STREAM, 99);
         assertThat(a.driver().addRawTxChain(new long[] {u.headGpa()}, new int[] {44}, 1, null, null, 0, u)).isZero();
         c.drain();
         assertThat(SimInternals.counters(c.host).get(VsockCounters.Counter.PKTS_DROPPED)).isEqualTo(dropped + 1);
@@ -488,7 +490,7 @@ class HostileGuestRingTest {
         twoGuests();
         long noSock = SimInternals.counters(c.host).get(VsockCounters.Counter.DROP_NO_SOCK);
         long rst = SimInternals.counters(c.host).get(VsockCounters.Counter.RST_SENT);
-        VsockSocket s = c.track(a.socket(Sock.SOCK_STREAM));
+        VsockSocket s = c.track(VsockSocket.open(a, Sock.SOCK_STREAM));
         assertThatThrownBy(() -> s.connect(2, 4444)).isInstanceOf(ErrnoException.class)
                 .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.ECONNRESET);
         c.drain();
@@ -500,7 +502,7 @@ class HostileGuestRingTest {
         assertThat(a.deviceCounters().get(Counter.TX_PKTS)).isEqualTo(1);
         assertThat(a.deviceCounters().get(Counter.DROP_ISOLATION)).isZero();
         // The host→guest direction counts the same way: the guest answers a connect to a closed port.
-        VsockSocket h = c.track(c.host.socket(Sock.SOCK_STREAM));
+        VsockSocket h = c.track(VsockSocket.open(c.host, Sock.SOCK_STREAM));
         assertThatThrownBy(() -> h.connect(3, 4445)).isInstanceOf(ErrnoException.class)
                 .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.ECONNRESET);
         assertThat(SimInternals.counters(a).get(VsockCounters.Counter.DROP_NO_SOCK)).isEqualTo(1);
@@ -511,7 +513,7 @@ class HostileGuestRingTest {
 
     /** A host socket connecting to guest A without waiting (its REQUEST goes to A's RX queue). */
     VsockSocket hostConnectsToA(int port) throws Exception {
-        VsockSocket h = c.track(c.host.socket(Sock.SOCK_STREAM | Sock.SOCK_NONBLOCK));
+        VsockSocket h = c.track(VsockSocket.open(c.host, Sock.SOCK_STREAM | Sock.SOCK_NONBLOCK));
         assertThatThrownBy(() -> h.connect(3, port)).isInstanceOf(ErrnoException.class)
                 .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.EINPROGRESS);
         c.drain();
@@ -520,7 +522,7 @@ class HostileGuestRingTest {
 
     void rxBadBufferCase(Corrupt corrupt) throws Exception {
         twoGuests();
-        VsockSocket al = c.track(a.socket(Sock.SOCK_STREAM));
+        VsockSocket al = c.track(VsockSocket.open(a, Sock.SOCK_STREAM));
         al.bind(VmSockets.VMADDR_CID_ANY, 5000);
         al.listen(4);
         HostileGuestRing r = new HostileGuestRing(a, VSOCK_VQ_RX);
@@ -536,10 +538,10 @@ class HostileGuestRingTest {
         assertThat(vq.lastUsedIdx()).isEqualTo(lastUsed);
         assertThat(vq.errors()).isZero();
         assertThat(a.driverCounters().get(VirtioVsockCounters.Counter.RX_BUFS_USED)).isEqualTo(usedBufs);
-        assertThat(al.sock().acceptQueue).isEmpty();
-        assertThat(lost.sock().skState).isEqualTo(TcpState.TCP_SYN_SENT);
+        assertThat(UserInternals.sock(al).acceptQueue).isEmpty();
+        assertThat(UserInternals.sock(lost).skState).isEqualTo(TcpState.TCP_SYN_SENT);
         // The next packet takes the next buffer: the host reaches A again.
-        VsockSocket h = c.track(c.host.socket(Sock.SOCK_STREAM));
+        VsockSocket h = c.track(VsockSocket.open(c.host, Sock.SOCK_STREAM));
         h.connect(3, 5000);
         VsockSocket acc = c.track(al.accept());
         assertWorks(new VsockSocket[] {h, acc});
@@ -584,8 +586,8 @@ class HostileGuestRingTest {
         r.kick();
         c.drain();
         assertThat(vq.errors(VringError.OUT_AFTER_IN)).isEqualTo(errs + 1);
-        assertThat(h1.sock().skState).isEqualTo(TcpState.TCP_SYN_SENT);
-        assertThat(h2.sock().skState).isEqualTo(TcpState.TCP_SYN_SENT);
+        assertThat(UserInternals.sock(h1).skState).isEqualTo(TcpState.TCP_SYN_SENT);
+        assertThat(UserInternals.sock(h2).skState).isEqualTo(TcpState.TCP_SYN_SENT);
         assertOthersUnharmed();
         // The VM goes away: the held host packets and every guest RX buffer come back (LeakCheck).
         teardownA(r);

@@ -18,6 +18,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vsocksim.mm.SegmentationFault;
 import io.vsocksim.mm.UserBuffer;
+import io.vsocksim.user.UserProcess;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -113,7 +114,7 @@ class ProcessMemoryTest extends ProcessTestBase {
     @Test
     void processExitReturnsAnonymousMemory() {
         long before = m.kernel().pages().pagesInUse();
-        UserProcess p = m.process("short-lived");
+        UserProcess p = UserProcess.spawn(m, "short-lived");
         anon(p, 5 * PAGE, PROT_READ);
         assertThat(m.kernel().pages().pagesInUse()).isEqualTo(before + 8);
         p.close();

@@ -9,6 +9,8 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_HOST;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.user.VsockSocket;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -22,8 +24,8 @@ class ReadmeExampleTest {
         ByteBuffer buf = ByteBuffer.allocate(16);
         try (Host host = Host.virtualTime("host")) {
             Guest guest = host.startGuest(3);
-            try (VsockSocket server = host.socket(SOCK_STREAM);
-                 VsockSocket client = guest.socket(SOCK_STREAM)) {
+            try (VsockSocket server = VsockSocket.open(host, SOCK_STREAM);
+                 VsockSocket client = VsockSocket.open(guest, SOCK_STREAM)) {
                 server.bind(VMADDR_CID_ANY, 1234);
                 server.listen(1);
                 client.connect(VMADDR_CID_HOST, 1234);
@@ -42,8 +44,8 @@ class ReadmeExampleTest {
     void shouldRunTheReadmeDescriptorExample() throws Exception {
         try (Host host = Host.virtualTime("host")) {
             Guest guest = host.startGuest(3);
-            UserProcess srv = host.process("server");
-            UserProcess cli = guest.process("client");
+            UserProcess srv = UserProcess.spawn(host, "server");
+            UserProcess cli = UserProcess.spawn(guest, "client");
             try {
                 int l = srv.socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
                 assertThat(l).isZero();

@@ -12,7 +12,6 @@ import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.sim.VsockSocket;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
@@ -108,13 +107,13 @@ class FaultsTest {
     void shouldResetConnectionsAndKeepListenersWhenTheDeviceIsReplugged() throws Exception {
         Guest g = c.guest(3);
         VsockSocket[] p = connect(g, 1234);
-        VsockSocket gl = c.track(g.socket(Sock.SOCK_STREAM));
+        VsockSocket gl = c.track(VsockSocket.open(g, Sock.SOCK_STREAM));
         gl.bind(VmSockets.VMADDR_CID_ANY, 4000);
         gl.listen(4);
         assertThat(Faults.replugDevice(g)).isZero();
         c.drain();
         assertThat(p[0].getsockoptInt(io.vsocksim.uapi.Sock.SOL_SOCKET, io.vsocksim.uapi.Sock.SO_ERROR)).isEqualTo(Errno.ECONNRESET);
-        VsockSocket hc = c.track(c.host.socket(Sock.SOCK_STREAM));
+        VsockSocket hc = c.track(VsockSocket.open(c.host, Sock.SOCK_STREAM));
         hc.connect(3, 4000);
         VsockSocket ga = c.track(gl.accept());
         hc.send(ByteBuffer.wrap(new byte[] {5, 6}), 0);
@@ -165,7 +164,7 @@ class FaultsTest {
     @Test
     void shouldLeaveTheGuestWithoutADeviceWhenAReplugFindsNoMemoryUntilTheNextReplug() throws Exception {
         Guest g = c.guest(3);
-        VsockSocket l = c.track(c.host.socket(Sock.SOCK_STREAM));
+        VsockSocket l = c.track(VsockSocket.open(c.host, Sock.SOCK_STREAM));
         l.bind(VmSockets.VMADDR_CID_ANY, 1234);
         l.listen(4);
         SimInternals.transport(g).remove(); // unplugged: the driver's pages are free again
@@ -173,7 +172,7 @@ class FaultsTest {
             assertThat(Faults.replugDevice(g)).as("virtio_vsock_probe's allocation fails").isEqualTo(-Errno.ENOMEM);
         }
         assertThat(SimInternals.driver(g)).as("no driver bound").isNull();
-        VsockSocket s = c.track(g.socket(Sock.SOCK_STREAM));
+        VsockSocket s = c.track(VsockSocket.open(g, Sock.SOCK_STREAM));
         assertThat(errnoOf(() -> s.connect(VmSockets.VMADDR_CID_HOST, 1234))).isEqualTo(Errno.ENODEV);
         assertThat(Faults.replugDevice(g)).isZero();
         VsockSocket[] p = connect(g, 1235);
@@ -185,10 +184,10 @@ class FaultsTest {
     @Test
     void shouldTimeTheHostsConnectOutWhileTheGuestIsPausedAndConnectAfterTheResume() throws Exception {
         Guest g = c.guest(3);
-        VsockSocket l = c.track(g.socket(Sock.SOCK_STREAM));
+        VsockSocket l = c.track(VsockSocket.open(g, Sock.SOCK_STREAM));
         l.bind(VmSockets.VMADDR_CID_ANY, 4000);
         l.listen(4);
-        VsockSocket s = c.track(c.host.socket(Sock.SOCK_STREAM | Sock.SOCK_NONBLOCK));
+        VsockSocket s = c.track(VsockSocket.open(c.host, Sock.SOCK_STREAM | Sock.SOCK_NONBLOCK));
         try (Faults.Pause pause = Faults.pause(g)) {
             assertThat(errnoOf(() -> s.connect(3, 4000))).isEqualTo(Errno.EINPROGRESS);
             c.drain();
@@ -198,7 +197,7 @@ class FaultsTest {
             assertThat(s.getsockoptInt(Sock.SOL_SOCKET, Sock.SO_ERROR)).isEqualTo(Errno.ETIMEDOUT);
         }
         c.drain();
-        VsockSocket again = c.track(c.host.socket(Sock.SOCK_STREAM));
+        VsockSocket again = c.track(VsockSocket.open(c.host, Sock.SOCK_STREAM));
         again.connect(3, 4000);
         VsockSocket a = c.track(l.accept());
         again.send(ByteBuffer.wrap(new byte[] {7}), 0);

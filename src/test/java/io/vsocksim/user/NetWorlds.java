@@ -234,7 +234,7 @@ final class NetWorlds implements AutoCloseable {
         if (m.liveSockets() > 0) { // who may still hold a socket: threads inside a simulated call
             for (java.util.Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
                 for (StackTraceElement f : e.getValue()) {
-                    if (f.getClassName().startsWith("io.vsocksim.sim.UserProcess")) {
+                    if (f.getClassName().startsWith("io.vsocksim.user.UserProcess")) {
                         threads.append("\n  ").append(e.getKey().getName()).append(": ")
                                 .append(java.util.Arrays.toString(java.util.Arrays.copyOf(e.getValue(), 12)));
                         break;

@@ -78,7 +78,7 @@ class NioRequestResponseTest {
         Host host = SimInternals.newHost(kernel("host", 64L << 20), true);
         toClose.add(host);
         Guest guest = SimInternals.startGuest(host, 3, kernel("guest3", 32L << 20), Guest.Options.DEFAULTS);
-        VsockSelectorProvider hostSide = VsockSelectorProvider.of(host.process("server"));
+        VsockSelectorProvider hostSide = VsockSelectorProvider.of(UserProcess.spawn(host, "server"));
         VsockSelectorProvider guestSide = VsockSelectorProvider.of(guest);
         toClose.add(hostSide.process());
         toClose.add(guestSide.process());
@@ -90,7 +90,7 @@ class NioRequestResponseTest {
         leaks.track(SimInternals.kernel(local));
         VsockSelectorProvider localSide = VsockSelectorProvider.of(local);
         toClose.add(localSide.process());
-        Outcome loopback = run(VsockSelectorProvider.of(local.process("server")), VsockAddress.ofAnyCIDPort(9000),
+        Outcome loopback = run(VsockSelectorProvider.of(UserProcess.spawn(local, "server")), VsockAddress.ofAnyCIDPort(9000),
                 localSide, a -> VsockAddress.ofLocalPort(((VsockAddress) a).port()));
 
         assertThat(tcp.blocking()).hasSize(CONNECTIONS * REQUESTS);

@@ -23,8 +23,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.vsocksim.mm.Mman;
 import io.vsocksim.mm.SegmentationFault;
 import io.vsocksim.mm.UserBuffer;
-import io.vsocksim.sim.UserProcess;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
@@ -32,6 +32,7 @@ import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.ZerocopyPolicy;
+import io.vsocksim.user.internal.UserInternals;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -100,7 +101,7 @@ class BadArgumentErrnoTest {
                 new Row("connect(fd, NULL, 16)", t -> t.sock().connect(null, 16), EFAULT),
                 new Row("connect(fd, NULL, 0)", t -> t.sock().connect(null, 0), EINVAL),
                 // flags
-                new Row("socket(AF_VSOCK, SOCK_STREAM | 0x10, 0)", t -> t.ctx.m.socket(SOCK_STREAM | 0x10), EINVAL),
+                new Row("socket(AF_VSOCK, SOCK_STREAM | 0x10, 0)", t -> VsockSocket.open(t.ctx.m, SOCK_STREAM | 0x10), EINVAL),
                 new Row("accept4(fd, NULL, NULL, 0x1)", t -> t.listener().accept(0x1), EINVAL),
                 // setsockopt: the length check first, then the copy
                 new Row("setsockopt(SOL_SOCKET, SO_RCVLOWAT, NULL, 4)",
@@ -158,7 +159,7 @@ class BadArgumentErrnoTest {
                 new Row("recvmsg(buf, flags, new int[0])",
                         t -> t.connected().recvmsg(ByteBuffer.allocate(8), 0, new int[0]), IllegalArgumentException.class),
                 new Row("send(fd, NULL, 10, 0) (a null UserBuffer is NULL)",
-                        t -> t.connected().send((UserBuffer) null, 0, 10, 0), ENOMEM),
+                        t -> UserInternals.send(t.connected(), (UserBuffer) null, 0, 10, 0), ENOMEM),
                 new Row("mmap(NULL, 0, PROT_READ, MAP_SHARED, fd, 0)", t -> {
                     t.ctx.m.setZerocopyPolicy(ZerocopyPolicy.PAGES);
                     t.sock().mmap(0, Mman.PROT_READ);
@@ -191,8 +192,8 @@ class BadArgumentErrnoTest {
         int size = 128 << 10; // two whole 64 KiB packets
         try (UserBuffer ub = SimInternals.allocUserBuffer(ctx.m, size)) {
             ub.buffer().put(size - 1, (byte) 7);
-            assertThat(p[0].send(ub, 0, size + 100, 0)).isEqualTo(size);
-            assertThat(p[0].send(ub, size, 0, 0)).as("nothing to send at the end").isZero();
+            assertThat(UserInternals.send(p[0], ub, 0, size + 100, 0)).isEqualTo(size);
+            assertThat(UserInternals.send(p[0], ub, size, 0, 0)).as("nothing to send at the end").isZero();
         }
         ByteBuffer in = ByteBuffer.allocate(size);
         while (in.hasRemaining()) {
@@ -250,7 +251,7 @@ class BadArgumentErrnoTest {
     }
 
     UserProcess process() {
-        UserProcess p = ctx.m.process("p");
+        UserProcess p = UserProcess.spawn(ctx.m, "p");
         extra.add(p);
         return p;
     }
@@ -259,7 +260,7 @@ class BadArgumentErrnoTest {
     void sendUser(int off, int len) throws ErrnoException {
         VsockSocket c = connected();
         try (UserBuffer ub = SimInternals.allocUserBuffer(ctx.m, 4096)) {
-            c.send(ub, off, len, 0);
+            UserInternals.send(c, ub, off, len, 0);
         }
     }
 }

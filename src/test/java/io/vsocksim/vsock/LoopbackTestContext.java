@@ -6,7 +6,7 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
 import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.TestMachine;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
@@ -66,7 +66,7 @@ final class LoopbackTestContext implements AutoCloseable {
     }
 
     VsockSocket sock(int type) throws ErrnoException {
-        VsockSocket s = m.socket(type);
+        VsockSocket s = VsockSocket.open(m, type);
         open.add(s);
         return s;
     }

@@ -18,7 +18,7 @@ import static io.vsocksim.uapi.Sock.*;
 import static io.vsocksim.uapi.VmSockets.AF_VSOCK;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.Capability;
 import io.vsocksim.uapi.Errno;
@@ -304,7 +304,7 @@ class SolSocketOptionTableTest {
     @MethodSource("rows")
     @DisplayName("SOL_SOCKET option table (net/core/sock.c sk_setsockopt / sk_getsockopt)")
     void shouldAnswerEachSolSocketOptionAsTheKernel(Row row) throws Exception {
-        VsockSocket s = ctx.adopt(ctx.m.socket(SOCK_STREAM, 0, row.caps()));
+        VsockSocket s = ctx.adopt(VsockSocket.open(ctx.m, SOCK_STREAM, 0, row.caps()));
         if (row.set() != null || row.setOptlen() != 0 || row.getOptlen() == NO_GET) {
             ByteBuffer b = row.set() == null ? null : ByteBuffer.wrap(row.set());
             int rc = errnoOf(() -> s.setsockopt(SOL_SOCKET, row.opt(), b, row.setOptlen()));
@@ -355,7 +355,7 @@ class SolSocketOptionTableTest {
         s.setsockoptInt(SOL_SOCKET, SO_BINDTOIFINDEX, 7); // no lookup: any index is stored
         assertThat(errnoOf(() -> s.getsockopt(SOL_SOCKET, SO_BINDTODEVICE, out, 16))).isEqualTo(ENXIO);
 
-        VsockSocket u = ctx.adopt(ctx.m.socket(SOCK_STREAM, 0, USER));
+        VsockSocket u = ctx.adopt(VsockSocket.open(ctx.m, SOCK_STREAM, 0, USER));
         u.setsockoptInt(SOL_SOCKET, SO_BINDTOIFINDEX, 1);
         assertThat(errnoOf(() -> u.setsockoptInt(SOL_SOCKET, SO_BINDTOIFINDEX, 0))).isEqualTo(EPERM);
         // bound to lo, which has no PTP clock

@@ -1,9 +1,10 @@
 package io.vsocksim.user.bridge;
 
 import io.vsocksim.sim.Guest;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.UserProcess;
 import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.user.VsockAddress;
+import io.vsocksim.user.internal.UserInternals;
 import io.vsocksim.user.nio.VsockSelectorProvider;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -128,12 +129,12 @@ public final class HybridVsock implements AutoCloseable {
     public static HybridVsock expose(Guest guest, Path path) throws IOException {
         Objects.requireNonNull(guest, "guest");
         ServerSocketChannel uds = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        UserProcess process = guest.host().process("hybrid-vsock");
+        UserProcess process = UserProcess.spawn(guest.host(), "hybrid-vsock");
         HybridVsock b;
         try {
             uds.bind(UnixDomainSocketAddress.of(path));
             // One descriptor per connection, plus the listener, epoll and eventfd.
-            process.files().setRlimitNofile(MAX_CONNECTIONS + 16);
+            UserInternals.files(process).setRlimitNofile(MAX_CONNECTIONS + 16);
             b = new HybridVsock(guest, path, uds, process);
         } catch (IOException | RuntimeException e) {
             closeQuietly(uds);

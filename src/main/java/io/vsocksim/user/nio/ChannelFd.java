@@ -5,7 +5,7 @@ import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
 import io.vsocksim.fs.EventFd;
 import io.vsocksim.kernel.Clock;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.UserProcess;
 import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Fcntl;

@@ -8,7 +8,7 @@ import static io.vsocksim.uapi.Epoll.EPOLL_CTL_MOD;
 
 import io.vsocksim.fs.EventFd;
 import io.vsocksim.kernel.Clock;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.UserProcess;
 import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.Epoll;
 import io.vsocksim.uapi.Errno;

@@ -13,7 +13,7 @@ import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.VirtioVsockType;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -46,7 +46,7 @@ class UnboundRequestHookTest {
     @Test
     @Timeout(30)
     void shouldHandTheRequestToTheNamedListenerWhenTheHookAccepts() throws ErrnoException {
-        VsockSocket l = t.track(t.host.socket(Sock.SOCK_STREAM));
+        VsockSocket l = t.track(VsockSocket.open(t.host, Sock.SOCK_STREAM));
         l.bind(VmSockets.VMADDR_CID_HOST, 7000);
         l.listen(4);
         List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -54,7 +54,7 @@ class UnboundRequestHookTest {
             asked.add(type + ":" + hostPort + "<-" + guestPort);
             return 7000;
         });
-        VsockSocket c = t.track(guest.socket(Sock.SOCK_STREAM));
+        VsockSocket c = t.track(VsockSocket.open(guest, Sock.SOCK_STREAM));
         c.bind(VmSockets.VMADDR_CID_ANY, 4444);
         c.connect(VmSockets.VMADDR_CID_HOST, 5000);
         VsockSocket a = t.track(l.accept());
@@ -73,7 +73,7 @@ class UnboundRequestHookTest {
     }
 
     private void assertConnectToPort5000IsReset() throws ErrnoException {
-        VsockSocket c = t.track(guest.socket(Sock.SOCK_STREAM));
+        VsockSocket c = t.track(VsockSocket.open(guest, Sock.SOCK_STREAM));
         assertThatThrownBy(() -> c.connect(VmSockets.VMADDR_CID_HOST, 5000))
                 .isInstanceOfSatisfying(ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ECONNRESET));
     }
@@ -93,10 +93,10 @@ class UnboundRequestHookTest {
             asked.add(hostPort);
             return VmSockets.VMADDR_PORT_ANY;
         });
-        VsockSocket l = t.track(t.host.socket(Sock.SOCK_STREAM));
+        VsockSocket l = t.track(VsockSocket.open(t.host, Sock.SOCK_STREAM));
         l.bind(VmSockets.VMADDR_CID_ANY, 5000);
         l.listen(4);
-        VsockSocket c = t.track(guest.socket(Sock.SOCK_STREAM));
+        VsockSocket c = t.track(VsockSocket.open(guest, Sock.SOCK_STREAM));
         c.connect(VmSockets.VMADDR_CID_HOST, 5000);
         t.track(l.accept());
         assertThat(asked).isEmpty();
