@@ -12,8 +12,6 @@ import io.vsocksim.mm.PageAllocator;
 import io.vsocksim.net.SocketFile;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
-import io.vsocksim.user.UserProcess;
-import io.vsocksim.user.VsockSocket;
 import io.vsocksim.vsock.AfVsock;
 import io.vsocksim.vsock.VsockCore;
 import io.vsocksim.vsock.VsockSock;

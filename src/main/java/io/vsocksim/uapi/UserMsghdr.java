@@ -27,6 +27,10 @@ public final class UserMsghdr {
     /** {@code msg_flags}: ignored by sendmsg; the out flags of recvmsg. */
     public int flags;
 
+    /** An empty msghdr: no name, no iovec, no control (all NULL), no flags. */
+    public UserMsghdr() {
+    }
+
     /** A msghdr with no name and no control over {@code iov}. */
     public static UserMsghdr of(ByteBuffer... iov) {
         UserMsghdr m = new UserMsghdr();

@@ -16,7 +16,7 @@ import java.io.IOException;
  *
  * <p>Each socket is a descriptor of the process ({@link UserProcess}): socket(2), connect(2), recv(2)
  * and the rest are its calls, so the sockets are the same socket files C-style code and the vsock_test
- * port use. Behaviour follows JDK 17's {@code NioSocketImpl} and its exceptions ({@link JdkErrors});
+ * port use. Behaviour follows JDK 17's {@code NioSocketImpl} and its exceptions ({@code JdkErrors});
  * the differences vsock makes (no InetAddress, u32 ports, one buffer size for SO_RCVBUF and SO_SNDBUF,
  * no TCP_NODELAY or urgent data) are listed at {@link VsockNetSocket}.
  *

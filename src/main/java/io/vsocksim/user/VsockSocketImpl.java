@@ -30,7 +30,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>Blocking calls without a timeout block in the kernel; with a timeout (SO_TIMEOUT, a connect
  *       timeout) the descriptor is made non-blocking and the thread parks in {@code poll} for the time
  *       left, measured on the machine's clock (the JDK measures the JVM's monotonic time).</li>
- *   <li>Errors become the JDK's exceptions through {@link JdkErrors}; sends use MSG_NOSIGNAL (the JVM
+ *   <li>Errors become the JDK's exceptions through {@code JdkErrors}; sends use MSG_NOSIGNAL (the JVM
  *       ignores SIGPIPE).</li>
  *   <li>{@link #close()} with a thread still in a call: the JDK dup2()s a dead socket over the
  *       descriptor and signals the thread ({@code NativeThread.signal}), whose call ends with EINTR.

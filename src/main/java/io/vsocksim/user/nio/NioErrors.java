@@ -46,7 +46,7 @@ final class NioErrors {
         return new IOException(strerror(errno));
     }
 
-    /** glibc's {@code strerror} text ({@link JdkErrors#strerror}). */
+    /** glibc's {@code strerror} text ({@code JdkErrors.strerror}). */
     static String strerror(int errno) {
         return JdkErrors.strerror(errno);
     }
