@@ -7,7 +7,7 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY;
 import static io.vsocksim.uapi.VmSockets.VMADDR_CID_HOST;
 
 import io.vsocksim.kernel.KernelContext;
-import io.vsocksim.mm.Mman;
+import io.vsocksim.uapi.Mman;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
 import io.vsocksim.sim.Machine;

@@ -9,7 +9,7 @@ import static io.vsocksim.uapi.Sock.SO_ZEROCOPY;
 
 import io.vsocksim.Linux;
 import io.vsocksim.mm.GuestMemory;
-import io.vsocksim.mm.Mman;
+import io.vsocksim.uapi.Mman;
 import io.vsocksim.uapi.UserMsghdr;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Poll;

@@ -11,7 +11,7 @@ import io.vsocksim.NotUpstream;
 import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.mm.GuestMemory;
-import io.vsocksim.mm.Mman;
+import io.vsocksim.uapi.Mman;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
 import io.vsocksim.sim.Machine;

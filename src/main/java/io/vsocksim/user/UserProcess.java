@@ -13,7 +13,7 @@ import io.vsocksim.kernel.Cred;
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.kernel.TimeDomain;
 import io.vsocksim.mm.AnonMemory;
-import io.vsocksim.mm.Mman;
+import io.vsocksim.uapi.Mman;
 import io.vsocksim.mm.MmStruct;
 import io.vsocksim.mm.UserBuffer;
 import io.vsocksim.net.Iovec;
@@ -59,7 +59,7 @@ import java.util.function.IntConsumer;
  *
  * <p>Zerocopy receive (RFC, not upstream): {@code mmap} of a socket descriptor maps into this address
  * space, {@code getsockopt(SO_VM_SOCKETS_ZEROCOPY)} and {@link #madvise} take its addresses, and
- * {@link #read}/{@link #readByte} are what the process sees (a {@link io.vsocksim.mm.SegmentationFault}
+ * {@link #read}/{@link #readByte} are what the process sees (a {@link io.vsocksim.uapi.SegmentationFault}
  * where nothing is mapped).
  *
  * <p>{@link #close()} is process exit: every descriptor is closed (object-face sockets included) and
@@ -1037,7 +1037,7 @@ public final class UserProcess implements AutoCloseable {
     }
 
     /**
-     * madvise(2): 0 or {@code -errno}. {@link io.vsocksim.mm.Mman#MADV_DONTNEED} releases the pages of
+     * madvise(2): 0 or {@code -errno}. {@link io.vsocksim.uapi.Mman#MADV_DONTNEED} releases the pages of
      * a socket's mapping in {@code [addr, addr + len)} and zero-fills anonymous memory;
      * MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL and MADV_WILLNEED are accepted and change nothing (see
      * {@link MmStruct#madvise}). EINVAL: unaligned address, unknown advice; ENOMEM: part of the range

@@ -2,7 +2,7 @@ package io.vsocksim.user;
 
 import static io.vsocksim.uapi.Errno.EBADF;
 
-import io.vsocksim.mm.Mman;
+import io.vsocksim.uapi.Mman;
 import io.vsocksim.mm.UserBuffer;
 import io.vsocksim.net.SocketFile;
 import io.vsocksim.uapi.UserMsghdr;

@@ -10,7 +10,7 @@ import static io.vsocksim.uapi.Errno.EPERM;
 
 import io.vsocksim.NotUpstream;
 import io.vsocksim.mm.GuestMemory;
-import io.vsocksim.mm.Mman;
+import io.vsocksim.uapi.Mman;
 import io.vsocksim.mm.MmStruct;
 import io.vsocksim.mm.VmArea;
 import io.vsocksim.uapi.TcpState;

@@ -1,11 +1,11 @@
 package io.vsocksim.sim;
 
-import static io.vsocksim.mm.Mman.MADV_DONTNEED;
-import static io.vsocksim.mm.Mman.MAP_ANONYMOUS;
-import static io.vsocksim.mm.Mman.MAP_PRIVATE;
-import static io.vsocksim.mm.Mman.MAP_SHARED;
-import static io.vsocksim.mm.Mman.PROT_READ;
-import static io.vsocksim.mm.Mman.PROT_WRITE;
+import static io.vsocksim.uapi.Mman.MADV_DONTNEED;
+import static io.vsocksim.uapi.Mman.MAP_ANONYMOUS;
+import static io.vsocksim.uapi.Mman.MAP_PRIVATE;
+import static io.vsocksim.uapi.Mman.MAP_SHARED;
+import static io.vsocksim.uapi.Mman.PROT_READ;
+import static io.vsocksim.uapi.Mman.PROT_WRITE;
 import static io.vsocksim.uapi.Errno.EAGAIN;
 import static io.vsocksim.uapi.Errno.EBADF;
 import static io.vsocksim.uapi.Errno.EFAULT;
@@ -16,7 +16,7 @@ import static io.vsocksim.uapi.Sock.MSG_DONTWAIT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.vsocksim.mm.SegmentationFault;
+import io.vsocksim.uapi.SegmentationFault;
 import io.vsocksim.mm.UserBuffer;
 import io.vsocksim.user.UserProcess;
 import java.nio.ByteBuffer;

@@ -6,7 +6,7 @@ import static io.vsocksim.sim.ZerocopyRxSupport.pattern;
 import static io.vsocksim.sim.ZerocopyRxSupport.sendAll;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vsocksim.mm.Mman;
+import io.vsocksim.uapi.Mman;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;

@@ -8,9 +8,9 @@ import static io.vsocksim.sim.ZerocopyRxSupport.sendAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.vsocksim.mm.Mman;
+import io.vsocksim.uapi.Mman;
 import io.vsocksim.mm.PageAllocator;
-import io.vsocksim.mm.SegmentationFault;
+import io.vsocksim.uapi.SegmentationFault;
 import io.vsocksim.mm.VmArea;
 import io.vsocksim.sim.ZerocopyRxSupport.Pkt;
 import io.vsocksim.testing.LeakCheck;

@@ -4,7 +4,7 @@ import static io.vsocksim.sim.ZerocopyRxSupport.PAGE;
 import static io.vsocksim.sim.ZerocopyRxSupport.mapRx;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vsocksim.mm.Mman;
+import io.vsocksim.uapi.Mman;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.Sock;

@@ -8,8 +8,8 @@ import static io.vsocksim.sim.ZerocopyRxSupport.sendAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.vsocksim.mm.Mman;
-import io.vsocksim.mm.SegmentationFault;
+import io.vsocksim.uapi.Mman;
+import io.vsocksim.uapi.SegmentationFault;
 import io.vsocksim.sim.ZerocopyRxSupport.Pkt;
 import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;

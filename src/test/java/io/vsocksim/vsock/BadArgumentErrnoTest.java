@@ -20,8 +20,8 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.vsocksim.mm.Mman;
-import io.vsocksim.mm.SegmentationFault;
+import io.vsocksim.uapi.Mman;
+import io.vsocksim.uapi.SegmentationFault;
 import io.vsocksim.mm.UserBuffer;
 import io.vsocksim.user.UserProcess;
 import io.vsocksim.user.VsockSocket;
