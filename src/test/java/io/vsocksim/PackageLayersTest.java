@@ -77,37 +77,40 @@ class PackageLayersTest {
     @BeforeAll
     static void readMainCode() throws IOException {
         deps = new TreeMap<>();
-        Path classes = ModuleApiTest.classes();
-        try (Stream<Path> s = Files.walk(classes)) {
-            for (Path p : (Iterable<Path>) s.filter(f -> f.toString().endsWith(".class"))::iterator) {
-                String rel = classes.relativize(p).toString().replace('\\', '/');
-                if (rel.equals("module-info.class")) {
-                    continue;
-                }
-                String pkg = packageOf(rel.substring(0, rel.lastIndexOf('/')));
-                Set<String> to = deps.computeIfAbsent(pkg, k -> new TreeSet<>());
-                for (String cls : referencedClasses(Files.readAllBytes(p))) {
-                    to.add(packageOf(cls.substring(0, Math.max(0, cls.lastIndexOf('/')))));
-                }
+        forEachFile(ModuleApiTest.classes(), ".class", (pkg, p) -> {
+            Set<String> to = deps.computeIfAbsent(pkg, k -> new TreeSet<>());
+            for (String cls : referencedClasses(Files.readAllBytes(p))) {
+                to.add(packageOf(cls.substring(0, Math.max(0, cls.lastIndexOf('/')))));
             }
-        }
+        });
+        // The sources too: a constant javac inlined leaves no trace in the class file.
         Path sources = Path.of("src/main/java");
         if (Files.isDirectory(sources)) {
-            try (Stream<Path> s = Files.walk(sources)) {
-                for (Path p : (Iterable<Path>) s.filter(f -> f.toString().endsWith(".java"))::iterator) {
-                    String rel = sources.relativize(p).toString().replace('\\', '/');
-                    if (rel.equals("module-info.java")) {
-                        continue;
-                    }
-                    String pkg = packageOf(rel.substring(0, rel.lastIndexOf('/')));
-                    deps.computeIfAbsent(pkg, k -> new TreeSet<>()).addAll(sourceReferences(Files.readString(p)));
-                }
-            }
+            forEachFile(sources, ".java", (pkg, p) ->
+                    deps.computeIfAbsent(pkg, k -> new TreeSet<>()).addAll(sourceReferences(Files.readString(p))));
         }
         for (Set<String> to : deps.values()) {
             to.removeIf(q -> !q.equals("io.vsocksim") && !q.startsWith("io.vsocksim."));
         }
         deps.forEach((from, to) -> to.remove(from));
+    }
+
+    /** What to do with one file of a package. */
+    @FunctionalInterface
+    private interface PackageFile {
+        void accept(String pkg, Path file) throws IOException;
+    }
+
+    /** Calls {@code f} for each file under {@code root} ending in {@code suffix}, module-info aside. */
+    private static void forEachFile(Path root, String suffix, PackageFile f) throws IOException {
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) s.filter(x -> x.toString().endsWith(suffix))::iterator) {
+                String rel = root.relativize(p).toString().replace('\\', '/');
+                if (!rel.startsWith("module-info.")) {
+                    f.accept(packageOf(rel.substring(0, rel.lastIndexOf('/'))), p);
+                }
+            }
+        }
     }
 
     private static String packageOf(String internalDir) {
