@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.user.junit.VsockSim;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 class HelloVsockTest {
     @Test
     void guestSaysHelloToHost(Host host, Guest guest) throws Exception {
-        try (VsockSocket server = host.socket(SOCK_STREAM);
-             VsockSocket client = guest.socket(SOCK_STREAM)) {
+        try (VsockSocket server = VsockSocket.open(host, SOCK_STREAM);
+             VsockSocket client = VsockSocket.open(guest, SOCK_STREAM)) {
             server.bind(VMADDR_CID_ANY, 1234);
             server.listen(1);
             client.connect(VMADDR_CID_HOST, 1234);      // REQUEST through the guest's TX ring and vhost

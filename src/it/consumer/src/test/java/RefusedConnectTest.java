@@ -10,7 +10,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.user.VsockStats;
@@ -48,7 +48,7 @@ class RefusedConnectTest {
     void aConnectNobodyAnswersIsResetAndLogged(Guest guest) throws Exception {
         VsockStats before = VsockStats.of(guest);
         events.list.clear();
-        try (VsockSocket s = guest.socket(SOCK_STREAM)) {
+        try (VsockSocket s = VsockSocket.open(guest, SOCK_STREAM)) {
             ErrnoException e = assertThrows(ErrnoException.class, () -> s.connect(VMADDR_CID_HOST, 9999));
             assertEquals(Errno.ECONNRESET, e.errno());                 // the host answered with RST
         }

@@ -1,5 +1,6 @@
 package io.vsocksim.bench;
 
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.vsock.Vsockmon;
 import java.nio.ByteBuffer;
@@ -44,7 +45,7 @@ public class CaptureBench {
     public void setUp() throws ErrnoException {
         f = new Fixture(false, false);
         if ("on".equals(capture)) {
-            devices = new Vsockmon[] {new Vsockmon(f.host.core()), new Vsockmon(f.guest.core())};
+            devices = new Vsockmon[] {new Vsockmon(SimInternals.core(f.host)), new Vsockmon(SimInternals.core(f.guest))};
             for (Vsockmon d : devices) {
                 d.addListener((frame, nanos) -> { });
                 d.open();

@@ -1,7 +1,7 @@
 package io.vsocksim.bench;
 
 import io.vsocksim.uapi.ErrnoException;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -49,7 +49,7 @@ public class ConnectBench {
 
     @Benchmark
     public VsockSocket connectClose() throws ErrnoException {
-        VsockSocket s = f.sender.socket(io.vsocksim.uapi.Sock.SOCK_STREAM);
+        VsockSocket s = VsockSocket.open(f.sender, io.vsocksim.uapi.Sock.SOCK_STREAM);
         s.connect(f.receiverCid(), Fixture.PORT);
         s.close();
         return s;

@@ -7,10 +7,10 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY;
 import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
 
 import io.vsocksim.sim.Machine;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.UserProcess;
 import io.vsocksim.user.VsockAddress;
 import io.vsocksim.user.nio.VsockSelectorProvider;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.uapi.ErrnoException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -63,17 +63,17 @@ public class FaceAllocBench {
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
-        m = Machine.threaded("bench", 64L << 20);
+        m = Machine.virtualTime("bench", 64L << 20);
         if ("object".equals(face)) {
-            VsockSocket l = m.socket(SOCK_STREAM);
+            VsockSocket l = VsockSocket.open(m, SOCK_STREAM);
             l.bind(VMADDR_CID_ANY, 1000);
             l.listen(1);
-            tx = m.socket(SOCK_STREAM);
+            tx = VsockSocket.open(m, SOCK_STREAM);
             tx.connect(VMADDR_CID_LOCAL, 1000);
             rx = l.accept();
             l.close();
         } else if ("nio".equals(face)) {
-            p = m.process("bench");
+            p = UserProcess.spawn(m, "bench");
             VsockSelectorProvider nio = VsockSelectorProvider.of(p);
             try (ServerSocketChannel l = nio.openServerSocketChannel()) {
                 l.bind(VsockAddress.ofAnyCIDPort(1000));
@@ -83,7 +83,7 @@ public class FaceAllocBench {
             }
             txCh.configureBlocking(false);
         } else {
-            p = m.process("bench");
+            p = UserProcess.spawn(m, "bench");
             int l = p.socket(AF_VSOCK, SOCK_STREAM, 0);
             p.bind(l, VMADDR_CID_ANY, 1000);
             p.listen(l, 1);

@@ -7,15 +7,16 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY;
 import static io.vsocksim.uapi.VmSockets.VMADDR_CID_HOST;
 
 import io.vsocksim.kernel.KernelContext;
-import io.vsocksim.mm.Mman;
+import io.vsocksim.uapi.Mman;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
 import io.vsocksim.sim.Machine;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Poll;
-import io.vsocksim.sim.VsockSocket;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.uapi.ZerocopyPolicy;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.CompletableFuture;
@@ -40,8 +41,8 @@ final class Fixture implements AutoCloseable {
 
     Fixture(boolean guestToHost, boolean zerocopy) throws ErrnoException {
         ZerocopyPolicy policy = zerocopy ? ZerocopyPolicy.PAGES : ZerocopyPolicy.OFF;
-        host = new Host(KernelContext.threaded("host", 256L << 20, 2), true);
-        guest = host.startGuest(3, KernelContext.threaded("guest3", 256L << 20, 2), Guest.Options.DEFAULTS, policy);
+        host = SimInternals.newHost(KernelContext.threaded("host", 256L << 20, 2), true);
+        guest = SimInternals.startGuest(host, 3, KernelContext.threaded("guest3", 256L << 20, 2), Guest.Options.DEFAULTS, policy);
         if (guestToHost) {
             host.setZerocopyPolicy(policy);
             sender = guest;
@@ -50,7 +51,7 @@ final class Fixture implements AutoCloseable {
             sender = host;
             receiver = guest;
         }
-        proc = receiver.process("bench");
+        proc = UserProcess.spawn(receiver, "bench");
         listener = proc.socket(SOCK_STREAM);
         listener.bind(VMADDR_CID_ANY, PORT);
         listener.listen(128);
@@ -62,7 +63,7 @@ final class Fixture implements AutoCloseable {
 
     /** Connects sender to receiver; {@link #tx}/{@link #rx} are the two ends. */
     void connect() throws ErrnoException {
-        VsockSocket c = sender.socket(SOCK_STREAM);
+        VsockSocket c = VsockSocket.open(sender, SOCK_STREAM);
         CompletableFuture<Void> f = CompletableFuture.runAsync(() -> {
             try {
                 c.connect(receiverCid(), PORT);

@@ -7,10 +7,12 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_HOST;
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.user.UserProcess;
 import io.vsocksim.user.VsockAddress;
 import io.vsocksim.user.nio.VsockSelectorProvider;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
@@ -61,22 +63,22 @@ public class NioStreamBench {
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
-        host = new Host(KernelContext.threaded("host", 256L << 20, 2), true);
-        Guest guest = host.startGuest(3, KernelContext.threaded("guest3", 256L << 20, 2), Guest.Options.DEFAULTS);
+        host = SimInternals.newHost(KernelContext.threaded("host", 256L << 20, 2), true);
+        Guest guest = SimInternals.startGuest(host, 3, KernelContext.threaded("guest3", 256L << 20, 2), Guest.Options.DEFAULTS);
         buf = ByteBuffer.allocateDirect(SIZE);
         if ("nio".equals(face)) {
-            VsockSelectorProvider hostSide = VsockSelectorProvider.of(host.process("bench"));
+            VsockSelectorProvider hostSide = VsockSelectorProvider.of(UserProcess.spawn(host, "bench"));
             try (ServerSocketChannel l = hostSide.openServerSocketChannel()) {
                 l.bind(VsockAddress.ofAnyCIDPort(PORT));
-                tx = VsockSelectorProvider.of(guest.process("bench")).openSocketChannel();
+                tx = VsockSelectorProvider.of(UserProcess.spawn(guest, "bench")).openSocketChannel();
                 tx.connect(VsockAddress.ofHostPort(PORT));
                 rx = l.accept();
             }
         } else {
-            try (VsockSocket l = host.process("bench").socket(SOCK_STREAM)) {
+            try (VsockSocket l = UserProcess.spawn(host, "bench").socket(SOCK_STREAM)) {
                 l.bind(VMADDR_CID_ANY, PORT);
                 l.listen(1);
-                txSock = guest.process("bench").socket(SOCK_STREAM);
+                txSock = UserProcess.spawn(guest, "bench").socket(SOCK_STREAM);
                 txSock.connect(VMADDR_CID_HOST, PORT);
                 rxSock = l.accept();
             }

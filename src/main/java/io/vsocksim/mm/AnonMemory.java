@@ -4,6 +4,7 @@ import static io.vsocksim.uapi.Errno.EINVAL;
 import static io.vsocksim.uapi.Errno.ENOMEM;
 
 import io.vsocksim.Linux;
+import io.vsocksim.uapi.Mman;
 import java.nio.ByteBuffer;
 
 /**

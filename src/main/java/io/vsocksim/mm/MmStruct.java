@@ -4,6 +4,8 @@ import static io.vsocksim.uapi.Errno.EINVAL;
 import static io.vsocksim.uapi.Errno.ENOMEM;
 
 import io.vsocksim.Linux;
+import io.vsocksim.uapi.Mman;
+import io.vsocksim.uapi.SegmentationFault;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -5,6 +5,8 @@ import static io.vsocksim.uapi.Errno.EFAULT;
 import static io.vsocksim.uapi.Errno.EINVAL;
 
 import io.vsocksim.Linux;
+import io.vsocksim.uapi.Mman;
+import io.vsocksim.uapi.SegmentationFault;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 

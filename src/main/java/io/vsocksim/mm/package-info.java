@@ -57,7 +57,7 @@
  *       poisoned allocator fills its whole range at creation, like pages freed into the buddy at
  *       boot, and a corrupted pattern at allocation throws instead of logging.</li>
  *   <li>SIM: user mappings have no page tables, faults or file backing; an access to an empty slot is a
- *       {@link io.vsocksim.mm.SegmentationFault}. Addresses come top-down below
+ *       {@link io.vsocksim.uapi.SegmentationFault}. Addresses come top-down below
  *       {@link io.vsocksim.mm.MmStruct#MMAP_BASE}; there is no {@code MAP_FIXED} and areas never merge.</li>
  * </ul>
  */

@@ -2,16 +2,19 @@ package io.vsocksim.net;
 
 import static io.vsocksim.uapi.Errno.EFAULT;
 import static io.vsocksim.uapi.Errno.EINVAL;
+import static io.vsocksim.uapi.Errno.EMSGSIZE;
 
 import io.vsocksim.Linux;
 import io.vsocksim.uapi.SockaddrVm;
+import io.vsocksim.uapi.UserMsghdr;
 import java.nio.ByteBuffer;
 
 /**
  * Addresses crossing the user/kernel boundary, in ({@code move_addr_to_kernel}) and out
  * ({@code move_addr_to_user}). A {@link ByteBuffer} stands for user memory at its
  * position (a null one is NULL; bytes beyond its capacity, or a read-only buffer written to, fault);
- * an {@code int[]} of one element stands for an {@code int *} length (null is NULL).
+ * an {@code int[]} of one element stands for an {@code int *} length (null is NULL). Also the import of a
+ * {@link UserMsghdr}'s name and iovec ({@code copy_msghdr_from_user}).
  */
 public final class SockAddrs {
     /** {@code sizeof(struct sockaddr_storage)}. */
@@ -72,5 +75,42 @@ public final class SockAddrs {
         }
         ulen[0] = klen;
         return 0;
+    }
+
+    /**
+     * The name ({@code msg_namelen} is 0 without one, cut to 128; EINVAL if negative; for a send it is
+     * also copied in: EINVAL/EFAULT), then EMSGSIZE for more than UIO_MAXIOV segments
+     * ({@code msg_iovlen} is unsigned). Returns the name's length or {@code -errno}.
+     */
+    @Linux(file = "net/socket.c", fn = "__copy_msghdr")
+    static int copyMsghdr(UserMsghdr msg, boolean send) {
+        int namelen = 0;
+        if (msg.name != null) {
+            if (msg.namelen < 0) {
+                return -EINVAL;
+            }
+            namelen = Math.min(msg.namelen, SOCKADDR_STORAGE_SIZE);
+        }
+        if (send && namelen > 0) {
+            int err = moveAddrToKernel(msg.name, namelen);
+            if (err < 0) {
+                return err;
+            }
+        }
+        return Integer.compareUnsigned(msg.iovlen, Iovec.UIO_MAXIOV) > 0 ? -EMSGSIZE : namelen;
+    }
+
+    /**
+     * The msghdr's checks in the kernel's order: EFAULT for a NULL {@code msg}, the name (EINVAL; for a
+     * send also copied in: EINVAL/EFAULT), EMSGSIZE for too many segments, then the iovec's import.
+     * Returns the total data length or {@code -errno}.
+     */
+    @Linux(file = "net/socket.c", fn = "copy_msghdr_from_user")
+    public static long copyMsghdrFromUser(UserMsghdr msg, boolean send) {
+        if (msg == null) {
+            return -EFAULT;
+        }
+        int err = copyMsghdr(msg, send);
+        return err < 0 ? err : Iovec.importIovec(msg.iov, msg.iovlen);
     }
 }

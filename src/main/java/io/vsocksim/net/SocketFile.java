@@ -18,7 +18,7 @@ import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.AfVsock;
 import io.vsocksim.vsock.MsgHdr;
-import io.vsocksim.vsock.SockExtendedErr;
+import io.vsocksim.uapi.SockExtendedErr;
 import io.vsocksim.vsock.VsockConnectible;
 import io.vsocksim.vsock.VsockSock;
 import io.vsocksim.vsock.VsockSockopt;
@@ -33,7 +33,7 @@ import java.nio.ByteBuffer;
  *
  * <p>Kernel-style: every call returns {@code >= 0} or {@code -errno}, restart codes included
  * ({@code -ERESTARTSYS} for an interrupted infinite wait); the caller is a process's system call
- * ({@code io.vsocksim.sim.UserProcess}), which looks the file up by descriptor, holds a reference for
+ * ({@code io.vsocksim.user.UserProcess}), which looks the file up by descriptor, holds a reference for
  * the call, makes the process's credentials current and applies the signal rules. Nothing here throws
  * for an expected error.
  *
@@ -60,6 +60,18 @@ public final class SocketFile implements OpenFile {
     private volatile int statusFlags;
     /** {@code file->f_owner}: set by FIOSETOWN/SIOCSPGRP. */
     private final FOwner owner = new FOwner();
+
+    /** {@code SOCK_TYPE_MASK}: the bits of socket()'s type argument that hold the type. */
+    public static final int SOCK_TYPE_MASK = 0xf;
+
+    /**
+     * __sys_socket_create's first check: beside the type, only SOCK_NONBLOCK and SOCK_CLOEXEC may be
+     * set in socket()'s and socketpair()'s type argument (else EINVAL). Part of
+     * {@code __sys_socket_create}, whose home is {@code Machine.sockCreate}.
+     */
+    public static boolean typeFlagsValid(int type) {
+        return ((type & ~SOCK_TYPE_MASK) & ~(Sock.SOCK_NONBLOCK | Sock.SOCK_CLOEXEC)) == 0;
+    }
 
     /**
      * The file of a new kernel socket, holding its one reference (the caller's, which installing a

@@ -5,11 +5,12 @@
  * <ul>
  *   <li>{@link io.vsocksim.net.SocketFile}: {@code struct socket} and its {@code struct file} (the
  *       reference count, the status flags, the owner), what a process's descriptor refers to; its
- *       calls return {@code >= 0} or {@code -errno} and are made by {@code io.vsocksim.sim.UserProcess}.</li>
+ *       calls return {@code >= 0} or {@code -errno} and are made by {@code io.vsocksim.user.UserProcess}.</li>
  *   <li>{@link io.vsocksim.net.SockAddrs}: the copy of addresses in from user memory and out to it
  *       ({@code move_addr_to_kernel}, {@code move_addr_to_user}).</li>
- *   <li>{@link io.vsocksim.net.UserMsghdr} and {@link io.vsocksim.net.Iovec}: {@code struct user_msghdr}
- *       and the import of its iovec ({@code __copy_msghdr}, {@code import_iovec}).</li>
+ *   <li>{@link io.vsocksim.net.SockAddrs#copyMsghdrFromUser} and {@link io.vsocksim.net.Iovec}: the import
+ *       of a {@code struct user_msghdr} ({@link io.vsocksim.uapi.UserMsghdr}) and its iovec
+ *       ({@code __copy_msghdr}, {@code import_iovec}).</li>
  *   <li>{@link io.vsocksim.net.SockIoctl}: the commands {@code sock_ioctl} answers before the protocol's
  *       ioctl, and what is left for {@code sock_do_ioctl}.</li>
  * </ul>

@@ -2,9 +2,11 @@ package io.vsocksim.sim;
 
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.kernel.VirtualClock;
+import io.vsocksim.sim.internal.VhostVsockPciCounters;
 import io.vsocksim.uapi.VirtioRing;
 import io.vsocksim.uapi.VirtioVsock;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
+import io.vsocksim.vsock.ZerocopySetting;
 import io.vsocksim.vsock.guest.VirtioVsockCounters;
 import io.vsocksim.vsock.guest.VirtioVsockTransport;
 import io.vsocksim.vsock.vhost.VhostVsock;
@@ -123,8 +125,8 @@ public final class Guest extends Machine {
             int rxPagesPerBuffer) {
         super(kernel, options.loopback(), options.portSeed().orElseGet(Machine::bootPortSeed));
         // Before the driver probes: its first rx_fill already posts buffers of the policy's layout.
-        ZerocopyPolicy.set(core(), policy);
-        ZerocopyPolicy.setRxPagesPerBuffer(core(), rxPagesPerBuffer);
+        ZerocopySetting.setPolicy(core(), policy);
+        ZerocopySetting.setRxPagesPerBuffer(core(), rxPagesPerBuffer);
         this.host = host;
         this.vhost = vhost;
         this.transport = VirtioVsockTransport.register(core());
@@ -141,15 +143,15 @@ public final class Guest extends Machine {
      * kmalloc-4096 object); with zerocopy receive on, the pages behind each header.
      */
     @Override
-    public long devicePages() {
+    long devicePages() {
         io.vsocksim.vsock.guest.VirtioVsock d = driver();
         return d == null || zerocopyPolicy() == ZerocopyPolicy.OFF ? 0
-                : (long) d.rxBufNr() * ZerocopyPolicy.rxPagesPerBuffer(core());
+                : (long) d.rxBufNr() * ZerocopySetting.rxPagesPerBuffer(core());
     }
 
     /** The heads of the driver's posted RX buffers: one slab object each. */
     @Override
-    public long deviceObjects() {
+    long deviceObjects() {
         io.vsocksim.vsock.guest.VirtioVsock d = driver();
         return d == null ? 0 : d.rxBufNr();
     }
@@ -171,32 +173,32 @@ public final class Guest extends Machine {
     }
 
     /** The guest's virtio transport (G2H). */
-    public VirtioVsockTransport transport() {
+    VirtioVsockTransport transport() {
         return transport;
     }
 
     /** The guest driver's device state ({@code struct virtio_vsock}). */
-    public io.vsocksim.vsock.guest.VirtioVsock driver() {
+    io.vsocksim.vsock.guest.VirtioVsock driver() {
         return transport.device();
     }
 
     /** The host side of this guest's device. */
-    public VhostVsock vhost() {
+    VhostVsock vhost() {
         return vhost;
     }
 
     /** The guest driver's counters. */
-    public VirtioVsockCounters driverCounters() {
+    VirtioVsockCounters driverCounters() {
         return transport.device().counters();
     }
 
     /** The host device's counters. */
-    public VhostVsockCounters deviceCounters() {
+    VhostVsockCounters deviceCounters() {
         return vhost.counters();
     }
 
     /** The VMM's counters for this guest's device (the event queue it serves). */
-    public VhostVsockPciCounters vmmCounters() {
+    VhostVsockPciCounters vmmCounters() {
         return device.counters();
     }
 

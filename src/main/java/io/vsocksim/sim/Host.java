@@ -1,7 +1,8 @@
 package io.vsocksim.sim;
 
+import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.KernelContext;
-import io.vsocksim.kernel.ThreadedWorkQueue;
+import io.vsocksim.kernel.RealClock;
 import io.vsocksim.kernel.TimeDomain;
 import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.mm.GuestMemory;
@@ -28,7 +29,7 @@ public final class Host extends Machine {
      * @param kernel the host's kernel context (owned)
      * @param loadLoopback whether vsock_loopback is loaded on the host
      */
-    public Host(KernelContext kernel, boolean loadLoopback) {
+    Host(KernelContext kernel, boolean loadLoopback) {
         this(kernel, loadLoopback, bootPortSeed());
     }
 
@@ -39,45 +40,71 @@ public final class Host extends Machine {
      * @param loadLoopback whether vsock_loopback is loaded on the host
      * @param portSeed seed of the ephemeral port counter
      */
-    public Host(KernelContext kernel, boolean loadLoopback, long portSeed) {
+    Host(KernelContext kernel, boolean loadLoopback, long portSeed) {
         super(kernel, loadLoopback, portSeed);
         this.vhost = VhostTransport.register(core());
         ownTimeDomain(); // with a self-running clock: the host and its guests jump together when idle
     }
 
     /**
-     * A host on real threads, 64 MiB, with a self-running clock ({@link VirtualClock#selfRunning()}):
-     * timeouts expire in real time unless the program advances the clock to make them expire sooner,
-     * and the time jumps to the next timer as soon as everything using the host and its guests is idle
-     * (every thread that called in is asleep in the simulation or waiting outside it, every work queue
-     * empty: {@link TimeDomain}), so a 2-s connect timeout costs milliseconds.
+     * A host of 64 MiB, vsock_loopback loaded, whose clock is <b>virtual and runs by itself</b>
+     * ({@link VirtualClock#selfRunning()}): it follows real time, moves ahead when
+     * {@link #advanceClock advanced}, and jumps to the next timer as soon as everything using the host
+     * and its guests is idle (every thread that called in is asleep in the simulation or waiting
+     * outside it, every work queue empty: {@link TimeDomain}), so a 2-s connect timeout costs
+     * milliseconds. Guests started with {@link #startGuest(long)} get a clock of the same kind and jump
+     * with it. The host for tests.
      */
-    public static Host threaded(String name) {
+    public static Host virtualTime(String name) {
         return new Host(threadedKernel(name, GuestMemory.DEFAULT_SIZE), true);
+    }
+
+    /**
+     * As {@link #virtualTime}, with clocks in <b>real time</b> ({@link RealClock}, the JVM's monotonic
+     * time) for the host and its guests: every timeout takes its full time, and the clocks cannot be
+     * advanced. The host for measurements and long runs.
+     */
+    public static Host realTime(String name) {
+        return new Host(threadedKernel(name, GuestMemory.DEFAULT_SIZE, new RealClock()), true);
+    }
+
+    /**
+     * As {@link #virtualTime}, with <b>manual</b> virtual clocks for the host and its guests: time stands
+     * still until {@link #advanceClock} moves it (each machine's clock is its own), so a test decides
+     * when each timeout expires. Work still runs on the shared worker threads.
+     */
+    public static Host manualTime(String name) {
+        return new Host(threadedKernel(name, GuestMemory.DEFAULT_SIZE, new VirtualClock()), true);
     }
 
     /**
      * A kernel context with a self-running clock and {@code memory} bytes, whose work runs on the
      * worker threads every machine shares (two works at once at most).
      */
-    public static KernelContext threadedKernel(String name, long memory) {
+    static KernelContext threadedKernel(String name, long memory) {
         return threadedKernel(name, memory, VirtualClock.selfRunning());
     }
 
     /**
      * A kernel context on {@code clock} with {@code memory} bytes, its work on the shared worker threads
-     * (two works at once at most): a manual {@code new VirtualClock()} for tests that drive every
-     * timeout themselves, or a self-running one. Free pages are poisoned if
-     * {@link PageAllocator#poisonByDefault()} says so.
+     * (two works at once at most). Free pages are poisoned if {@link PageAllocator#poisonByDefault()}
+     * says so.
      */
-    public static KernelContext threadedKernel(String name, long memory, VirtualClock clock) {
-        GuestMemory mem = new GuestMemory(name, memory);
-        return new KernelContext(name, clock, ThreadedWorkQueue.shared(name + "/system_wq", 2, clock), mem,
-                new PageAllocator(mem, 0, (int) mem.pages(), PageAllocator.poisonByDefault()));
+    static KernelContext threadedKernel(String name, long memory, Clock clock) {
+        return newKernel(name, memory, clock, PageAllocator.poisonByDefault());
+    }
+
+    /** A clock for a guest of this host: of the host's kind (real, self-running or manual), its own. */
+    private Clock guestClock() {
+        Clock c = kernel().clock();
+        if (c instanceof VirtualClock vc) {
+            return vc.isSelfRunning() ? VirtualClock.selfRunning() : new VirtualClock();
+        }
+        return new RealClock();
     }
 
     /** The vhost transport (H2G) and its CID table. */
-    public VhostTransport vhost() {
+    VhostTransport vhost() {
         return vhost;
     }
 
@@ -87,18 +114,55 @@ public final class Host extends Machine {
     }
 
     /**
-     * {@link #startGuest(long, KernelContext, Guest.Options)} with a fresh 32 MiB threaded kernel whose
-     * clock runs by itself ({@link VirtualClock#selfRunning()}).
+     * Starts a guest of 32 MiB with every feature offered ({@link Guest.Options#DEFAULTS}) and a clock of
+     * this host's kind ({@link #virtualTime}, {@link #realTime} or {@link #manualTime}).
+     *
+     * @throws ErrnoException EINVAL for CID 0, 1, 2, U32_MAX or above; EADDRINUSE for a CID of this host
+     *     or of another guest
      */
     public Guest startGuest(long cid) throws ErrnoException {
-        KernelContext k = threadedKernel("guest" + cid, 32L << 20);
+        return startGuest(cid, Guest.Options.DEFAULTS);
+    }
+
+    /**
+     * {@link #startGuest(long)} with the VMM's configuration {@code options}.
+     *
+     * @throws ErrnoException EINVAL for CID 0, 1, 2, U32_MAX or above; EADDRINUSE for a CID of this host
+     *     or of another guest
+     * @throws IllegalArgumentException for a queue size the guest cannot receive with
+     */
+    public Guest startGuest(long cid, Guest.Options options) throws ErrnoException {
+        return startGuest(cid, options, io.vsocksim.uapi.ZerocopyPolicy.OFF, 1);
+    }
+
+    /**
+     * {@link #startGuest(long, Guest.Options)} with the guest's zerocopy receive policy (RFC, not
+     * upstream), fixed for the guest's life, and {@code rxPagesPerBuffer} data pages per posted RX
+     * buffer (1 = the RFC's layout; up to {@link io.vsocksim.uapi.ZerocopyPolicy#MAX_RX_PAGES_PER_BUFFER}
+     * so that a 64 KiB packet arrives whole).
+     *
+     * @throws ErrnoException EINVAL for CID 0, 1, 2, U32_MAX or above; EADDRINUSE for a CID of this host
+     *     or of another guest
+     * @throws IllegalArgumentException if {@code options.queueSize()} is not a power of two from 1 to
+     *     32768, {@code rxPagesPerBuffer} is outside 1..16, or the RX queue holds fewer than two RX
+     *     buffers ({@code queueSize < 2 * (1 + rxPagesPerBuffer)} with zerocopy receive, {@code < 2}
+     *     without)
+     */
+    @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC: guest RX buffers as header + pages")
+    public Guest startGuest(long cid, Guest.Options options, io.vsocksim.uapi.ZerocopyPolicy policy,
+            int rxPagesPerBuffer) throws ErrnoException {
+        Guest.checkConfig(options, policy, rxPagesPerBuffer);
+        KernelContext k = threadedKernel("guest" + cid, GUEST_MEMORY, guestClock());
         try {
-            return startGuest(cid, k, Guest.Options.DEFAULTS);
+            return startGuest(cid, k, options, policy, rxPagesPerBuffer);
         } catch (ErrnoException | RuntimeException e) {
             k.close();
             throw e;
         }
     }
+
+    /** Memory of a guest that {@link #startGuest(long)} starts: 32 MiB. */
+    private static final long GUEST_MEMORY = 32L << 20;
 
     /**
      * Opens a vhost-vsock device, gives it {@code cid} ({@code VHOST_VSOCK_SET_GUEST_CID}) and boots a
@@ -107,10 +171,10 @@ public final class Host extends Machine {
      * @throws ErrnoException EINVAL for CID 0, 1, 2, U32_MAX or above; EADDRINUSE for a CID of this host
      *     or of another guest
      * @throws IllegalArgumentException for a queue size the guest cannot receive with (see
-     *     {@link #startGuest(long, KernelContext, Guest.Options, io.vsocksim.vsock.ZerocopyPolicy, int)})
+     *     {@link #startGuest(long, KernelContext, Guest.Options, io.vsocksim.uapi.ZerocopyPolicy, int)})
      */
-    public Guest startGuest(long cid, KernelContext kernel, Guest.Options options) throws ErrnoException {
-        return startGuest(cid, kernel, options, io.vsocksim.vsock.ZerocopyPolicy.OFF);
+    Guest startGuest(long cid, KernelContext kernel, Guest.Options options) throws ErrnoException {
+        return startGuest(cid, kernel, options, io.vsocksim.uapi.ZerocopyPolicy.OFF);
     }
 
     /**
@@ -119,13 +183,13 @@ public final class Host extends Machine {
      * driver posts.
      */
     @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC: guest RX buffers as header + page")
-    public Guest startGuest(long cid, KernelContext kernel, Guest.Options options,
-            io.vsocksim.vsock.ZerocopyPolicy policy) throws ErrnoException {
+    Guest startGuest(long cid, KernelContext kernel, Guest.Options options,
+            io.vsocksim.uapi.ZerocopyPolicy policy) throws ErrnoException {
         return startGuest(cid, kernel, options, policy, 1);
     }
 
     /**
-     * As {@link #startGuest(long, KernelContext, Guest.Options, io.vsocksim.vsock.ZerocopyPolicy)}, with
+     * As {@link #startGuest(long, KernelContext, Guest.Options, io.vsocksim.uapi.ZerocopyPolicy)}, with
      * {@code rxPagesPerBuffer} data pages per posted RX buffer (1 = the RFC's layout; up to 16 so that
      * a 64 KiB packet arrives whole, unused pages being freed on arrival).
      *
@@ -140,8 +204,8 @@ public final class Host extends Machine {
      *     without): the rule is spelled out at {@code Guest.checkConfig}
      */
     @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC: guest RX buffers as header + pages")
-    public Guest startGuest(long cid, KernelContext kernel, Guest.Options options,
-            io.vsocksim.vsock.ZerocopyPolicy policy, int rxPagesPerBuffer) throws ErrnoException {
+    Guest startGuest(long cid, KernelContext kernel, Guest.Options options,
+            io.vsocksim.uapi.ZerocopyPolicy policy, int rxPagesPerBuffer) throws ErrnoException {
         Guest.checkConfig(options, policy, rxPagesPerBuffer);
         VhostVsock dev = new VhostVsock(vhost);
         int rc = dev.setGuestCid(cid);

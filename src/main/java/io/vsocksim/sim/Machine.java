@@ -1,8 +1,9 @@
 package io.vsocksim.sim;
 
 import io.vsocksim.Linux;
-import io.vsocksim.kernel.Cred;
+import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.KernelContext;
+import io.vsocksim.kernel.RealClock;
 import io.vsocksim.kernel.ThreadedWorkQueue;
 import io.vsocksim.kernel.TimeDomain;
 import io.vsocksim.kernel.VirtualClock;
@@ -10,19 +11,15 @@ import io.vsocksim.mm.Footprint;
 import io.vsocksim.mm.GuestMemory;
 import io.vsocksim.mm.PageAllocator;
 import io.vsocksim.net.SocketFile;
-import io.vsocksim.uapi.Capability;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
-import io.vsocksim.uapi.Signal;
 import io.vsocksim.vsock.AfVsock;
 import io.vsocksim.vsock.VsockCore;
-import io.vsocksim.vsock.VsockCounters;
 import io.vsocksim.vsock.VsockSock;
 import io.vsocksim.vsock.loopback.VsockLoopback;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -33,6 +30,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * guest or host transport. {@code Host} and {@code Guest} add vhost and the virtio driver.
  */
 public class Machine implements AutoCloseable {
+    static {
+        // The module's own code reaches a machine's kernel through SimInternals (JDK SharedSecrets style).
+        io.vsocksim.sim.internal.SimInternals.install(new MachineAccess());
+    }
+
     private final KernelContext kernel;
     private final VsockCore core;
     private final VsockLoopback loopback;
@@ -42,8 +44,6 @@ public class Machine implements AutoCloseable {
     private TimeDomain ownDomain;
     /** The pids of this machine's processes. */
     private final io.vsocksim.kernel.PidTable pids = new io.vsocksim.kernel.PidTable();
-    /** The embedder processes, by effective capability set ({@link #embedder(long)}). */
-    private final Map<Long, UserProcess> embedders = new ConcurrentHashMap<>();
 
     /**
      * A machine whose ephemeral ports start where a seed drawn for this boot puts them
@@ -52,7 +52,7 @@ public class Machine implements AutoCloseable {
      * @param kernel the machine's kernel context (owned: closed with the machine)
      * @param loadLoopback whether vsock_loopback is loaded
      */
-    public Machine(KernelContext kernel, boolean loadLoopback) {
+    Machine(KernelContext kernel, boolean loadLoopback) {
         this(kernel, loadLoopback, bootPortSeed());
     }
 
@@ -64,7 +64,7 @@ public class Machine implements AutoCloseable {
      * @param loadLoopback whether vsock_loopback is loaded
      * @param portSeed seed of the ephemeral port counter
      */
-    public Machine(KernelContext kernel, boolean loadLoopback, long portSeed) {
+    Machine(KernelContext kernel, boolean loadLoopback, long portSeed) {
         this.kernel = kernel;
         this.core = new VsockCore(kernel, portSeed);
         AfVsock.init(core);
@@ -72,13 +72,14 @@ public class Machine implements AutoCloseable {
     }
 
     /**
-     * A machine on real threads with {@code memory} bytes, loopback loaded, ports seeded per boot,
-     * and a self-running clock ({@link VirtualClock#selfRunning()}): timeouts expire in real time
-     * unless the program advances the clock to make them expire sooner, and the time jumps to the next
-     * timer as soon as everything using the machine is idle (every thread that called in is asleep in
-     * the simulation or waiting outside it, the work queue empty: {@link TimeDomain}).
+     * A machine with {@code memory} bytes, loopback loaded and ports seeded per boot, whose clock is
+     * <b>virtual and runs by itself</b> ({@link VirtualClock#selfRunning()}): it follows real time, moves
+     * ahead when {@link #advanceClock advanced}, and jumps to the next timer as soon as everything using
+     * the machine is idle (every thread that called in is asleep in the simulation or waiting outside
+     * it, the work queue empty: {@link TimeDomain}), so a 2-s connect timeout costs milliseconds. Work
+     * runs on the worker threads every machine shares. The machine for tests.
      */
-    public static Machine threaded(String name, long memory) {
+    public static Machine virtualTime(String name, long memory) {
         VirtualClock clock = VirtualClock.selfRunning();
         GuestMemory mem = new GuestMemory(name, memory);
         Machine m = new Machine(new KernelContext(name, clock, ThreadedWorkQueue.shared(name + "/system_wq", 2, clock),
@@ -88,28 +89,70 @@ public class Machine implements AutoCloseable {
     }
 
     /**
+     * As {@link #virtualTime}, with a clock in <b>real time</b> ({@link RealClock}, the JVM's monotonic
+     * time): every timeout takes its full time, and the clock cannot be advanced. The machine for
+     * measurements and long runs.
+     */
+    public static Machine realTime(String name, long memory) {
+        return new Machine(newKernel(name, memory, new RealClock(), false), true);
+    }
+
+    /**
+     * As {@link #virtualTime}, with a <b>manual</b> virtual clock: time stands still until
+     * {@link #advanceClock} moves it, so a test decides when each timeout expires. Work still runs on
+     * the shared worker threads.
+     */
+    public static Machine manualTime(String name, long memory) {
+        return new Machine(newKernel(name, memory, new VirtualClock(), false), true);
+    }
+
+    /**
+     * A kernel context on {@code clock} with {@code memory} bytes whose work runs on the shared worker
+     * threads (two works at once at most); free pages poisoned if {@code poison}.
+     */
+    static KernelContext newKernel(String name, long memory, Clock clock, boolean poison) {
+        GuestMemory mem = new GuestMemory(name, memory);
+        return new KernelContext(name, clock, ThreadedWorkQueue.shared(name + "/system_wq", 2, clock), mem,
+                new PageAllocator(mem, 0, Math.toIntExact(mem.pages()), poison));
+    }
+
+    /**
+     * Moves this machine's clock {@code d} ahead (a guest's clock is its own): timers that fall due
+     * fire, waits that time out end. Works on {@link #virtualTime} and {@link #manualTime} machines.
+     *
+     * @throws IllegalStateException on a {@link #realTime} machine, whose clock cannot be moved
+     * @throws IllegalArgumentException for a negative duration (time never goes back)
+     */
+    public void advanceClock(Duration d) {
+        if (!(kernel.clock() instanceof VirtualClock vc)) {
+            throw new IllegalStateException("a real-time clock cannot be advanced: machine=" + kernel.name());
+        }
+        vc.advance(d.toNanos());
+    }
+
+    /** The machine's name ({@code "host"}, {@code "guest3"}, ...). */
+    public String name() {
+        return kernel.name();
+    }
+
+    /**
      * A fresh seed for the ephemeral port counter, drawn for one boot. The kernel's
      * {@code __vsock_bind_connectible} starts its static counter at a random u32 above
      * {@code LAST_RESERVED_PORT} the first time it needs one, so every boot starts elsewhere: a guest
      * rebooted with the same CID does not reuse the ports of its previous life, whose host-side sockets
      * may still exist.
      */
-    public static long bootPortSeed() {
+    static long bootPortSeed() {
         return ThreadLocalRandom.current().nextLong();
     }
 
-    /** A deterministic machine for tests (manual work queue, virtual clock), loopback loaded. */
-    public static Machine deterministic(String name, long memory) {
-        return new Machine(KernelContext.deterministic(name, memory), true, 0x5EED);
-    }
-
     /** The kernel context. */
-    public KernelContext kernel() {
+    KernelContext kernel() {
         return kernel;
     }
 
     /** The af_vsock core. */
-    public VsockCore core() {
+    VsockCore core() {
         return core;
     }
 
@@ -144,13 +187,8 @@ public class Machine implements AutoCloseable {
     }
 
     /** The loopback transport, or null if not loaded. */
-    public VsockLoopback loopback() {
+    VsockLoopback loopback() {
         return loopback;
-    }
-
-    /** The machine's vsock counters. */
-    public VsockCounters counters() {
-        return core.counters();
     }
 
     /**
@@ -166,65 +204,6 @@ public class Machine implements AutoCloseable {
     }
 
     /**
-     * socket(AF_VSOCK, type, 0) as an object, by this machine's embedder process (root): see
-     * {@link #embedder()}. {@code type} may carry SOCK_NONBLOCK / SOCK_CLOEXEC.
-     */
-    public VsockSocket socket(int type) throws ErrnoException {
-        return embedder().socket(type);
-    }
-
-    /**
-     * socket(AF_VSOCK, type, protocol) as an object, by the embedder process (root) if
-     * {@code privileged}, else by an embedder process without capabilities (uid 65534). Bits of
-     * {@code type} above the type itself other than SOCK_NONBLOCK and SOCK_CLOEXEC are EINVAL.
-     */
-    public VsockSocket socket(int type, int protocol, boolean privileged) throws ErrnoException {
-        return socket(type, protocol, privileged ? Capability.ALL : Capability.NONE);
-    }
-
-    /**
-     * socket(AF_VSOCK, type, protocol) as an object, by an embedder process whose effective
-     * capabilities are {@code capEffective} (an {@link Capability} bitmask): root with every
-     * capability, else uid 65534 with exactly those ({@link #embedder(long)}).
-     */
-    public VsockSocket socket(int type, int protocol, long capEffective) throws ErrnoException {
-        return embedder(capEffective).socket(type, protocol);
-    }
-
-    /**
-     * The process behind the object-face sockets that {@link #socket(int)} and its overloads make: a
-     * root process named {@code embedder}, created on first use and living as long as the machine.
-     * It stands for the JVM that embeds the simulator, and is set up as HotSpot sets up a JVM on
-     * Linux: SIGPIPE is ignored (a write to a broken connection fails with EPIPE and ends nothing),
-     * and the soft RLIMIT_NOFILE is raised to the hard limit ({@code MaxFDLimit}).
-     */
-    public UserProcess embedder() {
-        return embedder(Capability.ALL);
-    }
-
-    /**
-     * The embedder process ({@link #embedder()}) for sockets made with {@code capEffective}: root for
-     * every capability, else a process {@code embedder-caps-<hex>} of uid/gid 65534 holding exactly
-     * {@code capEffective}, as a service given capabilities by its unit file would.
-     */
-    public UserProcess embedder(long capEffective) {
-        return embedders.computeIfAbsent(capEffective, caps -> {
-            boolean root = caps == Capability.ALL;
-            int id = root ? 0 : NOBODY;
-            Cred cred = new Cred(id, id, id, id, id, id, caps, caps);
-            UserProcess p = new UserProcess(this, root ? "embedder" : "embedder-caps-" + Long.toHexString(caps), cred);
-            p.sigaction(Signal.SIGPIPE, UserProcess.SIG_IGN, 0);
-            p.files().setRlimitNofile(EMBEDDER_NOFILE);
-            return p;
-        });
-    }
-
-    /** uid and gid of {@code nobody}: the unprivileged embedder processes run as it. */
-    private static final int NOBODY = 65534;
-    /** The hard RLIMIT_NOFILE that systemd gives a service (524288), which a JVM raises its soft limit to. */
-    static final int EMBEDDER_NOFILE = 524_288;
-
-    /**
      * The kernel side of socket(2): {@code __sys_socket_create} and {@code sock_create} for a caller
      * with {@code capEffective}. 0 with the new socket's file in {@code out[0]} (holding its one
      * reference), or {@code -errno}: EINVAL for type flags other than SOCK_NONBLOCK/SOCK_CLOEXEC,
@@ -233,7 +212,7 @@ public class Machine implements AutoCloseable {
      */
     @Linux(file = "net/socket.c", fn = "__sys_socket_create")
     int sockCreate(int type, int protocol, long capEffective, SocketFile[] out) {
-        if (!typeFlagsValid(type)) {
+        if (!SocketFile.typeFlagsValid(type)) {
             return -Errno.EINVAL;
         }
         if (!vsockLoaded) {
@@ -244,7 +223,7 @@ public class Machine implements AutoCloseable {
         // The calling thread now uses this machine: from here on its idleness counts for time jumps.
         TimeDomain.enterCall(kernel.clock());
         try {
-            int rc = AfVsock.create(core, type & SOCK_TYPE_MASK, protocol, capEffective, sk);
+            int rc = AfVsock.create(core, type & SocketFile.SOCK_TYPE_MASK, protocol, capEffective, sk);
             if (rc < 0) {
                 return rc;
             }
@@ -253,17 +232,6 @@ public class Machine implements AutoCloseable {
         }
         out[0] = new SocketFile(sk[0], (type & io.vsocksim.uapi.Sock.SOCK_NONBLOCK) != 0);
         return 0;
-    }
-
-    /** {@code SOCK_TYPE_MASK}: the bits of socket()'s type argument that hold the type. */
-    private static final int SOCK_TYPE_MASK = 0xf;
-
-    /**
-     * __sys_socket_create's first check: beside the type, only SOCK_NONBLOCK and SOCK_CLOEXEC may be
-     * set in socket()'s and socketpair()'s type argument (else EINVAL).
-     */
-    static boolean typeFlagsValid(int type) {
-        return ((type & ~SOCK_TYPE_MASK) & ~(io.vsocksim.uapi.Sock.SOCK_NONBLOCK | io.vsocksim.uapi.Sock.SOCK_CLOEXEC)) == 0;
     }
 
     /**
@@ -276,7 +244,7 @@ public class Machine implements AutoCloseable {
      *     {@link io.vsocksim.mm.UserBuffer#MAX_BYTES} (SIM: the largest buffer the simulator builds) or
      *     when the machine has no block that large free
      */
-    public io.vsocksim.mm.UserBuffer allocUserBuffer(int bytes) throws ErrnoException {
+    io.vsocksim.mm.UserBuffer allocUserBuffer(int bytes) throws ErrnoException {
         if (bytes == 0) {
             throw new ErrnoException(io.vsocksim.uapi.Errno.EINVAL, "allocUserBuffer");
         }
@@ -313,12 +281,12 @@ public class Machine implements AutoCloseable {
      * Pages that devices hold on purpose and whose number varies with traffic (the data pages of a
      * guest's posted zerocopy RX buffers), outside the slab caches.
      */
-    public long devicePages() {
+    long devicePages() {
         return 0;
     }
 
     /** Slab objects that devices hold on purpose (the heads of a guest's posted RX buffers). */
-    public long deviceObjects() {
+    long deviceObjects() {
         return 0;
     }
 
@@ -326,7 +294,7 @@ public class Machine implements AutoCloseable {
      * What this machine's memory holds for sockets and packets, device-held RX buffers left out: leak
      * checks compare it across a test.
      */
-    public Footprint footprint() {
+    Footprint footprint() {
         return Footprint.of(kernel().pages()).minus(devicePages(), deviceObjects());
     }
 
@@ -336,22 +304,17 @@ public class Machine implements AutoCloseable {
      * Packets allocated earlier keep their layout (they are copied when mapped).
      */
     @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC: packet allocation policy")
-    public void setZerocopyPolicy(io.vsocksim.vsock.ZerocopyPolicy policy) {
-        io.vsocksim.vsock.ZerocopyPolicy.set(core, policy);
+    public void setZerocopyPolicy(io.vsocksim.uapi.ZerocopyPolicy policy) {
+        io.vsocksim.vsock.ZerocopySetting.setPolicy(core, policy);
     }
 
     /** This machine's zerocopy receive policy. */
-    public io.vsocksim.vsock.ZerocopyPolicy zerocopyPolicy() {
-        return io.vsocksim.vsock.ZerocopyPolicy.of(core);
-    }
-
-    /** A new simulated user process on this machine, with an empty address space. */
-    public UserProcess process(String name) {
-        return new UserProcess(this, name);
+    public io.vsocksim.uapi.ZerocopyPolicy zerocopyPolicy() {
+        return io.vsocksim.vsock.ZerocopySetting.policy(core);
     }
 
     /** The pids of this machine's processes. */
-    public io.vsocksim.kernel.PidTable pids() {
+    io.vsocksim.kernel.PidTable pids() {
         return pids;
     }
 
@@ -401,7 +364,7 @@ public class Machine implements AutoCloseable {
     }
 
     /** The time domain this machine's clock jumps with, or null (a manual or real clock). */
-    public TimeDomain timeDomain() {
+    TimeDomain timeDomain() {
         return kernel.clock() instanceof VirtualClock vc ? vc.domain() : null;
     }
 }

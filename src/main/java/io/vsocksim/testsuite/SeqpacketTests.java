@@ -13,8 +13,8 @@ import static io.vsocksim.uapi.VmSockets.SO_VM_SOCKETS_BUFFER_SIZE;
 
 import io.vsocksim.Linux;
 import io.vsocksim.mm.GuestMemory;
-import io.vsocksim.mm.Mman;
-import io.vsocksim.net.UserMsghdr;
+import io.vsocksim.uapi.Mman;
+import io.vsocksim.uapi.UserMsghdr;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 

@@ -17,7 +17,7 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY;
 
 import io.vsocksim.Linux;
 import io.vsocksim.uapi.Errno;
-import io.vsocksim.net.UserMsghdr;
+import io.vsocksim.uapi.UserMsghdr;
 import io.vsocksim.uapi.Signal;
 import io.vsocksim.uapi.Poll;
 import java.nio.ByteBuffer;

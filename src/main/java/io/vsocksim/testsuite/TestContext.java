@@ -8,7 +8,8 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY;
 
 import io.vsocksim.Linux;
 import io.vsocksim.sim.Machine;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.Epoll;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.PollFd;
@@ -40,7 +41,7 @@ public final class TestContext {
 
     TestContext(Machine machine, Control control, int peerCid, int peerPort, Random rand) {
         this.machine = machine;
-        this.proc = machine.process("vsock_test");
+        this.proc = UserProcess.spawn(machine, "vsock_test");
         proc.sigaction(Signal.SIGPIPE, UserProcess.SIG_IGN, 0); // util.c:init_signals
         this.control = control;
         this.peerCid = peerCid;
@@ -86,7 +87,7 @@ public final class TestContext {
 
     /** Current time of the role's machine, in nanoseconds. */
     long nanoTime() {
-        return machine.kernel().clock().nanoTime();
+        return SimInternals.kernel(machine).clock().nanoTime();
     }
 
     private static void checkTimeout(long start, long now, String op) {

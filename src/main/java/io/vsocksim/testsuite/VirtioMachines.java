@@ -5,6 +5,7 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_HOST;
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.ErrnoException;
 import java.util.List;
 
@@ -21,10 +22,10 @@ final class VirtioMachines {
     }
 
     static VsockTestCommand.Machines create(int guestCid) {
-        Host host = new Host(KernelContext.threaded("host", MEMORY, 2), true);
+        Host host = SimInternals.newHost(KernelContext.threaded("host", MEMORY, 2), true);
         Guest guest;
         try {
-            guest = host.startGuest(Integer.toUnsignedLong(guestCid), KernelContext.threaded("guest" + Integer.toUnsignedString(guestCid), MEMORY, 2),
+            guest = SimInternals.startGuest(host, Integer.toUnsignedLong(guestCid), KernelContext.threaded("guest" + Integer.toUnsignedString(guestCid), MEMORY, 2),
                     Guest.Options.DEFAULTS);
         } catch (ErrnoException e) {
             host.close();

@@ -168,7 +168,7 @@ public final class VsockTestCommand implements Callable<Integer> {
 
         static Machines create(String transport, int guestCid) {
             if ("loopback".equals(transport)) {
-                Machine m = Machine.threaded("local", 256L << 20);
+                Machine m = Machine.virtualTime("local", 256L << 20);
                 VsockTestRunner.Side side = new VsockTestRunner.Side(m, VMADDR_CID_LOCAL);
                 return new Machines(side, side, "loopback (both roles on CID 1)", List.of(m));
             }

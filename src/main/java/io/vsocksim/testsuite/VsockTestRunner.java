@@ -3,6 +3,7 @@ package io.vsocksim.testsuite;
 import io.vsocksim.Linux;
 import io.vsocksim.mm.Footprint;
 import io.vsocksim.sim.Machine;
+import io.vsocksim.sim.internal.SimInternals;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Random;
@@ -157,8 +158,8 @@ public final class VsockTestRunner implements AutoCloseable {
         quiesceBoth();
         int clientBase = client.machine().liveSockets();
         int serverBase = server.machine().liveSockets();
-        Footprint clientPages = client.machine().footprint();
-        Footprint serverPages = server.machine().footprint();
+        Footprint clientPages = SimInternals.footprint(client.machine());
+        Footprint serverPages = SimInternals.footprint(server.machine());
         long seed = rand.nextLong();
         TestContext ct = new TestContext(client.machine(), control[0], client.peerCid(), peerPort, new Random(seed));
         TestContext st = new TestContext(server.machine(), control[1], server.peerCid(), peerPort, new Random(seed ^ 0x5DEECE66DL));
@@ -249,7 +250,7 @@ public final class VsockTestRunner implements AutoCloseable {
     }
 
     private static void settle(Machine m, int base) {
-        m.core().awaitLiveSockets(base, SETTLE_NANOS);
+        SimInternals.core(m).awaitLiveSockets(base, SETTLE_NANOS);
     }
 
     /** Runs both machines' work until a round finds both idle (bounded: traffic may still be settling). */
@@ -265,13 +266,13 @@ public final class VsockTestRunner implements AutoCloseable {
     /** Null if {@code m} came back to its counts, else the leak. */
     private static String leaks(Machine m, int baseSockets, Footprint basePages) {
         m.quiesce();
-        if (!m.core().awaitLiveSockets(baseSockets, SETTLE_NANOS)) {
-            return "leak on " + m.kernel().name() + ": " + (m.liveSockets() - baseSockets) + " socket(s) not released";
+        if (!SimInternals.core(m).awaitLiveSockets(baseSockets, SETTLE_NANOS)) {
+            return "leak on " + SimInternals.kernel(m).name() + ": " + (m.liveSockets() - baseSockets) + " socket(s) not released";
         }
         m.quiesce();
-        Footprint now = m.footprint();
+        Footprint now = SimInternals.footprint(m);
         if (!now.equals(basePages)) {
-            return "leak on " + m.kernel().name() + ": " + now.beyond(basePages) + " not freed";
+            return "leak on " + SimInternals.kernel(m).name() + ": " + now.beyond(basePages) + " not freed";
         }
         return null;
     }

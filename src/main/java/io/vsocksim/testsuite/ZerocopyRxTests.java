@@ -7,11 +7,11 @@ import static io.vsocksim.uapi.VmSockets.AF_VSOCK;
 import static io.vsocksim.uapi.VmSockets.SO_VM_SOCKETS_ZEROCOPY;
 
 import io.vsocksim.NotUpstream;
-import io.vsocksim.mm.Mman;
+import io.vsocksim.uapi.Mman;
 import io.vsocksim.sim.Machine;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Poll;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 

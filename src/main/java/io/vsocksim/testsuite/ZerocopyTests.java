@@ -9,12 +9,12 @@ import static io.vsocksim.uapi.Sock.SO_ZEROCOPY;
 
 import io.vsocksim.Linux;
 import io.vsocksim.mm.GuestMemory;
-import io.vsocksim.mm.Mman;
-import io.vsocksim.net.UserMsghdr;
+import io.vsocksim.uapi.Mman;
+import io.vsocksim.uapi.UserMsghdr;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.SockExtendedErr;
+import io.vsocksim.uapi.SockExtendedErr;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;

@@ -1,7 +1,7 @@
 package io.vsocksim.tools;
 
-import io.vsocksim.sim.ChaosRun;
-import io.vsocksim.sim.ChaosShrink;
+import io.vsocksim.chaos.ChaosRun;
+import io.vsocksim.chaos.ChaosShrink;
 import java.io.PrintStream;
 import java.util.BitSet;
 import java.util.concurrent.Callable;

@@ -1,7 +1,7 @@
 package io.vsocksim.tools;
 
 import io.vsocksim.sim.Guest;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.UserProcess;
 import io.vsocksim.user.VsockAddress;
 import io.vsocksim.user.nio.VsockSelectorProvider;
 import java.io.IOException;
@@ -27,7 +27,7 @@ final class GuestEcho implements AutoCloseable {
     private volatile boolean stopping;
 
     GuestEcho(Guest guest, int port) throws IOException {
-        this.process = guest.process("echo");
+        this.process = UserProcess.spawn(guest, "echo");
         VsockSelectorProvider nio = VsockSelectorProvider.of(process);
         try {
             selector = nio.openSelector();

@@ -11,17 +11,18 @@ import io.vsocksim.NotUpstream;
 import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.mm.GuestMemory;
-import io.vsocksim.mm.Mman;
+import io.vsocksim.uapi.Mman;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
 import io.vsocksim.sim.Machine;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.UserProcess;
 import io.vsocksim.sim.VsockCapture;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.PollFd;
 import io.vsocksim.user.VsockStats;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -438,18 +439,18 @@ final class RxZerocopyCommand implements Callable<Integer> {
         List<Machine> owned = new ArrayList<>();
         try {
             if ("loopback".equals(o.transport())) {
-                Machine m = Machine.threaded("local", 256L << 20);
+                Machine m = Machine.virtualTime("local", 256L << 20);
                 owned.add(m);
                 m.setZerocopyPolicy(policy);
                 sender = m;
                 receiver = m;
                 dstCid = VMADDR_CID_LOCAL;
             } else {
-                Host host = new Host(KernelContext.threaded("host", 256L << 20, 2), true);
+                Host host = SimInternals.newHost(KernelContext.threaded("host", 256L << 20, 2), true);
                 owned.add(host);
                 // The guest's policy is fixed at boot (its RX buffers are posted then); copy mode keeps
                 // 6.12.117's default OFF. One data page per RX buffer: the RFC's layout.
-                guest = host.startGuest(3, KernelContext.threaded("guest3", 256L << 20, 2), Guest.Options.DEFAULTS,
+                guest = SimInternals.startGuest(host, 3, KernelContext.threaded("guest3", 256L << 20, 2), Guest.Options.DEFAULTS,
                         policy);
                 if ("g2h".equals(o.direction())) {
                     host.setZerocopyPolicy(policy);
@@ -485,8 +486,8 @@ final class RxZerocopyCommand implements Callable<Integer> {
             AtomicLong progress, AtomicLong global) throws ErrnoException {
         int txLen = o.txPages() * PAGE;
         int rxLen = o.rxPages() * PAGE;
-        UserProcess rx = receiver.process("rx_zerocopy");
-        UserProcess tx = sender.process("rx_zerocopy-sender");
+        UserProcess rx = UserProcess.spawn(receiver, "rx_zerocopy");
+        UserProcess tx = UserProcess.spawn(sender, "rx_zerocopy-sender");
         try {
             int listener = ErrnoException.check(rx.socket(AF_VSOCK, SOCK_STREAM, 0), "socket");
             ErrnoException.check(rx.bind(listener, VMADDR_CID_ANY, 1234), "bind");
@@ -511,7 +512,7 @@ final class RxZerocopyCommand implements Callable<Integer> {
                 }
             });
             int conn = ErrnoException.check(rx.accept4(listener, 0), "accept");
-            Clock clock = receiver.kernel().clock();
+            Clock clock = SimInternals.kernel(receiver).clock();
             long t0 = clock.nanoTime();
             long[] zcCounts = new long[4];
             long got = o.zerocopy() ? receiveZerocopy(rx, conn, rxLen, bytes, progress, global, zcCounts)

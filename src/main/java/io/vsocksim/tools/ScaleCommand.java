@@ -8,7 +8,7 @@ import io.vsocksim.kernel.RealClock;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
 import io.vsocksim.uapi.ErrnoException;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.BufferPoolMXBean;
@@ -99,8 +99,8 @@ final class ScaleCommand implements Callable<Integer> {
         long heap0 = mem.getHeapMemoryUsage().getUsed();
         long rss0 = rssBytes();
         long direct0 = directBytes();
-        try (Host host = Host.threaded("host")) {
-            VsockSocket listener = host.socket(SOCK_STREAM);
+        try (Host host = Host.virtualTime("host")) {
+            VsockSocket listener = VsockSocket.open(host, SOCK_STREAM);
             listener.bind(VMADDR_CID_ANY, 1234);
             listener.listen(4096);
             Guest[] g = new Guest[n];
@@ -113,7 +113,7 @@ final class ScaleCommand implements Callable<Integer> {
             VsockSocket[] server = new VsockSocket[n];
             long[] connect = new long[n];
             for (int i = 0; i < n; i++) {
-                client[i] = g[i].socket(SOCK_STREAM);
+                client[i] = VsockSocket.open(g[i], SOCK_STREAM);
                 long c0 = WALL.nanoTime();
                 client[i].connect(VMADDR_CID_HOST, 1234);
                 connect[i] = WALL.nanoTime() - c0;

@@ -172,7 +172,7 @@ public final class ServeCommand implements Callable<Integer> {
      * {@code o.uds()}; prints where it listens.
      */
     public static Serving start(Options o, PrintStream out) throws IOException {
-        Host host = Host.threaded("host");
+        Host host = Host.virtualTime("host");
         AutoCloseable workload = null;
         AutoCloseable capture = null;
         try {

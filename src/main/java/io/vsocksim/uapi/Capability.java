@@ -10,7 +10,7 @@ import io.vsocksim.Linux;
  * initial user namespace) is made against the calling process's effective set ({@code kernel.Cred}).
  * SIM: a socket also keeps the set of the process that created it ({@code VsockSock.capEffective}),
  * which only a kernel-internal call made outside any process falls back to. Sockets made by
- * {@code Machine.socket(type)} belong to the machine's embedder process, root ({@link #ALL}).
+ * {@code VsockSocket.open(machine, type)} belong to the machine's embedder process, root ({@link #ALL}).
  */
 @Linux(file = "include/uapi/linux/capability.h", fn = "CAP_NET_ADMIN")
 public final class Capability {

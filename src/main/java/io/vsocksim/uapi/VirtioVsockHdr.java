@@ -41,6 +41,10 @@ public final class VirtioVsockHdr {
     public static final int OFF_BUF_ALLOC = 36;
     public static final int OFF_FWD_CNT = 40;
 
+    /** A flyweight over nothing yet: {@link #wrap} it onto a header before use. */
+    public VirtioVsockHdr() {
+    }
+
     private static final VarHandle LE16 = MethodHandles.byteBufferViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle LE32 = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle LE64 = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);

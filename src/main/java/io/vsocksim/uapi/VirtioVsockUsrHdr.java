@@ -27,6 +27,10 @@ public final class VirtioVsockUsrHdr {
     /** Entries that fit one 4 KiB header page. */
     public static final int PER_PAGE = 4096 / SIZE;
 
+    /** A flyweight over nothing yet: {@link #wrap} it onto an entry before use. */
+    public VirtioVsockUsrHdr() {
+    }
+
     private static final VarHandle LE32 = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
     private ByteBuffer buf;

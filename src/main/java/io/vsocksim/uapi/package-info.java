@@ -7,7 +7,17 @@
  * {@link io.vsocksim.uapi.VirtioVsockType}, {@link io.vsocksim.uapi.VirtioVsock}),
  * include/uapi/linux/virtio_ring.h, include/uapi/asm-generic/errno*.h ({@link io.vsocksim.uapi.Errno}),
  * include/linux/socket.h and asm-generic/socket.h ({@link io.vsocksim.uapi.Sock}), asm-generic/poll.h
- * ({@link io.vsocksim.uapi.Poll}), include/net/tcp_states.h ({@link io.vsocksim.uapi.TcpState}).
+ * ({@link io.vsocksim.uapi.Poll}), include/net/tcp_states.h ({@link io.vsocksim.uapi.TcpState}),
+ * include/uapi/asm-generic/mman-common.h ({@link io.vsocksim.uapi.Mman}), include/uapi/linux/errqueue.h
+ * ({@link io.vsocksim.uapi.SockExtendedErr}), include/linux/socket.h's {@code struct user_msghdr}
+ * ({@link io.vsocksim.uapi.UserMsghdr}).
+ *
+ * <p>This package is exported: the numbers and structs a program passes to the system calls of
+ * {@code io.vsocksim.user} and gets back from them, {@link io.vsocksim.uapi.ErrnoException} (a failed
+ * call's errno), {@link io.vsocksim.uapi.SegmentationFault} (what a process's access to unmapped memory
+ * raises, where Linux sends SIGSEGV) and {@link io.vsocksim.uapi.ZerocopyPolicy} (the zerocopy receive
+ * RFC's allocation modes, a machine setting kept here so that every layer can read it). Every layer of
+ * the kernel model imports it; it imports nothing but the citation annotations.
  *
  * <p>Conventions:
  * <ul>

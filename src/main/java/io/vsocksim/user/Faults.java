@@ -4,6 +4,7 @@ import io.vsocksim.mm.PageAllocator;
 import io.vsocksim.mm.PageHold;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Machine;
+import io.vsocksim.sim.internal.SimInternals;
 
 /**
  * Faults that VMs meet in production, injected on purpose so a test can check the code around its
@@ -88,7 +89,7 @@ public final class Faults {
      * @throws IllegalArgumentException if {@code pages} is negative
      */
     public static MemoryPressure takeFreeMemory(Machine machine, long pages) {
-        return new MemoryPressure(machine.kernel().pages(), pages);
+        return new MemoryPressure(SimInternals.kernel(machine).pages(), pages);
     }
 
     /** A paused guest; {@link #close()} resumes it (once). */

@@ -10,11 +10,12 @@ import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
 import io.vsocksim.kernel.Clock;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.Fcntl;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
+import io.vsocksim.user.internal.JdkErrors;
 import java.io.IOException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -26,7 +27,7 @@ import java.nio.IntBuffer;
  * One vsock descriptor of a process as the JDK's native socket code uses one ({@code sun.nio.ch.Net},
  * {@code SocketDispatcher}, {@code IOUtil}): each method is one system call of {@link UserProcess}
  * whose result is a count, an {@code IOStatus} code (UNAVAILABLE for EAGAIN and EINPROGRESS,
- * INTERRUPTED for EINTR) or the exception {@link JdkErrors} gives, plus the JDK's wait loops.
+ * INTERRUPTED for EINTR) or the exception {@code JdkErrors} gives, plus the JDK's wait loops.
  *
  * <p>EINTR: the simulator's calls end with it on a Java interrupt and leave the interrupt pending.
  * When the socket is closing it is close()'s wake-up and the loops stop; otherwise it is an interrupt
@@ -72,7 +73,7 @@ final class VsockFd {
         this.process = process;
         this.fd = fd;
         this.owner = owner;
-        this.clock = process.machine().kernel().clock();
+        this.clock = SimInternals.kernel(process.machine()).clock();
     }
 
     /** The descriptor number. */

@@ -1,7 +1,6 @@
 package io.vsocksim.user;
 
 import io.vsocksim.sim.Machine;
-import io.vsocksim.sim.UserProcess;
 import java.io.Closeable;
 import java.io.IOException;
 
@@ -17,7 +16,7 @@ import java.io.IOException;
  *
  * <p>Each socket is a descriptor of the process ({@link UserProcess}): socket(2), connect(2), recv(2)
  * and the rest are its calls, so the sockets are the same socket files C-style code and the vsock_test
- * port use. Behaviour follows JDK 17's {@code NioSocketImpl} and its exceptions ({@link JdkErrors});
+ * port use. Behaviour follows JDK 17's {@code NioSocketImpl} and its exceptions ({@code JdkErrors});
  * the differences vsock makes (no InetAddress, u32 ports, one buffer size for SO_RCVBUF and SO_SNDBUF,
  * no TCP_NODELAY or urgent data) are listed at {@link VsockNetSocket}.
  *
@@ -38,7 +37,7 @@ public final class VsockNet implements AutoCloseable {
 
     /** The face of {@code machine}, with a new process of its own. */
     public static VsockNet of(Machine machine) {
-        return new VsockNet(machine.process("java"), true);
+        return new VsockNet(UserProcess.spawn(machine, "java"), true);
     }
 
     /** The face of {@code process}: its sockets are that process's descriptors. */

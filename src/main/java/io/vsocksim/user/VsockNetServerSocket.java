@@ -1,6 +1,6 @@
 package io.vsocksim.user;
 
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.internal.JdkErrors;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -39,7 +39,7 @@ public final class VsockNetServerSocket extends ServerSocket {
      * bind(2) to {@code endpoint} (a {@link VsockAddress}; null: any CID, a free port), then listen(2)
      * with {@code backlog} (below 1: 50, as the JDK).
      *
-     * @throws java.net.BindException "Address already in use" and the other bind errors of {@link JdkErrors}
+     * @throws java.net.BindException "Address already in use" and the other bind errors of {@code JdkErrors}
      * @throws IllegalArgumentException for an address that is not a {@link VsockAddress}
      */
     @Override

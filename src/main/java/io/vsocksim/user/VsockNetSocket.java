@@ -1,6 +1,6 @@
 package io.vsocksim.user;
 
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.internal.JdkErrors;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
@@ -10,7 +10,7 @@ import java.net.SocketException;
 /**
  * A {@link Socket} that is an AF_VSOCK stream socket of a simulated process: what junixsocket's
  * {@code AFVSOCKSocket} is on a real machine. Streams, timeouts, shutdown, options and close behave
- * as JDK 17's TCP sockets do; errors are the JDK's ({@link JdkErrors}).
+ * as JDK 17's TCP sockets do; errors are the JDK's ({@code JdkErrors}).
  *
  * <p>Where vsock is not IP:
  * <ul>
@@ -84,7 +84,7 @@ public final class VsockNetSocket extends Socket {
     /**
      * Binds to {@code bindpoint}, a {@link VsockAddress}; null binds to any CID and a free port.
      *
-     * @throws java.net.BindException "Address already in use" and the other bind errors of {@link JdkErrors}
+     * @throws java.net.BindException "Address already in use" and the other bind errors of {@code JdkErrors}
      */
     @Override
     public void bind(SocketAddress bindpoint) throws IOException {

@@ -1,8 +1,8 @@
 package io.vsocksim.user;
 
-import io.vsocksim.sim.UserProcess;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
+import io.vsocksim.user.internal.JdkErrors;
 import java.net.SocketException;
 import java.net.SocketOption;
 import java.net.SocketOptions;

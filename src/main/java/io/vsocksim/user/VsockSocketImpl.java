@@ -3,10 +3,11 @@ package io.vsocksim.user;
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
 
 import io.vsocksim.kernel.Clock;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
+import io.vsocksim.user.internal.JdkErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -29,7 +30,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>Blocking calls without a timeout block in the kernel; with a timeout (SO_TIMEOUT, a connect
  *       timeout) the descriptor is made non-blocking and the thread parks in {@code poll} for the time
  *       left, measured on the machine's clock (the JDK measures the JVM's monotonic time).</li>
- *   <li>Errors become the JDK's exceptions through {@link JdkErrors}; sends use MSG_NOSIGNAL (the JVM
+ *   <li>Errors become the JDK's exceptions through {@code JdkErrors}; sends use MSG_NOSIGNAL (the JVM
  *       ignores SIGPIPE).</li>
  *   <li>{@link #close()} with a thread still in a call: the JDK dup2()s a dead socket over the
  *       descriptor and signals the thread ({@code NativeThread.signal}), whose call ends with EINTR.
@@ -80,7 +81,7 @@ final class VsockSocketImpl extends SocketImpl {
 
     VsockSocketImpl(UserProcess process, boolean server) {
         this.process = process;
-        this.clock = process.machine().kernel().clock();
+        this.clock = SimInternals.kernel(process.machine()).clock();
         this.server = server;
     }
 

@@ -3,7 +3,8 @@ package io.vsocksim.user;
 import io.vsocksim.kernel.EnumCounters;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Machine;
-import io.vsocksim.sim.VhostVsockPciCounters;
+import io.vsocksim.sim.internal.SimInternals;
+import io.vsocksim.sim.internal.VhostVsockPciCounters;
 import io.vsocksim.uapi.VirtioVsockOp;
 import io.vsocksim.vsock.VsockCounters;
 import io.vsocksim.vsock.guest.VirtioVsock;
@@ -71,24 +72,24 @@ public record VsockStats(String machine, CounterSnapshot vsock, CounterSnapshot 
      * @return its af_vsock counters and, for a {@link Guest}, its driver's, device's and VMM's
      */
     public static VsockStats of(Machine machine) {
-        Map<String, Long> vsock = read(machine.counters(), VsockCounters.Counter.values());
+        Map<String, Long> vsock = read(SimInternals.counters(machine), VsockCounters.Counter.values());
         for (VirtioVsockOp op : VirtioVsockOp.values()) {
-            vsock.put("SENT_" + opName(op), machine.counters().sent(op));
+            vsock.put("SENT_" + opName(op), SimInternals.counters(machine).sent(op));
         }
         for (VirtioVsockOp op : VirtioVsockOp.values()) {
-            vsock.put("RECEIVED_" + opName(op), machine.counters().received(op));
+            vsock.put("RECEIVED_" + opName(op), SimInternals.counters(machine).received(op));
         }
-        String name = machine.kernel().name();
+        String name = SimInternals.kernel(machine).name();
         if (!(machine instanceof Guest g)) {
             CounterSnapshot none = CounterSnapshot.empty();
             return new VsockStats(name, new CounterSnapshot(vsock), none, none, none);
         }
-        VirtioVsock drv = g.driver();
+        VirtioVsock drv = SimInternals.driver(g);
         Map<String, Long> driver = drv != null ? read(drv.counters(), VirtioVsockCounters.Counter.values())
                 : zeros(VirtioVsockCounters.Counter.values()); // between a device's removal and its probe
         return new VsockStats(name, new CounterSnapshot(vsock), new CounterSnapshot(driver),
-                new CounterSnapshot(read(g.deviceCounters(), VhostVsockCounters.Counter.values())),
-                new CounterSnapshot(read(g.vmmCounters(), VhostVsockPciCounters.Counter.values())));
+                new CounterSnapshot(read(SimInternals.deviceCounters(g), VhostVsockCounters.Counter.values())),
+                new CounterSnapshot(read(SimInternals.vmmCounters(g), VhostVsockPciCounters.Counter.values())));
     }
 
     /**

@@ -5,6 +5,7 @@ import static io.vsocksim.uapi.Errno.EFAULT;
 import io.vsocksim.Linux;
 import io.vsocksim.mm.GuestMemory;
 import io.vsocksim.mm.PageAllocator;
+import io.vsocksim.uapi.SockExtendedErr;
 import java.nio.ByteBuffer;
 
 /**

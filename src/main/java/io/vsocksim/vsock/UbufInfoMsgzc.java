@@ -3,6 +3,7 @@ package io.vsocksim.vsock;
 import static io.vsocksim.uapi.Sock.SO_EE_ORIGIN_ZEROCOPY;
 
 import io.vsocksim.Linux;
+import io.vsocksim.uapi.SockExtendedErr;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -134,8 +135,13 @@ public final class UbufInfoMsgzc {
             ArrayDeque<SockExtendedErr> q = sk.errorQueue;
             synchronized (q) {
                 SockExtendedErr tail = q.peekLast();
-                if (tail == null || tail.eeOrigin != SO_EE_ORIGIN_ZEROCOPY || !notifyExtend(tail, lo, len)) {
+                SockExtendedErr merged = tail == null || tail.eeOrigin != SO_EE_ORIGIN_ZEROCOPY ? null
+                        : notifyExtend(tail, lo, len);
+                if (merged == null) {
                     q.addLast(serr);
+                } else {
+                    q.pollLast();
+                    q.addLast(merged);
                 }
             }
             sk.errorReport();
@@ -143,20 +149,23 @@ public final class UbufInfoMsgzc {
         sk.sockPut();
     }
 
-    /** Extends the queued {@code tail} by {@code len} ids starting at {@code lo}; error-queue lock held. */
+    /**
+     * The queued {@code tail} extended by {@code len} ids starting at {@code lo}, or null if they do
+     * not follow on or the range would pass 2^32 ids; error-queue lock held. SIM: the kernel grows the
+     * queued skb's {@code ee_data} in place; here the tail is replaced by the grown value.
+     */
     @Linux(file = "net/core/skbuff.c", fn = "skb_zerocopy_notify_extend")
-    private static boolean notifyExtend(SockExtendedErr tail, int lo, int len) {
+    private static SockExtendedErr notifyExtend(SockExtendedErr tail, int lo, int len) {
         long oldLo = Integer.toUnsignedLong(tail.eeInfo);
         long oldHi = Integer.toUnsignedLong(tail.eeData);
         long sumLen = oldHi - oldLo + 1 + len;
         if (sumLen >= (1L << 32)) {
-            return false;
+            return null;
         }
         if (lo != (int) (oldHi + 1)) {
-            return false;
+            return null;
         }
-        tail.eeData = (int) (oldHi + len);
-        return true;
+        return tail.withEeData((int) (oldHi + len));
     }
 
     /**

@@ -22,6 +22,7 @@ import static io.vsocksim.uapi.Sock.SOCK_SEQPACKET;
 import static io.vsocksim.uapi.Sock.SOCK_STREAM;
 
 import io.vsocksim.Linux;
+import io.vsocksim.uapi.SockExtendedErr;
 import io.vsocksim.uapi.TcpState;
 import java.util.function.BooleanSupplier;
 

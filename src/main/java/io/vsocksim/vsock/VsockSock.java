@@ -5,6 +5,7 @@ import io.vsocksim.kernel.DelayedWork;
 import io.vsocksim.kernel.Mutex;
 import io.vsocksim.kernel.WaitQueueHead;
 import io.vsocksim.uapi.Poll;
+import io.vsocksim.uapi.SockExtendedErr;
 import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.SocketState;
 import io.vsocksim.uapi.TcpState;

@@ -10,10 +10,11 @@ import static io.vsocksim.uapi.Errno.EPERM;
 
 import io.vsocksim.NotUpstream;
 import io.vsocksim.mm.GuestMemory;
-import io.vsocksim.mm.Mman;
+import io.vsocksim.uapi.Mman;
 import io.vsocksim.mm.MmStruct;
 import io.vsocksim.mm.VmArea;
 import io.vsocksim.uapi.TcpState;
+import io.vsocksim.uapi.ZerocopyPolicy;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -46,7 +47,7 @@ public final class VsockZerocopyRx {
 
     /** True if zerocopy receive exists on {@code sk}'s machine (policy not OFF). */
     public static boolean enabled(VsockSock sk) {
-        return ZerocopyPolicy.of(sk.core()) != ZerocopyPolicy.OFF;
+        return ZerocopySetting.policy(sk.core()) != ZerocopyPolicy.OFF;
     }
 
     /**

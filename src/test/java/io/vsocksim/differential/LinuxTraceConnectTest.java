@@ -6,11 +6,12 @@ import static io.vsocksim.uapi.VmSockets.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.differential.KernelTrace.Scenario;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Fcntl;
 import io.vsocksim.uapi.SockaddrVm;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.Future;
@@ -38,9 +39,9 @@ class LinuxTraceConnectTest extends TraceFixture {
     void shouldFailWithEafnosupportBeforeVsockIsLoaded() throws Exception {
         Scenario sc = KernelTrace.scenario("pre_module_socket");
         // The recording guest had no vsock module yet: a machine without transports, vsock taken out.
-        io.vsocksim.sim.Machine bare = new io.vsocksim.sim.Machine(
+        io.vsocksim.sim.Machine bare = SimInternals.newMachine(
                 io.vsocksim.kernel.KernelContext.deterministic("pre_module", 4L << 20), false, 1);
-        UserProcess proc = bare.process("pre_module");
+        UserProcess proc = UserProcess.spawn(bare, "pre_module");
         try {
             assertThat(bare.rmmodVsock()).isZero();
             sc.expect("socket(AF_VSOCK,SOCK_STREAM,0) before insmod vsock.ko", () -> sys(proc.socket(AF_VSOCK, SOCK_STREAM, 0)));

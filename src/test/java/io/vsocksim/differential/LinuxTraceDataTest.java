@@ -7,9 +7,9 @@ import static io.vsocksim.uapi.VmSockets.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.differential.KernelTrace.Scenario;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.UserProcess;
 import io.vsocksim.uapi.SockaddrVm;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.DisplayName;

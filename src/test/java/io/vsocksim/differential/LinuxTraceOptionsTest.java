@@ -6,7 +6,7 @@ import static io.vsocksim.uapi.VmSockets.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.differential.KernelTrace.Scenario;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.junit.jupiter.api.DisplayName;

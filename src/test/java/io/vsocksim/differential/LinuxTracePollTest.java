@@ -7,7 +7,9 @@ import static io.vsocksim.uapi.VmSockets.*;
 
 import io.vsocksim.differential.KernelTrace.Scenario;
 import io.vsocksim.kernel.Clock;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.user.internal.UserInternals;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -87,7 +89,7 @@ class LinuxTracePollTest extends TraceFixture {
             return 0;
         });
         sc.poll("poll(0) after ECONNRESET connect", failed);
-        io.vsocksim.sim.UserProcess proc = m.process("poll_states");
+        io.vsocksim.user.UserProcess proc = UserProcess.spawn(m, "poll_states");
         try {
             int fd = sys(proc.socket(AF_VSOCK, SOCK_STREAM, 0));
             assertThat(proc.close(fd)).isZero();
@@ -118,7 +120,7 @@ class LinuxTracePollTest extends TraceFixture {
         sc.poll("poll(0) t=0", client);
         // 10 s of virtual time: the closer's 8 s close timeout fires and sends its RST.
         clock().advanceJiffies(10L * Clock.HZ);
-        server.sock().closeWork.flush();
+        UserInternals.sock(server).closeWork.flush();
         drain();
         sc.poll("poll(0) after 10s", client);
         sc.recv("recv(len=1000,flags=0)", client, 1000, 0);

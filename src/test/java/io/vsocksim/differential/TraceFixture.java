@@ -7,11 +7,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.TestMachine;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.UserProcess;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.user.internal.UserInternals;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -59,8 +60,8 @@ abstract class TraceFixture {
         TestMachine.settle(m);
         // Virtual time is now past every connect timeout; a worker fires a due timer only when it
         // wakes, so wait for the non-blocking connects' timers (they hold a socket reference).
-        open.forEach(s -> s.sock().connectWork.flush());
-        procSockets.forEach(s -> s.sock().connectWork.flush());
+        open.forEach(s -> UserInternals.sock(s).connectWork.flush());
+        procSockets.forEach(s -> UserInternals.sock(s).connectWork.flush());
         TestMachine.settle(m);
         helpers.shutdownNow();
         m.close();
@@ -75,7 +76,7 @@ abstract class TraceFixture {
      */
     UserProcess proc() {
         if (proc == null) {
-            proc = m.process("trace");
+            proc = UserProcess.spawn(m, "trace");
             int[] stdio = new int[2];
             assertThat(proc.pipe2(stdio, 0)).isZero();
             assertThat(proc.dup(stdio[1])).isEqualTo(2);
@@ -134,7 +135,7 @@ abstract class TraceFixture {
     }
 
     VsockSocket sock(int type) throws ErrnoException {
-        return track(m.socket(type));
+        return track(VsockSocket.open(m, type));
     }
 
     VsockSocket listener(int type, int port, int backlog) throws ErrnoException {

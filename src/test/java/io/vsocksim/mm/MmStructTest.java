@@ -6,6 +6,8 @@ import static io.vsocksim.uapi.Errno.ENOMEM;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.vsocksim.uapi.Mman;
+import io.vsocksim.uapi.SegmentationFault;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

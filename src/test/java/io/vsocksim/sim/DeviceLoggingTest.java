@@ -1,5 +1,6 @@
 package io.vsocksim.sim;
 
+import io.vsocksim.user.VsockSocket;
 import static ch.qos.logback.classic.Level.DEBUG;
 import static io.vsocksim.kernel.LoggerNames.AF_VSOCK;
 import static io.vsocksim.kernel.LoggerNames.VHOST;
@@ -53,7 +54,7 @@ class DeviceLoggingTest {
     void shouldLogTheDropAndRstOnTheHostAndTheRefusalOnTheGuestWhenConnectingToAnUnboundPort() throws Exception {
         Guest g = c.guest(3);
         log.capture(DEBUG, AF_VSOCK, VIRTIO_TRANSPORT_COMMON);
-        VsockSocket cl = c.track(g.socket(Sock.SOCK_STREAM | Sock.SOCK_NONBLOCK));
+        VsockSocket cl = c.track(VsockSocket.open(g, Sock.SOCK_STREAM | Sock.SOCK_NONBLOCK));
         assertThatThrownBy(() -> cl.connect(2, 5000)).isInstanceOf(ErrnoException.class)
                 .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.EINPROGRESS);
         c.drain();
@@ -125,7 +126,7 @@ class DeviceLoggingTest {
         assertThat(c.host.sendTransportReset(g, 5)).isZero();
         c.drain();
 
-        assertThat(p[0].sock().skState).isEqualTo(TcpState.TCP_CLOSE);
+        assertThat(io.vsocksim.user.internal.UserInternals.sock(p[0]).skState).isEqualTo(TcpState.TCP_CLOSE);
         assertThat(log.lines()).containsExactly(
                 line(DEBUG, VMM_VHOST_VSOCK, "guest3: TRANSPORT_RESET event sent (EVENTS_SENT): the guest resets its connections"),
                 line(DEBUG, VIRTIO_TRANSPORT, "guest3: transport reset: guest cid 3 -> 5, resetting every connected socket"),

@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Sock;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.vsock.guest.VirtioVsockCounters.Counter;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.AfterEach;

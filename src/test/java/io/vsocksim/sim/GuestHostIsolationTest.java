@@ -11,6 +11,8 @@ import io.vsocksim.uapi.TcpState;
 import io.vsocksim.uapi.VirtioVsockOp;
 import io.vsocksim.uapi.VirtioVsockType;
 import io.vsocksim.uapi.VmSockets;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.user.internal.UserInternals;
 import io.vsocksim.vsock.guest.VirtioVsockCounters;
 import io.vsocksim.vsock.vhost.VhostVsockCounters.Counter;
 import io.vsocksim.vsock.virtio.SkbPool;
@@ -63,23 +65,23 @@ class GuestHostIsolationTest {
     void shouldNotReachGuestBWhenGuestAConnectsToItsCid() throws Exception {
         Guest a = c.guest(3);
         Guest b = c.guest(4);
-        VsockSocket l = c.track(b.socket(Sock.SOCK_STREAM));
+        VsockSocket l = c.track(VsockSocket.open(b, Sock.SOCK_STREAM));
         l.bind(VmSockets.VMADDR_CID_ANY, 1234);
         l.listen(4);
-        VsockSocket cl = c.track(a.socket(Sock.SOCK_STREAM | Sock.SOCK_NONBLOCK));
+        VsockSocket cl = c.track(VsockSocket.open(a, Sock.SOCK_STREAM | Sock.SOCK_NONBLOCK));
         assertThatThrownBy(() -> cl.connect(4, 1234)).isInstanceOf(ErrnoException.class)
                 .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.EINPROGRESS);
         c.drain();
         assertThat(a.deviceCounters().get(Counter.DROP_ISOLATION)).isEqualTo(1);
         assertThat(b.deviceCounters().get(Counter.TX_PKTS) + b.deviceCounters().get(Counter.RX_PKTS)).isZero();
-        assertThat(cl.sock().skState).isEqualTo(TcpState.TCP_SYN_SENT);
-        assertThat(l.sock().acceptQueue).isEmpty();
+        assertThat(UserInternals.sock(cl).skState).isEqualTo(TcpState.TCP_SYN_SENT);
+        assertThat(UserInternals.sock(l).acceptQueue).isEmpty();
     }
 
     @Test
     void shouldDropAndCountWhenGuestSpoofsSourceCid() throws Exception {
         Guest g = c.guest(3);
-        VsockSocket l = c.track(c.host.socket(Sock.SOCK_STREAM));
+        VsockSocket l = c.track(VsockSocket.open(c.host, Sock.SOCK_STREAM));
         l.bind(VmSockets.VMADDR_CID_ANY, 1234);
         l.listen(4);
         VsockSkb spoof = rawSkb(g, 77, 2, 0, 0);
@@ -88,7 +90,7 @@ class GuestHostIsolationTest {
         assertThat(addRaw(g, wrongDst, new long[] {wrongDst.headGpa()}, new int[] {44}, null, null)).isZero();
         c.drain();
         assertThat(g.deviceCounters().get(Counter.DROP_ISOLATION)).isEqualTo(2);
-        assertThat(l.sock().acceptQueue).isEmpty();
+        assertThat(UserInternals.sock(l).acceptQueue).isEmpty();
         // Both chains were returned (used len 0) and freed by tx_work.
         assertThat(g.driverCounters().get(VirtioVsockCounters.Counter.TX_RECLAIMED)).isGreaterThanOrEqualTo(2);
         assertWorks(pair(g, c.host, 2, 1235));
@@ -145,20 +147,20 @@ class GuestHostIsolationTest {
                 return e.errno();
             }
         });
-        VsockSocket gl = c.track(g.socket(Sock.SOCK_STREAM));
+        VsockSocket gl = c.track(VsockSocket.open(g, Sock.SOCK_STREAM));
         gl.bind(VmSockets.VMADDR_CID_ANY, 4000);
         gl.listen(4);
         c.drain();
         assertThat(c.host.sendTransportReset(g)).isZero();
         c.drain();
         assertThat(tx.get(10, TimeUnit.SECONDS)).isNotNull();
-        assertThat(up[0].sock().skState).isEqualTo(TcpState.TCP_CLOSE);
+        assertThat(UserInternals.sock(up[0]).skState).isEqualTo(TcpState.TCP_CLOSE);
         assertThat(g.driverCounters().get(VirtioVsockCounters.Counter.TRANSPORT_RESETS)).isEqualTo(1);
         assertThat(up[0].getsockoptInt(Sock.SOL_SOCKET, Sock.SO_ERROR)).isIn(0, Errno.ECONNRESET);
         assertThatThrownBy(() -> up[0].send(ByteBuffer.allocate(1), 0)).isInstanceOf(ErrnoException.class)
                 .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.ENOTCONN);
-        assertThat(gl.sock().skState).isEqualTo(TcpState.TCP_LISTEN);
-        VsockSocket hc = c.track(c.host.socket(Sock.SOCK_STREAM));
+        assertThat(UserInternals.sock(gl).skState).isEqualTo(TcpState.TCP_LISTEN);
+        VsockSocket hc = c.track(VsockSocket.open(c.host, Sock.SOCK_STREAM));
         hc.connect(3, 4000);
         VsockSocket acc = c.track(gl.accept());
         assertWorks(new VsockSocket[] {hc, acc});
@@ -171,9 +173,9 @@ class GuestHostIsolationTest {
         c.drain();
         assertThat(c.host.sendTransportReset(g)).isZero();
         c.drain();
-        assertThat(up[0].sock().skState).isEqualTo(TcpState.TCP_CLOSE);
+        assertThat(UserInternals.sock(up[0]).skState).isEqualTo(TcpState.TCP_CLOSE);
         assertThat(up[0].getsockoptInt(Sock.SOL_SOCKET, Sock.SO_ERROR)).isEqualTo(Errno.ECONNRESET);
-        assertThat(up[0].sock().sockFlag(io.vsocksim.vsock.VsockSock.SOCK_DONE)).isFalse();
+        assertThat(UserInternals.sock(up[0]).sockFlag(io.vsocksim.vsock.VsockSock.SOCK_DONE)).isFalse();
     }
 
     @Test
@@ -182,10 +184,10 @@ class GuestHostIsolationTest {
         VsockSocket[] up = pair(g, c.host, 2, 1234);
         c.drain();
         g.vhost().release();
-        assertThat(up[1].sock().skErr).isEqualTo(Errno.ECONNRESET);
+        assertThat(UserInternals.sock(up[1]).skErr).isEqualTo(Errno.ECONNRESET);
         // The kernel stores SS_UNCONNECTED (1) in sk_state: numerically TCP_ESTABLISHED.
-        assertThat(up[1].sock().skState).isEqualTo(TcpState.TCP_ESTABLISHED);
-        assertThat(up[1].sock().peerShutdown).isEqualTo(Sock.SHUTDOWN_MASK);
+        assertThat(UserInternals.sock(up[1]).skState).isEqualTo(TcpState.TCP_ESTABLISHED);
+        assertThat(UserInternals.sock(up[1]).peerShutdown).isEqualTo(Sock.SHUTDOWN_MASK);
         assertThat(g.deviceCounters().get(Counter.ORPHANS_RESET)).isEqualTo(1);
     }
 
@@ -202,7 +204,7 @@ class GuestHostIsolationTest {
 
     @Test
     void shouldRefuseHostSendWhenNoGuestHasTheCid() throws Exception {
-        VsockSocket s = c.track(c.host.socket(Sock.SOCK_STREAM));
+        VsockSocket s = c.track(VsockSocket.open(c.host, Sock.SOCK_STREAM));
         assertThatThrownBy(() -> s.connect(9, 1234)).isInstanceOf(ErrnoException.class)
                 .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.ENODEV);
     }
@@ -210,10 +212,10 @@ class GuestHostIsolationTest {
     @Test
     void shouldRefuseSeqpacketWhenDeviceDoesNotOfferIt() throws Exception {
         Guest g = c.guest(3, new Guest.Options(true, false, false, false, 64));
-        VsockSocket s = c.track(g.socket(Sock.SOCK_SEQPACKET));
+        VsockSocket s = c.track(VsockSocket.open(g, Sock.SOCK_SEQPACKET));
         assertThatThrownBy(() -> s.connect(2, 1234)).isInstanceOf(ErrnoException.class)
                 .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.ESOCKTNOSUPPORT);
-        VsockSocket h = c.track(c.host.socket(Sock.SOCK_SEQPACKET));
+        VsockSocket h = c.track(VsockSocket.open(c.host, Sock.SOCK_SEQPACKET));
         assertThatThrownBy(() -> h.connect(3, 1234)).isInstanceOf(ErrnoException.class)
                 .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.ESOCKTNOSUPPORT);
         // The stream path still works without EVENT_IDX / INDIRECT.

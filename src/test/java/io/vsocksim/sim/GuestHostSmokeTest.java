@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
+import io.vsocksim.user.VsockSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterEach;
@@ -26,10 +27,10 @@ class GuestHostSmokeTest {
     @Test
     void shouldExchangeBytesWhenGuestConnectsToHost() throws Exception {
         Guest g = c.guest(3);
-        VsockSocket l = c.track(c.host.socket(Sock.SOCK_STREAM));
+        VsockSocket l = c.track(VsockSocket.open(c.host, Sock.SOCK_STREAM));
         l.bind(VmSockets.VMADDR_CID_ANY, 1234);
         l.listen(4);
-        VsockSocket cl = c.track(g.socket(Sock.SOCK_STREAM));
+        VsockSocket cl = c.track(VsockSocket.open(g, Sock.SOCK_STREAM));
         cl.connect(VmSockets.VMADDR_CID_HOST, 1234);
         VsockSocket sv = c.track(l.accept());
         assertThat(sv.getpeername().cid()).isEqualTo(3);

@@ -6,6 +6,7 @@ import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.testing.Settle;
 import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.user.VsockSocket;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -37,14 +38,14 @@ public final class GuestHostTestContext implements AutoCloseable {
     }
 
     Guest guest(long cid, Guest.Options options) throws ErrnoException {
-        return guest(cid, options, io.vsocksim.vsock.ZerocopyPolicy.OFF);
+        return guest(cid, options, io.vsocksim.uapi.ZerocopyPolicy.OFF);
     }
 
-    Guest guest(long cid, Guest.Options options, io.vsocksim.vsock.ZerocopyPolicy policy) throws ErrnoException {
+    Guest guest(long cid, Guest.Options options, io.vsocksim.uapi.ZerocopyPolicy policy) throws ErrnoException {
         return guest(cid, options, policy, 1);
     }
 
-    Guest guest(long cid, Guest.Options options, io.vsocksim.vsock.ZerocopyPolicy policy, int rxPages)
+    Guest guest(long cid, Guest.Options options, io.vsocksim.uapi.ZerocopyPolicy policy, int rxPages)
             throws ErrnoException {
         KernelContext k = Host.threadedKernel("guest" + cid, 24L << 20, new VirtualClock());
         leaks.track(k);
@@ -64,10 +65,10 @@ public final class GuestHostTestContext implements AutoCloseable {
      * listener bound to any CID at {@code port} on {@code to}, reached as {@code toCid}.
      */
     public VsockSocket[] connect(Machine from, Machine to, int toCid, int type, int port) throws ErrnoException {
-        VsockSocket l = track(to.socket(type));
+        VsockSocket l = track(VsockSocket.open(to, type));
         l.bind(io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY, port);
         l.listen(16);
-        VsockSocket cl = track(from.socket(type));
+        VsockSocket cl = track(VsockSocket.open(from, type));
         cl.connect(toCid, port);
         VsockSocket sv = track(l.accept());
         return new VsockSocket[] {cl, sv, l};

@@ -8,6 +8,8 @@ import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.user.internal.UserInternals;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -35,7 +37,7 @@ class GuestRebootPortTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        listener = c.track(c.host.socket(Sock.SOCK_STREAM));
+        listener = c.track(VsockSocket.open(c.host, Sock.SOCK_STREAM));
         listener.bind(VmSockets.VMADDR_CID_ANY, PORT);
         listener.listen(16);
     }
@@ -47,7 +49,7 @@ class GuestRebootPortTest {
 
     /** Connects {@code g} to the host listener; returns {client, accepted}. */
     VsockSocket[] connect(Guest g) throws Exception {
-        VsockSocket cl = c.track(g.socket(Sock.SOCK_STREAM));
+        VsockSocket cl = c.track(VsockSocket.open(g, Sock.SOCK_STREAM));
         cl.connect(2, PORT);
         return new VsockSocket[] {cl, c.track(listener.accept())};
     }
@@ -58,7 +60,7 @@ class GuestRebootPortTest {
         VsockSocket[] p = connect(g);
         c.drain();
         g.close();
-        assertThat(p[1].sock().skErr).isEqualTo(Errno.ECONNRESET);
+        assertThat(UserInternals.sock(p[1]).skErr).isEqualTo(Errno.ECONNRESET);
         return p;
     }
 
@@ -81,7 +83,7 @@ class GuestRebootPortTest {
         for (int boot = 0; boot < 2; boot++) {
             Guest g = c.guest(3, Guest.Options.DEFAULTS.withPortSeed(42));
             for (int i = 0; i < 2; i++) {
-                VsockSocket s = c.track(g.socket(Sock.SOCK_STREAM));
+                VsockSocket s = c.track(VsockSocket.open(g, Sock.SOCK_STREAM));
                 s.bind(VmSockets.VMADDR_CID_ANY, VmSockets.VMADDR_PORT_ANY);
                 assertThat(s.getsockname().port()).isEqualTo(SEED_42_FIRST_PORT + i);
                 s.close();
@@ -97,7 +99,7 @@ class GuestRebootPortTest {
         assertThat(old[0].getsockname().port()).isEqualTo(SEED_42_FIRST_PORT);
 
         Guest again = c.guest(3, Guest.Options.DEFAULTS.withPortSeed(42));
-        VsockSocket cl = c.track(again.socket(Sock.SOCK_STREAM));
+        VsockSocket cl = c.track(VsockSocket.open(again, Sock.SOCK_STREAM));
 
         assertThatThrownBy(() -> cl.connect(2, PORT)).isInstanceOf(ErrnoException.class)
                 .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.ECONNRESET);

@@ -11,6 +11,7 @@ import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.testing.Settle;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.vhost.Iov;
 import io.vsocksim.vhost.VhostVirtqueue;
 import java.nio.ByteBuffer;
@@ -42,10 +43,10 @@ class GuestRxFuzzTest {
         host = new Host(KernelContext.deterministic("host", 32L << 20), true, 11);
         guest = host.startGuest(3, KernelContext.deterministic("guest3", 16L << 20), Guest.Options.DEFAULTS.withPortSeed(13));
         settle();
-        VsockSocket l = host.socket(SOCK_STREAM);
+        VsockSocket l = VsockSocket.open(host, SOCK_STREAM);
         l.bind(VMADDR_CID_ANY, 1234);
         l.listen(1);
-        guestEnd = guest.socket(SOCK_STREAM);
+        guestEnd = VsockSocket.open(guest, SOCK_STREAM);
         guestEnd.setNonBlocking(true);
         try {
             guestEnd.connect(VMADDR_CID_HOST, 1234);

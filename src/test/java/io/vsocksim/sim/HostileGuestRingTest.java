@@ -5,9 +5,12 @@ import static io.vsocksim.uapi.VirtioVsock.VSOCK_VQ_TX;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.TcpState;
 import io.vsocksim.uapi.VirtioRing;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.user.internal.UserInternals;
 import io.vsocksim.vhost.VhostVirtqueue;
 import io.vsocksim.vhost.VringError;
 import io.vsocksim.vsock.VsockCounters;
@@ -90,7 +93,7 @@ class HostileGuestRingTest {
         VsockSkb token = SkbPool.of(a.core()).alloc(VirtioVsockHdr.SIZE + 40000);
         assertThat(token.nrFrags()).isEqualTo(2);
         var mem = a.kernel().memory();
-        HostileGuestRing.header(mem, token.headGpa(), 3, p[0].sock().localAddr.port(), 2, 1234, 100, STREAM, OP_RW);
+        HostileGuestRing.header(mem, token.headGpa(), 3, UserInternals.sock(p[0]).localAddr.port(), 2, 1234, 100, STREAM, OP_RW);
         byte[] payload = pattern(100, 7);
         byte[] junk = new byte[40000];
         Arrays.fill(junk, (byte) 0xEE);
@@ -144,8 +147,8 @@ class HostileGuestRingTest {
         assertWorks(new VsockSocket[] {bPair[1], bPair[0]});
         assertThat(b.deviceCounters().get(Counter.VQ_ERRORS)).isZero();
         assertThat(b.vhost().vq(VSOCK_VQ_RX).errors() + b.vhost().vq(VSOCK_VQ_TX).errors()).isZero();
-        assertThat(hostListener.sock().skState).isEqualTo(TcpState.TCP_LISTEN);
-        VsockSocket again = c.track(b.socket(Sock.SOCK_STREAM));
+        assertThat(UserInternals.sock(hostListener).skState).isEqualTo(TcpState.TCP_LISTEN);
+        VsockSocket again = c.track(VsockSocket.open(b, Sock.SOCK_STREAM));
         again.connect(2, 2000);
         VsockSocket acc = c.track(hostListener.accept());
         assertWorks(new VsockSocket[] {again, acc});
@@ -399,12 +402,12 @@ class HostileGuestRingTest {
         int p = second(r, head);
         r.desc(head, table, 1024 * 16, F_INDIRECT | F_NEXT, p);
         r.desc(p, payload, 0, 0, 0);
-        long noSock = c.host.counters().get(VsockCounters.Counter.DROP_NO_SOCK);
+        long noSock = SimInternals.counters(c.host).get(VsockCounters.Counter.DROP_NO_SOCK);
         resume(r);
         assertThat(r.device().errors()).isZero();
         assertThat(a.deviceCounters().get(Counter.TX_PKTS)).isEqualTo(1);
         assertThat(a.deviceCounters().get(Counter.TX_BYTES)).isEqualTo(980);
-        assertThat(c.host.counters().get(VsockCounters.Counter.DROP_NO_SOCK)).isEqualTo(noSock + 1);
+        assertThat(SimInternals.counters(c.host).get(VsockCounters.Counter.DROP_NO_SOCK)).isEqualTo(noSock + 1);
         assertOthersUnharmed();
         teardownA(r);
     }
@@ -441,43 +444,43 @@ class HostileGuestRingTest {
     @Test
     void shouldAnswerRstWhenGuestSendsUnknownType() throws Exception {
         twoGuests();
-        long rst = c.host.counters().get(VsockCounters.Counter.RST_SENT);
-        long noSock = c.host.counters().get(VsockCounters.Counter.DROP_NO_SOCK);
-        long rstIn = a.counters().received(VirtioVsockOp.VIRTIO_VSOCK_OP_RST);
+        long rst = SimInternals.counters(c.host).get(VsockCounters.Counter.RST_SENT);
+        long noSock = SimInternals.counters(c.host).get(VsockCounters.Counter.DROP_NO_SOCK);
+        long rstIn = SimInternals.counters(a).received(VirtioVsockOp.VIRTIO_VSOCK_OP_RST);
         VsockSkb t = token(a, 2, 2000, 0, 0, 7, VirtioVsockOp.VIRTIO_VSOCK_OP_REQUEST.value());
         assertThat(a.driver().addRawTxChain(new long[] {t.headGpa()}, new int[] {44}, 1, null, null, 0, t)).isZero();
         c.drain();
         assertThat(a.deviceCounters().get(Counter.TX_PKTS)).isEqualTo(1);
-        assertThat(c.host.counters().get(VsockCounters.Counter.DROP_NO_SOCK)).isEqualTo(noSock + 1);
-        assertThat(c.host.counters().get(VsockCounters.Counter.RST_SENT)).isEqualTo(rst + 1);
+        assertThat(SimInternals.counters(c.host).get(VsockCounters.Counter.DROP_NO_SOCK)).isEqualTo(noSock + 1);
+        assertThat(SimInternals.counters(c.host).get(VsockCounters.Counter.RST_SENT)).isEqualTo(rst + 1);
         // The RST carries the same unknown type; the guest drops it without answering.
-        assertThat(a.counters().received(VirtioVsockOp.VIRTIO_VSOCK_OP_RST)).isEqualTo(rstIn + 1);
-        assertThat(a.counters().get(VsockCounters.Counter.RST_SENT)).isZero();
-        assertThat(hostListener.sock().acceptQueue).isEmpty();
+        assertThat(SimInternals.counters(a).received(VirtioVsockOp.VIRTIO_VSOCK_OP_RST)).isEqualTo(rstIn + 1);
+        assertThat(SimInternals.counters(a).get(VsockCounters.Counter.RST_SENT)).isZero();
+        assertThat(UserInternals.sock(hostListener).acceptQueue).isEmpty();
         assertOthersUnharmed();
     }
 
     @Test
     void shouldAnswerRstWhenGuestSendsUnknownOpToListenerAndDropItOnConnection() throws Exception {
         twoGuests();
-        long rst = c.host.counters().get(VsockCounters.Counter.RST_SENT);
+        long rst = SimInternals.counters(c.host).get(VsockCounters.Counter.RST_SENT);
         VsockSkb t = token(a, 2, 2000, 0, 0, STREAM, 99);
         assertThat(a.driver().addRawTxChain(new long[] {t.headGpa()}, new int[] {44}, 1, null, null, 0, t)).isZero();
         c.drain();
         // LISTEN + anything but REQUEST: reset_no_sock.
-        assertThat(c.host.counters().get(VsockCounters.Counter.RST_SENT)).isEqualTo(rst + 1);
-        assertThat(a.counters().received(VirtioVsockOp.VIRTIO_VSOCK_OP_RST)).isEqualTo(1);
-        assertThat(hostListener.sock().acceptQueue).isEmpty();
+        assertThat(SimInternals.counters(c.host).get(VsockCounters.Counter.RST_SENT)).isEqualTo(rst + 1);
+        assertThat(SimInternals.counters(a).received(VirtioVsockOp.VIRTIO_VSOCK_OP_RST)).isEqualTo(1);
+        assertThat(UserInternals.sock(hostListener).acceptQueue).isEmpty();
         // ESTABLISHED + unknown op: dropped, no reply, the connection is untouched.
         VsockSocket[] ap = pair(a, c.host, 2, 2100);
         c.drain();
-        long dropped = c.host.counters().get(VsockCounters.Counter.PKTS_DROPPED);
+        long dropped = SimInternals.counters(c.host).get(VsockCounters.Counter.PKTS_DROPPED);
         VsockSkb u = token(a, 2, 2100, 0, 0, STREAM, 99);
-        HostileGuestRing.header(a.kernel().memory(), u.headGpa(), 3, ap[0].sock().localAddr.port(), 2, 2100, 0, STREAM, 99);
+        HostileGuestRing.header(a.kernel().memory(), u.headGpa(), 3, UserInternals.sock(ap[0]).localAddr.port(), 2, 2100, 0, STREAM, 99);
         assertThat(a.driver().addRawTxChain(new long[] {u.headGpa()}, new int[] {44}, 1, null, null, 0, u)).isZero();
         c.drain();
-        assertThat(c.host.counters().get(VsockCounters.Counter.PKTS_DROPPED)).isEqualTo(dropped + 1);
-        assertThat(c.host.counters().get(VsockCounters.Counter.RST_SENT)).isEqualTo(rst + 1);
+        assertThat(SimInternals.counters(c.host).get(VsockCounters.Counter.PKTS_DROPPED)).isEqualTo(dropped + 1);
+        assertThat(SimInternals.counters(c.host).get(VsockCounters.Counter.RST_SENT)).isEqualTo(rst + 1);
         assertWorks(ap);
         assertOthersUnharmed();
     }
@@ -485,24 +488,24 @@ class HostileGuestRingTest {
     @Test
     void shouldCountNoSockDropAndAnswerRstWhenGuestConnectsToUnboundHostPort() throws Exception {
         twoGuests();
-        long noSock = c.host.counters().get(VsockCounters.Counter.DROP_NO_SOCK);
-        long rst = c.host.counters().get(VsockCounters.Counter.RST_SENT);
-        VsockSocket s = c.track(a.socket(Sock.SOCK_STREAM));
+        long noSock = SimInternals.counters(c.host).get(VsockCounters.Counter.DROP_NO_SOCK);
+        long rst = SimInternals.counters(c.host).get(VsockCounters.Counter.RST_SENT);
+        VsockSocket s = c.track(VsockSocket.open(a, Sock.SOCK_STREAM));
         assertThatThrownBy(() -> s.connect(2, 4444)).isInstanceOf(ErrnoException.class)
                 .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.ECONNRESET);
         c.drain();
-        assertThat(c.host.counters().get(VsockCounters.Counter.DROP_NO_SOCK)).isEqualTo(noSock + 1);
-        assertThat(c.host.counters().get(VsockCounters.Counter.RST_SENT)).isEqualTo(rst + 1);
-        assertThat(c.host.counters().received(VirtioVsockOp.VIRTIO_VSOCK_OP_REQUEST)).isGreaterThanOrEqualTo(2);
-        assertThat(a.counters().received(VirtioVsockOp.VIRTIO_VSOCK_OP_RST)).isEqualTo(1);
+        assertThat(SimInternals.counters(c.host).get(VsockCounters.Counter.DROP_NO_SOCK)).isEqualTo(noSock + 1);
+        assertThat(SimInternals.counters(c.host).get(VsockCounters.Counter.RST_SENT)).isEqualTo(rst + 1);
+        assertThat(SimInternals.counters(c.host).received(VirtioVsockOp.VIRTIO_VSOCK_OP_REQUEST)).isGreaterThanOrEqualTo(2);
+        assertThat(SimInternals.counters(a).received(VirtioVsockOp.VIRTIO_VSOCK_OP_RST)).isEqualTo(1);
         // Delivered by the device like any packet: accepted from the ring, not a device drop.
         assertThat(a.deviceCounters().get(Counter.TX_PKTS)).isEqualTo(1);
         assertThat(a.deviceCounters().get(Counter.DROP_ISOLATION)).isZero();
         // The host→guest direction counts the same way: the guest answers a connect to a closed port.
-        VsockSocket h = c.track(c.host.socket(Sock.SOCK_STREAM));
+        VsockSocket h = c.track(VsockSocket.open(c.host, Sock.SOCK_STREAM));
         assertThatThrownBy(() -> h.connect(3, 4445)).isInstanceOf(ErrnoException.class)
                 .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.ECONNRESET);
-        assertThat(a.counters().get(VsockCounters.Counter.DROP_NO_SOCK)).isEqualTo(1);
+        assertThat(SimInternals.counters(a).get(VsockCounters.Counter.DROP_NO_SOCK)).isEqualTo(1);
         assertOthersUnharmed();
     }
 
@@ -510,7 +513,7 @@ class HostileGuestRingTest {
 
     /** A host socket connecting to guest A without waiting (its REQUEST goes to A's RX queue). */
     VsockSocket hostConnectsToA(int port) throws Exception {
-        VsockSocket h = c.track(c.host.socket(Sock.SOCK_STREAM | Sock.SOCK_NONBLOCK));
+        VsockSocket h = c.track(VsockSocket.open(c.host, Sock.SOCK_STREAM | Sock.SOCK_NONBLOCK));
         assertThatThrownBy(() -> h.connect(3, port)).isInstanceOf(ErrnoException.class)
                 .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.EINPROGRESS);
         c.drain();
@@ -519,7 +522,7 @@ class HostileGuestRingTest {
 
     void rxBadBufferCase(Corrupt corrupt) throws Exception {
         twoGuests();
-        VsockSocket al = c.track(a.socket(Sock.SOCK_STREAM));
+        VsockSocket al = c.track(VsockSocket.open(a, Sock.SOCK_STREAM));
         al.bind(VmSockets.VMADDR_CID_ANY, 5000);
         al.listen(4);
         HostileGuestRing r = new HostileGuestRing(a, VSOCK_VQ_RX);
@@ -535,10 +538,10 @@ class HostileGuestRingTest {
         assertThat(vq.lastUsedIdx()).isEqualTo(lastUsed);
         assertThat(vq.errors()).isZero();
         assertThat(a.driverCounters().get(VirtioVsockCounters.Counter.RX_BUFS_USED)).isEqualTo(usedBufs);
-        assertThat(al.sock().acceptQueue).isEmpty();
-        assertThat(lost.sock().skState).isEqualTo(TcpState.TCP_SYN_SENT);
+        assertThat(UserInternals.sock(al).acceptQueue).isEmpty();
+        assertThat(UserInternals.sock(lost).skState).isEqualTo(TcpState.TCP_SYN_SENT);
         // The next packet takes the next buffer: the host reaches A again.
-        VsockSocket h = c.track(c.host.socket(Sock.SOCK_STREAM));
+        VsockSocket h = c.track(VsockSocket.open(c.host, Sock.SOCK_STREAM));
         h.connect(3, 5000);
         VsockSocket acc = c.track(al.accept());
         assertWorks(new VsockSocket[] {h, acc});
@@ -583,8 +586,8 @@ class HostileGuestRingTest {
         r.kick();
         c.drain();
         assertThat(vq.errors(VringError.OUT_AFTER_IN)).isEqualTo(errs + 1);
-        assertThat(h1.sock().skState).isEqualTo(TcpState.TCP_SYN_SENT);
-        assertThat(h2.sock().skState).isEqualTo(TcpState.TCP_SYN_SENT);
+        assertThat(UserInternals.sock(h1).skState).isEqualTo(TcpState.TCP_SYN_SENT);
+        assertThat(UserInternals.sock(h2).skState).isEqualTo(TcpState.TCP_SYN_SENT);
         assertOthersUnharmed();
         // The VM goes away: the held host packets and every guest RX buffer come back (LeakCheck).
         teardownA(r);

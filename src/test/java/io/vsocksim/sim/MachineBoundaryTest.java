@@ -8,6 +8,7 @@ import io.vsocksim.testing.Latches;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.vsock.guest.VirtioVsockCounters;
 import io.vsocksim.vsock.vhost.VhostVsockCounters;
 import java.nio.ByteBuffer;

@@ -10,10 +10,13 @@ import static io.vsocksim.uapi.Sock.SO_ZEROCOPY;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.mm.UserBuffer;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.SockExtendedErr;
+import io.vsocksim.uapi.SockExtendedErr;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.user.internal.UserInternals;
 import io.vsocksim.vsock.VsockCounters.Counter;
 import java.nio.ByteBuffer;
 import java.util.SplittableRandom;
@@ -74,12 +77,12 @@ class MsgZerocopyGuestHostTest {
         VsockSocket[] p = pair(g, c.host, VmSockets.VMADDR_CID_HOST, SOCK_STREAM);
         int len = 192 * 1024;
         try (UserBuffer ub = filled(g, len)) {
-            long copied = g.counters().get(Counter.BYTES_COPIED_FROM_USER);
+            long copied = SimInternals.counters(g).get(Counter.BYTES_COPIED_FROM_USER);
 
-            assertThat(p[0].send(ub, 0, len, MSG_ZEROCOPY)).isEqualTo(len);
+            assertThat(UserInternals.send(p[0], ub, 0, len, MSG_ZEROCOPY)).isEqualTo(len);
 
-            assertThat(g.counters().get(Counter.BYTES_COPIED_FROM_USER)).isEqualTo(copied);
-            assertThat(g.counters().get(Counter.BYTES_PINNED_FROM_USER)).isEqualTo(len);
+            assertThat(SimInternals.counters(g).get(Counter.BYTES_COPIED_FROM_USER)).isEqualTo(copied);
+            assertThat(SimInternals.counters(g).get(Counter.BYTES_PINNED_FROM_USER)).isEqualTo(len);
             SockExtendedErr serr = awaitCompletion(p[0]);
             assertThat(serr.copied()).isFalse();
             assertThat(serr.lo()).isZero();
@@ -104,9 +107,9 @@ class MsgZerocopyGuestHostTest {
         VsockSocket[] p = pair(c.host, g, 3, SOCK_SEQPACKET);
         int len = 3 * PAGE + 200;
         try (UserBuffer ub = filled(c.host, len)) {
-            assertThat(p[0].send(ub, 0, len, MSG_ZEROCOPY | MSG_EOR)).isEqualTo(len);
+            assertThat(UserInternals.send(p[0], ub, 0, len, MSG_ZEROCOPY | MSG_EOR)).isEqualTo(len);
 
-            assertThat(c.host.counters().get(Counter.BYTES_PINNED_FROM_USER)).isEqualTo(len);
+            assertThat(SimInternals.counters(c.host).get(Counter.BYTES_PINNED_FROM_USER)).isEqualTo(len);
             SockExtendedErr serr = awaitCompletion(p[0]);
             assertThat(serr.copied()).isFalse();
             // The completion is queued before the skb's pages are put (skb_release_data): let the
@@ -125,10 +128,10 @@ class MsgZerocopyGuestHostTest {
         VsockSocket[] p = pair(g, c.host, VmSockets.VMADDR_CID_HOST, SOCK_STREAM);
         try (UserBuffer small = filled(g, 15 * PAGE); UserBuffer big = filled(g, 16 * PAGE)) {
             // 15 pages + header = 16 buffers: fits a 16-entry ring.
-            assertThat(p[0].send(small, 0, small.size(), MSG_ZEROCOPY)).isEqualTo(small.size());
+            assertThat(UserInternals.send(p[0], small, 0, small.size(), MSG_ZEROCOPY)).isEqualTo(small.size());
             assertThat(awaitCompletion(p[0]).copied()).isFalse();
             // 16 pages + header = 17 buffers: refused, copied.
-            assertThat(p[0].send(big, 0, big.size(), MSG_ZEROCOPY)).isEqualTo(big.size());
+            assertThat(UserInternals.send(p[0], big, 0, big.size(), MSG_ZEROCOPY)).isEqualTo(big.size());
             assertThat(awaitCompletion(p[0]).copied()).isTrue();
             ByteBuffer got = ByteBuffer.allocate(small.size() + big.size());
             while (got.hasRemaining()) {

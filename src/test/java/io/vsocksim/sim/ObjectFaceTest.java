@@ -16,6 +16,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.user.internal.UserInternals;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -48,14 +51,14 @@ class ObjectFaceTest extends ProcessTestBase {
 
         VsockSocket s = server.socket(SOCK_STREAM);
         assertThat(s.fd()).as("the lowest free number").isEqualTo(a).isZero();
-        assertThat(server.files().openDescriptors()).containsExactly(0, b);
+        assertThat(UserInternals.files(server).openDescriptors()).containsExactly(0, b);
         assertThat(server.socket(AF_VSOCK, SOCK_STREAM, 0)).as("the next call by descriptor skips it").isEqualTo(2);
 
-        VsockSocket e = m.socket(SOCK_STREAM);
-        assertThat(e.process()).as("a machine's socket belongs to its embedder process").isSameAs(m.embedder());
-        assertThat(m.embedder().files().openDescriptors()).contains(e.fd());
+        VsockSocket e = VsockSocket.open(m, SOCK_STREAM);
+        assertThat(e.process()).as("a machine's socket belongs to its embedder process").isSameAs(UserProcess.embedder(m));
+        assertThat(UserInternals.files(UserProcess.embedder(m)).openDescriptors()).contains(e.fd());
         e.close();
-        assertThat(m.embedder().files().openDescriptors()).doesNotContain(e.fd());
+        assertThat(UserInternals.files(UserProcess.embedder(m)).openDescriptors()).doesNotContain(e.fd());
     }
 
     @Test
@@ -103,22 +106,22 @@ class ObjectFaceTest extends ProcessTestBase {
         VsockSocket[] p = connected(6102);
         int copy = server.dup(p[1].fd());
         p[1].close();
-        assertThat(server.files().peek(p[1].fd())).as("the handle's descriptor is closed").isNull();
+        assertThat(UserInternals.files(server).peek(p[1].fd())).as("the handle's descriptor is closed").isNull();
         assertThat(errnoOf(() -> p[1].recv(ByteBuffer.allocate(1), 0))).isEqualTo(EBADF);
-        assertThat(p[1].sock().sockFlag(io.vsocksim.vsock.VsockSock.SOCK_DEAD)).as("the dup keeps the socket").isFalse();
+        assertThat(UserInternals.sock(p[1]).sockFlag(io.vsocksim.vsock.VsockSock.SOCK_DEAD)).as("the dup keeps the socket").isFalse();
 
         p[2].send(ByteBuffer.wrap(new byte[] {4, 5}), 0);
         assertThat(server.recv(copy, ByteBuffer.allocate(8), 0)).isEqualTo(2L);
         assertThat(server.close(copy)).isZero();
-        assertThat(p[1].sock().sockFlag(io.vsocksim.vsock.VsockSock.SOCK_DEAD)).as("the last descriptor released it").isTrue();
+        assertThat(UserInternals.sock(p[1]).sockFlag(io.vsocksim.vsock.VsockSock.SOCK_DEAD)).as("the last descriptor released it").isTrue();
     }
 
     @Test
     void shouldFailWithEpipeAndLiveOnWhenAMachineSocketWritesToAClosedStream() throws Exception {
-        VsockSocket l = m.socket(SOCK_STREAM);
+        VsockSocket l = VsockSocket.open(m, SOCK_STREAM);
         l.bind(VMADDR_CID_ANY, 6103);
         l.listen(1);
-        VsockSocket c = m.socket(SOCK_STREAM);
+        VsockSocket c = VsockSocket.open(m, SOCK_STREAM);
         c.connect(VMADDR_CID_LOCAL, 6103);
         VsockSocket a = l.accept();
         try {
@@ -127,8 +130,8 @@ class ObjectFaceTest extends ProcessTestBase {
             assertThatThrownBy(() -> c.write(ByteBuffer.wrap(new byte[] {1})))
                     .isInstanceOfSatisfying(ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(EPIPE));
             assertThat(c.sigpipes()).as("sk_stream_error decided on SIGPIPE").isEqualTo(1);
-            assertThat(m.embedder().exitSignal()).as("the embedder ignores SIGPIPE, as a JVM does").isZero();
-            assertThat(m.embedder().files().openDescriptors()).as("nothing was closed")
+            assertThat(UserProcess.embedder(m).exitSignal()).as("the embedder ignores SIGPIPE, as a JVM does").isZero();
+            assertThat(UserInternals.files(UserProcess.embedder(m)).openDescriptors()).as("nothing was closed")
                     .contains(l.fd(), c.fd(), a.fd());
         } finally {
             a.close();
@@ -139,7 +142,7 @@ class ObjectFaceTest extends ProcessTestBase {
 
     /** Spins until a thread sleeps on {@code s}'s socket (no time involved). */
     private static void awaitSleeper(VsockSocket s) {
-        while (s.sock().sleep.waiters() == 0) {
+        while (UserInternals.sock(s).sleep.waiters() == 0) {
             Thread.onSpinWait();
         }
     }

@@ -26,6 +26,8 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_ANY;
 import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.user.internal.UserInternals;
 import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
 import java.nio.charset.StandardCharsets;
@@ -106,7 +108,7 @@ class ProcessDescriptorTest extends ProcessTestBase {
         assertThat(server.ioctl(9, FIOCLEX, null)).isEqualTo(-EBADF);
 
         server.exec();
-        assertThat(server.files().openDescriptors()).containsExactly(b);
+        assertThat(UserInternals.files(server).openDescriptors()).containsExactly(b);
         assertThat(m.liveSockets()).as("the close-on-exec socket was released").isEqualTo(1);
     }
 
@@ -148,13 +150,13 @@ class ProcessDescriptorTest extends ProcessTestBase {
             Thread.onSpinWait(); // until the reader is asleep in its call
         }
         assertThat(server.close(p[1])).isZero();
-        assertThat(server.files().peek(p[1])).isNull();
+        assertThat(UserInternals.files(server).peek(p[1])).isNull();
         assertThat(client.send(p[2], ascii("late"), 0)).isEqualTo(4);
         assertThat(reader.get(10, TimeUnit.SECONDS)).as("the call held the file").isEqualTo(4L);
     }
 
     private boolean sleeping(int fd) {
-        io.vsocksim.net.SocketFile s = (io.vsocksim.net.SocketFile) server.files().peek(fd);
+        io.vsocksim.net.SocketFile s = (io.vsocksim.net.SocketFile) UserInternals.files(server).peek(fd);
         return s != null && s.sock().sleep.waiters() > 0;
     }
 
@@ -165,10 +167,10 @@ class ProcessDescriptorTest extends ProcessTestBase {
         assertThat(server.listen(l, 4)).isZero();
         int c = client.socket(AF_VSOCK, SOCK_STREAM, 0);
         assertThat(client.connect(c, VMADDR_CID_LOCAL, PORT)).isZero();
-        assertThat(server.files().setRlimitNofile(1)).isZero();
+        assertThat(UserInternals.files(server).setRlimitNofile(1)).isZero();
         assertThat(server.accept4(l, 0)).isEqualTo(-EMFILE);
         assertThat(server.socket(AF_VSOCK, SOCK_STREAM, 0)).isEqualTo(-EMFILE);
-        assertThat(server.files().setRlimitNofile(1024)).isZero();
+        assertThat(UserInternals.files(server).setRlimitNofile(1024)).isZero();
     }
 
     @Test
@@ -196,9 +198,9 @@ class ProcessDescriptorTest extends ProcessTestBase {
                 .isEqualTo(-io.vsocksim.uapi.Errno.EOPNOTSUPP);
         assertThat(sv).containsExactly(-1, -1);
         assertThat(m.liveSockets()).isZero();
-        assertThat(server.files().setRlimitNofile(1)).isZero();
+        assertThat(UserInternals.files(server).setRlimitNofile(1)).isZero();
         assertThat(server.socketpair(AF_VSOCK, SOCK_STREAM, 0, sv)).isEqualTo(-EMFILE);
-        assertThat(server.files().setRlimitNofile(1024)).isZero();
+        assertThat(UserInternals.files(server).setRlimitNofile(1024)).isZero();
         assertThat(server.socket(AF_VSOCK, SOCK_STREAM, 0)).as("no descriptor was used up").isZero();
     }
 
@@ -215,7 +217,7 @@ class ProcessDescriptorTest extends ProcessTestBase {
         UserProcess child = server.fork();
         try {
             assertThat(child.getuid()).isEqualTo(65534);
-            assertThat(child.cred().capEffective).isZero();
+            assertThat(UserInternals.cred(child).capEffective).isZero();
         } finally {
             child.close();
         }

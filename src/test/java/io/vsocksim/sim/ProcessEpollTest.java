@@ -21,6 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vsocksim.fs.EventPoll;
 import io.vsocksim.uapi.Epoll.Event;
 import io.vsocksim.uapi.Fcntl;
+import io.vsocksim.user.internal.UserInternals;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -63,7 +64,7 @@ class ProcessEpollTest extends ProcessTestBase {
         assertThat(server.epollWait(ep, new Event[1], 0, 0)).isEqualTo(-EINVAL);
         assertThat(server.epollWait(p[0], new Event[1], 1, 0)).isEqualTo(-EINVAL);
         assertThat(server.epollCtl(ep, EPOLL_CTL_DEL, p[0], null)).isZero();
-        assertThat(((EventPoll) server.files().peek(ep)).size()).isZero();
+        assertThat(((EventPoll) UserInternals.files(server).peek(ep)).size()).isZero();
     }
 
     @Test
@@ -146,7 +147,7 @@ class ProcessEpollTest extends ProcessTestBase {
         int ep = server.epollCreate1(0);
         int copy = server.dup(p[0]);
         assertThat(server.epollCtl(ep, EPOLL_CTL_ADD, p[0], new Event(EPOLLIN, 1))).isZero();
-        EventPoll e = (EventPoll) server.files().peek(ep);
+        EventPoll e = (EventPoll) UserInternals.files(server).peek(ep);
         assertThat(server.close(p[0])).isZero();
         assertThat(e.size()).as("the dup keeps the file, so the item stays").isEqualTo(1);
         assertThat(server.close(copy)).isZero();

@@ -14,6 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vsocksim.uapi.Epoll;
 import io.vsocksim.uapi.Fcntl;
 import io.vsocksim.uapi.PollFd;
+import io.vsocksim.user.internal.UserInternals;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.Future;
@@ -86,7 +87,7 @@ class ProcessEventfdTest extends ProcessTestBase {
     void shouldBlockAReaderUntilAWriteAndEndTheWaitWithEintrOnInterrupt() throws Exception {
         int efd = server.eventfd(0, 0);
         Future<Long> r = pool.submit(() -> readValue(efd));
-        while (((io.vsocksim.fs.EventFd) server.files().peek(efd)).fileWaitQueue().waiters() == 0) {
+        while (((io.vsocksim.fs.EventFd) UserInternals.files(server).peek(efd)).fileWaitQueue().waiters() == 0) {
             Thread.yield(); // the reader is on its way to sleep
         }
         assertThat(server.write(efd, u64(9))).isEqualTo(8);
@@ -97,7 +98,7 @@ class ProcessEventfdTest extends ProcessTestBase {
             reader[0] = Thread.currentThread();
             return readValue(efd);
         });
-        while (((io.vsocksim.fs.EventFd) server.files().peek(efd)).fileWaitQueue().waiters() == 0) {
+        while (((io.vsocksim.fs.EventFd) UserInternals.files(server).peek(efd)).fileWaitQueue().waiters() == 0) {
             Thread.yield();
         }
         reader[0].interrupt();

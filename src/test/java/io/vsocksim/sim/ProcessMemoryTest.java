@@ -1,11 +1,11 @@
 package io.vsocksim.sim;
 
-import static io.vsocksim.mm.Mman.MADV_DONTNEED;
-import static io.vsocksim.mm.Mman.MAP_ANONYMOUS;
-import static io.vsocksim.mm.Mman.MAP_PRIVATE;
-import static io.vsocksim.mm.Mman.MAP_SHARED;
-import static io.vsocksim.mm.Mman.PROT_READ;
-import static io.vsocksim.mm.Mman.PROT_WRITE;
+import static io.vsocksim.uapi.Mman.MADV_DONTNEED;
+import static io.vsocksim.uapi.Mman.MAP_ANONYMOUS;
+import static io.vsocksim.uapi.Mman.MAP_PRIVATE;
+import static io.vsocksim.uapi.Mman.MAP_SHARED;
+import static io.vsocksim.uapi.Mman.PROT_READ;
+import static io.vsocksim.uapi.Mman.PROT_WRITE;
 import static io.vsocksim.uapi.Errno.EAGAIN;
 import static io.vsocksim.uapi.Errno.EBADF;
 import static io.vsocksim.uapi.Errno.EFAULT;
@@ -16,8 +16,9 @@ import static io.vsocksim.uapi.Sock.MSG_DONTWAIT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.vsocksim.mm.SegmentationFault;
+import io.vsocksim.uapi.SegmentationFault;
 import io.vsocksim.mm.UserBuffer;
+import io.vsocksim.user.UserProcess;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -113,7 +114,7 @@ class ProcessMemoryTest extends ProcessTestBase {
     @Test
     void processExitReturnsAnonymousMemory() {
         long before = m.kernel().pages().pagesInUse();
-        UserProcess p = m.process("short-lived");
+        UserProcess p = UserProcess.spawn(m, "short-lived");
         anon(p, 5 * PAGE, PROT_READ);
         assertThat(m.kernel().pages().pagesInUse()).isEqualTo(before + 8);
         p.close();

@@ -30,6 +30,8 @@ import io.vsocksim.fs.Pipe;
 import io.vsocksim.uapi.Epoll;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.PollFd;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.user.internal.UserInternals;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Future;
@@ -73,7 +75,7 @@ class ProcessPipeTest extends ProcessTestBase {
 
     /** Spins until a thread sleeps on the queue of {@code fd}'s pipe end (no time involved). */
     private static void awaitSleeper(UserProcess p, int fd) {
-        while (p.files().peek(fd).fileWaitQueue().waiters() == 0) {
+        while (UserInternals.files(p).peek(fd).fileWaitQueue().waiters() == 0) {
             Thread.onSpinWait();
         }
     }
@@ -147,7 +149,7 @@ class ProcessPipeTest extends ProcessTestBase {
                 .isEqualTo(Pipe.PIPE_DEF_BUFFERS * PAGE - 10);
         assertThat(server.write(q[1], ByteBuffer.allocate(20))).as("PIPE_BUF: not 10 of the 20").isEqualTo(-EAGAIN);
         assertThat(server.write(q[1], ByteBuffer.allocate(10))).as("merged into the last page").isEqualTo(10);
-        assertThat(((Pipe.PipeFile) server.files().peek(q[0])).pipe().bytes()).isEqualTo(Pipe.PIPE_DEF_BUFFERS * PAGE);
+        assertThat(((Pipe.PipeFile) UserInternals.files(server).peek(q[0])).pipe().bytes()).isEqualTo(Pipe.PIPE_DEF_BUFFERS * PAGE);
     }
 
     @Test
@@ -212,9 +214,9 @@ class ProcessPipeTest extends ProcessTestBase {
         assertThat(p).as("nothing was used up").containsExactly(0, 1);
         assertThat(server.write(p[0], bytes("x"))).isEqualTo(-EBADF);
         assertThat(server.read(p[1], ByteBuffer.allocate(1))).isEqualTo(-EBADF);
-        assertThat(server.files().setRlimitNofile(3)).isZero();
+        assertThat(UserInternals.files(server).setRlimitNofile(3)).isZero();
         assertThat(server.pipe2(fds, 0)).as("one descriptor free").isEqualTo(-io.vsocksim.uapi.Errno.EMFILE);
-        assertThat(server.files().openDescriptors()).containsExactly(0, 1);
+        assertThat(UserInternals.files(server).openDescriptors()).containsExactly(0, 1);
     }
 
     @Test

@@ -13,6 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vsocksim.fs.Select;
 import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.uapi.PollFd;
+import io.vsocksim.user.internal.UserInternals;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -89,12 +90,12 @@ class ProcessPollTest extends ProcessTestBase {
         int efd = server.eventfd(0, 0);
         PollFd[] fds = {new PollFd(efd, POLLIN)};
         Thread.currentThread().interrupt(); // a signal is pending: the first try ends before it sleeps
-        assertThat(Select.poll(server.files(), fds, 1, end, clock)).isEqualTo(-ERESTARTNOHAND);
+        assertThat(Select.poll(UserInternals.files(server), fds, 1, end, clock)).isEqualTo(-ERESTARTNOHAND);
         assertThat(Thread.interrupted()).isTrue();
         clock.advance(TimeUnit.MILLISECONDS.toNanos(100)); // the timeout passes before the restart
         // do_restart_poll hands do_sys_poll the same end time: one more pass, 0, no new wait (on this
         // manual clock a fresh 100-ms timeout would never end).
-        Future<Integer> restarted = pool.submit(() -> Select.poll(server.files(), fds, 1, end, clock));
+        Future<Integer> restarted = pool.submit(() -> Select.poll(UserInternals.files(server), fds, 1, end, clock));
         assertThat(restarted.get(10, TimeUnit.SECONDS)).isZero();
         assertThat(fds[0].revents).isZero();
     }
@@ -114,10 +115,10 @@ class ProcessPollTest extends ProcessTestBase {
         self[0].interrupt();
         assertThat(poller.get(10, TimeUnit.SECONDS)).isEqualTo(-EINTR);
 
-        assertThat(server.files().setRlimitNofile(1)).isZero();
+        assertThat(UserInternals.files(server).setRlimitNofile(1)).isZero();
         PollFd[] two = {new PollFd(-1, POLLIN), new PollFd(-1, POLLIN)};
         assertThat(server.poll(two, 2, 0)).isEqualTo(-EINVAL);
-        assertThat(server.files().setRlimitNofile(1024)).isZero();
+        assertThat(UserInternals.files(server).setRlimitNofile(1024)).isZero();
     }
 
     @Test

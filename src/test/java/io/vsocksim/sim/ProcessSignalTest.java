@@ -16,6 +16,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.PollFd;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.user.internal.UserInternals;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -47,7 +50,7 @@ class ProcessSignalTest extends ProcessTestBase {
 
     /** Spins until a thread sleeps on the socket behind {@code fd} of {@code p} (no time involved). */
     private static void awaitSleeper(UserProcess p, int fd) {
-        io.vsocksim.net.SocketFile s = (io.vsocksim.net.SocketFile) p.files().peek(fd);
+        io.vsocksim.net.SocketFile s = (io.vsocksim.net.SocketFile) UserInternals.files(p).peek(fd);
         while (s.sock().sleep.waiters() == 0) {
             Thread.onSpinWait();
         }
@@ -144,7 +147,7 @@ class ProcessSignalTest extends ProcessTestBase {
         assertThat(client.sigaction(SIGPIPE, UserProcess.SIG_DFL, 0)).isZero();
         client.send(p[1], ByteBuffer.wrap(new byte[] {1}), 0);
         assertThat(client.exitSignal()).isEqualTo(SIGPIPE);
-        assertThat(client.files().openDescriptors()).as("exit closed every descriptor").isEmpty();
+        assertThat(UserInternals.files(client).openDescriptors()).as("exit closed every descriptor").isEmpty();
         assertThat(server.kill(client, 0)).isEqualTo(-ESRCH);
     }
 

@@ -40,11 +40,12 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.net.SockIoctl;
-import io.vsocksim.net.UserMsghdr;
+import io.vsocksim.uapi.UserMsghdr;
 import io.vsocksim.uapi.Signal;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.testing.LeakCheck;
+import io.vsocksim.user.UserProcess;
 import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
 import java.nio.charset.StandardCharsets;
@@ -234,7 +235,7 @@ class ProcessSocketCallsTest {
         assertThat(client.sendto(s[1], ascii("x"), 0, null, 0)).isEqualTo(-EPIPE);
 
         // trace send_after_peer_close: a SEQPACKET EPIPE sends no SIGPIPE, so the default action cannot end us
-        UserProcess other = t.m.process("other");
+        UserProcess other = UserProcess.spawn(t.m, "other");
         try {
             int l = server.socket(AF_VSOCK, SOCK_SEQPACKET, 0);
             assertThat(server.bind(l, VMADDR_CID_ANY, PORT + 1)).isZero();
@@ -392,7 +393,7 @@ class ProcessSocketCallsTest {
         assertThat(server.ioctl(fd, FIOSETOWN, null)).isEqualTo(-EFAULT);
         assertThat(server.ioctl(fd, FIOGETOWN, null)).isEqualTo(-EFAULT);
 
-        UserProcess gone = t.m.process("gone");
+        UserProcess gone = UserProcess.spawn(t.m, "gone");
         int gonePid = gone.getpid();
         assertThat(server.ioctl(fd, FIOSETOWN, IntBuffer.wrap(new int[] {gonePid}))).isZero();
         gone.close();

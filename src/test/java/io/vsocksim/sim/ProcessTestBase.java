@@ -1,6 +1,7 @@
 package io.vsocksim.sim;
 
 import io.vsocksim.testing.LeakCheck;
+import io.vsocksim.user.UserProcess;
 import java.util.concurrent.ExecutorService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -16,6 +16,9 @@ import io.vsocksim.uapi.PollFd;
 import io.vsocksim.uapi.Signal;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.user.internal.UserInternals;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -80,7 +83,7 @@ class SelfRunningTimeTest {
         Guest g = guest(h, 3);
         assertThat(((VirtualClock) h.kernel().clock()).isSelfRunning()).isTrue();
         assertThat(((VirtualClock) g.kernel().clock()).isSelfRunning()).isTrue();
-        try (Machine m = Machine.threaded("local", 8L << 20)) {
+        try (Machine m = Machine.virtualTime("local", 8L << 20)) {
             assertThat(((VirtualClock) m.kernel().clock()).isSelfRunning()).isTrue();
         }
     }
@@ -89,7 +92,7 @@ class SelfRunningTimeTest {
     void shouldReturnEagainWhenRecvTimesOutWithoutAnyoneMovingTheClock() throws Exception {
         Host h = host();
         Guest g = guest(h, 3);
-        try (VsockSocket l = g.socket(Sock.SOCK_STREAM); VsockSocket cl = h.socket(Sock.SOCK_STREAM)) {
+        try (VsockSocket l = VsockSocket.open(g, Sock.SOCK_STREAM); VsockSocket cl = VsockSocket.open(h, Sock.SOCK_STREAM)) {
             l.bind(VmSockets.VMADDR_CID_ANY, 1234);
             l.listen(1);
             cl.connect(3, 1234);
@@ -116,9 +119,9 @@ class SelfRunningTimeTest {
     void shouldEndABlockedRecvWithEintrOrRestartItBySaRestartWhenASignalArrives() throws Exception {
         Host h = host();
         Guest g = guest(h, 3);
-        UserProcess srv = g.process("server");
-        UserProcess sender = g.process("sender");
-        UserProcess cli = h.process("client");
+        UserProcess srv = UserProcess.spawn(g, "server");
+        UserProcess sender = UserProcess.spawn(g, "sender");
+        UserProcess cli = UserProcess.spawn(h, "client");
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             int l = srv.socket(VmSockets.AF_VSOCK, Sock.SOCK_STREAM, 0);
@@ -136,7 +139,7 @@ class SelfRunningTimeTest {
                 long t0 = clock.nanoTime();
                 long w0 = System.nanoTime();
                 Future<Long> r = pool.submit(() -> srv.recv(a, ByteBuffer.allocate(8), 0));
-                while (sock.sock().sleep.waiters() == 0) {
+                while (UserInternals.sock(sock).sleep.waiters() == 0) {
                     Thread.onSpinWait();
                 }
                 Future<Integer> kill = pool.submit(() -> {
@@ -147,7 +150,7 @@ class SelfRunningTimeTest {
                 if (flags == 0) {
                     assertThat(r.get(10, TimeUnit.SECONDS)).isEqualTo((long) -Errno.EINTR);
                 } else {
-                    while (handled.get() == before || sock.sock().sleep.waiters() == 0) {
+                    while (handled.get() == before || UserInternals.sock(sock).sleep.waiters() == 0) {
                         Thread.onSpinWait(); // the handler ran and the restarted recv sleeps again
                     }
                     assertThat(cli.send(c, ByteBuffer.wrap(new byte[] {1, 2}), 0)).isEqualTo(2);
@@ -171,7 +174,7 @@ class SelfRunningTimeTest {
     void shouldFailWithEtimedoutAfterTheConnectTimeoutWhenConnectGetsNoAnswer() throws Exception {
         Host h = host();
         Guest g = guest(h, 3, new Guest.Options(true, true, true, true, 2)); // two RX buffers
-        try (VsockSocket l = g.socket(Sock.SOCK_STREAM); VsockSocket cl = h.socket(Sock.SOCK_STREAM)) {
+        try (VsockSocket l = VsockSocket.open(g, Sock.SOCK_STREAM); VsockSocket cl = VsockSocket.open(h, Sock.SOCK_STREAM)) {
             l.bind(VmSockets.VMADDR_CID_ANY, 1234);
             l.listen(1);
             cl.connect(3, 1234);
@@ -183,7 +186,7 @@ class SelfRunningTimeTest {
                 for (int i = 0; i < 3; i++) {
                     assertThat(cl.send(ByteBuffer.wrap(new byte[] {(byte) i}), 0)).isEqualTo(1);
                 }
-                try (VsockSocket silent = h.socket(Sock.SOCK_STREAM)) {
+                try (VsockSocket silent = VsockSocket.open(h, Sock.SOCK_STREAM)) {
                     Clock clock = h.kernel().clock();
                     long t0 = clock.nanoTime();
                     long w0 = System.nanoTime();

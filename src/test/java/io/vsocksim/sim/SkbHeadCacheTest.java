@@ -6,7 +6,7 @@ import io.vsocksim.mm.Footprint;
 import io.vsocksim.mm.Kmalloc;
 import io.vsocksim.mm.KmemCache;
 import io.vsocksim.testing.LeakCheck;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
 import io.vsocksim.vsock.virtio.SkbPool;
 import io.vsocksim.vsock.virtio.VsockSkb;
 import org.junit.jupiter.api.AfterEach;

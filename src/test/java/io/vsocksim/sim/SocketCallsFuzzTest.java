@@ -19,6 +19,7 @@ import io.vsocksim.uapi.Fcntl;
 import io.vsocksim.uapi.PollFd;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
+import io.vsocksim.user.UserProcess;
 import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
 
@@ -48,8 +49,8 @@ class SocketCallsFuzzTest {
             return;
         }
         m = TestMachine.manual("fuzz-calls", new LeakCheck());
-        bystanderA = m.process("bystander-a");
-        bystanderB = m.process("bystander-b");
+        bystanderA = UserProcess.spawn(m, "bystander-a");
+        bystanderB = UserProcess.spawn(m, "bystander-b");
         int l = bystanderA.socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK, 0);
         assertThat(bystanderA.bind(l, VMADDR_CID_ANY, 9000)).isZero();
         assertThat(bystanderA.listen(l, 1)).isZero();
@@ -68,7 +69,7 @@ class SocketCallsFuzzTest {
     @FuzzTest(maxDuration = "2m")
     void anySequenceOfCallsReturnsErrnosKeepsTheBystanderAndLeavesNothing(FuzzedDataProvider in) {
         boot();
-        UserProcess[] procs = {m.process("a"), m.process("b")};
+        UserProcess[] procs = {UserProcess.spawn(m, "a"), UserProcess.spawn(m, "b")};
         int steps = in.consumeInt(1, 40);
         for (int i = 0; i < steps && in.remainingBytes() > 0; i++) {
             UserProcess p = procs[in.consumeInt(0, 1)];

@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.mm.GuestMemory;
 import io.vsocksim.mm.PageAllocator;
-import io.vsocksim.sim.VhostVsockPciCounters.Counter;
+import io.vsocksim.sim.internal.VhostVsockPciCounters.Counter;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.TcpState;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.user.internal.UserInternals;
 import io.vsocksim.vsock.guest.VirtioVsock;
 import io.vsocksim.vsock.guest.VirtioVsockCounters;
 import java.nio.ByteBuffer;
@@ -91,7 +93,7 @@ class TransportResetEventTest {
         assertThat(c.host.sendTransportReset(g)).isZero();
         c.drain();
         assertThat(g.driverCounters().get(VirtioVsockCounters.Counter.TRANSPORT_RESETS)).isEqualTo(9);
-        assertThat(p[0].sock().skState).isEqualTo(TcpState.TCP_CLOSE);
+        assertThat(UserInternals.sock(p[0]).skState).isEqualTo(TcpState.TCP_CLOSE);
         assertThat(g.vmmCounters().get(Counter.EVENTS_SENT)).isEqualTo(9);
     }
 
@@ -109,7 +111,7 @@ class TransportResetEventTest {
         assertThat(g.vmmCounters().get(Counter.EVENTS_SENT)).isEqualTo(9);
         assertThat(g.driverCounters().get(VirtioVsockCounters.Counter.EVENTS)).isEqualTo(9);
         assertThat(g.driverCounters().get(VirtioVsockCounters.Counter.TRANSPORT_RESETS)).isEqualTo(9);
-        assertThat(p[0].sock().skState).isEqualTo(TcpState.TCP_CLOSE);
+        assertThat(UserInternals.sock(p[0]).skState).isEqualTo(TcpState.TCP_CLOSE);
         assertThat(p[0].getsockoptInt(Sock.SOL_SOCKET, Sock.SO_ERROR)).isEqualTo(Errno.ECONNRESET);
     }
 

@@ -7,6 +7,7 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.testing.LeakCheck;
+import io.vsocksim.user.UserProcess;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -23,8 +24,8 @@ final class TwoProcesses implements AutoCloseable {
 
     TwoProcesses(String name, LeakCheck leaks) {
         m = TestMachine.threaded(name, leaks);
-        server = m.process("server");
-        client = m.process("client");
+        server = UserProcess.spawn(m, "server");
+        client = UserProcess.spawn(m, "client");
     }
 
     /**

@@ -12,6 +12,7 @@ import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.testing.Settle;
 import io.vsocksim.uapi.Sock;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.vsock.virtio.SkbPool;
 import io.vsocksim.vsock.virtio.VsockSkb;
 import java.nio.ByteBuffer;
@@ -59,10 +60,10 @@ class VhostTxFuzzTest {
         hostile = host.startGuest(3, KernelContext.deterministic("guest3", 16L << 20), Guest.Options.DEFAULTS.withPortSeed(19));
         bystander = host.startGuest(4, KernelContext.deterministic("guest4", 16L << 20), Guest.Options.DEFAULTS.withPortSeed(23));
         settle();
-        listener = host.socket(SOCK_STREAM | SOCK_NONBLOCK);
+        listener = VsockSocket.open(host, SOCK_STREAM | SOCK_NONBLOCK);
         listener.bind(VMADDR_CID_ANY, LISTEN_PORT);
         listener.listen(64);
-        guestEnd = bystander.socket(SOCK_STREAM | SOCK_NONBLOCK);
+        guestEnd = VsockSocket.open(bystander, SOCK_STREAM | SOCK_NONBLOCK);
         try {
             guestEnd.connect(VMADDR_CID_HOST, LISTEN_PORT);
         } catch (ErrnoException e) {

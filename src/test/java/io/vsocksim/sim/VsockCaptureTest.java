@@ -18,7 +18,7 @@ import io.vsocksim.uapi.VirtioVsock;
 import io.vsocksim.uapi.VirtioVsockOp;
 import io.vsocksim.uapi.VsockMon;
 import io.vsocksim.vsock.Vsockmon;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -70,7 +70,7 @@ class VsockCaptureTest {
 
     /** Runs the sequence; returns the client's port. */
     private int exchange() throws ErrnoException {
-        try (VsockSocket l = m.socket(SOCK_STREAM); VsockSocket c = m.socket(SOCK_STREAM)) {
+        try (VsockSocket l = VsockSocket.open(m, SOCK_STREAM); VsockSocket c = VsockSocket.open(m, SOCK_STREAM)) {
             l.bind(VMADDR_CID_ANY, 5000);
             l.listen(1);
             c.bind(VMADDR_CID_ANY, 6000);
@@ -84,7 +84,7 @@ class VsockCaptureTest {
             }
             m.quiesce();
         }
-        try (VsockSocket r = m.socket(SOCK_STREAM)) {
+        try (VsockSocket r = VsockSocket.open(m, SOCK_STREAM)) {
             r.bind(VMADDR_CID_ANY, 6001);
             assertThatThrownBy(() -> r.connect(VMADDR_CID_LOCAL, 5001)).isInstanceOf(ErrnoException.class);
         }
@@ -229,7 +229,7 @@ class VsockCaptureTest {
             guestMon.addListener((f, t) -> guestFrames.add(f.clone()));
             byte[] data = new byte[10_000];
             new java.util.Random(7).nextBytes(data);
-            try (VsockSocket l = guest.socket(SOCK_STREAM); VsockSocket c = host.socket(SOCK_STREAM)) {
+            try (VsockSocket l = VsockSocket.open(guest, SOCK_STREAM); VsockSocket c = VsockSocket.open(host, SOCK_STREAM)) {
                 l.bind(VMADDR_CID_ANY, 7000);
                 l.listen(1);
                 c.connect(3, 7000);

@@ -6,11 +6,14 @@ import static io.vsocksim.sim.ZerocopyRxSupport.pattern;
 import static io.vsocksim.sim.ZerocopyRxSupport.sendAll;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vsocksim.mm.Mman;
+import io.vsocksim.uapi.Mman;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.user.internal.UserInternals;
 import io.vsocksim.vsock.virtio.VirtioTransport;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ExecutorService;
@@ -42,11 +45,11 @@ class ZerocopyRxMemoryTest {
     }
 
     void await(VsockSocket s, int bytes) {
-        for (int i = 0; i < 20000 && VirtioTransport.vvs(s.sock()).rxBytes < bytes; i++) {
+        for (int i = 0; i < 20000 && VirtioTransport.vvs(UserInternals.sock(s)).rxBytes < bytes; i++) {
             c.drain();
             Thread.yield();
         }
-        assertThat(VirtioTransport.vvs(s.sock()).rxBytes).isEqualTo(bytes);
+        assertThat(VirtioTransport.vvs(UserInternals.sock(s)).rxBytes).isEqualTo(bytes);
         c.drain();
     }
 
@@ -77,10 +80,10 @@ class ZerocopyRxMemoryTest {
             tx = where.equals("GUEST") ? c.host : g;
             cid = where.equals("GUEST") ? 3 : VmSockets.VMADDR_CID_HOST;
         }
-        VsockSocket l = c.track(rx.socket(Sock.SOCK_STREAM));
+        VsockSocket l = c.track(VsockSocket.open(rx, Sock.SOCK_STREAM));
         l.bind(VmSockets.VMADDR_CID_ANY, 7300);
         l.listen(4);
-        VsockSocket cl = c.track(tx.socket(Sock.SOCK_STREAM));
+        VsockSocket cl = c.track(VsockSocket.open(tx, Sock.SOCK_STREAM));
         cl.connect(cid, 7300);
         VsockSocket sv = c.track(l.accept());
         c.drain();
@@ -92,7 +95,7 @@ class ZerocopyRxMemoryTest {
         }
         double perPacket = (double) (held(rx) - base) / N;
         System.out.printf("zc-mem policy=%s rx=%s size=%d pagesPerPacket=%.2f skbsQueued=%d%n", policy, where, size,
-                perPacket, VirtioTransport.vvs(sv.sock()).rxQueue.len());
+                perPacket, VirtioTransport.vvs(UserInternals.sock(sv)).rxQueue.len());
         if (policy == ZerocopyPolicy.PAGES) {
             assertThat(perPacket).isGreaterThanOrEqualTo(1.0);
         }
@@ -105,13 +108,13 @@ class ZerocopyRxMemoryTest {
     void shouldPinMoreThanReceiveWindowWhenZerocopyHoldsPages() throws Exception {
         c.host.setZerocopyPolicy(ZerocopyPolicy.PAGES);
         Machine m = c.host;
-        UserProcess p = m.process("rx");
+        UserProcess p = UserProcess.spawn(m, "rx");
         VsockSocket l = c.track(p.socket(Sock.SOCK_STREAM));
         l.bind(VmSockets.VMADDR_CID_ANY, 7301);
         long window = 64 * 1024;
         l.setBufferSize(window);
         l.listen(4);
-        VsockSocket cl = c.track(m.socket(Sock.SOCK_STREAM));
+        VsockSocket cl = c.track(VsockSocket.open(m, Sock.SOCK_STREAM));
         cl.connect(VmSockets.VMADDR_CID_LOCAL, 7301);
         VsockSocket sv = c.track(l.accept());
         c.drain();
@@ -134,7 +137,7 @@ class ZerocopyRxMemoryTest {
             c.drain();
             mapRx(sv, addr, 8);
             peakPinned = Math.max(peakPinned, m.kernel().pages().pagesInUse() - base);
-            peakMapped = Math.max(peakMapped, p.mm().mappedPages());
+            peakMapped = Math.max(peakMapped, UserInternals.mm(p).mappedPages());
             got += ZerocopyRxSupport.readMapping(p, addr).stream().mapToLong(ZerocopyRxSupport.Pkt::length).sum();
             assertThat(p.madvise(addr, 256L * PAGE, Mman.MADV_DONTNEED)).isZero();
         }

@@ -8,9 +8,9 @@ import static io.vsocksim.sim.ZerocopyRxSupport.sendAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.vsocksim.mm.Mman;
+import io.vsocksim.uapi.Mman;
 import io.vsocksim.mm.PageAllocator;
-import io.vsocksim.mm.SegmentationFault;
+import io.vsocksim.uapi.SegmentationFault;
 import io.vsocksim.mm.VmArea;
 import io.vsocksim.sim.ZerocopyRxSupport.Pkt;
 import io.vsocksim.testing.LeakCheck;
@@ -19,8 +19,11 @@ import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VirtioVsock;
 import io.vsocksim.uapi.VmSockets;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.user.internal.UserInternals;
 import io.vsocksim.vsock.VsockTransport;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
 import io.vsocksim.vsock.virtio.VirtioTransport;
 import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
@@ -48,14 +51,14 @@ class ZerocopyRxMisuseTest {
     void setUp() throws Exception {
         m = TestMachine.threaded("zc", leaks);
         m.setZerocopyPolicy(ZerocopyPolicy.PAGES);
-        p = m.process("rx");
+        p = UserProcess.spawn(m, "rx");
     }
 
     void connect(int type) throws Exception {
         listener = p.socket(type);
         listener.bind(VmSockets.VMADDR_CID_ANY, PORT);
         listener.listen(4);
-        tx = m.socket(type);
+        tx = VsockSocket.open(m, type);
         tx.connect(VmSockets.VMADDR_CID_LOCAL, PORT);
         rx = listener.accept();
     }
@@ -73,11 +76,11 @@ class ZerocopyRxMisuseTest {
     }
 
     void await(int bytes) {
-        for (int i = 0; i < 20000 && VirtioTransport.vvs(rx.sock()).rxBytes < bytes; i++) {
+        for (int i = 0; i < 20000 && VirtioTransport.vvs(UserInternals.sock(rx)).rxBytes < bytes; i++) {
             TestMachine.drain(m);
             Thread.yield();
         }
-        assertThat(VirtioTransport.vvs(rx.sock()).rxBytes).isEqualTo(bytes);
+        assertThat(VirtioTransport.vvs(UserInternals.sock(rx)).rxBytes).isEqualTo(bytes);
     }
 
     static int errno(ThrowingCall c) {
@@ -106,8 +109,8 @@ class ZerocopyRxMisuseTest {
         await(200);
 
         assertThat(errno(() -> mapRx(rx, addr, 8))).isEqualTo(Errno.EFAULT);
-        assertThat(p.mm().mappedPages()).isEqualTo(2);
-        assertThat(VirtioTransport.vvs(rx.sock()).rxBytes).isEqualTo(200);
+        assertThat(UserInternals.mm(p).mappedPages()).isEqualTo(2);
+        assertThat(VirtioTransport.vvs(UserInternals.sock(rx)).rxBytes).isEqualTo(200);
         // Releasing only the data page is not enough: the header page is still mapped.
         assertThat(p.madvise(addr + PAGE, PAGE, Mman.MADV_DONTNEED)).isZero();
         assertThat(errno(() -> mapRx(rx, addr, 8))).isEqualTo(Errno.EFAULT);
@@ -152,7 +155,7 @@ class ZerocopyRxMisuseTest {
         await(100);
         long addr = rx.mmap(4L * PAGE, Mman.PROT_READ);
         mapRx(rx, addr, 8);
-        long mapped = p.mm().mappedPages();
+        long mapped = UserInternals.mm(p).mappedPages();
         assertThat(mapped).as("header page + data page").isEqualTo(2);
         int first = p.readByte(addr + PAGE);
 
@@ -163,8 +166,8 @@ class ZerocopyRxMisuseTest {
                     .isEqualTo(Errno.ENOMEM);
         }
 
-        assertThat(p.mm().mappedPages()).isEqualTo(mapped);
-        assertThat(p.mm().mapCount()).isEqualTo(1);
+        assertThat(UserInternals.mm(p).mappedPages()).isEqualTo(mapped);
+        assertThat(UserInternals.mm(p).mapCount()).isEqualTo(1);
         assertThat(p.readByte(addr + PAGE)).isEqualTo(first);
         assertThat(-p.madvise(addr, 4L * PAGE, 5)).isEqualTo(Errno.EINVAL);
         assertThat(p.madvise(addr, 4L * PAGE, Mman.MADV_DONTNEED)).isZero();
@@ -197,7 +200,7 @@ class ZerocopyRxMisuseTest {
 
         assertThat(errno(() -> mapRx(rx, addr, 7))).isEqualTo(Errno.EINVAL);
         assertThat(errno(() -> mapRx(rx, addr + PAGE, 8))).isEqualTo(Errno.EFAULT);
-        assertThat(p.mm().mappedPages()).isZero();
+        assertThat(UserInternals.mm(p).mappedPages()).isZero();
         assertThat(mapRx(rx, addr, 8)).isEqualTo(8);
         assertThat(readMapping(p, addr)).isEmpty();
         assertThat(p.madvise(addr, 4L * PAGE, Mman.MADV_DONTNEED)).isZero();
@@ -212,9 +215,9 @@ class ZerocopyRxMisuseTest {
             VsockTransport noHook = (VsockTransport) Proxy.newProxyInstance(getClass().getClassLoader(),
                     new Class<?>[] {VsockTransport.class}, (proxy, method, args) -> method.isDefault()
                             ? java.lang.reflect.InvocationHandler.invokeDefault(proxy, method, args) : null);
-            s.sock().transport = noHook;
+            UserInternals.sock(s).transport = noHook;
             assertThat(errno(() -> mapRx(s, addr, 8))).isEqualTo(Errno.EOPNOTSUPP);
-            s.sock().transport = null;
+            UserInternals.sock(s).transport = null;
         } finally {
             s.close();
         }
@@ -226,7 +229,7 @@ class ZerocopyRxMisuseTest {
         try {
             assertThat(errno(() -> s.connect(VmSockets.VMADDR_CID_LOCAL, PORT + 1))).isEqualTo(Errno.ECONNRESET);
             long addr = s.mmap(2L * PAGE, Mman.PROT_READ);
-            assertThat(s.sock().transport).isNotNull();
+            assertThat(UserInternals.sock(s).transport).isNotNull();
             assertThat(errno(() -> mapRx(s, addr, 8))).isEqualTo(Errno.ENOTCONN);
         } finally {
             s.close();
@@ -259,7 +262,7 @@ class ZerocopyRxMisuseTest {
         assertThat(m.liveSockets()).isZero();
         // No page is freed while the process can still read it.
         assertThat(readMapping(p, addr)).extracting(Pkt::data).singleElement().isEqualTo(data);
-        assertThat(p.mm().mappedPages()).isEqualTo(4);
+        assertThat(UserInternals.mm(p).mappedPages()).isEqualTo(4);
         long released = m.kernel().pages().pagesInUse();
         assertThat(p.madvise(addr, 4L * PAGE, Mman.MADV_DONTNEED)).isZero();
         assertThat(m.kernel().pages().pagesInUse()).isEqualTo(released - 4);
@@ -273,7 +276,7 @@ class ZerocopyRxMisuseTest {
         await(PAGE);
         long addr = rx.mmap(4L * PAGE, Mman.PROT_READ);
         mapRx(rx, addr, 8);
-        VmArea vma = p.mm().findVma(addr);
+        VmArea vma = UserInternals.mm(p).findVma(addr);
         ByteBuffer stale = vma.read(1); // a reader that kept a pointer into the slot
         long pfn = PageAllocator.pfn(vma.handleAt(1));
 
@@ -294,7 +297,7 @@ class ZerocopyRxMisuseTest {
         connect(Sock.SOCK_STREAM);
         long addr = rx.mmap(2L * PAGE, Mman.PROT_READ);
         tx.close();
-        for (int i = 0; i < 20000 && (rx.sock().peerShutdown & Sock.SEND_SHUTDOWN) == 0; i++) {
+        for (int i = 0; i < 20000 && (UserInternals.sock(rx).peerShutdown & Sock.SEND_SHUTDOWN) == 0; i++) {
             TestMachine.drain(m);
             Thread.yield();
         }
@@ -317,7 +320,7 @@ class ZerocopyRxMisuseTest {
 
         assertThat(pk).extracting(Pkt::length).containsExactly(3 * PAGE - 100);
         assertThat(pk.get(0).data()).isEqualTo(Arrays.copyOfRange(data, 100, 3 * PAGE));
-        assertThat(VirtioTransport.vvs(rx.sock()).rxBytes).isZero();
+        assertThat(VirtioTransport.vvs(UserInternals.sock(rx)).rxBytes).isZero();
     }
 
     @Test
@@ -342,7 +345,7 @@ class ZerocopyRxMisuseTest {
         rest.flip();
         rest.get(all, 2 * PAGE, n);
         assertThat(all).isEqualTo(msg);
-        assertThat(VirtioTransport.vvs(rx.sock()).rxBytes).isZero();
-        assertThat(VirtioTransport.vvs(rx.sock()).msgCount).isZero();
+        assertThat(VirtioTransport.vvs(UserInternals.sock(rx)).rxBytes).isZero();
+        assertThat(VirtioTransport.vvs(UserInternals.sock(rx)).msgCount).isZero();
     }
 }

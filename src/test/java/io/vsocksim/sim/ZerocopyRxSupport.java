@@ -3,9 +3,11 @@ package io.vsocksim.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.mm.GuestMemory;
-import io.vsocksim.mm.Mman;
+import io.vsocksim.uapi.Mman;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.VmSockets;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.user.VsockSocket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;

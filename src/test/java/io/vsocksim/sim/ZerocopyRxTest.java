@@ -8,16 +8,20 @@ import static io.vsocksim.sim.ZerocopyRxSupport.sendAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.vsocksim.mm.Mman;
-import io.vsocksim.mm.SegmentationFault;
+import io.vsocksim.uapi.Mman;
+import io.vsocksim.uapi.SegmentationFault;
 import io.vsocksim.sim.ZerocopyRxSupport.Pkt;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VirtioVsock;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.user.internal.UserInternals;
 import io.vsocksim.vsock.virtio.VirtioTransport;
 import io.vsocksim.vsock.virtio.VirtioVsockSock;
 import java.nio.ByteBuffer;
@@ -71,7 +75,7 @@ class ZerocopyRxTest {
         l.bind(VmSockets.VMADDR_CID_ANY, PORT);
         listenerBuf(l);
         l.listen(4);
-        VsockSocket cl = c.track(tx.socket(type));
+        VsockSocket cl = c.track(VsockSocket.open(tx, type));
         cl.connect(cid, PORT);
         VsockSocket sv = c.track(l.accept());
         return new VsockSocket[] {cl, sv};
@@ -82,7 +86,7 @@ class ZerocopyRxTest {
     }
 
     static VirtioVsockSock vvs(VsockSocket s) {
-        return VirtioTransport.vvs(s.sock());
+        return VirtioTransport.vvs(UserInternals.sock(s));
     }
 
     /** Waits (bounded, draining work) until {@code s} has {@code n} bytes queued. */
@@ -112,16 +116,16 @@ class ZerocopyRxTest {
         if (where == Placement.GUEST) {
             c.host.setZerocopyPolicy(policy);
             guest = c.guest(3, Guest.Options.DEFAULTS, policy, rxPages);
-            holder[0] = guest.process("rx");
+            holder[0] = UserProcess.spawn(guest, "rx");
             VsockSocket l = c.track(holder[0].socket(type));
             l.bind(VmSockets.VMADDR_CID_ANY, PORT);
             listenerBuf(l);
             l.listen(4);
-            VsockSocket cl = c.track(c.host.socket(type));
+            VsockSocket cl = c.track(VsockSocket.open(c.host, type));
             cl.connect(3, PORT);
             return new VsockSocket[] {cl, c.track(l.accept())};
         }
-        holder[0] = c.host.process("rx");
+        holder[0] = UserProcess.spawn(c.host, "rx");
         return pair(where, type, holder[0], policy);
     }
 
@@ -158,13 +162,13 @@ class ZerocopyRxTest {
                 assertThat(got[i]).isZero();
             }
         }
-        assertThat(p.mm().mappedPages()).isEqualTo(6);
+        assertThat(UserInternals.mm(p).mappedPages()).isEqualTo(6);
         assertThatThrownBy(() -> p.readByte(addr + 6L * PAGE)).isInstanceOf(SegmentationFault.class);
         // Mapped bytes are consumed: queue empty, credit returned.
         assertThat(vvs(s[1]).rxBytes).isZero();
         assertThat(vvs(s[1]).fwdCnt).isEqualTo(56 + 4096 + 8200);
         assertThat(p.madvise(addr, 16L * PAGE, Mman.MADV_DONTNEED)).isZero();
-        assertThat(p.mm().mappedPages()).isZero();
+        assertThat(UserInternals.mm(p).mappedPages()).isZero();
         p.close();
     }
 
@@ -178,13 +182,13 @@ class ZerocopyRxTest {
         Machine rx = where == Placement.GUEST ? guest : c.host;
         long addr = s[1].mmap(8L * PAGE, Mman.PROT_READ);
         long allocsBefore = rx.kernel().pages().allocCount();
-        long mappedBefore = rx.counters().get(io.vsocksim.vsock.VsockCounters.Counter.PAGES_MAPPED);
-        long copiedBefore = rx.counters().get(io.vsocksim.vsock.VsockCounters.Counter.BYTES_COPIED_TO_USER);
+        long mappedBefore = SimInternals.counters(rx).get(io.vsocksim.vsock.VsockCounters.Counter.PAGES_MAPPED);
+        long copiedBefore = SimInternals.counters(rx).get(io.vsocksim.vsock.VsockCounters.Counter.BYTES_COPIED_TO_USER);
         mapRx(s[1], addr, 8);
         // Only the header page is new (plus at most one credit-update skb head): data pages are the packets' own.
         assertThat(rx.kernel().pages().allocCount() - allocsBefore).isLessThanOrEqualTo(2);
-        assertThat(rx.counters().get(io.vsocksim.vsock.VsockCounters.Counter.PAGES_MAPPED) - mappedBefore).isEqualTo(3);
-        assertThat(rx.counters().get(io.vsocksim.vsock.VsockCounters.Counter.BYTES_COPIED_TO_USER)).isEqualTo(copiedBefore);
+        assertThat(SimInternals.counters(rx).get(io.vsocksim.vsock.VsockCounters.Counter.PAGES_MAPPED) - mappedBefore).isEqualTo(3);
+        assertThat(SimInternals.counters(rx).get(io.vsocksim.vsock.VsockCounters.Counter.BYTES_COPIED_TO_USER)).isEqualTo(copiedBefore);
         List<Pkt> pk = readMapping(p, addr);
         int total = pk.stream().mapToInt(Pkt::length).sum();
         assertThat(total).isEqualTo(3 * PAGE);
@@ -223,12 +227,12 @@ class ZerocopyRxTest {
         awaitRxBytes(s[1], PAGE);
 
         assertThat(c.host.sendTransportReset(guest)).isZero();
-        for (int i = 0; i < 20000 && s[1].sock().skState != io.vsocksim.uapi.TcpState.TCP_CLOSE; i++) {
+        for (int i = 0; i < 20000 && UserInternals.sock(s[1]).skState != io.vsocksim.uapi.TcpState.TCP_CLOSE; i++) {
             c.drain();
             Thread.yield();
         }
 
-        assertThat(s[1].sock().skErr).isEqualTo(Errno.ECONNRESET);
+        assertThat(UserInternals.sock(s[1]).skErr).isEqualTo(Errno.ECONNRESET);
         assertThat(readMapping(p, addr)).extracting(Pkt::data).singleElement().isEqualTo(d);
         assertThat(p.madvise(addr, 4L * PAGE, Mman.MADV_DONTNEED)).isZero();
         assertThatThrownBy(() -> mapRx(s[1], addr, 8)).isInstanceOf(ErrnoException.class)
@@ -284,7 +288,7 @@ class ZerocopyRxTest {
         awaitRxBytes(s[1], n);
         long addr = s[1].mmap(400L * PAGE, Mman.PROT_READ);
         mapRx(s[1], addr, 8);
-        assertThat(p.mm().mappedPages()).isEqualTo(256);
+        assertThat(UserInternals.mm(p).mappedPages()).isEqualTo(256);
         long mapped = readMapping(p, addr).stream().mapToLong(Pkt::length).sum();
         assertThat(mapped).isEqualTo(255L * PAGE);
         assertThat(p.madvise(addr, 400L * PAGE, Mman.MADV_DONTNEED)).isZero();

@@ -3,6 +3,7 @@ package io.vsocksim.testing;
 import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.sim.Machine;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.vsock.virtio.VirtioTransport;
 
 /**
@@ -36,7 +37,7 @@ public final class Settle {
         for (int round = 0; round < MAX_ROUNDS; round++) {
             boolean quiet = true;
             for (Machine m : machines) {
-                if (m != null && !m.kernel().systemWq().inContext() && !m.quiesce()) {
+                if (m != null && !SimInternals.kernel(m).systemWq().inContext() && !m.quiesce()) {
                     quiet = false;
                 }
             }
@@ -56,7 +57,7 @@ public final class Settle {
         drain(machines);
         for (Machine m : machines) {
             if (m != null) {
-                ((VirtualClock) m.kernel().clock()).advanceJiffies(VirtioTransport.VSOCK_CLOSE_TIMEOUT + Clock.HZ);
+                ((VirtualClock) SimInternals.kernel(m).clock()).advanceJiffies(VirtioTransport.VSOCK_CLOSE_TIMEOUT + Clock.HZ);
                 drain(machines);
             }
         }

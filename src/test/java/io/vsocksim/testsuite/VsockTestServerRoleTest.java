@@ -26,7 +26,7 @@ class VsockTestServerRoleTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
         int tests = VsockTests.all(ps).size();
-        try (Host host = Host.threaded("host")) {
+        try (Host host = Host.virtualTime("host")) {
             Guest guest = host.startGuest(3);
             VsockTestServerRole role = VsockTestServerRole.start(guest, 2, 0, ps);
             try (Socket s = new Socket(InetAddress.getLoopbackAddress(), role.controlPort())) {

@@ -38,7 +38,7 @@ class VsockTestSuiteTest {
     @TestFactory
     @Timeout(300)
     Stream<DynamicTest> loopback() {
-        Machine m = Machine.threaded("local", 256L << 20);
+        Machine m = Machine.virtualTime("local", 256L << 20);
         VsockTestRunner.Side side = new VsockTestRunner.Side(m, io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL);
         VsockTestRunner runner = new VsockTestRunner(side, side, VsockTestCommand.DEFAULT_PEER_PORT, Set.of(), Set.of(), 42);
         return dynamicTests("loopback", runner, () -> {

@@ -6,12 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.GuestHostTestContext;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.sim.VsockSocket;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
@@ -60,7 +60,7 @@ class FaultsTest {
             assertThat(p[1].send(ByteBuffer.wrap(data), 0)).as("accepted up to the guest's credit").isEqualTo(GUEST_BUF);
             assertThat(errnoOf(() -> p[1].send(ByteBuffer.wrap(data, GUEST_BUF, 4096), 0))).isEqualTo(Errno.EAGAIN);
             firstRead = c.pool.submit(() -> p[0].recv(ByteBuffer.allocate(GUEST_BUF), 0));
-            while (g.kernel().cpus().held() == 0) {
+            while (SimInternals.kernel(g).cpus().held() == 0) {
                 Thread.onSpinWait(); // until the reader stands at the stopped vCPU
             }
             c.drain();
@@ -107,13 +107,13 @@ class FaultsTest {
     void shouldResetConnectionsAndKeepListenersWhenTheDeviceIsReplugged() throws Exception {
         Guest g = c.guest(3);
         VsockSocket[] p = connect(g, 1234);
-        VsockSocket gl = c.track(g.socket(Sock.SOCK_STREAM));
+        VsockSocket gl = c.track(VsockSocket.open(g, Sock.SOCK_STREAM));
         gl.bind(VmSockets.VMADDR_CID_ANY, 4000);
         gl.listen(4);
         assertThat(Faults.replugDevice(g)).isZero();
         c.drain();
         assertThat(p[0].getsockoptInt(io.vsocksim.uapi.Sock.SOL_SOCKET, io.vsocksim.uapi.Sock.SO_ERROR)).isEqualTo(Errno.ECONNRESET);
-        VsockSocket hc = c.track(c.host.socket(Sock.SOCK_STREAM));
+        VsockSocket hc = c.track(VsockSocket.open(c.host, Sock.SOCK_STREAM));
         hc.connect(3, 4000);
         VsockSocket ga = c.track(gl.accept());
         hc.send(ByteBuffer.wrap(new byte[] {5, 6}), 0);
@@ -135,13 +135,13 @@ class FaultsTest {
     void shouldFailTheGuestsSendWithEnomemAndRecoverWhenItsMemoryIsTaken() throws Exception {
         Guest g = c.guest(3);
         VsockSocket[] p = connect(g, 1234);
-        long free = g.kernel().pages().freePages();
+        long free = SimInternals.kernel(g).pages().freePages();
         try (Faults.MemoryPressure m = Faults.takeFreeMemory(g, Long.MAX_VALUE)) {
             assertThat(m.pages()).isEqualTo(free);
-            assertThat(g.kernel().pages().freePages()).isZero();
+            assertThat(SimInternals.kernel(g).pages().freePages()).isZero();
             assertThat(errnoOf(() -> p[0].send(ByteBuffer.wrap(new byte[] {1}), 0))).isEqualTo(Errno.ENOMEM);
         }
-        assertThat(g.kernel().pages().freePages()).isEqualTo(free);
+        assertThat(SimInternals.kernel(g).pages().freePages()).isEqualTo(free);
         assertThat(p[0].send(ByteBuffer.wrap(new byte[] {2}), 0)).isEqualTo(1);
         ByteBuffer b = ByteBuffer.allocate(8);
         assertThat(p[1].recv(b, 0)).isEqualTo(1);
@@ -151,28 +151,28 @@ class FaultsTest {
     @Test
     void shouldTakeOnlyTheMemoryAskedForAndGiveItBackOnce() throws Exception {
         Guest g = c.guest(3);
-        long free = g.kernel().pages().freePages();
+        long free = SimInternals.kernel(g).pages().freePages();
         Faults.MemoryPressure m = Faults.takeFreeMemory(g, 10);
         assertThat(m.pages()).isEqualTo(10);
-        assertThat(g.kernel().pages().freePages()).isEqualTo(free - 10);
+        assertThat(SimInternals.kernel(g).pages().freePages()).isEqualTo(free - 10);
         m.close();
         m.close();
-        assertThat(g.kernel().pages().freePages()).isEqualTo(free);
+        assertThat(SimInternals.kernel(g).pages().freePages()).isEqualTo(free);
         assertThatThrownBy(() -> Faults.takeFreeMemory(g, -1)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void shouldLeaveTheGuestWithoutADeviceWhenAReplugFindsNoMemoryUntilTheNextReplug() throws Exception {
         Guest g = c.guest(3);
-        VsockSocket l = c.track(c.host.socket(Sock.SOCK_STREAM));
+        VsockSocket l = c.track(VsockSocket.open(c.host, Sock.SOCK_STREAM));
         l.bind(VmSockets.VMADDR_CID_ANY, 1234);
         l.listen(4);
-        g.transport().remove(); // unplugged: the driver's pages are free again
+        SimInternals.transport(g).remove(); // unplugged: the driver's pages are free again
         try (Faults.MemoryPressure m = Faults.takeFreeMemory(g, Long.MAX_VALUE)) {
             assertThat(Faults.replugDevice(g)).as("virtio_vsock_probe's allocation fails").isEqualTo(-Errno.ENOMEM);
         }
-        assertThat(g.driver()).as("no driver bound").isNull();
-        VsockSocket s = c.track(g.socket(Sock.SOCK_STREAM));
+        assertThat(SimInternals.driver(g)).as("no driver bound").isNull();
+        VsockSocket s = c.track(VsockSocket.open(g, Sock.SOCK_STREAM));
         assertThat(errnoOf(() -> s.connect(VmSockets.VMADDR_CID_HOST, 1234))).isEqualTo(Errno.ENODEV);
         assertThat(Faults.replugDevice(g)).isZero();
         VsockSocket[] p = connect(g, 1235);
@@ -184,20 +184,20 @@ class FaultsTest {
     @Test
     void shouldTimeTheHostsConnectOutWhileTheGuestIsPausedAndConnectAfterTheResume() throws Exception {
         Guest g = c.guest(3);
-        VsockSocket l = c.track(g.socket(Sock.SOCK_STREAM));
+        VsockSocket l = c.track(VsockSocket.open(g, Sock.SOCK_STREAM));
         l.bind(VmSockets.VMADDR_CID_ANY, 4000);
         l.listen(4);
-        VsockSocket s = c.track(c.host.socket(Sock.SOCK_STREAM | Sock.SOCK_NONBLOCK));
+        VsockSocket s = c.track(VsockSocket.open(c.host, Sock.SOCK_STREAM | Sock.SOCK_NONBLOCK));
         try (Faults.Pause pause = Faults.pause(g)) {
             assertThat(errnoOf(() -> s.connect(3, 4000))).isEqualTo(Errno.EINPROGRESS);
             c.drain();
             // the REQUEST waits in vhost's queue; the host's 2-s connect timeout runs out first
-            ((io.vsocksim.kernel.VirtualClock) c.host.kernel().clock()).advanceJiffies(3 * io.vsocksim.kernel.Clock.HZ);
+            ((io.vsocksim.kernel.VirtualClock) SimInternals.kernel(c.host).clock()).advanceJiffies(3 * io.vsocksim.kernel.Clock.HZ);
             c.drain();
             assertThat(s.getsockoptInt(Sock.SOL_SOCKET, Sock.SO_ERROR)).isEqualTo(Errno.ETIMEDOUT);
         }
         c.drain();
-        VsockSocket again = c.track(c.host.socket(Sock.SOCK_STREAM));
+        VsockSocket again = c.track(VsockSocket.open(c.host, Sock.SOCK_STREAM));
         again.connect(3, 4000);
         VsockSocket a = c.track(l.accept());
         again.send(ByteBuffer.wrap(new byte[] {7}), 0);

@@ -4,6 +4,7 @@ import static io.vsocksim.user.Outcome.thrown;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.user.NetWorlds.World;
+import io.vsocksim.user.internal.JdkErrors;
 import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.ServerSocket;

@@ -3,9 +3,7 @@ package io.vsocksim.user;
 import static io.vsocksim.user.Outcome.thrown;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vsocksim.sim.UserProcess;
 import io.vsocksim.user.NetWorlds.World;
-import io.vsocksim.sim.VsockSocket;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.BindException;
@@ -162,7 +160,7 @@ class JavaNetErrorsTest extends NetTestBase {
     void shouldThrowConnectionResetInAReadWhenTheHostResetsTheGuestsTransport() throws Exception {
         worlds.guestNet(); // boots the guest
         ServerSocket l = worlds.track(worlds.hostNet().serverSocket(VsockAddress.ofAnyPort(), 1));
-        UserProcess reader = worlds.guest().process("reader");
+        UserProcess reader = UserProcess.spawn(worlds.guest(), "reader");
         worlds.track(reader::close);
         Socket c = worlds.track(VsockNet.of(reader).socket()); // descriptor 0 of the reader
         c.connect(VsockAddress.ofHostPort(l.getLocalPort()));

@@ -3,7 +3,6 @@ package io.vsocksim.user;
 import static io.vsocksim.user.Outcome.thrown;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vsocksim.sim.UserProcess;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
 import java.net.ServerSocket;

@@ -8,6 +8,7 @@ import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
 import io.vsocksim.sim.Machine;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.testing.Settle;
 import java.io.Closeable;
@@ -97,8 +98,8 @@ final class NetWorlds implements AutoCloseable {
     /** The host's face (process "java" on CID 2), booting the host on first use. */
     VsockNet hostNet() {
         if (hostNet == null) {
-            KernelContext k = leaks.track(Host.threadedKernel("host", 64L << 20));
-            host = new Host(k, true);
+            KernelContext k = leaks.track(SimInternals.threadedKernel("host", 64L << 20));
+            host = SimInternals.newHost(k, true);
             hostNet = VsockNet.of(host);
         }
         return hostNet;
@@ -108,8 +109,8 @@ final class NetWorlds implements AutoCloseable {
     VsockNet guestNet() throws IOException {
         if (guestNet == null) {
             hostNet();
-            KernelContext k = leaks.track(Host.threadedKernel("guest3", 32L << 20));
-            guest = host.startGuest(3, k, Guest.Options.DEFAULTS);
+            KernelContext k = leaks.track(SimInternals.threadedKernel("guest3", 32L << 20));
+            guest = SimInternals.startGuest(host, 3, k, Guest.Options.DEFAULTS);
             guestNet = VsockNet.of(guest);
         }
         return guestNet;
@@ -128,8 +129,8 @@ final class NetWorlds implements AutoCloseable {
     /** A loopback-only machine's face, booting it on first use. */
     VsockNet localNet() {
         if (localNet == null) {
-            local = Machine.threaded("local", 32L << 20);
-            leaks.track(local.kernel());
+            local = Machine.virtualTime("local", 32L << 20);
+            leaks.track(SimInternals.kernel(local));
             localNet = VsockNet.of(local);
         }
         return localNet;
@@ -206,7 +207,7 @@ final class NetWorlds implements AutoCloseable {
             Settle.closeTimeouts(guest, host, local);
             for (Machine m : new Machine[] {guest, host, local}) {
                 if (m != null) {
-                    assertThat(m.liveSockets()).as("vsock sockets left on " + m.kernel().name() + ": " + describe(m)).isZero();
+                    assertThat(m.liveSockets()).as("vsock sockets left on " + SimInternals.kernel(m).name() + ": " + describe(m)).isZero();
                 }
             }
         } finally {
@@ -222,7 +223,7 @@ final class NetWorlds implements AutoCloseable {
     /** The sockets still in the machine's connected table, for a leak's message. */
     private static String describe(Machine m) {
         java.util.List<String> socks = new java.util.ArrayList<>();
-        io.vsocksim.vsock.VsockCore core = m.core();
+        io.vsocksim.vsock.VsockCore core = SimInternals.core(m);
         for (io.vsocksim.vsock.VsockTransport t : new io.vsocksim.vsock.VsockTransport[] {core.transportG2h(),
                 core.transportH2g(), core.transportLocal()}) {
             if (t != null) {
@@ -233,7 +234,7 @@ final class NetWorlds implements AutoCloseable {
         if (m.liveSockets() > 0) { // who may still hold a socket: threads inside a simulated call
             for (java.util.Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
                 for (StackTraceElement f : e.getValue()) {
-                    if (f.getClassName().startsWith("io.vsocksim.sim.UserProcess")) {
+                    if (f.getClassName().startsWith("io.vsocksim.user.UserProcess")) {
                         threads.append("\n  ").append(e.getKey().getName()).append(": ")
                                 .append(java.util.Arrays.toString(java.util.Arrays.copyOf(e.getValue(), 12)));
                         break;

@@ -6,6 +6,7 @@ import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
 import io.vsocksim.sim.Machine;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.user.nio.VsockSelectorProvider;
 import java.net.InetAddress;
@@ -66,7 +67,7 @@ class NioRequestResponseTest {
     }
 
     private KernelContext kernel(String name, long memory) {
-        return leaks.track(Host.threadedKernel(name, memory));
+        return leaks.track(SimInternals.threadedKernel(name, memory));
     }
 
     @Test
@@ -74,22 +75,22 @@ class NioRequestResponseTest {
         Outcome tcp = run(SelectorProvider.provider(), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                 SelectorProvider.provider(), a -> a);
 
-        Host host = new Host(kernel("host", 64L << 20), true);
+        Host host = SimInternals.newHost(kernel("host", 64L << 20), true);
         toClose.add(host);
-        Guest guest = host.startGuest(3, kernel("guest3", 32L << 20), Guest.Options.DEFAULTS);
-        VsockSelectorProvider hostSide = VsockSelectorProvider.of(host.process("server"));
+        Guest guest = SimInternals.startGuest(host, 3, kernel("guest3", 32L << 20), Guest.Options.DEFAULTS);
+        VsockSelectorProvider hostSide = VsockSelectorProvider.of(UserProcess.spawn(host, "server"));
         VsockSelectorProvider guestSide = VsockSelectorProvider.of(guest);
         toClose.add(hostSide.process());
         toClose.add(guestSide.process());
         Outcome virtio = run(hostSide, VsockAddress.ofAnyCIDPort(9000), guestSide,
                 a -> VsockAddress.ofHostPort(((VsockAddress) a).port()));
 
-        Machine local = Machine.threaded("local", 32L << 20);
+        Machine local = Machine.virtualTime("local", 32L << 20);
         toClose.add(local);
-        leaks.track(local.kernel());
+        leaks.track(SimInternals.kernel(local));
         VsockSelectorProvider localSide = VsockSelectorProvider.of(local);
         toClose.add(localSide.process());
-        Outcome loopback = run(VsockSelectorProvider.of(local.process("server")), VsockAddress.ofAnyCIDPort(9000),
+        Outcome loopback = run(VsockSelectorProvider.of(UserProcess.spawn(local, "server")), VsockAddress.ofAnyCIDPort(9000),
                 localSide, a -> VsockAddress.ofLocalPort(((VsockAddress) a).port()));
 
         assertThat(tcp.blocking()).hasSize(CONNECTIONS * REQUESTS);

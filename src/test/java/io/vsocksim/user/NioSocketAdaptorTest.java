@@ -3,6 +3,7 @@ package io.vsocksim.user;
 import static io.vsocksim.user.Outcome.describe;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vsocksim.user.internal.JdkErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

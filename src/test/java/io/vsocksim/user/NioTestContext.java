@@ -6,7 +6,6 @@ import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.kernel.WaitQueueHead;
 import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.TestMachine;
-import io.vsocksim.sim.UserProcess;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.user.nio.VsockSelectorProvider;
 import java.io.IOException;
@@ -37,8 +36,8 @@ final class NioTestContext implements AutoCloseable {
 
     NioTestContext(String name, LeakCheck leaks) {
         m = TestMachine.threaded(name, leaks);
-        serverProc = m.process("server");
-        clientProc = m.process("client");
+        serverProc = UserProcess.spawn(m, "server");
+        clientProc = UserProcess.spawn(m, "client");
         server = VsockSelectorProvider.of(serverProc);
         client = VsockSelectorProvider.of(clientProc);
     }

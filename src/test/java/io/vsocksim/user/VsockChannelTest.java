@@ -257,7 +257,7 @@ class VsockChannelTest extends NioTestBase {
     }
 
     /** The one socket descriptor of {@code p} (others, such as a channel's wake-up eventfd, are not sockets). */
-    private static int socketFd(io.vsocksim.sim.UserProcess p) {
+    private static int socketFd(io.vsocksim.user.UserProcess p) {
         int found = -1;
         for (int fd : p.files().openDescriptors()) {
             if (p.getsockopt(fd, Sock.SOL_SOCKET, Sock.SO_TYPE, ByteBuffer.allocate(4), 4) >= 0) {

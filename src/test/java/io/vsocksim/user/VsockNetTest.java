@@ -2,7 +2,6 @@ package io.vsocksim.user;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vsocksim.sim.UserProcess;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Fcntl;
 import java.net.ServerSocket;

@@ -20,17 +20,19 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.vsocksim.mm.Mman;
-import io.vsocksim.mm.SegmentationFault;
+import io.vsocksim.uapi.Mman;
+import io.vsocksim.uapi.SegmentationFault;
 import io.vsocksim.mm.UserBuffer;
-import io.vsocksim.sim.UserProcess;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.SockaddrVm;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
+import io.vsocksim.user.internal.UserInternals;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -99,7 +101,7 @@ class BadArgumentErrnoTest {
                 new Row("connect(fd, NULL, 16)", t -> t.sock().connect(null, 16), EFAULT),
                 new Row("connect(fd, NULL, 0)", t -> t.sock().connect(null, 0), EINVAL),
                 // flags
-                new Row("socket(AF_VSOCK, SOCK_STREAM | 0x10, 0)", t -> t.ctx.m.socket(SOCK_STREAM | 0x10), EINVAL),
+                new Row("socket(AF_VSOCK, SOCK_STREAM | 0x10, 0)", t -> VsockSocket.open(t.ctx.m, SOCK_STREAM | 0x10), EINVAL),
                 new Row("accept4(fd, NULL, NULL, 0x1)", t -> t.listener().accept(0x1), EINVAL),
                 // setsockopt: the length check first, then the copy
                 new Row("setsockopt(SOL_SOCKET, SO_RCVLOWAT, NULL, 4)",
@@ -135,10 +137,10 @@ class BadArgumentErrnoTest {
                 new Row("getsockopt(AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, NULL, 4)",
                         t -> t.sock().getsockopt(AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, null, 4), EINVAL),
                 // user memory
-                new Row("mmap(NULL, 0, ...) [allocUserBuffer(0)]", t -> t.ctx.m.allocUserBuffer(0), EINVAL),
-                new Row("mmap(NULL, (size_t) -1, ...) [allocUserBuffer(-1)]", t -> t.ctx.m.allocUserBuffer(-1), ENOMEM),
+                new Row("mmap(NULL, 0, ...) [allocUserBuffer(0)]", t -> SimInternals.allocUserBuffer(t.ctx.m, 0), EINVAL),
+                new Row("mmap(NULL, (size_t) -1, ...) [allocUserBuffer(-1)]", t -> SimInternals.allocUserBuffer(t.ctx.m, -1), ENOMEM),
                 new Row("allocUserBuffer(2 MiB + 1) (SIM: largest buffer 2 MiB)",
-                        t -> t.ctx.m.allocUserBuffer(UserBuffer.MAX_BYTES + 1), ENOMEM),
+                        t -> SimInternals.allocUserBuffer(t.ctx.m, UserBuffer.MAX_BYTES + 1), ENOMEM),
                 new Row("send(fd, ub - 1, 10, 0) (first byte unmapped)", t -> t.sendUser(-1, 10), ENOMEM),
                 new Row("send(fd, ub + size + 1, 10, 0)", t -> t.sendUser(4097, 10), ENOMEM),
                 new Row("send(fd, ub + size - 10, 100, 0) (the packet's tail faults)", t -> t.sendUser(4086, 100), ENOMEM),
@@ -157,7 +159,7 @@ class BadArgumentErrnoTest {
                 new Row("recvmsg(buf, flags, new int[0])",
                         t -> t.connected().recvmsg(ByteBuffer.allocate(8), 0, new int[0]), IllegalArgumentException.class),
                 new Row("send(fd, NULL, 10, 0) (a null UserBuffer is NULL)",
-                        t -> t.connected().send((UserBuffer) null, 0, 10, 0), ENOMEM),
+                        t -> UserInternals.send(t.connected(), (UserBuffer) null, 0, 10, 0), ENOMEM),
                 new Row("mmap(NULL, 0, PROT_READ, MAP_SHARED, fd, 0)", t -> {
                     t.ctx.m.setZerocopyPolicy(ZerocopyPolicy.PAGES);
                     t.sock().mmap(0, Mman.PROT_READ);
@@ -188,10 +190,10 @@ class BadArgumentErrnoTest {
     void shouldSendMappedPacketsWhenUserRangeRunsPastBuffer() throws Exception {
         VsockSocket[] p = pair();
         int size = 128 << 10; // two whole 64 KiB packets
-        try (UserBuffer ub = ctx.m.allocUserBuffer(size)) {
+        try (UserBuffer ub = SimInternals.allocUserBuffer(ctx.m, size)) {
             ub.buffer().put(size - 1, (byte) 7);
-            assertThat(p[0].send(ub, 0, size + 100, 0)).isEqualTo(size);
-            assertThat(p[0].send(ub, size, 0, 0)).as("nothing to send at the end").isZero();
+            assertThat(UserInternals.send(p[0], ub, 0, size + 100, 0)).isEqualTo(size);
+            assertThat(UserInternals.send(p[0], ub, size, 0, 0)).as("nothing to send at the end").isZero();
         }
         ByteBuffer in = ByteBuffer.allocate(size);
         while (in.hasRemaining()) {
@@ -249,7 +251,7 @@ class BadArgumentErrnoTest {
     }
 
     UserProcess process() {
-        UserProcess p = ctx.m.process("p");
+        UserProcess p = UserProcess.spawn(ctx.m, "p");
         extra.add(p);
         return p;
     }
@@ -257,8 +259,8 @@ class BadArgumentErrnoTest {
     /** send(2) of {@code len} bytes at {@code off} of a fresh 4096-byte user buffer, on a connected socket. */
     void sendUser(int off, int len) throws ErrnoException {
         VsockSocket c = connected();
-        try (UserBuffer ub = ctx.m.allocUserBuffer(4096)) {
-            c.send(ub, off, len, 0);
+        try (UserBuffer ub = SimInternals.allocUserBuffer(ctx.m, 4096)) {
+            UserInternals.send(c, ub, off, len, 0);
         }
     }
 }

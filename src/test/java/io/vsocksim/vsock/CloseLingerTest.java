@@ -9,10 +9,12 @@ import static io.vsocksim.vsock.LoopbackTestContext.setLinger;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.kernel.Clock;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.TcpState;
 import io.vsocksim.uapi.VirtioVsockOp;
+import io.vsocksim.user.internal.UserInternals;
 import io.vsocksim.vsock.VsockCounters.Counter;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Future;
@@ -61,7 +63,7 @@ class CloseLingerTest {
         // SHUTDOWN(3) → the peer had nothing unread → its RST finished the closer before its 8 s timer.
         assertThat(c.counter(Counter.RST_SENT)).isEqualTo(rst0 + 1);
         assertThat(c.m.liveSockets()).isEqualTo(live - 1);
-        assertThat(other.sock().skState).isEqualTo(TcpState.TCP_CLOSING);
+        assertThat(UserInternals.sock(other).skState).isEqualTo(TcpState.TCP_CLOSING);
         assertErrno(() -> other.send(ByteBuffer.allocate(1), MSG_NOSIGNAL), EPIPE);
         other.close();
         // The survivor had the peer's full shutdown: RST, done at once.
@@ -96,10 +98,10 @@ class CloseLingerTest {
         c.drain();
         // The survivor does not answer (data unread): the closer stays registered.
         assertThat(c.m.liveSockets()).isEqualTo(live);
-        assertThat(p[1].sock().skState).isEqualTo(TcpState.TCP_ESTABLISHED);
-        assertThat(c.m.core().inConnectedTable(p[1].sock())).isFalse();
+        assertThat(UserInternals.sock(p[1]).skState).isEqualTo(TcpState.TCP_ESTABLISHED);
+        assertThat(SimInternals.core(c.m).inConnectedTable(UserInternals.sock(p[1]))).isFalse();
         assertThat(recvAll(p[1])).containsExactly(1, 2, 3);
-        assertThat(p[1].sock().skState).isEqualTo(TcpState.TCP_ESTABLISHED);
+        assertThat(UserInternals.sock(p[1]).skState).isEqualTo(TcpState.TCP_ESTABLISHED);
         // Reading emptied the queue, so the survivor sent a CREDIT_UPDATE; let it reach the closer
         // before the timer fires (8 s apart on a real machine), or the closer, already done, would
         // answer it with a second RST.
@@ -110,7 +112,7 @@ class CloseLingerTest {
         // The closer's 8 s timer sent RST and removed it; nobody received the RST.
         assertThat(c.counter(Counter.RST_SENT)).isEqualTo(rst0 + 1);
         assertThat(c.m.liveSockets()).isEqualTo(live - 1);
-        assertThat(p[1].sock().sockFlag(VsockSock.SOCK_DONE)).isFalse();
+        assertThat(UserInternals.sock(p[1]).sockFlag(VsockSock.SOCK_DONE)).isFalse();
         assertThat(p[1].recv(ByteBuffer.allocate(1), 0)).isZero();
         p[1].close();
     }
@@ -152,7 +154,7 @@ class CloseLingerTest {
         c.clock().advanceJiffies(1);
         assertThat(closer.get()).isEqualTo("closed");
         // Not SOCK_DONE: the close timer takes over.
-        assertThat(p[0].sock().sockFlag(VsockSock.SOCK_DONE)).isFalse();
+        assertThat(UserInternals.sock(p[0]).sockFlag(VsockSock.SOCK_DONE)).isFalse();
         assertThat(recvAll(p[1])).hasSize(10);
     }
 
@@ -164,7 +166,7 @@ class CloseLingerTest {
         int live = c.m.liveSockets();
         // The peer has nothing unread, so its RST sets SOCK_DONE before any time passes.
         p[0].close();
-        assertThat(p[0].sock().sockFlag(VsockSock.SOCK_DONE)).isTrue();
+        assertThat(UserInternals.sock(p[0]).sockFlag(VsockSock.SOCK_DONE)).isTrue();
         c.drain();
         assertThat(c.m.liveSockets()).isEqualTo(live - 1);
     }
@@ -193,7 +195,7 @@ class CloseLingerTest {
         // p[0] keeps unread data, so p[1]'s SHUTDOWN(3) is not answered and p[1] keeps its timer.
         p[1].shutdown(io.vsocksim.uapi.Sock.SHUT_RDWR);
         c.drain();
-        assertThat(p[0].sock().peerShutdown).isEqualTo(3);
+        assertThat(UserInternals.sock(p[0]).peerShutdown).isEqualTo(3);
         long rst0 = c.counter(Counter.RST_SENT);
         int live = c.m.liveSockets();
         // Closing after the peer's full shutdown: RST, nothing else, done at once.
@@ -203,7 +205,7 @@ class CloseLingerTest {
         assertThat(c.counter(Counter.RST_SENT)).isEqualTo(rst0 + 1);
         assertThat(c.counters().sent(VirtioVsockOp.VIRTIO_VSOCK_OP_SHUTDOWN)).isEqualTo(sd0);
         assertThat(c.m.liveSockets()).isEqualTo(live - 1);
-        assertThat(p[1].sock().sockFlag(VsockSock.SOCK_DONE)).isTrue();
+        assertThat(UserInternals.sock(p[1]).sockFlag(VsockSock.SOCK_DONE)).isTrue();
     }
 
     /**
@@ -225,9 +227,9 @@ class CloseLingerTest {
         c.clock().advanceJiffies(1);
         c.drain();
         assertThat(c.counter(Counter.RST_SENT)).isEqualTo(rst0 + 1);
-        assertThat(p[0].sock().sockFlag(VsockSock.SOCK_DONE)).isTrue();
+        assertThat(UserInternals.sock(p[0]).sockFlag(VsockSock.SOCK_DONE)).isTrue();
         // Data still queued: the survivor stays ESTABLISHED and readable, then EOF.
-        assertThat(p[0].sock().skState).isEqualTo(TcpState.TCP_ESTABLISHED);
+        assertThat(UserInternals.sock(p[0]).skState).isEqualTo(TcpState.TCP_ESTABLISHED);
         assertThat(recvAll(p[0])).hasSize(10);
     }
 

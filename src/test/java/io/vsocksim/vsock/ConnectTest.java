@@ -19,7 +19,7 @@ import static io.vsocksim.vsock.LoopbackTestContext.soError;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.kernel.Clock;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.VirtioVsockOp;

@@ -14,7 +14,7 @@ import static io.vsocksim.testing.LogCapture.line;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.kernel.Clock;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.testing.LogCapture;
 import io.vsocksim.testing.LogCapture.Line;

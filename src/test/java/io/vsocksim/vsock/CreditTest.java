@@ -12,9 +12,10 @@ import static io.vsocksim.vsock.LoopbackTestContext.errnoOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.kernel.Clock;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.VirtioVsockOp;
+import io.vsocksim.user.internal.UserInternals;
 import io.vsocksim.vsock.VsockCounters.Counter;
 import io.vsocksim.vsock.virtio.VirtioSockDiag;
 import java.nio.ByteBuffer;
@@ -85,19 +86,19 @@ class CreditTest {
             assertThat(n).isPositive();
             got += n;
             steps++;
-            VirtioSockDiag rx = VirtioSockDiag.of(p[1].sock());
+            VirtioSockDiag rx = VirtioSockDiag.of(UserInternals.sock(p[1]));
             assertThat(Integer.toUnsignedLong(rx.rxBytes())).isLessThanOrEqualTo(WINDOW);
             assertThat(Integer.toUnsignedLong(rx.bufUsed())).isLessThanOrEqualTo(WINDOW);
             assertThat(rx.bufAlloc()).isEqualTo(WINDOW);
             maxQueued = Math.max(maxQueued, rx.bufUsed());
-            VirtioSockDiag tx = VirtioSockDiag.of(p[0].sock());
+            VirtioSockDiag tx = VirtioSockDiag.of(UserInternals.sock(p[0]));
             assertThat(Integer.toUnsignedLong(tx.txCnt() - tx.peerFwdCnt())).isLessThanOrEqualTo(WINDOW);
         }
         assertThat(writer.get()).isEqualTo(total);
         assertThat(got).isEqualTo(total);
         assertThat(steps).isGreaterThanOrEqualTo(total / (4 * KIB));
         assertThat(c.counter(Counter.RX_OVERFLOW_RESETS)).isZero();
-        assertThat(p[1].sock().skErr).isZero();
+        assertThat(UserInternals.sock(p[1]).skErr).isZero();
     }
 
     @Test
@@ -109,7 +110,7 @@ class CreditTest {
         Future<Integer> first = c.spawn("writer", () -> send(p[0], 300 * KIB, 0));
         c.clock().awaitSleepers(1);
         assertThat(first.isDone()).isFalse();
-        assertThat(VirtioSockDiag.of(p[0].sock()).txCnt()).isEqualTo(WINDOW);
+        assertThat(VirtioSockDiag.of(UserInternals.sock(p[0])).txCnt()).isEqualTo(WINDOW);
         c.clock().advanceJiffies(Clock.HZ);
         assertThat(first.get()).isEqualTo(WINDOW);
         // Nothing was queued in this call: the error itself.
@@ -120,7 +121,7 @@ class CreditTest {
         assertThat(errnoOf(second)).isEqualTo(EAGAIN);
         // The receiver holds exactly the window, never more.
         c.drain();
-        VirtioSockDiag rx = VirtioSockDiag.of(p[1].sock());
+        VirtioSockDiag rx = VirtioSockDiag.of(UserInternals.sock(p[1]));
         assertThat(rx.rxBytes()).isEqualTo(WINDOW);
         assertThat(rx.bufUsed()).isEqualTo(WINDOW);
         // Reading releases the writer.
@@ -138,8 +139,8 @@ class CreditTest {
         // The new size goes out at once as a CREDIT_UPDATE.
         assertThat(creditUpdates()).isEqualTo(cu0 + 1);
         c.drain();
-        assertThat(VirtioSockDiag.of(p[0].sock()).peerBufAlloc()).isEqualTo(64 * KIB);
-        assertThat(VirtioSockDiag.of(p[0].sock()).credit()).isEqualTo(64 * KIB);
+        assertThat(VirtioSockDiag.of(UserInternals.sock(p[0])).peerBufAlloc()).isEqualTo(64 * KIB);
+        assertThat(VirtioSockDiag.of(UserInternals.sock(p[0])).credit()).isEqualTo(64 * KIB);
         assertThat(send(p[0], WINDOW, MSG_DONTWAIT)).isEqualTo(64 * KIB);
         assertErrno(() -> send(p[0], 1, MSG_DONTWAIT), EAGAIN);
         // Own buffer smaller still: the window is min(64 KiB, 16 KiB).
@@ -147,12 +148,12 @@ class CreditTest {
         c.drain();
         assertThat(recv(p[1], 64 * KIB)).isEqualTo(64 * KIB);
         c.drain();
-        VirtioSockDiag tx = VirtioSockDiag.of(p[0].sock());
+        VirtioSockDiag tx = VirtioSockDiag.of(UserInternals.sock(p[0]));
         assertThat(tx.peerFwdCnt()).isEqualTo(64 * KIB);
         assertThat(tx.credit()).isEqualTo(16 * KIB);
         assertThat(send(p[0], WINDOW, MSG_DONTWAIT)).isEqualTo(16 * KIB);
         c.drain();
-        assertThat(VirtioSockDiag.of(p[1].sock()).rxBytes()).isEqualTo(16 * KIB);
+        assertThat(VirtioSockDiag.of(UserInternals.sock(p[1])).rxBytes()).isEqualTo(16 * KIB);
     }
 
     /**
@@ -177,7 +178,7 @@ class CreditTest {
         assertThat(recv(rx, 16 * KIB)).isEqualTo(16 * KIB);
         assertThat(creditUpdates()).isEqualTo(cu0 + 1);
         c.drain();
-        assertThat(VirtioSockDiag.of(p[0].sock()).credit()).isEqualTo(WINDOW);
+        assertThat(VirtioSockDiag.of(UserInternals.sock(p[0])).credit()).isEqualTo(WINDOW);
 
         // B: 100 KiB = 64 + 36 KiB. 32 KiB: no skb done. 32 KiB: delta 64 KiB, 36 KiB left: none.
         // 36 KiB: delta 100 KiB and the queue is empty (0 < 1): one.
@@ -214,11 +215,11 @@ class CreditTest {
         c.drain();
         assertThat(recv(rx, 64 * KIB)).isEqualTo(64 * KIB);
         assertThat(creditUpdates()).isEqualTo(cu0 + 4);
-        VirtioSockDiag d = VirtioSockDiag.of(rx.sock());
+        VirtioSockDiag d = VirtioSockDiag.of(UserInternals.sock(rx));
         assertThat(d.fwdCnt() - d.lastFwdCnt()).isEqualTo(64 * KIB);
         rx.setsockoptInt(SOL_SOCKET, SO_RCVLOWAT, 64 * KIB);
         assertThat(creditUpdates()).isEqualTo(cu0 + 5);
-        d = VirtioSockDiag.of(rx.sock());
+        d = VirtioSockDiag.of(UserInternals.sock(rx));
         assertThat(d.lastFwdCnt()).isEqualTo(d.fwdCnt());
         rx.setsockoptInt(SOL_SOCKET, SO_RCVLOWAT, 64 * KIB);
         assertThat(creditUpdates()).isEqualTo(cu0 + 5);
@@ -227,7 +228,7 @@ class CreditTest {
 
         // The sender saw every update: its view of fwd_cnt is the receiver's.
         c.drain();
-        assertThat(VirtioSockDiag.of(p[0].sock()).peerFwdCnt()).isEqualTo(VirtioSockDiag.of(rx.sock()).fwdCnt()).isEqualTo(656 * KIB);
+        assertThat(VirtioSockDiag.of(UserInternals.sock(p[0])).peerFwdCnt()).isEqualTo(VirtioSockDiag.of(UserInternals.sock(rx)).fwdCnt()).isEqualTo(656 * KIB);
         assertThat(c.counters().received(VirtioVsockOp.VIRTIO_VSOCK_OP_CREDIT_UPDATE)).isEqualTo(creditUpdates());
     }
 

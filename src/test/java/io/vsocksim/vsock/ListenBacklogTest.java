@@ -10,9 +10,10 @@ import static io.vsocksim.vsock.LoopbackTestContext.assertErrno;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.kernel.KernelContext;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.user.internal.UserInternals;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -56,7 +57,7 @@ class ListenBacklogTest {
             ctx.sock(type).connect(VMADDR_CID_LOCAL, port);
         }
         assertErrno(() -> ctx.sock(type).connect(VMADDR_CID_LOCAL, port), ECONNRESET);
-        assertThat(l.sock().ackBacklog).isEqualTo(n);
+        assertThat(UserInternals.sock(l).ackBacklog).isEqualTo(n);
         for (int i = 0; i < n; i++) {
             ctx.adopt(l.accept());
         }
@@ -71,16 +72,16 @@ class ListenBacklogTest {
     @Test
     @DisplayName("listen(-1) takes the backlog somaxconn (4096), not -1")
     void shouldClampNegativeBacklogToSomaxconn() throws Exception {
-        assertThat(listening(SOCK_STREAM, -1).sock().maxAckBacklog).isEqualTo(4096);
+        assertThat(UserInternals.sock(listening(SOCK_STREAM, -1)).maxAckBacklog).isEqualTo(4096);
     }
 
     @Test
     @DisplayName("listen(INT_MAX) takes the backlog somaxconn (4096)")
     void shouldClampHugeBacklogToSomaxconn() throws Exception {
-        assertThat(listening(SOCK_STREAM, Integer.MAX_VALUE).sock().maxAckBacklog).isEqualTo(4096);
-        assertThat(listening(SOCK_STREAM, 4097).sock().maxAckBacklog).isEqualTo(4096);
-        assertThat(listening(SOCK_STREAM, 4096).sock().maxAckBacklog).isEqualTo(4096);
-        assertThat(listening(SOCK_STREAM, 4095).sock().maxAckBacklog).isEqualTo(4095);
+        assertThat(UserInternals.sock(listening(SOCK_STREAM, Integer.MAX_VALUE)).maxAckBacklog).isEqualTo(4096);
+        assertThat(UserInternals.sock(listening(SOCK_STREAM, 4097)).maxAckBacklog).isEqualTo(4096);
+        assertThat(UserInternals.sock(listening(SOCK_STREAM, 4096)).maxAckBacklog).isEqualTo(4096);
+        assertThat(UserInternals.sock(listening(SOCK_STREAM, 4095)).maxAckBacklog).isEqualTo(4095);
     }
 
     @Test
@@ -116,8 +117,8 @@ class ListenBacklogTest {
     void shouldKeepBacklogWhenSomaxconnChangesAfterListen() throws Exception {
         VsockSocket l = listening(SOCK_STREAM, -1);
         ctx.m.setSomaxconn(1);
-        assertThat(l.sock().maxAckBacklog).isEqualTo(4096);
-        assertThat(listening(SOCK_STREAM, -1).sock().maxAckBacklog).isEqualTo(1);
+        assertThat(UserInternals.sock(l).maxAckBacklog).isEqualTo(4096);
+        assertThat(UserInternals.sock(listening(SOCK_STREAM, -1)).maxAckBacklog).isEqualTo(1);
     }
 
     @Test
@@ -126,6 +127,6 @@ class ListenBacklogTest {
         assertErrno(() -> ctx.m.setSomaxconn(-1), EINVAL);
         assertThat(ctx.m.somaxconn()).isEqualTo(4096);
         ctx.m.setSomaxconn(Integer.MAX_VALUE);
-        assertThat(listening(SOCK_STREAM, -1).sock().maxAckBacklog).isEqualTo(Integer.MAX_VALUE);
+        assertThat(UserInternals.sock(listening(SOCK_STREAM, -1)).maxAckBacklog).isEqualTo(Integer.MAX_VALUE);
     }
 }

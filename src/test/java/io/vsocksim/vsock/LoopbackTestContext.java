@@ -6,7 +6,8 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_CID_LOCAL;
 import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.TestMachine;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
@@ -52,11 +53,11 @@ final class LoopbackTestContext implements AutoCloseable {
     }
 
     VsockCounters counters() {
-        return m.counters();
+        return SimInternals.counters(m);
     }
 
     long counter(VsockCounters.Counter c) {
-        return m.counters().get(c);
+        return SimInternals.counters(m).get(c);
     }
 
     /** Runs (manual) or waits for (threaded) all queued work, not timers. */
@@ -65,7 +66,7 @@ final class LoopbackTestContext implements AutoCloseable {
     }
 
     VsockSocket sock(int type) throws ErrnoException {
-        VsockSocket s = m.socket(type);
+        VsockSocket s = VsockSocket.open(m, type);
         open.add(s);
         return s;
     }

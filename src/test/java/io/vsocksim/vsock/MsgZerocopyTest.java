@@ -12,12 +12,15 @@ import static io.vsocksim.vsock.LoopbackTestContext.assertErrno;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vsocksim.mm.UserBuffer;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.Sock;
+import io.vsocksim.uapi.SockExtendedErr;
 import io.vsocksim.uapi.VmSockets;
+import io.vsocksim.user.internal.UserInternals;
 import io.vsocksim.vsock.VsockCounters.Counter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -53,7 +56,7 @@ class MsgZerocopyTest {
     }
 
     private UserBuffer userBuffer(int n) throws Exception {
-        UserBuffer b = c.m.allocUserBuffer(n);
+        UserBuffer b = SimInternals.allocUserBuffer(c.m, n);
         for (int i = 0; i < n; i++) {
             b.buffer().put(i, (byte) rnd.nextInt());
         }
@@ -84,7 +87,7 @@ class MsgZerocopyTest {
         try (UserBuffer ub = userBuffer(2 * PAGE + 200)) {
             long copiedBefore = c.counter(Counter.BYTES_COPIED_FROM_USER);
 
-            assertThat(p[0].send(ub, 0, ub.size(), MSG_ZEROCOPY)).isEqualTo(ub.size());
+            assertThat(UserInternals.send(p[0], ub, 0, ub.size(), MSG_ZEROCOPY)).isEqualTo(ub.size());
 
             assertThat(c.counter(Counter.BYTES_COPIED_FROM_USER)).isEqualTo(copiedBefore);
             assertThat(c.counter(Counter.BYTES_PINNED_FROM_USER)).isEqualTo(ub.size());
@@ -114,7 +117,7 @@ class MsgZerocopyTest {
         VsockSocket[] p = zcPair(SOCK_STREAM);
         try (UserBuffer ub = userBuffer(3 * PAGE)) {
             for (int i = 0; i < 3; i++) {
-                assertThat(p[0].send(ub, i * PAGE, PAGE, MSG_ZEROCOPY)).isEqualTo(PAGE);
+                assertThat(UserInternals.send(p[0], ub, i * PAGE, PAGE, MSG_ZEROCOPY)).isEqualTo(PAGE);
             }
             c.drain();
             readAll(p[1], 3 * PAGE);
@@ -124,7 +127,7 @@ class MsgZerocopyTest {
             assertErrno(() -> p[0].recvErrqueue(), Errno.EAGAIN);
 
             // Queue empty again: the next id starts a new entry.
-            assertThat(p[0].send(ub, 0, PAGE, MSG_ZEROCOPY)).isEqualTo(PAGE);
+            assertThat(UserInternals.send(p[0], ub, 0, PAGE, MSG_ZEROCOPY)).isEqualTo(PAGE);
             c.drain();
             readAll(p[1], PAGE);
             SockExtendedErr next = p[0].recvErrqueue();
@@ -138,7 +141,7 @@ class MsgZerocopyTest {
         // skb_zerocopy_notify_extend() compares only the ids, not ee_code (6.12).
         VsockSocket[] p = zcPair(SOCK_STREAM);
         try (UserBuffer ub = userBuffer(PAGE)) {
-            assertThat(p[0].send(ub, 0, PAGE, MSG_ZEROCOPY)).isEqualTo(PAGE);
+            assertThat(UserInternals.send(p[0], ub, 0, PAGE, MSG_ZEROCOPY)).isEqualTo(PAGE);
             assertThat(p[0].send(ByteBuffer.allocate(PAGE), MSG_ZEROCOPY)).isEqualTo(PAGE); // heap: copied
             c.drain();
             readAll(p[1], 2 * PAGE);
@@ -152,10 +155,10 @@ class MsgZerocopyTest {
     @Test
     void shouldWrapTheU32IdAndStillMergeWhenZckeyOverflows() throws Exception {
         VsockSocket[] p = zcPair(SOCK_STREAM);
-        p[0].sock().zckey.set(-1); // next id 0xFFFFFFFF
+        UserInternals.sock(p[0]).zckey.set(-1); // next id 0xFFFFFFFF
         try (UserBuffer ub = userBuffer(2 * PAGE)) {
-            p[0].send(ub, 0, PAGE, MSG_ZEROCOPY);
-            p[0].send(ub, PAGE, PAGE, MSG_ZEROCOPY);
+            UserInternals.send(p[0], ub, 0, PAGE, MSG_ZEROCOPY);
+            UserInternals.send(p[0], ub, PAGE, PAGE, MSG_ZEROCOPY);
             c.drain();
             readAll(p[1], 2 * PAGE);
             SockExtendedErr serr = p[0].recvErrqueue();
@@ -168,11 +171,11 @@ class MsgZerocopyTest {
     void shouldQueueANewEntryWhenThePreviousCompletionWasReadBeforeTheNextOneArrived() throws Exception {
         VsockSocket[] p = zcPair(SOCK_STREAM);
         try (UserBuffer ub = userBuffer(2 * PAGE)) {
-            p[0].send(ub, 0, PAGE, MSG_ZEROCOPY); // id 0
+            UserInternals.send(p[0], ub, 0, PAGE, MSG_ZEROCOPY); // id 0
             c.drain();
-            p[0].send(ub, PAGE, PAGE, MSG_ZEROCOPY); // id 1, still in flight while id 0 completes
+            UserInternals.send(p[0], ub, PAGE, PAGE, MSG_ZEROCOPY); // id 1, still in flight while id 0 completes
             readAll(p[1], PAGE);
-            assertThat(p[0].sock().zckey.get()).isEqualTo(2);
+            assertThat(UserInternals.sock(p[0]).zckey.get()).isEqualTo(2);
             SockExtendedErr first = p[0].recvErrqueue();
             assertThat(first.lo()).isZero();
             assertThat(first.hi()).isZero();
@@ -206,7 +209,7 @@ class MsgZerocopyTest {
             long copiedBefore = c.counter(Counter.BYTES_COPIED_FROM_USER);
 
             // One round of the send loop: the credit, copied; then EAGAIN for credit.
-            assertThat(p[0].send(ub, 0, ub.size(), MSG_ZEROCOPY | MSG_DONTWAIT)).isEqualTo(window);
+            assertThat(UserInternals.send(p[0], ub, 0, ub.size(), MSG_ZEROCOPY | MSG_DONTWAIT)).isEqualTo(window);
 
             assertThat(c.counter(Counter.BYTES_COPIED_FROM_USER)).isEqualTo(copiedBefore + window);
             assertThat(c.counter(Counter.BYTES_PINNED_FROM_USER)).isZero();
@@ -224,16 +227,16 @@ class MsgZerocopyTest {
     void shouldFailWithEnomemAndWithdrawTheIdWhenAPageIsNotMapped() throws Exception {
         VsockSocket[] p = zcPair(SOCK_STREAM);
         try (UserBuffer ub = userBuffer(3 * PAGE)) {
-            assertErrno(() -> p[0].send(ub, 0, 3 * PAGE, MSG_ZEROCOPY, PAGE), Errno.ENOMEM);
+            assertErrno(() -> UserInternals.send(p[0], ub, 0, 3 * PAGE, MSG_ZEROCOPY, PAGE), Errno.ENOMEM);
 
             assertThat(ub.pageRefCount()).isEqualTo(1);
             c.drain();
             assertThat(pollErr(p[0])).isFalse();
             assertErrno(() -> p[0].recvErrqueue(), Errno.EAGAIN);
-            assertThat(p[0].sock().zckey.get()).isZero();
+            assertThat(UserInternals.sock(p[0]).zckey.get()).isZero();
             assertThat(c.counter(Counter.BYTES_SENT)).isZero();
 
-            assertThat(p[0].send(ub, 0, PAGE, MSG_ZEROCOPY)).isEqualTo(PAGE);
+            assertThat(UserInternals.send(p[0], ub, 0, PAGE, MSG_ZEROCOPY)).isEqualTo(PAGE);
             c.drain();
             readAll(p[1], PAGE);
             assertThat(p[0].recvErrqueue().lo()).isZero(); // id 0 was given back
@@ -244,14 +247,14 @@ class MsgZerocopyTest {
     void shouldCopySilentlyWithoutCompletionWhenSoZerocopyIsOff() throws Exception {
         VsockSocket[] p = c.pair(SOCK_STREAM);
         try (UserBuffer ub = userBuffer(PAGE)) {
-            assertThat(p[0].send(ub, 0, PAGE, MSG_ZEROCOPY)).isEqualTo(PAGE);
+            assertThat(UserInternals.send(p[0], ub, 0, PAGE, MSG_ZEROCOPY)).isEqualTo(PAGE);
 
             assertThat(c.counter(Counter.BYTES_PINNED_FROM_USER)).isZero();
             c.drain();
             readAll(p[1], PAGE);
             assertThat(pollErr(p[0])).isFalse();
             assertErrno(() -> p[0].recvErrqueue(), Errno.EAGAIN);
-            assertThat(p[0].sock().zckey.get()).isZero();
+            assertThat(UserInternals.sock(p[0]).zckey.get()).isZero();
         }
     }
 
@@ -260,7 +263,7 @@ class MsgZerocopyTest {
         VsockSocket[] p = zcPair(SOCK_SEQPACKET);
         int len = 192 * 1024; // three 64 KiB skbs in one round
         try (UserBuffer ub = userBuffer(len)) {
-            assertThat(p[0].send(ub, 0, len, MSG_ZEROCOPY | MSG_EOR)).isEqualTo(len);
+            assertThat(UserInternals.send(p[0], ub, 0, len, MSG_ZEROCOPY | MSG_EOR)).isEqualTo(len);
 
             assertThat(c.counter(Counter.BYTES_PINNED_FROM_USER)).isEqualTo(len);
             assertThat(ub.pageRefCount()).isEqualTo(1 + len / PAGE);
@@ -282,7 +285,7 @@ class MsgZerocopyTest {
     void shouldKeepFragmentOffsetsWhenTheRegionIsNotPageAligned() throws Exception {
         VsockSocket[] p = zcPair(SOCK_STREAM);
         try (UserBuffer ub = userBuffer(3 * PAGE)) {
-            assertThat(p[0].send(ub, 1, PAGE + 100, MSG_ZEROCOPY)).isEqualTo(PAGE + 100);
+            assertThat(UserInternals.send(p[0], ub, 1, PAGE + 100, MSG_ZEROCOPY)).isEqualTo(PAGE + 100);
             c.drain();
             assertThat(readAll(p[1], PAGE + 100)).isEqualTo(bytes(ub, 1, PAGE + 100));
             assertThat(p[0].recvErrqueue().copied()).isFalse();
@@ -293,7 +296,7 @@ class MsgZerocopyTest {
     void shouldWriteTheCmsgBytesAsPutCmsgDoesWhenReadingWithMsgErrqueue() throws Exception {
         VsockSocket[] p = zcPair(SOCK_STREAM);
         try (UserBuffer ub = userBuffer(PAGE)) {
-            p[0].send(ub, 0, PAGE, MSG_ZEROCOPY);
+            UserInternals.send(p[0], ub, 0, PAGE, MSG_ZEROCOPY);
             c.drain();
             readAll(p[1], PAGE);
             ByteBuffer control = ByteBuffer.allocate(128).order(ByteOrder.LITTLE_ENDIAN);
@@ -332,7 +335,7 @@ class MsgZerocopyTest {
     void shouldReleasePinnedPagesAndDropTheCompletionWhenTheSenderClosesFirst() throws Exception {
         VsockSocket[] p = zcPair(SOCK_STREAM);
         UserBuffer ub = userBuffer(2 * PAGE);
-        assertThat(p[0].send(ub, 0, 2 * PAGE, MSG_ZEROCOPY)).isEqualTo(2 * PAGE);
+        assertThat(UserInternals.send(p[0], ub, 0, 2 * PAGE, MSG_ZEROCOPY)).isEqualTo(2 * PAGE);
         ub.close(); // munmap while pinned: the packet keeps the pages
         assertThat(ub.pageRefCount()).isEqualTo(2);
         p[0].close();

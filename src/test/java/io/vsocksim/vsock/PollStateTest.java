@@ -18,10 +18,11 @@ import static io.vsocksim.vsock.LoopbackTestContext.assertErrno;
 import static io.vsocksim.vsock.LoopbackTestContext.soError;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.TcpState;
+import io.vsocksim.user.internal.UserInternals;
 import io.vsocksim.vsock.virtio.VirtioSockDiag;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.AfterEach;
@@ -110,7 +111,7 @@ class PollStateTest {
         VsockSocket[] p = c.pair(SOCK_STREAM);
         assertThat(send(p[0], 256 * 1024)).isEqualTo(256 * 1024);
         c.drain();
-        assertThat(VirtioSockDiag.of(p[0].sock()).credit()).isZero();
+        assertThat(VirtioSockDiag.of(UserInternals.sock(p[0])).credit()).isZero();
         assertMask(p[0], 0);
         send(p[1], 10);
         c.drain();
@@ -123,7 +124,7 @@ class PollStateTest {
         VsockSocket[] p = c.pair(SOCK_STREAM);
         p[1].shutdown(SHUT_WR);
         c.drain();
-        assertThat(p[0].sock().skState).isEqualTo(TcpState.TCP_ESTABLISHED);
+        assertThat(UserInternals.sock(p[0]).skState).isEqualTo(TcpState.TCP_ESTABLISHED);
         assertMask(p[0], POLLRDHUP | IN | OUT);
     }
 
@@ -134,12 +135,12 @@ class PollStateTest {
         c.drain();
         p[1].close();
         c.drain();
-        assertThat(p[0].sock().skState).isEqualTo(TcpState.TCP_ESTABLISHED);
+        assertThat(UserInternals.sock(p[0]).skState).isEqualTo(TcpState.TCP_ESTABLISHED);
         assertMask(p[0], POLLRDHUP | IN | OUT);
         // Reading the data does not move the socket on (nothing does); EOF follows.
         assertThat(p[0].recv(ByteBuffer.allocate(64), 0)).isEqualTo(10);
         assertThat(p[0].recv(ByteBuffer.allocate(64), 0)).isZero();
-        assertThat(p[0].sock().skState).isEqualTo(TcpState.TCP_ESTABLISHED);
+        assertThat(UserInternals.sock(p[0]).skState).isEqualTo(TcpState.TCP_ESTABLISHED);
         assertMask(p[0], POLLRDHUP | IN | OUT);
     }
 
@@ -148,7 +149,7 @@ class PollStateTest {
         VsockSocket[] p = c.pair(SOCK_STREAM);
         p[1].close();
         c.drain();
-        assertThat(p[0].sock().skState).isEqualTo(TcpState.TCP_CLOSING);
+        assertThat(UserInternals.sock(p[0]).skState).isEqualTo(TcpState.TCP_CLOSING);
         assertMask(p[0], POLLRDHUP | IN | OUT);
     }
 
@@ -170,7 +171,7 @@ class PollStateTest {
         assertMask(p[0], POLLHUP | POLLRDHUP | IN);
         // The peer answers the full SHUTDOWN with RST: CLOSING, same mask.
         c.drain();
-        assertThat(p[0].sock().skState).isEqualTo(TcpState.TCP_CLOSING);
+        assertThat(UserInternals.sock(p[0]).skState).isEqualTo(TcpState.TCP_CLOSING);
         assertMask(p[0], POLLHUP | POLLRDHUP | IN);
     }
 
@@ -182,9 +183,9 @@ class PollStateTest {
         assertThat(send(p[0], 200 * 1024)).isEqualTo(200 * 1024);
         p[1].setBufferSize(64 * 1024);
         c.drain();
-        assertThat(p[1].sock().skErr).isEqualTo(ENOBUFS);
-        assertThat(p[1].sock().skState).isEqualTo(TcpState.TCP_ESTABLISHED);
-        assertThat(VirtioSockDiag.of(p[1].sock()).rxBytes()).isEqualTo(64 * 1024);
+        assertThat(UserInternals.sock(p[1]).skErr).isEqualTo(ENOBUFS);
+        assertThat(UserInternals.sock(p[1]).skState).isEqualTo(TcpState.TCP_ESTABLISHED);
+        assertThat(VirtioSockDiag.of(UserInternals.sock(p[1])).rxBytes()).isEqualTo(64 * 1024);
         // Credit toward the sender: min(256 KiB, 64 KiB) − 0 > 0, so OUT too.
         assertMask(p[1], POLLERR | POLLRDHUP | IN | OUT);
     }

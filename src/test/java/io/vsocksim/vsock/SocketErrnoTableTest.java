@@ -9,10 +9,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vsocksim.kernel.Clock;
 import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.TestMachine;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.SockaddrVm;
+import io.vsocksim.user.internal.UserInternals;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -49,7 +50,7 @@ class SocketErrnoTableTest {
     }
 
     private VsockSocket sock(int type) throws ErrnoException {
-        VsockSocket s = m.socket(type);
+        VsockSocket s = VsockSocket.open(m, type);
         open.add(s);
         return s;
     }
@@ -78,19 +79,19 @@ class SocketErrnoTableTest {
     @Test
     @DisplayName("socket(AF_VSOCK, SOCK_RAW, 0) → ESOCKTNOSUPPORT")
     void shouldRefuseRawSocketType() {
-        assertErrno(() -> m.socket(SOCK_RAW), ESOCKTNOSUPPORT);
+        assertErrno(() -> VsockSocket.open(m, SOCK_RAW), ESOCKTNOSUPPORT);
     }
 
     @Test
     @DisplayName("socket(…, protocol = 6) → EPROTONOSUPPORT")
     void shouldRefuseForeignProtocol() {
-        assertErrno(() -> m.socket(SOCK_STREAM, 6, true), EPROTONOSUPPORT);
+        assertErrno(() -> VsockSocket.open(m, SOCK_STREAM, 6, true), EPROTONOSUPPORT);
     }
 
     @Test
     @DisplayName("socket(SOCK_DGRAM) on a virtio-only system → ENODEV")
     void shouldRefuseDgramWithoutDatagramTransport() {
-        assertErrno(() -> m.socket(SOCK_DGRAM), ENODEV);
+        assertErrno(() -> VsockSocket.open(m, SOCK_DGRAM), ENODEV);
     }
 
     @Test
@@ -112,7 +113,7 @@ class SocketErrnoTableTest {
     @Test
     @DisplayName("bind port ≤ 1023 unprivileged → EACCES")
     void shouldRefuseReservedPortWithoutCapability() throws Exception {
-        VsockSocket s = m.socket(SOCK_STREAM, 0, false);
+        VsockSocket s = VsockSocket.open(m, SOCK_STREAM, 0, false);
         open.add(s);
         assertErrno(() -> s.bind(VMADDR_CID_ANY, 1023), EACCES);
         assertErrno(() -> s.bind(VMADDR_CID_ANY, 0), EACCES);
@@ -150,7 +151,7 @@ class SocketErrnoTableTest {
         VsockSocket s = sock(SOCK_STREAM);
         assertErrno(() -> s.connect(VMADDR_CID_LOCAL, PORT), ECONNRESET);
         s.listen(1);
-        assertThat(s.sock().skState).isEqualTo(io.vsocksim.uapi.TcpState.TCP_LISTEN);
+        assertThat(UserInternals.sock(s).skState).isEqualTo(io.vsocksim.uapi.TcpState.TCP_LISTEN);
     }
 
     @Test

@@ -15,7 +15,7 @@ import static io.vsocksim.uapi.VmSockets.SO_VM_SOCKETS_CONNECT_TIMEOUT_OLD;
 import static io.vsocksim.vsock.LoopbackTestContext.assertErrno;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.testing.LeakCheck;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

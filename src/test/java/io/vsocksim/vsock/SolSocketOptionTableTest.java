@@ -18,7 +18,8 @@ import static io.vsocksim.uapi.Sock.*;
 import static io.vsocksim.uapi.VmSockets.AF_VSOCK;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.Capability;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.testing.LeakCheck;
@@ -303,7 +304,7 @@ class SolSocketOptionTableTest {
     @MethodSource("rows")
     @DisplayName("SOL_SOCKET option table (net/core/sock.c sk_setsockopt / sk_getsockopt)")
     void shouldAnswerEachSolSocketOptionAsTheKernel(Row row) throws Exception {
-        VsockSocket s = ctx.adopt(ctx.m.socket(SOCK_STREAM, 0, row.caps()));
+        VsockSocket s = ctx.adopt(VsockSocket.open(ctx.m, SOCK_STREAM, 0, row.caps()));
         if (row.set() != null || row.setOptlen() != 0 || row.getOptlen() == NO_GET) {
             ByteBuffer b = row.set() == null ? null : ByteBuffer.wrap(row.set());
             int rc = errnoOf(() -> s.setsockopt(SOL_SOCKET, row.opt(), b, row.setOptlen()));
@@ -327,7 +328,7 @@ class SolSocketOptionTableTest {
     @Test
     @DisplayName("SO_SNDBUF/SO_RCVBUF clamp to the machine's net.core.wmem_max/rmem_max and set SO_BUF_LOCK bits")
     void shouldClampBuffersToMachineSysctls() throws Exception {
-        assertThat(ctx.m.kernel().setSkMem(65_536, 32_768, 212_992, 212_992)).isZero();
+        assertThat(SimInternals.kernel(ctx.m).setSkMem(65_536, 32_768, 212_992, 212_992)).isZero();
         VsockSocket s = ctx.sock(SOCK_STREAM);
         s.setsockoptInt(SOL_SOCKET, SO_SNDBUF, 100_000);
         s.setsockoptInt(SOL_SOCKET, SO_RCVBUF, 100_000);
@@ -338,7 +339,7 @@ class SolSocketOptionTableTest {
         assertThat(s.getsockoptInt(SOL_SOCKET, SO_RCVBUF)).isEqualTo(200_000);
         s.setsockoptInt(SOL_SOCKET, SO_SNDBUFFORCE, Integer.MAX_VALUE);
         assertThat(s.getsockoptInt(SOL_SOCKET, SO_SNDBUF)).isEqualTo(Integer.MAX_VALUE - 1);
-        assertThat(ctx.m.kernel().setSkMem(4607, 32_768, 212_992, 212_992)).isEqualTo(-EINVAL);
+        assertThat(SimInternals.kernel(ctx.m).setSkMem(4607, 32_768, 212_992, 212_992)).isEqualTo(-EINVAL);
     }
 
     @Test
@@ -354,7 +355,7 @@ class SolSocketOptionTableTest {
         s.setsockoptInt(SOL_SOCKET, SO_BINDTOIFINDEX, 7); // no lookup: any index is stored
         assertThat(errnoOf(() -> s.getsockopt(SOL_SOCKET, SO_BINDTODEVICE, out, 16))).isEqualTo(ENXIO);
 
-        VsockSocket u = ctx.adopt(ctx.m.socket(SOCK_STREAM, 0, USER));
+        VsockSocket u = ctx.adopt(VsockSocket.open(ctx.m, SOCK_STREAM, 0, USER));
         u.setsockoptInt(SOL_SOCKET, SO_BINDTOIFINDEX, 1);
         assertThat(errnoOf(() -> u.setsockoptInt(SOL_SOCKET, SO_BINDTOIFINDEX, 0))).isEqualTo(EPERM);
         // bound to lo, which has no PTP clock

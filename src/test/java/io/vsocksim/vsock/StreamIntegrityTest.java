@@ -10,7 +10,7 @@ import static io.vsocksim.uapi.Sock.SOCK_SEQPACKET;
 import static io.vsocksim.uapi.Sock.SOCK_STREAM;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.vsock.VsockCounters.Counter;

@@ -1,8 +1,10 @@
 package io.vsocksim.user.bridge;
 
 import io.vsocksim.sim.Guest;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.user.VsockAddress;
+import io.vsocksim.user.internal.UserInternals;
 import io.vsocksim.user.nio.VsockSelectorProvider;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -34,7 +36,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * </ul>
  *
  * <pre>
- *   try (Host host = Host.threaded("host")) {
+ *   try (Host host = Host.virtualTime("host")) {
  *       Guest guest = host.startGuest(3);
  *       HybridVsock bridge = HybridVsock.expose(guest, Path.of("/tmp/vm.sock")); // closed with the guest
  *       ...
@@ -127,12 +129,12 @@ public final class HybridVsock implements AutoCloseable {
     public static HybridVsock expose(Guest guest, Path path) throws IOException {
         Objects.requireNonNull(guest, "guest");
         ServerSocketChannel uds = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        UserProcess process = guest.host().process("hybrid-vsock");
+        UserProcess process = UserProcess.spawn(guest.host(), "hybrid-vsock");
         HybridVsock b;
         try {
             uds.bind(UnixDomainSocketAddress.of(path));
             // One descriptor per connection, plus the listener, epoll and eventfd.
-            process.files().setRlimitNofile(MAX_CONNECTIONS + 16);
+            UserInternals.files(process).setRlimitNofile(MAX_CONNECTIONS + 16);
             b = new HybridVsock(guest, path, uds, process);
         } catch (IOException | RuntimeException e) {
             closeQuietly(uds);
@@ -141,7 +143,7 @@ public final class HybridVsock implements AutoCloseable {
         }
         b.udsLoop.start();
         b.vsockLoop.start();
-        guest.vhost().setUnboundRequestHook(b.guestInitiated);
+        SimInternals.vhost(guest).setUnboundRequestHook(b.guestInitiated);
         guest.closeWith(b);
         return b;
     }
@@ -210,7 +212,7 @@ public final class HybridVsock implements AutoCloseable {
             }
             closed = true;
         }
-        guest.vhost().setUnboundRequestHook(null);
+        SimInternals.vhost(guest).setUnboundRequestHook(null);
         guest.forgetCloseWith(this);
         guestInitiated.close();
         udsLoop.stop();

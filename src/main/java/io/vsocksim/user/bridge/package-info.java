@@ -5,7 +5,7 @@
  * {@link io.vsocksim.user.bridge.HybridVsock#expose} is the entry point.
  *
  * <p><b>Shape.</b> {@code HybridVsock} owns a Unix listener at {@code PATH}, a host process
- * ({@code machine.process("hybrid-vsock")}) whose descriptors are its vsock sockets, and two
+ * ({@code UserProcess.spawn(host, "hybrid-vsock")}) whose descriptors are its vsock sockets, and two
  * {@code SelectorLoop}s: one thread on a JDK selector for every Unix channel, one on the host process's
  * {@code VsockSelectorProvider} selector for every vsock channel. A connection is a {@code Splice}: two
  * {@code Endpoint}s (one per loop, the same code) joined by two single-producer single-consumer

@@ -8,12 +8,16 @@ import static io.vsocksim.uapi.VmSockets.VMADDR_PORT_ANY;
 import io.vsocksim.fs.FdTable;
 import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.KernelContext;
+import io.vsocksim.mm.Footprint;
 import io.vsocksim.mm.GuestMemory;
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
 import io.vsocksim.sim.Machine;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.ErrnoException;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.user.internal.UserInternals;
 import io.vsocksim.vsock.virtio.VirtioTransport;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -47,12 +51,12 @@ public final class Simulation {
     /** The host, then the guests in start order; the arrays below are indexed alike. */
     private final List<Machine> machines;
     /** Pages in use when each machine's kernel was created: all must be back once it is shut down. */
-    private final long[] createdPages;
+    private final Footprint[] createdPages;
     /** Pages in use once booted, less those posted to a device ({@link Machine#devicePages()}). */
-    private final long[] bootedPages;
+    private final Footprint[] bootedPages;
     private final int[] bootedSockets;
 
-    private Simulation(Host host, List<Guest> guests, long[] createdPages) {
+    private Simulation(Host host, List<Guest> guests, Footprint[] createdPages) {
         this.host = host;
         this.guests = List.copyOf(guests);
         List<Long> c = new ArrayList<>();
@@ -66,10 +70,10 @@ public final class Simulation {
         this.machines = List.copyOf(all);
         this.createdPages = createdPages;
         drain();
-        this.bootedPages = new long[machines.size()];
+        this.bootedPages = new Footprint[machines.size()];
         this.bootedSockets = new int[machines.size()];
         for (int i = 0; i < machines.size(); i++) {
-            bootedPages[i] = pages(machines.get(i));
+            bootedPages[i] = SimInternals.footprint(machines.get(i));
             bootedSockets[i] = machines.get(i).liveSockets();
         }
     }
@@ -81,17 +85,17 @@ public final class Simulation {
      *     the machines already started are shut down
      */
     static Simulation start(long[] cids, VsockSim.Time time) {
-        long[] created = new long[cids.length + 1];
+        Footprint[] created = new Footprint[cids.length + 1];
         KernelContext hk = kernel("host", HOST_MEMORY, time);
-        created[0] = hk.pages().pagesInUse();
-        Host host = new Host(hk, true);
+        created[0] = Footprint.of(hk.pages());
+        Host host = SimInternals.newHost(hk, true);
         List<Guest> guests = new ArrayList<>();
         try {
             for (int i = 0; i < cids.length; i++) {
                 KernelContext gk = kernel("guest" + cids[i], GUEST_MEMORY, time);
-                created[i + 1] = gk.pages().pagesInUse();
+                created[i + 1] = Footprint.of(gk.pages());
                 try {
-                    guests.add(host.startGuest(cids[i], gk, Guest.Options.DEFAULTS));
+                    guests.add(SimInternals.startGuest(host, cids[i], gk, Guest.Options.DEFAULTS));
                 } catch (ErrnoException | RuntimeException e) {
                     gk.close();
                     throw new IllegalArgumentException("@VsockSim cannot start guest " + cids[i] + ": " + e.getMessage(), e);
@@ -106,7 +110,7 @@ public final class Simulation {
     }
 
     private static KernelContext kernel(String name, long memory, VsockSim.Time time) {
-        return time == VsockSim.Time.REAL ? KernelContext.threaded(name, memory, 2) : Host.threadedKernel(name, memory);
+        return time == VsockSim.Time.REAL ? KernelContext.threaded(name, memory, 2) : SimInternals.threadedKernel(name, memory);
     }
 
     /**
@@ -163,10 +167,10 @@ public final class Simulation {
      */
     public SocketPair connectedPair(Machine client, Machine server, int type) throws ErrnoException {
         int cid = client == server ? VMADDR_CID_LOCAL : server instanceof Guest g ? g.cid() : VMADDR_CID_HOST;
-        try (VsockSocket listener = server.socket(type)) {
+        try (VsockSocket listener = VsockSocket.open(server, type)) {
             listener.bind(VMADDR_CID_ANY, VMADDR_PORT_ANY);
             listener.listen(1);
-            VsockSocket c = client.socket(type);
+            VsockSocket c = VsockSocket.open(client, type);
             try {
                 c.connect(cid, listener.getsockname().port());
                 return new SocketPair(c, listener.accept());
@@ -193,11 +197,11 @@ public final class Simulation {
         }
         if (check) {
             for (int i = 0; i < machines.size(); i++) {
-                long inUse = machines.get(i).kernel().pages().pagesInUse();
+                Footprint inUse = Footprint.of(SimInternals.kernel(machines.get(i)).pages());
                 // What a machine left is reported once: its leftovers may hold pages past shutdown.
-                if (!reported[i] && inUse != createdPages[i]) {
-                    problems.append("\n  ").append(name(i)).append(": ").append(inUse - createdPages[i])
-                            .append(" page(s) still in use after shutdown");
+                if (!reported[i] && !inUse.equals(createdPages[i])) {
+                    problems.append("\n  ").append(name(i)).append(": ").append(inUse.beyond(createdPages[i]))
+                            .append(" still in use after shutdown");
                 }
             }
         }
@@ -217,14 +221,14 @@ public final class Simulation {
         boolean[] socketsBack = new boolean[machines.size()];
         for (int i = 0; i < machines.size(); i++) {
             Machine m = machines.get(i);
-            FdTable files = m.embedder().files();
+            FdTable files = UserInternals.files(UserProcess.embedder(m));
             int[] open = files.openDescriptors();
             for (int fd : open) {
                 out.append("\n  ").append(name(i)).append(": descriptor ").append(fd).append(" still open: ")
                         .append(files.peek(fd));
             }
             // An open descriptor keeps its socket: waiting for it to go would only cost the timeout.
-            socketsBack[i] = open.length == 0 ? m.core().awaitLiveSockets(bootedSockets[i], SETTLE_NANOS)
+            socketsBack[i] = open.length == 0 ? SimInternals.core(m).awaitLiveSockets(bootedSockets[i], SETTLE_NANOS)
                     : m.liveSockets() <= bootedSockets[i];
             if (!socketsBack[i]) {
                 out.append("\n  ").append(name(i)).append(": ").append(m.liveSockets() - bootedSockets[i])
@@ -233,30 +237,24 @@ public final class Simulation {
             reported[i] = open.length > 0 || !socketsBack[i];
         }
         for (int i = 0; i < machines.size(); i++) {
-            for (String w : machines.get(i).kernel().warnings().fired()) {
+            for (String w : SimInternals.kernel(machines.get(i)).warnings().fired()) {
                 out.append("\n  ").append(name(i)).append(": kernel WARN: ").append(w);
                 reported[i] = true;
             }
         }
         drain();
         for (int i = 0; i < machines.size(); i++) {
-            long p = pages(machines.get(i));
-            if (socketsBack[i] && p != bootedPages[i]) { // an open socket's pages are not leaked yet
-                out.append("\n  ").append(name(i)).append(": ").append(p - bootedPages[i])
-                        .append(" page(s) not given back (in use: ").append(p).append(", at start: ")
-                        .append(bootedPages[i]).append(", RX buffers posted to the device not counted)");
+            Footprint p = SimInternals.footprint(machines.get(i));
+            if (socketsBack[i] && !p.equals(bootedPages[i])) { // an open socket's pages are not leaked yet
+                out.append("\n  ").append(name(i)).append(": ").append(p.beyond(bootedPages[i]))
+                        .append(" not given back (RX buffers posted to the device not counted)");
                 reported[i] = true;
             }
         }
     }
 
     private String name(int i) {
-        return machines.get(i).kernel().name();
-    }
-
-    /** Pages in use on {@code m} less those its driver keeps posted to the device. */
-    private static long pages(Machine m) {
-        return m.kernel().pages().pagesInUse() - m.devicePages();
+        return SimInternals.kernel(machines.get(i)).name();
     }
 
     /**

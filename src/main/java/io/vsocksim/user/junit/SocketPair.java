@@ -1,6 +1,6 @@
 package io.vsocksim.user.junit;
 
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 
 /**
  * Two connected sockets ({@link Simulation#connectedPair}): the one that called {@code connect} and the

@@ -5,7 +5,8 @@ import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
 import io.vsocksim.fs.EventFd;
 import io.vsocksim.kernel.Clock;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Fcntl;
 import io.vsocksim.uapi.Poll;
@@ -53,7 +54,7 @@ final class ChannelFd {
     private ChannelFd(UserProcess proc, int fd) {
         this.proc = proc;
         this.fd = fd;
-        this.clock = proc.machine().kernel().clock();
+        this.clock = SimInternals.kernel(proc.machine()).clock();
     }
 
     /** socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0) in {@code proc}, non-blocking if asked. */

@@ -3,7 +3,7 @@ package io.vsocksim.user.nio;
 import static io.vsocksim.uapi.Errno.ECONNRESET;
 import static io.vsocksim.uapi.Errno.EPIPE;
 
-import io.vsocksim.user.JdkErrors;
+import io.vsocksim.user.internal.JdkErrors;
 import java.io.IOException;
 import java.net.SocketException;
 import java.nio.channels.AlreadyBoundException;
@@ -24,7 +24,7 @@ final class NioErrors {
 
     /**
      * {@code handleSocketError}: connect, bind, listen, getsockopt/setsockopt and socket failures; the
-     * same table as the java.net face's ({@link JdkErrors#forConnect}), including its choice for the
+     * same table as the java.net face's ({@link io.vsocksim.user.internal.JdkErrors#forConnect}), including its choice for the
      * ECONNRESET a vsock peer answers when nothing listens.
      */
     static IOException socketError(int errno) {
@@ -46,7 +46,7 @@ final class NioErrors {
         return new IOException(strerror(errno));
     }
 
-    /** glibc's {@code strerror} text ({@link JdkErrors#strerror}). */
+    /** glibc's {@code strerror} text ({@code JdkErrors.strerror}). */
     static String strerror(int errno) {
         return JdkErrors.strerror(errno);
     }

@@ -8,7 +8,8 @@ import static io.vsocksim.uapi.Epoll.EPOLL_CTL_MOD;
 
 import io.vsocksim.fs.EventFd;
 import io.vsocksim.kernel.Clock;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.Epoll;
 import io.vsocksim.uapi.Errno;
 import java.io.IOException;
@@ -68,7 +69,7 @@ final class VsockSelector extends AbstractSelector {
     VsockSelector(VsockSelectorProvider provider) throws IOException {
         super(provider);
         proc = provider.process();
-        clock = proc.machine().kernel().clock();
+        clock = SimInternals.kernel(proc.machine()).clock();
         epfd = ChannelFd.check(proc.epollCreate1(EPOLL_CLOEXEC));
         int efd = proc.eventfd(0, EventFd.EFD_CLOEXEC | EventFd.EFD_NONBLOCK);
         if (efd < 0) {

@@ -1,7 +1,7 @@
 package io.vsocksim.user.nio;
 
 import io.vsocksim.sim.Machine;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.UserProcess;
 import java.io.IOException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.Pipe;
@@ -18,7 +18,7 @@ import java.util.Objects;
  * {@link io.vsocksim.user.VsockAddress} where it used an {@code InetSocketAddress}:
  *
  * <pre>
- *   SelectorProvider nio = VsockSelectorProvider.of(guest.process("client"));
+ *   SelectorProvider nio = VsockSelectorProvider.of(UserProcess.spawn(guest, "client"));
  *   try (SocketChannel ch = nio.openSocketChannel()) {
  *       ch.connect(VsockAddress.ofHostPort(1234));
  *       ch.write(ByteBuffer.wrap(request));
@@ -44,9 +44,9 @@ public final class VsockSelectorProvider extends SelectorProvider {
         return new VsockSelectorProvider(process);
     }
 
-    /** The provider of a new process on {@code machine}, named "nio" ({@code machine.process("nio")}). */
+    /** The provider of a new process on {@code machine}, named "nio" ({@code UserProcess.spawn(machine, "nio")}). */
     public static VsockSelectorProvider of(Machine machine) {
-        return new VsockSelectorProvider(machine.process("nio"));
+        return new VsockSelectorProvider(UserProcess.spawn(machine, "nio"));
     }
 
     /** The process whose descriptors this provider's channels and selectors are. */

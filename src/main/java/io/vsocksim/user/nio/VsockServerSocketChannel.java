@@ -1,10 +1,10 @@
 package io.vsocksim.user.nio;
 
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.UserProcess;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.Sock;
-import io.vsocksim.user.JdkErrors;
+import io.vsocksim.user.internal.JdkErrors;
 import io.vsocksim.user.VsockAddress;
 import java.io.IOException;
 import java.net.ServerSocket;

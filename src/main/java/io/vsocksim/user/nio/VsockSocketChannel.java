@@ -8,12 +8,12 @@ import static io.vsocksim.uapi.Sock.SOL_SOCKET;
 import static io.vsocksim.uapi.Sock.SO_ERROR;
 
 import io.vsocksim.net.Iovec;
-import io.vsocksim.net.UserMsghdr;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.uapi.UserMsghdr;
+import io.vsocksim.user.UserProcess;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Poll;
 import io.vsocksim.uapi.Sock;
-import io.vsocksim.user.JdkErrors;
+import io.vsocksim.user.internal.JdkErrors;
 import io.vsocksim.user.VsockAddress;
 import java.io.IOException;
 import java.net.Socket;

@@ -1,7 +1,7 @@
 /**
  * The NIO face of the simulator: {@link io.vsocksim.user.nio.VsockSelectorProvider} opens
  * {@code SocketChannel}s, {@code ServerSocketChannel}s and {@code Selector}s that are descriptors of a
- * simulated {@link io.vsocksim.sim.UserProcess}, so that a program written for JDK TCP channels (a
+ * simulated {@link io.vsocksim.user.UserProcess}, so that a program written for JDK TCP channels (a
  * single-threaded selector loop, junixsocket's or Netty's NIO transport code) runs on simulated vsock with
  * {@link io.vsocksim.user.VsockAddress} in place of {@code InetSocketAddress}.
  *

@@ -3,7 +3,8 @@ package io.vsocksim.vsock.guest;
 import io.vsocksim.NotUpstream;
 import io.vsocksim.uapi.VirtioVsockHdr;
 import io.vsocksim.vsock.VsockCore;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
+import io.vsocksim.vsock.ZerocopySetting;
 import io.vsocksim.vsock.guest.VirtioVsockCounters.Counter;
 import io.vsocksim.vsock.virtio.SkbPool;
 import io.vsocksim.vsock.virtio.VirtioTransportZerocopy;
@@ -29,11 +30,11 @@ final class ZerocopyRxBuffers {
 
     /**
      * Data pages of each RX buffer a fill posts now: 0 while {@code core}'s policy is OFF (the upstream
-     * 3776-byte buffer), else {@link ZerocopyPolicy#rxPagesPerBuffer}. Buffers posted earlier keep their
+     * 3776-byte buffer), else {@link ZerocopySetting#rxPagesPerBuffer}. Buffers posted earlier keep their
      * layout; {@link #received} goes by the buffer, not by the policy.
      */
     static int pagesPerBuffer(VsockCore core) {
-        return ZerocopyPolicy.of(core) == ZerocopyPolicy.OFF ? 0 : ZerocopyPolicy.rxPagesPerBuffer(core);
+        return ZerocopySetting.policy(core) == ZerocopyPolicy.OFF ? 0 : ZerocopySetting.rxPagesPerBuffer(core);
     }
 
     /** A buffer of {@code npages} whole pages after its header; null on ENOMEM. */
@@ -77,7 +78,7 @@ final class ZerocopyRxBuffers {
             return null;
         }
         VirtioTransportZerocopy.rxPagePut(skb, (int) payloadLen);
-        if (ZerocopyPolicy.of(vsock.transport.core()) == ZerocopyPolicy.SMALL_COPY
+        if (ZerocopySetting.policy(vsock.transport.core()) == ZerocopyPolicy.SMALL_COPY
                 && !ZerocopyPolicy.SMALL_COPY.pageBacked((int) payloadLen) && payloadLen != 0) {
             return VirtioTransportZerocopy.copyBreak(skb);
         }

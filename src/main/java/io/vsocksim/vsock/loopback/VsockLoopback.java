@@ -9,7 +9,8 @@ import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vsock.VsockCore;
 import io.vsocksim.vsock.VsockSock;
 import io.vsocksim.vsock.VsockTransport;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
+import io.vsocksim.vsock.ZerocopySetting;
 import io.vsocksim.vsock.virtio.SkbQueue;
 import io.vsocksim.vsock.virtio.VirtioTransport;
 import io.vsocksim.vsock.virtio.VirtioTransportRecv;
@@ -111,7 +112,7 @@ public final class VsockLoopback extends VirtioTransport {
     @Override
     @NotUpstream("virtio/vsock zerocopy RX RFC: page-backed packets")
     protected VsockSkb allocTxSkb(int payloadLen) {
-        return VirtioTransportZerocopy.allocPacket(pool(), ZerocopyPolicy.of(core()), payloadLen);
+        return VirtioTransportZerocopy.allocPacket(pool(), ZerocopySetting.policy(core()), payloadLen);
     }
 
     /** Packets queued and not yet delivered (tests, diagnostics). */

@@ -16,8 +16,9 @@ import io.vsocksim.uapi.VirtioVsockHdr;
 import io.vsocksim.uapi.VmSockets;
 import io.vsocksim.vhost.Iov;
 import io.vsocksim.vhost.VhostVirtqueue;
+import io.vsocksim.uapi.ZerocopyPolicy;
 import io.vsocksim.vsock.VsockLog;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.vsock.ZerocopySetting;
 import io.vsocksim.vsock.vhost.VhostVsockCounters.Counter;
 import io.vsocksim.vsock.virtio.SkbPool;
 import io.vsocksim.vsock.virtio.SkbQueue;
@@ -482,7 +483,7 @@ public final class VhostVsock {
             return null;
         }
         // Zerocopy RX (RFC, not upstream): with the host's policy on, the payload goes in whole pages.
-        VsockSkb skb = VirtioTransportZerocopy.allocPacket(hostPool, ZerocopyPolicy.of(transport.core()),
+        VsockSkb skb = VirtioTransportZerocopy.allocPacket(hostPool, ZerocopySetting.policy(transport.core()),
                 (int) len - VirtioVsockHdr.SIZE);
         if (skb == null) {
             drop(Counter.DROP_TX_NOMEM, "no host memory for the packet", null);

@@ -322,7 +322,7 @@ public abstract class VirtioTransport implements VsockTransport {
     @Override
     @io.vsocksim.NotUpstream("virtio/vsock zerocopy RX RFC v1/v2: virtio transports set zerocopy_dequeue")
     public boolean hasZerocopyDequeue() {
-        return io.vsocksim.vsock.ZerocopyPolicy.of(core) != io.vsocksim.vsock.ZerocopyPolicy.OFF;
+        return io.vsocksim.vsock.ZerocopySetting.policy(core) != io.vsocksim.uapi.ZerocopyPolicy.OFF;
     }
 
     @Override
@@ -334,7 +334,7 @@ public abstract class VirtioTransport implements VsockTransport {
     /**
      * The skb a send of {@code payloadLen} bytes is built in ({@code virtio_vsock_alloc_skb}); null on
      * ENOMEM. A transport whose receiver maps what it sends (loopback) overrides this to follow the
-     * machine's {@link io.vsocksim.vsock.ZerocopyPolicy}.
+     * machine's {@link io.vsocksim.uapi.ZerocopyPolicy}.
      */
     protected VsockSkb allocTxSkb(int payloadLen) {
         return pool.alloc(VIRTIO_VSOCK_SKB_HEADROOM + payloadLen);

@@ -12,7 +12,7 @@ import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VirtioVsockHdr;
 import io.vsocksim.uapi.VirtioVsockUsrHdr;
 import io.vsocksim.vsock.VsockSock;
-import io.vsocksim.vsock.ZerocopyPolicy;
+import io.vsocksim.uapi.ZerocopyPolicy;
 
 /**
  * The virtio transport's half of zerocopy receive (RFC v1 {@code zerocopy_dequeue}, v2

@@ -10,7 +10,7 @@ import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -52,7 +52,7 @@ final class BridgeTestContext implements AutoCloseable {
 
     /** A guest listener on {@code port} (any CID), tracked. */
     VsockSocket guestListen(int port) throws ErrnoException {
-        VsockSocket l = machines.track(guest.socket(Sock.SOCK_STREAM));
+        VsockSocket l = machines.track(VsockSocket.open(guest, Sock.SOCK_STREAM));
         l.bind(VMADDR_CID_ANY, port);
         l.listen(16);
         return l;
@@ -250,7 +250,7 @@ final class BridgeTestContext implements AutoCloseable {
      */
     Connected connectFromGuest(ExternalProgram program, int port) throws Exception {
         ExternalProgram.Listener server = listen(program, port);
-        VsockSocket g = machines.track(guest.socket(Sock.SOCK_STREAM));
+        VsockSocket g = machines.track(VsockSocket.open(guest, Sock.SOCK_STREAM));
         g.connect(VmSockets.VMADDR_CID_HOST, port);
         assertThat(g.getpeername()).isEqualTo(new SockaddrVm(VmSockets.VMADDR_CID_HOST, port));
         return new Connected(unixTrack(server.accept()), g);

@@ -8,7 +8,7 @@ import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import java.net.BindException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -111,7 +111,7 @@ class HybridVsockProtocolTest extends BridgeTestBase {
     @Test
     @Timeout(30)
     void shouldResetTheGuestsConnectWhenNobodyListensOnThePortsSocket() throws Exception {
-        VsockSocket g = t.machines.track(t.guest.socket(Sock.SOCK_STREAM));
+        VsockSocket g = t.machines.track(VsockSocket.open(t.guest, Sock.SOCK_STREAM));
         assertThatThrownBy(() -> g.connect(VmSockets.VMADDR_CID_HOST, 5000))
                 .isInstanceOfSatisfying(ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ECONNRESET));
 
@@ -119,7 +119,7 @@ class HybridVsockProtocolTest extends BridgeTestBase {
         ServerSocketChannel gone = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         gone.bind(UnixDomainSocketAddress.of(HybridVsock.portPath(t.path, 5001)));
         gone.close();
-        VsockSocket g2 = t.machines.track(t.guest.socket(Sock.SOCK_STREAM));
+        VsockSocket g2 = t.machines.track(VsockSocket.open(t.guest, Sock.SOCK_STREAM));
         assertThatThrownBy(() -> g2.connect(VmSockets.VMADDR_CID_HOST, 5001))
                 .isInstanceOfSatisfying(ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ECONNRESET));
         assertThat(t.bridge.count(HybridVsock.Counter.GUEST_REFUSED)).isEqualTo(2);
@@ -130,7 +130,7 @@ class HybridVsockProtocolTest extends BridgeTestBase {
     @Timeout(30)
     void shouldResetAGuestSeqpacketConnectEvenWithAListenerOnThePortsSocket() throws Exception {
         t.listen(ExternalProgram.JDK, 5000);
-        VsockSocket g = t.machines.track(t.guest.socket(Sock.SOCK_SEQPACKET));
+        VsockSocket g = t.machines.track(VsockSocket.open(t.guest, Sock.SOCK_SEQPACKET));
         assertThatThrownBy(() -> g.connect(VmSockets.VMADDR_CID_HOST, 5000))
                 .isInstanceOfSatisfying(ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ECONNRESET));
         assertThat(t.bridge.count(HybridVsock.Counter.GUEST_REFUSED)).isEqualTo(1);
@@ -140,7 +140,7 @@ class HybridVsockProtocolTest extends BridgeTestBase {
     @Test
     @Timeout(30)
     void shouldCloseAGuestConnectionToTheBridgesOwnListener() throws Exception {
-        VsockSocket g = t.machines.track(t.guest.socket(Sock.SOCK_STREAM));
+        VsockSocket g = t.machines.track(VsockSocket.open(t.guest, Sock.SOCK_STREAM));
         g.connect(VmSockets.VMADDR_CID_HOST, t.bridge.listenerPort());
         assertThat(g.recv(ByteBuffer.allocate(16), 0)).isZero();
         assertThat(t.bridge.count(HybridVsock.Counter.GUEST_STRAY)).isEqualTo(1);

@@ -1,5 +1,6 @@
 package io.vsocksim.user.junit;
 
+import io.vsocksim.sim.internal.SimInternals;
 import static io.vsocksim.uapi.Sock.SOCK_SEQPACKET;
 import static io.vsocksim.uapi.Sock.SOCK_STREAM;
 import static java.nio.charset.StandardCharsets.US_ASCII;
@@ -38,7 +39,7 @@ class VsockSimExtensionTest {
     void shouldInjectTheHostAndEachGuestByCid(Host host, @Cid(3) Guest three, @Cid(4) Guest four, List<Guest> all,
             Simulation sim) {
         assertThat(host).isSameAs(fromBeforeEach).isSameAs(sim.host());
-        assertThat(host.kernel().name()).isEqualTo("host");
+        assertThat(SimInternals.kernel(host).name()).isEqualTo("host");
         assertThat(three.cid()).isEqualTo(3);
         assertThat(four.cid()).isEqualTo(4);
         assertThat(all).containsExactly(three, four);
@@ -48,9 +49,9 @@ class VsockSimExtensionTest {
 
     @Test
     void shouldRunOnASelfRunningVirtualClockByDefault(Host host, @Cid(3) Guest guest) {
-        assertThat(host.kernel().clock()).isInstanceOfSatisfying(VirtualClock.class,
+        assertThat(SimInternals.kernel(host).clock()).isInstanceOfSatisfying(VirtualClock.class,
                 c -> assertThat(c.isSelfRunning()).isTrue());
-        assertThat(guest.kernel().clock()).isInstanceOfSatisfying(VirtualClock.class,
+        assertThat(SimInternals.kernel(guest).clock()).isInstanceOfSatisfying(VirtualClock.class,
                 c -> assertThat(c.isSelfRunning()).isTrue());
     }
 

@@ -1,5 +1,7 @@
 package io.vsocksim.user.junit;
 
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.sim.internal.SimInternals;
 import static io.vsocksim.uapi.Sock.SOCK_STREAM;
 import static io.vsocksim.uapi.VmSockets.AF_VSOCK;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -7,7 +9,7 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.Host;
-import io.vsocksim.sim.UserProcess;
+import io.vsocksim.user.UserProcess;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -50,7 +52,7 @@ class VsockSimLeakTest {
     @Test
     void shouldFailATestThatLeaksAPage() {
         assertThat(onlyFailure(LeaksAPage.class)).hasMessage("vsocksim: the test left behind:"
-                + "\n  host: 1 page(s) not given back (in use: 1, at start: 0, RX buffers posted to the device not counted)");
+                + "\n  host: 1 page(s), 0 slab object(s) not given back (RX buffers posted to the device not counted)");
     }
 
     @Test
@@ -121,7 +123,7 @@ class VsockSimLeakTest {
         @Test
         void test(Host host) throws Exception {
             lastHost = host;
-            host.socket(SOCK_STREAM);
+            VsockSocket.open(host, SOCK_STREAM);
         }
     }
 
@@ -130,7 +132,7 @@ class VsockSimLeakTest {
     static class ProcessKeepsASocket {
         @Test
         void test(Guest guest) {
-            UserProcess p = guest.process("forgotten");
+            UserProcess p = UserProcess.spawn(guest, "forgotten");
             assertThat(p.socket(AF_VSOCK, SOCK_STREAM, 0)).isZero();
         }
     }
@@ -140,7 +142,7 @@ class VsockSimLeakTest {
     static class LeaksAPage {
         @Test
         void test(Host host) throws Exception {
-            host.allocUserBuffer(4096);
+            SimInternals.allocUserBuffer(host, 4096);
         }
     }
 
@@ -149,7 +151,7 @@ class VsockSimLeakTest {
     static class FiresAWarn {
         @Test
         void test(Guest guest) {
-            guest.kernel().warnings().warnOnce(true, "rx_queue is empty, but rx_bytes is non-zero");
+            SimInternals.kernel(guest).warnings().warnOnce(true, "rx_queue is empty, but rx_bytes is non-zero");
         }
     }
 
@@ -159,7 +161,7 @@ class VsockSimLeakTest {
         @Test
         void test(Host host) throws Exception {
             lastHost = host;
-            host.socket(SOCK_STREAM);
+            VsockSocket.open(host, SOCK_STREAM);
             throw new AssertionError("its own failure");
         }
     }
@@ -172,8 +174,8 @@ class VsockSimLeakTest {
             try (SocketPair p = sim.connectedPair(guest, host, SOCK_STREAM)) {
                 assertThat(p.client().getpeername().cid()).isEqualTo(2);
             }
-            guest.process("tidy").close();
-            host.allocUserBuffer(8192).close();
+            UserProcess.spawn(guest, "tidy").close();
+            SimInternals.allocUserBuffer(host, 8192).close();
         }
     }
 

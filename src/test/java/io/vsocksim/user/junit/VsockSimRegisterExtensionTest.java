@@ -1,5 +1,6 @@
 package io.vsocksim.user.junit;
 
+import io.vsocksim.sim.internal.SimInternals;
 import static io.vsocksim.uapi.Sock.SOCK_STREAM;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -50,8 +51,8 @@ class VsockSimRegisterExtensionTest {
 
         @Test
         void shouldRunEveryMachineOnTheRealClock() throws Exception {
-            assertThat(real.host().kernel().clock()).isInstanceOf(RealClock.class);
-            assertThat(real.guest(6).kernel().clock()).isInstanceOf(RealClock.class);
+            assertThat(SimInternals.kernel(real.host()).clock()).isInstanceOf(RealClock.class);
+            assertThat(SimInternals.kernel(real.guest(6)).clock()).isInstanceOf(RealClock.class);
             assertThat(sim.host()).isNotSameAs(real.host()); // the outer class's field has machines of its own
             try (SocketPair p = real.simulation().connectedPair(real.host(), real.guest(6), SOCK_STREAM)) {
                 assertThat(p.client().getpeername().cid()).isEqualTo(6);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vsocksim.sim.Guest;
 import io.vsocksim.sim.GuestHostTestContext;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
@@ -12,7 +13,7 @@ import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.VirtioVsockType;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,15 +46,15 @@ class UnboundRequestHookTest {
     @Test
     @Timeout(30)
     void shouldHandTheRequestToTheNamedListenerWhenTheHookAccepts() throws ErrnoException {
-        VsockSocket l = t.track(t.host.socket(Sock.SOCK_STREAM));
+        VsockSocket l = t.track(VsockSocket.open(t.host, Sock.SOCK_STREAM));
         l.bind(VmSockets.VMADDR_CID_HOST, 7000);
         l.listen(4);
         List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
-        guest.vhost().setUnboundRequestHook((type, guestPort, hostPort) -> {
+        SimInternals.vhost(guest).setUnboundRequestHook((type, guestPort, hostPort) -> {
             asked.add(type + ":" + hostPort + "<-" + guestPort);
             return 7000;
         });
-        VsockSocket c = t.track(guest.socket(Sock.SOCK_STREAM));
+        VsockSocket c = t.track(VsockSocket.open(guest, Sock.SOCK_STREAM));
         c.bind(VmSockets.VMADDR_CID_ANY, 4444);
         c.connect(VmSockets.VMADDR_CID_HOST, 5000);
         VsockSocket a = t.track(l.accept());
@@ -67,12 +68,12 @@ class UnboundRequestHookTest {
     @Test
     @Timeout(30)
     void shouldResetTheConnectWhenTheHookRefuses() throws ErrnoException {
-        guest.vhost().setUnboundRequestHook((type, guestPort, hostPort) -> VmSockets.VMADDR_PORT_ANY);
+        SimInternals.vhost(guest).setUnboundRequestHook((type, guestPort, hostPort) -> VmSockets.VMADDR_PORT_ANY);
         assertConnectToPort5000IsReset();
     }
 
     private void assertConnectToPort5000IsReset() throws ErrnoException {
-        VsockSocket c = t.track(guest.socket(Sock.SOCK_STREAM));
+        VsockSocket c = t.track(VsockSocket.open(guest, Sock.SOCK_STREAM));
         assertThatThrownBy(() -> c.connect(VmSockets.VMADDR_CID_HOST, 5000))
                 .isInstanceOfSatisfying(ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ECONNRESET));
     }
@@ -80,7 +81,7 @@ class UnboundRequestHookTest {
     @Test
     @Timeout(30)
     void shouldResetTheConnectWhenTheNamedPortHoldsNoListener() throws ErrnoException {
-        guest.vhost().setUnboundRequestHook((type, guestPort, hostPort) -> 7001);
+        SimInternals.vhost(guest).setUnboundRequestHook((type, guestPort, hostPort) -> 7001);
         assertConnectToPort5000IsReset();
     }
 
@@ -88,14 +89,14 @@ class UnboundRequestHookTest {
     @Timeout(30)
     void shouldNotAskTheHookWhenASocketIsBoundAtTheDestination() throws ErrnoException {
         List<Integer> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
-        guest.vhost().setUnboundRequestHook((type, guestPort, hostPort) -> {
+        SimInternals.vhost(guest).setUnboundRequestHook((type, guestPort, hostPort) -> {
             asked.add(hostPort);
             return VmSockets.VMADDR_PORT_ANY;
         });
-        VsockSocket l = t.track(t.host.socket(Sock.SOCK_STREAM));
+        VsockSocket l = t.track(VsockSocket.open(t.host, Sock.SOCK_STREAM));
         l.bind(VmSockets.VMADDR_CID_ANY, 5000);
         l.listen(4);
-        VsockSocket c = t.track(guest.socket(Sock.SOCK_STREAM));
+        VsockSocket c = t.track(VsockSocket.open(guest, Sock.SOCK_STREAM));
         c.connect(VmSockets.VMADDR_CID_HOST, 5000);
         t.track(l.accept());
         assertThat(asked).isEmpty();

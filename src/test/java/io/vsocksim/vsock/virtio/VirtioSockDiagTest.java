@@ -10,7 +10,8 @@ import io.vsocksim.sim.Machine;
 import io.vsocksim.sim.TestMachine;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Sock;
-import io.vsocksim.sim.VsockSocket;
+import io.vsocksim.user.VsockSocket;
+import io.vsocksim.user.internal.UserInternals;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,7 +44,7 @@ class VirtioSockDiagTest {
     }
 
     private VsockSocket sock(int type) throws Exception {
-        VsockSocket s = m.socket(type | Sock.SOCK_NONBLOCK);
+        VsockSocket s = VsockSocket.open(m, type | Sock.SOCK_NONBLOCK);
         open.add(s);
         return s;
     }
@@ -66,13 +67,13 @@ class VirtioSockDiagTest {
 
     @Test
     void shouldReturnNullWhenSocketHasNoTransport() throws Exception {
-        assertThat(VirtioSockDiag.of(sock(SOCK_STREAM).sock())).isNull();
+        assertThat(VirtioSockDiag.of(UserInternals.sock(sock(SOCK_STREAM)))).isNull();
     }
 
     @Test
     void shouldShowFreshWindowsWhenJustConnected() throws Exception {
         VsockSocket[] p = pair(SOCK_STREAM);
-        VirtioSockDiag d = VirtioSockDiag.of(p[0].sock());
+        VirtioSockDiag d = VirtioSockDiag.of(UserInternals.sock(p[0]));
         assertThat(d).isEqualTo(new VirtioSockDiag(0, 0, WINDOW, 0, 0, 0, 0, WINDOW, 0, 0, 0));
         assertThat(d.credit()).isEqualTo(WINDOW);
     }
@@ -82,26 +83,26 @@ class VirtioSockDiagTest {
         VsockSocket[] p = pair(SOCK_STREAM);
         assertThat(p[0].send(ByteBuffer.allocate(100_000), 0)).isEqualTo(100_000);
         // Granted but the loopback worker has not run yet.
-        VirtioSockDiag tx = VirtioSockDiag.of(p[0].sock());
+        VirtioSockDiag tx = VirtioSockDiag.of(UserInternals.sock(p[0]));
         assertThat(tx.txCnt()).isEqualTo(100_000);
         assertThat(tx.bytesUnsent()).isEqualTo(100_000);
         assertThat(tx.credit()).isEqualTo(WINDOW - 100_000);
         TestMachine.drain(m);
-        assertThat(VirtioSockDiag.of(p[0].sock()).bytesUnsent()).isZero();
+        assertThat(VirtioSockDiag.of(UserInternals.sock(p[0])).bytesUnsent()).isZero();
         // 65536 + 34464: two skbs queued at the receiver.
-        VirtioSockDiag rx = VirtioSockDiag.of(p[1].sock());
+        VirtioSockDiag rx = VirtioSockDiag.of(UserInternals.sock(p[1]));
         assertThat(rx.rxBytes()).isEqualTo(100_000);
         assertThat(rx.bufUsed()).isEqualTo(100_000);
         assertThat(rx.rxQueueLen()).isEqualTo(2);
         // A partial read of the first skb lowers rx_bytes only.
         assertThat(p[1].recv(ByteBuffer.allocate(1000), 0)).isEqualTo(1000);
-        rx = VirtioSockDiag.of(p[1].sock());
+        rx = VirtioSockDiag.of(UserInternals.sock(p[1]));
         assertThat(rx.rxBytes()).isEqualTo(99_000);
         assertThat(rx.bufUsed()).isEqualTo(100_000);
         assertThat(rx.fwdCnt()).isZero();
         // Finishing the first skb returns its whole length to fwd_cnt.
         assertThat(p[1].recv(ByteBuffer.allocate(64_536), 0)).isEqualTo(64_536);
-        rx = VirtioSockDiag.of(p[1].sock());
+        rx = VirtioSockDiag.of(UserInternals.sock(p[1]));
         assertThat(rx.rxBytes()).isEqualTo(100_000 - 65_536);
         assertThat(rx.bufUsed()).isEqualTo(100_000 - 65_536);
         assertThat(rx.fwdCnt()).isEqualTo(65_536);
@@ -114,7 +115,7 @@ class VirtioSockDiagTest {
         p[0].send(ByteBuffer.allocate(10), 0);
         p[0].send(ByteBuffer.allocate(70_000), 0);
         TestMachine.drain(m);
-        VirtioSockDiag rx = VirtioSockDiag.of(p[1].sock());
+        VirtioSockDiag rx = VirtioSockDiag.of(UserInternals.sock(p[1]));
         assertThat(rx.msgCount()).isEqualTo(2);
         assertThat(rx.rxQueueLen()).isEqualTo(3);
         assertThat(rx.rxBytes()).isEqualTo(70_010);
@@ -125,6 +126,6 @@ class VirtioSockDiagTest {
         VsockSocket[] p = pair(SOCK_STREAM);
         p[0].close();
         TestMachine.settle(m);
-        assertThat(VirtioSockDiag.of(p[0].sock())).isNull();
+        assertThat(VirtioSockDiag.of(UserInternals.sock(p[0]))).isNull();
     }
 }

@@ -1,4 +1,4 @@
-package io.vsocksim.sim;
+package io.vsocksim.chaos;
 
 import java.util.ArrayList;
 import java.util.BitSet;

@@ -1,4 +1,4 @@
-package io.vsocksim.sim;
+package io.vsocksim.chaos;
 
 import static io.vsocksim.uapi.Sock.MSG_DONTWAIT;
 import static io.vsocksim.uapi.Sock.MSG_NOSIGNAL;
@@ -6,11 +6,15 @@ import static io.vsocksim.uapi.Sock.MSG_NOSIGNAL;
 import io.vsocksim.kernel.ManualWorkQueue;
 import io.vsocksim.mm.PageHold;
 import io.vsocksim.net.SocketFile;
+import io.vsocksim.sim.Guest;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.Fcntl;
 import io.vsocksim.uapi.Signal;
 import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.VirtioVsockOp;
 import io.vsocksim.uapi.VirtioVsockType;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.user.internal.UserInternals;
 import io.vsocksim.vsock.MsgHdr;
 import io.vsocksim.vsock.VsockSock;
 import io.vsocksim.vsock.virtio.VirtioTransport;
@@ -102,7 +106,7 @@ final class ChaosFaults {
     String afterStep() {
         for (int g = 0; g < run.guests.length; g++) {
             if (run.resetPending[g] && (run.removed[g]
-                    || ((ManualWorkQueue) run.guests[g].kernel().systemWq()).queued() == 0)) {
+                    || ((ManualWorkQueue) SimInternals.kernel(run.guests[g]).systemWq()).queued() == 0)) {
                 run.resetPending[g] = false;
             }
         }
@@ -112,7 +116,7 @@ final class ChaosFaults {
     /** Takes all of a guest's free pages, or gives them back. */
     private void memoryPressure(int g) {
         if (held[g] == null) {
-            held[g] = new PageHold(run.guests[g].kernel().pages(), Long.MAX_VALUE);
+            held[g] = new PageHold(SimInternals.kernel(run.guests[g]).pages(), Long.MAX_VALUE);
             run.note("memory pressure on guest" + run.guests[g].cid() + ": " + held[g].pages() + " pages taken");
             injected("memory taken");
         } else {
@@ -181,7 +185,7 @@ final class ChaosFaults {
         for (int i = 0; i < data.length; i++) {
             data[i] = (byte) run.rnd.nextInt(256);
         }
-        VsockSock sk = ((SocketFile) p.files().peek(fd)).sock();
+        VsockSock sk = ((SocketFile) UserInternals.files(p).peek(fd)).sock();
         long flags = p.fcntl(fd, Fcntl.F_GETFL, 0);
         p.fcntl(fd, Fcntl.F_SETFL, flags & ~Fcntl.O_NONBLOCK);
         FutureTask<Long> call = new FutureTask<>(() -> isRecv ? p.recv(fd, buf, 0) : p.send(fd, ByteBuffer.wrap(data), MSG_NOSIGNAL));
@@ -267,7 +271,7 @@ final class ChaosFaults {
             return null; // still in flight, room for any legal packet, or no longer established
         }
         int len = (int) (free + 1 + run.rnd.nextLong(VsockSkb.VIRTIO_VSOCK_MAX_PKT_BUF_SIZE - free));
-        VirtioTransport t = guestSends ? run.guests[g].transport() : run.host.vhost();
+        VirtioTransport t = guestSends ? SimInternals.transport(run.guests[g]) : SimInternals.vhost(run.host);
         VsockSkb skb = t.pool().alloc(VsockSkb.VIRTIO_VSOCK_SKB_HEADROOM + len);
         if (skb == null) {
             return null; // the sender is out of memory itself
@@ -299,6 +303,6 @@ final class ChaosFaults {
     }
 
     private static VsockSock sock(UserProcess p, int fd) {
-        return ((SocketFile) p.files().peek(fd)).sock();
+        return ((SocketFile) UserInternals.files(p).peek(fd)).sock();
     }
 }

@@ -1,4 +1,4 @@
-package io.vsocksim.mm;
+package io.vsocksim.uapi;
 
 /**
  * A simulated user access to an address with no page behind it, or without the needed protection:

@@ -1,4 +1,4 @@
-package io.vsocksim.mm;
+package io.vsocksim.uapi;
 
 import io.vsocksim.Linux;
 

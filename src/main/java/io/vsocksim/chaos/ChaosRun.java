@@ -1,4 +1,4 @@
-package io.vsocksim.sim;
+package io.vsocksim.chaos;
 
 import static io.vsocksim.uapi.Sock.MSG_DONTWAIT;
 import static io.vsocksim.uapi.Sock.MSG_NOSIGNAL;
@@ -13,9 +13,15 @@ import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.kernel.ManualWorkQueue;
 import io.vsocksim.kernel.VirtualClock;
 import io.vsocksim.mm.Footprint;
+import io.vsocksim.sim.Guest;
+import io.vsocksim.sim.Host;
+import io.vsocksim.sim.Machine;
+import io.vsocksim.sim.internal.SimInternals;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Signal;
+import io.vsocksim.user.UserProcess;
+import io.vsocksim.user.internal.UserInternals;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
@@ -113,18 +119,18 @@ public final class ChaosRun {
         this.fullSchedule = fullSchedule;
         this.setupRnd = new SplittableRandom(seed);
         // Ephemeral ports come from each machine's boot seed: derived from the run's seed, not random.
-        host = new Host(KernelContext.deterministic("host", 32L << 20), true, setupRnd.nextLong());
+        host = SimInternals.newHost(KernelContext.deterministic("host", 32L << 20), true, setupRnd.nextLong());
         guests = new Guest[] {
-            host.startGuest(3, KernelContext.deterministic("guest3", 16L << 20), Guest.Options.DEFAULTS.withPortSeed(setupRnd.nextLong())),
-            host.startGuest(4, KernelContext.deterministic("guest4", 16L << 20), Guest.Options.DEFAULTS.withPortSeed(setupRnd.nextLong()))};
+            SimInternals.startGuest(host, 3, KernelContext.deterministic("guest3", 16L << 20), Guest.Options.DEFAULTS.withPortSeed(setupRnd.nextLong())),
+            SimInternals.startGuest(host, 4, KernelContext.deterministic("guest4", 16L << 20), Guest.Options.DEFAULTS.withPortSeed(setupRnd.nextLong()))};
         machines = new Machine[] {host, guests[0], guests[1]};
         settle();
         basePages = new Footprint[machines.length];
         for (int i = 0; i < machines.length; i++) {
-            basePages[i] = machines[i].footprint();
+            basePages[i] = SimInternals.footprint(machines[i]);
         }
-        hostProc = host.process("chaos-host");
-        guestProcs = new UserProcess[] {guests[0].process("chaos-g3"), guests[1].process("chaos-g4")};
+        hostProc = UserProcess.spawn(host, "chaos-host");
+        guestProcs = new UserProcess[] {UserProcess.spawn(guests[0], "chaos-g3"), UserProcess.spawn(guests[1], "chaos-g4")};
         for (UserProcess p : new UserProcess[] {hostProc, guestProcs[0], guestProcs[1]}) {
             p.sigaction(Signal.SIGUSR1, sig -> { }, 0); // a handler without SA_RESTART: interrupted calls fail with EINTR
         }
@@ -223,16 +229,16 @@ public final class ChaosRun {
             return recv();
         } else if (what < 70) {
             Machine m = liveMachine();
-            note("run " + m.kernel().name());
-            ((ManualWorkQueue) m.kernel().systemWq()).runPending();
+            note("run " + SimInternals.kernel(m).name());
+            ((ManualWorkQueue) SimInternals.kernel(m).systemWq()).runPending();
         } else if (what < 82) {
             Machine m = liveMachine();
-            note("run one on " + m.kernel().name() + " -> " + ((ManualWorkQueue) m.kernel().systemWq()).runOne());
+            note("run one on " + SimInternals.kernel(m).name() + " -> " + ((ManualWorkQueue) SimInternals.kernel(m).systemWq()).runOne());
         } else if (what < 90) {
             Machine m = liveMachine();
             long j = 1 + rnd.nextLong(3 * Clock.HZ);
-            note("time " + m.kernel().name() + " +" + j + " jiffies");
-            ((VirtualClock) m.kernel().clock()).advanceJiffies(j);
+            note("time " + SimInternals.kernel(m).name() + " +" + j + " jiffies");
+            ((VirtualClock) SimInternals.kernel(m).clock()).advanceJiffies(j);
         } else if (what < 93) {
             return closeOrShutdown();
         } else {
@@ -398,7 +404,7 @@ public final class ChaosRun {
     }
 
     private static int skErr(UserProcess p, int fd) {
-        return fd >= 0 && p.files().peek(fd) instanceof io.vsocksim.net.SocketFile s ? s.sock().skErr : 0;
+        return fd >= 0 && UserInternals.files(p).peek(fd) instanceof io.vsocksim.net.SocketFile s ? s.sock().skErr : 0;
     }
 
     private String closeOrShutdown() {
@@ -424,7 +430,7 @@ public final class ChaosRun {
     private String teardown() {
         faults.releaseAll();
         for (int g = 0; g < guests.length; g++) {
-            if (!removed[g] && guests[g].driver() == null) {
+            if (!removed[g] && SimInternals.driver(guests[g]) == null) {
                 note("replug guest" + guests[g].cid() + " device, which a replug under memory pressure left unbound -> "
                         + guests[g].replugDevice());
             }
@@ -441,15 +447,15 @@ public final class ChaosRun {
                 continue; // its memory went with it
             }
             Machine m = machines[i];
-            if (!m.kernel().warnings().fired().isEmpty()) {
-                return "WARN_ONCE on " + m.kernel().name() + ": " + m.kernel().warnings().fired();
+            if (!SimInternals.kernel(m).warnings().fired().isEmpty()) {
+                return "WARN_ONCE on " + SimInternals.kernel(m).name() + ": " + SimInternals.kernel(m).warnings().fired();
             }
             if (m.liveSockets() != 0) {
-                return m.liveSockets() + " socket(s) left on " + m.kernel().name();
+                return m.liveSockets() + " socket(s) left on " + SimInternals.kernel(m).name();
             }
-            Footprint now = m.footprint();
+            Footprint now = SimInternals.footprint(m);
             if (!now.equals(basePages[i])) {
-                return now.beyond(basePages[i]) + " left on " + m.kernel().name();
+                return now.beyond(basePages[i]) + " left on " + SimInternals.kernel(m).name();
             }
         }
         return null;
@@ -461,7 +467,7 @@ public final class ChaosRun {
             int ran = 0;
             for (int i = 0; i < machines.length; i++) {
                 if (!(i > 0 && removed[i - 1])) {
-                    ran += ((ManualWorkQueue) machines[i].kernel().systemWq()).runUntilIdle();
+                    ran += ((ManualWorkQueue) SimInternals.kernel(machines[i]).systemWq()).runUntilIdle();
                 }
             }
             if (ran == 0) {
@@ -476,7 +482,7 @@ public final class ChaosRun {
             runAll();
             for (int i = 0; i < machines.length; i++) {
                 if (!(i > 0 && removed[i - 1])) {
-                    ((VirtualClock) machines[i].kernel().clock()).advanceJiffies(10 * Clock.HZ);
+                    ((VirtualClock) SimInternals.kernel(machines[i]).clock()).advanceJiffies(10 * Clock.HZ);
                 }
             }
         }

@@ -1,11 +1,12 @@
-package io.vsocksim.vsock;
+package io.vsocksim.uapi;
 
 import io.vsocksim.NotUpstream;
 
 /**
  * How a machine allocates received packet data, per the zerocopy receive RFC (never merged): the
  * RFC needs packet payloads in whole pages so that they can be inserted into a user mapping. One
- * setting per machine, kept by its {@link VsockCore}.
+ * setting per machine ({@code Machine.setZerocopyPolicy}, {@code Host.startGuest}); SIM: a simulator
+ * setting, not part of any kernel ABI, kept here beside the RFC's numbers so that every layer can read it.
  *
  * <ul>
  *   <li>{@link #OFF}: Linux 6.12.117 exactly. The guest posts 3776-byte RX buffers with the header
@@ -31,34 +32,6 @@ public enum ZerocopyPolicy {
     /** Largest payload that {@link #SMALL_COPY} keeps in a sub-page buffer (a 2 KiB kmalloc head). */
     public static final int SMALL_COPY_BREAK = 1024;
 
-    /** The machine's current policy. */
-    public static ZerocopyPolicy of(VsockCore core) {
-        return core.attachment(Setting.class, Setting::new).policy;
-    }
-
-    /** Sets the machine's policy; buffers allocated before keep their layout (they are copied when mapped). */
-    public static void set(VsockCore core, ZerocopyPolicy policy) {
-        core.attachment(Setting.class, Setting::new).policy = java.util.Objects.requireNonNull(policy);
-    }
-
-    /**
-     * Data pages per guest RX buffer when the policy is not OFF: 1 (the RFC's layout, a header
-     * descriptor plus one page; the device splits larger packets) up to {@link #MAX_RX_PAGES_PER_BUFFER}
-     * (a whole 64 KiB packet per buffer, as virtio-net's "big packets" mode posts pages; the pages a
-     * packet leaves unused are freed at once). Read by the guest driver when it posts buffers.
-     */
-    public static int rxPagesPerBuffer(VsockCore core) {
-        return core.attachment(Setting.class, Setting::new).rxPagesPerBuffer;
-    }
-
-    /** Sets {@link #rxPagesPerBuffer}; {@code 1 <= pages <= MAX_RX_PAGES_PER_BUFFER}. */
-    public static void setRxPagesPerBuffer(VsockCore core, int pages) {
-        if (pages < 1 || pages > MAX_RX_PAGES_PER_BUFFER) {
-            throw new IllegalArgumentException("rx pages per buffer outside 1.." + MAX_RX_PAGES_PER_BUFFER + ": " + pages);
-        }
-        core.attachment(Setting.class, Setting::new).rxPagesPerBuffer = pages;
-    }
-
     /** Pages of the largest packet: {@code VIRTIO_VSOCK_MAX_PKT_BUF_SIZE} / 4096. */
     public static final int MAX_RX_PAGES_PER_BUFFER = 16;
 
@@ -69,11 +42,5 @@ public enum ZerocopyPolicy {
             case PAGES -> payloadLen > 0;
             case SMALL_COPY -> payloadLen > SMALL_COPY_BREAK;
         };
-    }
-
-    /** The per-machine holder (a {@link VsockCore} attachment). */
-    static final class Setting {
-        volatile ZerocopyPolicy policy = OFF;
-        volatile int rxPagesPerBuffer = 1;
     }
 }

@@ -1,4 +1,4 @@
-package io.vsocksim.user;
+package io.vsocksim.user.internal;
 
 import static io.vsocksim.uapi.Errno.*;
 

@@ -1,4 +1,4 @@
-package io.vsocksim.sim;
+package io.vsocksim.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,17 +1,19 @@
-package io.vsocksim.sim;
+package io.vsocksim.user;
 
 import static io.vsocksim.uapi.Errno.EBADF;
 
-import io.vsocksim.mm.Mman;
+import io.vsocksim.uapi.Mman;
 import io.vsocksim.mm.UserBuffer;
 import io.vsocksim.net.SocketFile;
-import io.vsocksim.net.UserMsghdr;
+import io.vsocksim.uapi.UserMsghdr;
+import io.vsocksim.sim.Machine;
+import io.vsocksim.uapi.Capability;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Fcntl;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
 import io.vsocksim.uapi.VmSockets;
-import io.vsocksim.vsock.SockExtendedErr;
+import io.vsocksim.uapi.SockExtendedErr;
 import io.vsocksim.vsock.VsockSock;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -23,8 +25,9 @@ import java.util.Objects;
  * method per system call. Each method is that process's call by descriptor ({@code proc.recv(fd, ...)}
  * and the like), so the socket has the process's credentials, signals and restart rules, and a C
  * program's calls and this object's meet the same descriptor; a negative result becomes an
- * {@link ErrnoException} carrying the exact Linux errno. {@code Machine.socket(...)} makes one in the
- * machine's embedder process ({@link Machine#embedder()}), {@link UserProcess#socket(int)} in a given one.
+ * {@link ErrnoException} carrying the exact Linux errno. {@link #open(Machine, int)} makes one in the
+ * machine's embedder process ({@link UserProcess#embedder(Machine)}), {@link UserProcess#socket(int)} in a
+ * given one.
  *
  * <p>{@link #close()} closes the descriptor: the socket is released when no descriptor (a
  * {@code dup} of it, a {@code fork}'s copy) and no call in progress holds it any more. Calls on a
@@ -37,11 +40,11 @@ import java.util.Objects;
  *
  * <p><b>Bad arguments</b> (docs/errors.md). An argument that stands for a C pointer whose length the
  * call knows (a {@link SockaddrVm}, an address with {@code addrlen}, an option value with
- * {@code optlen}, user memory with an offset and length) is checked as the kernel checks the same C
- * call: null is a NULL pointer and bytes outside the buffer are unmapped, so they fail with the errno
- * the kernel gives at the copy (usually EFAULT), after the kernel's own length checks. A null data
- * {@link ByteBuffer} (send, recv and their variants) or {@link UserBuffer} has no length for a C call
- * to carry, and throws {@link NullPointerException} before the call does anything.
+ * {@code optlen}) is checked as the kernel checks the same C call: null is a NULL pointer and bytes
+ * outside the buffer are unmapped, so they fail with the errno the kernel gives at the copy (usually
+ * EFAULT), after the kernel's own length checks. A null data {@link ByteBuffer} (send, recv and their
+ * variants) has no length for a C call to carry, and throws {@link NullPointerException} before the
+ * call does anything.
  */
 public final class VsockSocket implements AutoCloseable {
     private final UserProcess proc;
@@ -56,6 +59,36 @@ public final class VsockSocket implements AutoCloseable {
         this.file = file;
     }
 
+    /**
+     * socket(AF_VSOCK, type, 0) by {@code machine}'s embedder process ({@link UserProcess#embedder(Machine)}:
+     * root, SIGPIPE ignored, as the JVM that embeds the simulator). {@code type} may carry SOCK_NONBLOCK /
+     * SOCK_CLOEXEC.
+     *
+     * @throws ErrnoException as socket(2): EINVAL for other type flags, ESOCKTNOSUPPORT or EPROTONOSUPPORT,
+     *     EAFNOSUPPORT while vsock is not loaded, EMFILE
+     */
+    public static VsockSocket open(Machine machine, int type) throws ErrnoException {
+        return UserProcess.embedder(machine).socket(type);
+    }
+
+    /**
+     * socket(AF_VSOCK, type, protocol) by the embedder process (root) if {@code privileged}, else by an
+     * embedder process without capabilities (uid 65534). Bits of {@code type} above the type itself other
+     * than SOCK_NONBLOCK and SOCK_CLOEXEC are EINVAL.
+     */
+    public static VsockSocket open(Machine machine, int type, int protocol, boolean privileged) throws ErrnoException {
+        return open(machine, type, protocol, privileged ? Capability.ALL : Capability.NONE);
+    }
+
+    /**
+     * socket(AF_VSOCK, type, protocol) by an embedder process whose effective capabilities are
+     * {@code capEffective} (a {@link Capability} bitmask): root with every capability, else uid 65534 with
+     * exactly those ({@link UserProcess#embedder(Machine, long)}).
+     */
+    public static VsockSocket open(Machine machine, int type, int protocol, long capEffective) throws ErrnoException {
+        return UserProcess.embedder(machine, capEffective).socket(type, protocol);
+    }
+
     /** The process whose descriptor this is. */
     public UserProcess process() {
         return proc;
@@ -66,8 +99,8 @@ public final class VsockSocket implements AutoCloseable {
         return fd;
     }
 
-    /** The kernel socket, for diagnostics and white-box tests. */
-    public VsockSock sock() {
+    /** The kernel socket, for diagnostics and white-box tests ({@code UserInternals.sock}). */
+    VsockSock sock() {
         return file.sock();
     }
 
@@ -277,7 +310,7 @@ public final class VsockSocket implements AutoCloseable {
      * recv(2) into a user buffer of which only the first {@code accessibleBytes} are mapped: the rest
      * faults (EFAULT), like a buffer with an unmapped page or a NULL pointer ({@code 0}).
      */
-    public int recvFaulting(ByteBuffer buf, int flags, int accessibleBytes) throws ErrnoException {
+    int recvFaulting(ByteBuffer buf, int flags, int accessibleBytes) throws ErrnoException {
         requireBuffer(buf);
         return (int) check(proc.onSocket(fdFor("recv"), s -> s.recvFaulting(buf, flags, accessibleBytes)), "recv");
     }
@@ -286,14 +319,14 @@ public final class VsockSocket implements AutoCloseable {
      * send(2) from a user buffer of which only the first {@code accessibleBytes} are mapped; copying
      * the rest faults (the transport reports ENOMEM, as the kernel does).
      */
-    public int sendFaulting(ByteBuffer buf, int flags, int accessibleBytes) throws ErrnoException {
+    int sendFaulting(ByteBuffer buf, int flags, int accessibleBytes) throws ErrnoException {
         requireBuffer(buf);
         return (int) check(proc.onSocket(fdFor("send"), s -> s.sendFaulting(buf, flags, accessibleBytes)), "send");
     }
 
     /**
      * send(2) of {@code len} bytes at offset {@code off} of user memory {@code ub} (allocated with
-     * {@code Machine.allocUserBuffer}, or a process's anonymous memory): with MSG_ZEROCOPY and
+     * {@code SimInternals.allocUserBuffer}, or a process's anonymous memory): with MSG_ZEROCOPY and
      * SO_ZEROCOPY its pages can be pinned instead of copied. {@code accessibleBytes} of them are mapped,
      * the rest faults (pass {@code len} for a fully mapped range); a null {@code ub} is an address where
      * nothing is mapped (NULL).
@@ -305,7 +338,7 @@ public final class VsockSocket implements AutoCloseable {
      *
      * @return bytes sent
      */
-    public int send(UserBuffer ub, int off, int len, int flags, int accessibleBytes) throws ErrnoException {
+    int send(UserBuffer ub, int off, int len, int flags, int accessibleBytes) throws ErrnoException {
         return (int) check(proc.send(fdFor("send"), ub, off, len, flags, accessibleBytes), "send");
     }
 
@@ -316,12 +349,12 @@ public final class VsockSocket implements AutoCloseable {
      *
      * @return bytes received (with MSG_TRUNC on SEQPACKET: the message length), 0 at end of stream
      */
-    public int recv(UserBuffer ub, int off, int len, int flags, int accessibleBytes) throws ErrnoException {
+    int recv(UserBuffer ub, int off, int len, int flags, int accessibleBytes) throws ErrnoException {
         return (int) check(proc.recv(fdFor("recv"), ub, off, len, flags, accessibleBytes), "recv");
     }
 
     /** send(2) of {@code len} fully mapped bytes at offset {@code off} of user memory {@code ub}. */
-    public int send(UserBuffer ub, int off, int len, int flags) throws ErrnoException {
+    int send(UserBuffer ub, int off, int len, int flags) throws ErrnoException {
         return send(ub, off, len, flags, len);
     }
 
@@ -373,7 +406,7 @@ public final class VsockSocket implements AutoCloseable {
     /**
      * mmap(2) of the socket ({@code MAP_SHARED}): a read-only area of {@code length} bytes (rounded up
      * to pages) in the process, for zerocopy receive (RFC, not upstream). ENODEV when the machine's
-     * {@link io.vsocksim.vsock.ZerocopyPolicy} is OFF (6.12.117's {@code sock_no_mmap}); EPERM for
+     * {@link io.vsocksim.uapi.ZerocopyPolicy} is OFF (6.12.117's {@code sock_no_mmap}); EPERM for
      * PROT_WRITE or PROT_EXEC; EBUSY while the socket has a live mapping.
      *
      * @return the start address

@@ -1,4 +1,4 @@
-package io.vsocksim.vsock;
+package io.vsocksim.uapi;
 
 import static io.vsocksim.uapi.Sock.SO_EE_CODE_ZEROCOPY_COPIED;
 import static io.vsocksim.uapi.Sock.SO_EE_ORIGIN_ZEROCOPY;
@@ -20,10 +20,9 @@ import java.nio.ByteOrder;
  *   +--------+----------+---------+--------+--------+---------+---------+
  * </pre>
  *
- * <p>The queued object stands for the kernel's error-queue skb and its {@code SKB_EXT_ERR} control
- * block: while queued, {@link #eeData} may still grow when a later completion is merged into it
- * ({@code skb_zerocopy_notify_extend}); once dequeued it is never changed again. Guarded by the error
- * queue's lock while queued.
+ * <p>A value: a socket's error queue holds these (the kernel's error-queue skb and its
+ * {@code SKB_EXT_ERR} control block), and a later completion merged into the last one
+ * ({@code skb_zerocopy_notify_extend}) replaces it with {@link #withEeData}.
  */
 @Linux(file = "include/uapi/linux/errqueue.h", fn = "struct sock_extended_err")
 public final class SockExtendedErr {
@@ -45,9 +44,9 @@ public final class SockExtendedErr {
     /** {@code ee_info}: first notification id of the range (u32). */
     public final int eeInfo;
     /** {@code ee_data}: last notification id of the range (u32). */
-    volatile int eeData;
+    public final int eeData;
 
-    SockExtendedErr(int eeErrno, int eeOrigin, int eeType, int eeCode, int eeInfo, int eeData) {
+    private SockExtendedErr(int eeErrno, int eeOrigin, int eeType, int eeCode, int eeInfo, int eeData) {
         this.eeErrno = eeErrno;
         this.eeOrigin = eeOrigin;
         this.eeType = eeType;
@@ -56,14 +55,14 @@ public final class SockExtendedErr {
         this.eeData = eeData;
     }
 
-    /** A zerocopy completion for ids {@code [lo, hi]}. */
-    static SockExtendedErr zerocopy(int lo, int hi, boolean copied) {
+    /** A zerocopy completion for ids {@code [lo, hi]} (u32), {@code copied} if the data was copied. */
+    public static SockExtendedErr zerocopy(int lo, int hi, boolean copied) {
         return new SockExtendedErr(0, SO_EE_ORIGIN_ZEROCOPY, 0, copied ? SO_EE_CODE_ZEROCOPY_COPIED : 0, lo, hi);
     }
 
-    /** {@code ee_data}: last notification id of the range (u32). */
-    public int eeData() {
-        return eeData;
+    /** This completion with {@code ee_data} (its last id) set to {@code eeData}. */
+    public SockExtendedErr withEeData(int eeData) {
+        return new SockExtendedErr(eeErrno, eeOrigin, eeType, eeCode, eeInfo, eeData);
     }
 
     /** First id completed ({@code ee_info}). */

@@ -1,4 +1,4 @@
-package io.vsocksim.sim;
+package io.vsocksim.sim.internal;
 
 import io.vsocksim.kernel.EnumCounters;
 

@@ -1,4 +1,4 @@
-package io.vsocksim.sim;
+package io.vsocksim.user;
 
 import static io.vsocksim.uapi.Signal.NSIG;
 

@@ -1,5 +1,6 @@
-package io.vsocksim.sim;
+package io.vsocksim.chaos;
 
+import io.vsocksim.user.UserProcess;
 import java.util.Arrays;
 
 /**

@@ -1,4 +1,4 @@
-package io.vsocksim.sim;
+package io.vsocksim.user;
 
 import io.vsocksim.Linux;
 import io.vsocksim.fs.EventFd;
@@ -10,29 +10,36 @@ import io.vsocksim.fs.Select;
 import io.vsocksim.fs.VfsIoctl;
 import io.vsocksim.kernel.Clock;
 import io.vsocksim.kernel.Cred;
+import io.vsocksim.kernel.KernelContext;
 import io.vsocksim.kernel.TimeDomain;
 import io.vsocksim.mm.AnonMemory;
-import io.vsocksim.mm.Mman;
+import io.vsocksim.uapi.Mman;
 import io.vsocksim.mm.MmStruct;
 import io.vsocksim.mm.UserBuffer;
 import io.vsocksim.net.Iovec;
 import io.vsocksim.net.SockAddrs;
 import io.vsocksim.net.SockIoctl;
 import io.vsocksim.net.SocketFile;
-import io.vsocksim.net.UserMsghdr;
+import io.vsocksim.sim.Machine;
+import io.vsocksim.sim.internal.SimInternals;
+import io.vsocksim.uapi.Capability;
+import io.vsocksim.uapi.Epoll;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.PollFd;
-import io.vsocksim.uapi.Capability;
-import io.vsocksim.uapi.Epoll;
 import io.vsocksim.uapi.Signal;
 import io.vsocksim.uapi.Sock;
 import io.vsocksim.uapi.SockaddrVm;
+import io.vsocksim.uapi.UserMsghdr;
 import io.vsocksim.uapi.VmSockets;
+import io.vsocksim.user.internal.UserInternals;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.IntBuffer;
 import java.util.BitSet;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntConsumer;
 
 /**
@@ -52,14 +59,21 @@ import java.util.function.IntConsumer;
  *
  * <p>Zerocopy receive (RFC, not upstream): {@code mmap} of a socket descriptor maps into this address
  * space, {@code getsockopt(SO_VM_SOCKETS_ZEROCOPY)} and {@link #madvise} take its addresses, and
- * {@link #read}/{@link #readByte} are what the process sees (a {@link io.vsocksim.mm.SegmentationFault}
+ * {@link #read}/{@link #readByte} are what the process sees (a {@link io.vsocksim.uapi.SegmentationFault}
  * where nothing is mapped).
  *
  * <p>{@link #close()} is process exit: every descriptor is closed (object-face sockets included) and
  * every mapping goes (pages mapped from sockets return to their allocators).
  */
 public final class UserProcess implements AutoCloseable {
+    static {
+        // The module's own code reaches a process's tables through UserInternals (JDK SharedSecrets style).
+        UserInternals.install(new ProcessAccess());
+    }
+
     private final Machine machine;
+    /** The machine's kernel, read on every call (vCPU gate, clock). */
+    private final KernelContext kernel;
     private final String name;
     private final MmStruct mm;
     private final FdTable files;
@@ -87,14 +101,64 @@ public final class UserProcess implements AutoCloseable {
         this(machine, name, Cred.ROOT);
     }
 
+    /**
+     * A new process named {@code name} on {@code machine}: root (uid 0, every capability), default
+     * signal handlers, no descriptors, an empty address space. {@link #close()} is its exit.
+     */
+    public static UserProcess spawn(Machine machine, String name) {
+        return new UserProcess(Objects.requireNonNull(machine, "machine"), Objects.requireNonNull(name, "name"));
+    }
+
+    /**
+     * The machine's embedder process: the process behind {@link VsockSocket#open(Machine, int)}, a root
+     * process named {@code embedder}, made on first use and living as long as the machine. It stands
+     * for the JVM that embeds the simulator and is set up as HotSpot sets up a JVM on Linux: SIGPIPE is
+     * ignored (a write to a broken connection fails with EPIPE and ends nothing), and the soft
+     * RLIMIT_NOFILE is raised to the hard limit ({@code MaxFDLimit}).
+     */
+    public static UserProcess embedder(Machine machine) {
+        return embedder(machine, Capability.ALL);
+    }
+
+    /**
+     * The embedder process ({@link #embedder(Machine)}) for sockets made with {@code capEffective} (a
+     * {@link Capability} bitmask): root for every capability, else a process
+     * {@code embedder-caps-<hex>} of uid/gid 65534 holding exactly {@code capEffective}, as a service
+     * given capabilities by its unit file would. One per machine and capability set.
+     */
+    public static UserProcess embedder(Machine machine, long capEffective) {
+        Embedders e = SimInternals.core(Objects.requireNonNull(machine, "machine"))
+                .attachment(Embedders.class, Embedders::new);
+        return e.byCaps.computeIfAbsent(capEffective, caps -> {
+            boolean root = caps == Capability.ALL;
+            int id = root ? 0 : NOBODY;
+            Cred c = new Cred(id, id, id, id, id, id, caps, caps);
+            UserProcess p = new UserProcess(machine, root ? "embedder" : "embedder-caps-" + Long.toHexString(caps), c);
+            p.sigaction(Signal.SIGPIPE, SIG_IGN, 0);
+            p.files.setRlimitNofile(EMBEDDER_NOFILE);
+            return p;
+        });
+    }
+
+    /** A machine's embedder processes by effective capability set: user-space state kept with the machine. */
+    private static final class Embedders {
+        final Map<Long, UserProcess> byCaps = new ConcurrentHashMap<>();
+    }
+
+    /** uid and gid of {@code nobody}: the unprivileged embedder processes run as it. */
+    private static final int NOBODY = 65534;
+    /** The hard RLIMIT_NOFILE that systemd gives a service (524288), which a JVM raises its soft limit to. */
+    static final int EMBEDDER_NOFILE = 524_288;
+
     UserProcess(Machine machine, String name, Cred cred) {
         this(machine, name, new FdTable(), cred, new ProcessSignals());
     }
 
     private UserProcess(Machine machine, String name, FdTable files, Cred cred, ProcessSignals signals) {
         this.machine = machine;
+        this.kernel = SimInternals.kernel(machine);
         this.name = name;
-        this.mm = new MmStruct(machine.kernel().name() + " " + name);
+        this.mm = new MmStruct(kernel.name() + " " + name);
         this.files = files;
         this.cred = cred;
         this.signals = signals;
@@ -164,8 +228,8 @@ public final class UserProcess implements AutoCloseable {
      */
     @Linux(file = "arch/x86/kernel/signal.c", fn = "handle_signal")
     private long syscall(Body body) {
-        machine.kernel().cpus().enter();
-        Clock clock = machine.kernel().clock();
+        kernel.cpus().enter();
+        Clock clock = kernel.clock();
         TimeDomain.enterCall(clock); // the thread uses the machine until the call returns (time jumps)
         try {
             return restartable(body);
@@ -221,7 +285,7 @@ public final class UserProcess implements AutoCloseable {
     }
 
     /** The process's credentials (a new process is root: uid 0, every capability). */
-    public Cred cred() {
+    Cred cred() {
         return cred;
     }
 
@@ -265,7 +329,7 @@ public final class UserProcess implements AutoCloseable {
     }
 
     /** The descriptor table. */
-    public FdTable files() {
+    FdTable files() {
         return files;
     }
 
@@ -335,14 +399,14 @@ public final class UserProcess implements AutoCloseable {
 
     /** {@link #socket(int, int, int)}, also giving the new file in {@code created[0]} (when not null). */
     private int socket(int domain, int type, int protocol, SocketFile[] created) {
-        if (!Machine.typeFlagsValid(type)) {
+        if (!SocketFile.typeFlagsValid(type)) {
             return -Errno.EINVAL;
         }
         if (domain != VmSockets.AF_VSOCK) {
             return -Errno.EAFNOSUPPORT;
         }
         SocketFile[] out = new SocketFile[1];
-        int rc = machine.sockCreate(type, protocol, cred.capEffective, out);
+        int rc = SimInternals.sockCreate(machine, type, protocol, cred.capEffective, out);
         if (rc < 0) {
             return rc;
         }
@@ -362,7 +426,7 @@ public final class UserProcess implements AutoCloseable {
      */
     @Linux(file = "net/socket.c", fn = "__sys_socketpair")
     public int socketpair(int domain, int type, int protocol, int[] sv) {
-        if (!Machine.typeFlagsValid(type)) {
+        if (!SocketFile.typeFlagsValid(type)) {
             return -Errno.EINVAL;
         }
         if (!files.canAllocate(2)) {
@@ -376,9 +440,9 @@ public final class UserProcess implements AutoCloseable {
         }
         SocketFile[] a = new SocketFile[1];
         SocketFile[] b = new SocketFile[1];
-        int rc = machine.sockCreate(type, protocol, cred.capEffective, a);
+        int rc = SimInternals.sockCreate(machine, type, protocol, cred.capEffective, a);
         if (rc == 0) {
-            rc = machine.sockCreate(type, protocol, cred.capEffective, b);
+            rc = SimInternals.sockCreate(machine, type, protocol, cred.capEffective, b);
         }
         for (SocketFile f : new SocketFile[] {a[0], b[0]}) {
             if (f != null) {
@@ -390,8 +454,8 @@ public final class UserProcess implements AutoCloseable {
 
     /** close(2): 0 or {@code -EBADF}; the socket is released when no descriptor or call holds it. */
     public int close(int fd) {
-        machine.kernel().cpus().enter();
-        Clock clock = machine.kernel().clock();
+        kernel.cpus().enter();
+        Clock clock = kernel.clock();
         TimeDomain.enterCall(clock); // a lingering close (SO_LINGER) sleeps in the call, like any other
         try {
             return files.close(fd);
@@ -633,7 +697,7 @@ public final class UserProcess implements AutoCloseable {
      */
     @Linux(file = "fs/select.c", fn = "do_restart_poll")
     public int poll(PollFd[] fds, int nfds, long timeoutMs) {
-        Clock clock = machine.kernel().clock();
+        Clock clock = kernel.clock();
         long endTime = Select.pollEndTime(clock, timeoutMs);
         return (int) syscall(() -> Select.poll(files, fds, nfds, endTime, clock));
     }
@@ -644,13 +708,13 @@ public final class UserProcess implements AutoCloseable {
      * descriptor, EINTR). {@code tv} = {sec, usec}, null to wait forever, updated to the time left.
      */
     public int select(int nfds, BitSet readfds, BitSet writefds, BitSet exceptfds, long[] tv) {
-        Clock clock = machine.kernel().clock();
+        Clock clock = kernel.clock();
         return (int) syscall(() -> Select.select(files, nfds, readfds, writefds, exceptfds, tv, clock));
     }
 
     /** epoll_create1(2) ({@link EventPoll#create}). */
     public int epollCreate1(int flags) {
-        return EventPoll.create(files, flags, machine.kernel().clock());
+        return EventPoll.create(files, flags, kernel.clock());
     }
 
     /** epoll_ctl(2) ({@link EventPoll#ctl(FdTable, int, int, int, Epoll.Event)}). */
@@ -679,7 +743,7 @@ public final class UserProcess implements AutoCloseable {
     /** getpid(2). SIM: the process is also its own process group leader. */
     public synchronized int getpid() {
         if (pid == 0) {
-            pid = machine.pids().alloc(() -> !ended && exitSignal == 0);
+            pid = SimInternals.pids(machine).alloc(() -> !ended && exitSignal == 0);
         }
         return pid;
     }
@@ -689,7 +753,7 @@ public final class UserProcess implements AutoCloseable {
         if (!(f instanceof SocketFile s)) {
             return -Errno.ENOTTY;
         }
-        return SockIoctl.ioctl(s, cmd, argp, machine.pids(), cred);
+        return SockIoctl.ioctl(s, cmd, argp, SimInternals.pids(machine), cred);
     }
 
     /**
@@ -801,7 +865,7 @@ public final class UserProcess implements AutoCloseable {
     @Linux(file = "net/socket.c", fn = "____sys_sendmsg")
     public long sendmsg(int fd, UserMsghdr msg, int flags) {
         return onMsg(fd, flags, s -> {
-            long total = UserMsghdr.copyFromUser(msg, true);
+            long total = SockAddrs.copyMsghdrFromUser(msg, true);
             if (total < 0) {
                 return total;
             }
@@ -830,7 +894,7 @@ public final class UserProcess implements AutoCloseable {
     @Linux(file = "net/socket.c", fn = "____sys_recvmsg")
     public long recvmsg(int fd, UserMsghdr msg, int flags) {
         return onMsg(fd, flags, s -> {
-            long total = UserMsghdr.copyFromUser(msg, false);
+            long total = SockAddrs.copyMsghdrFromUser(msg, false);
             if (total < 0) {
                 return total;
             }
@@ -887,7 +951,7 @@ public final class UserProcess implements AutoCloseable {
             return -Errno.EINVAL;
         }
         if ((flags & Mman.MAP_ANONYMOUS) != 0) {
-            return AnonMemory.mmap(mm, machine.kernel().pages(), length, prot);
+            return AnonMemory.mmap(mm, kernel.pages(), length, prot);
         }
         return syscall(() -> onFileOnce(fd, f -> f instanceof SocketFile s ? s.mmap(mm, length, prot) : -Errno.ENODEV));
     }
@@ -901,7 +965,7 @@ public final class UserProcess implements AutoCloseable {
 
     /** eventfd2(2) ({@link EventFd#create}): a descriptor, or {@code -errno} (EINVAL, EMFILE). */
     public int eventfd(int initval, int flags) {
-        return EventFd.create(files, initval, flags, machine.kernel().clock());
+        return EventFd.create(files, initval, flags, kernel.clock());
     }
 
     /**
@@ -910,7 +974,7 @@ public final class UserProcess implements AutoCloseable {
      * end is closed fails with EPIPE and raises SIGPIPE in this process.
      */
     public int pipe2(int[] fds, int flags) {
-        return Pipe.create(files, fds, flags, machine.kernel().clock());
+        return Pipe.create(files, fds, flags, kernel.clock());
     }
 
     /**
@@ -972,7 +1036,7 @@ public final class UserProcess implements AutoCloseable {
     }
 
     /**
-     * madvise(2): 0 or {@code -errno}. {@link io.vsocksim.mm.Mman#MADV_DONTNEED} releases the pages of
+     * madvise(2): 0 or {@code -errno}. {@link io.vsocksim.uapi.Mman#MADV_DONTNEED} releases the pages of
      * a socket's mapping in {@code [addr, addr + len)} and zero-fills anonymous memory;
      * MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL and MADV_WILLNEED are accepted and change nothing (see
      * {@link MmStruct#madvise}). EINVAL: unaligned address, unknown advice; ENOMEM: part of the range
@@ -1003,7 +1067,7 @@ public final class UserProcess implements AutoCloseable {
     }
 
     /** The address space. */
-    public MmStruct mm() {
+    MmStruct mm() {
         return mm;
     }
 
@@ -1014,7 +1078,7 @@ public final class UserProcess implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "process " + name + " on " + machine.kernel().name();
+        return "process " + name + " on " + kernel.name();
     }
 
     /** Process exit: every descriptor is closed, every mapping removed and its pages released. */
