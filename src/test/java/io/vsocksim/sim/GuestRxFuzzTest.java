@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.vsocksim.kernel.KernelContext;
+import io.vsocksim.mm.Footprint;
 import io.vsocksim.testing.Settle;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.uapi.Sock;
@@ -34,7 +35,7 @@ class GuestRxFuzzTest {
     private static Guest guest;
     private static VsockSocket hostEnd;
     private static VsockSocket guestEnd;
-    private static long baseGuestPages;
+    private static Footprint baseGuestPages;
 
     private static void boot() throws ErrnoException {
         if (host != null) {
@@ -107,7 +108,7 @@ class GuestRxFuzzTest {
         }
     }
 
-    private static long guestPages() {
-        return guest.kernel().pages().pagesInUse() - guest.devicePages();
+    private static Footprint guestPages() {
+        return guest.footprint();
     }
 }

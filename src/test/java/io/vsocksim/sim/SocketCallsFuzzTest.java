@@ -13,6 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.vsocksim.mm.Footprint;
 import io.vsocksim.testing.LeakCheck;
 import io.vsocksim.uapi.Errno;
 import io.vsocksim.uapi.Fcntl;
@@ -42,7 +43,7 @@ class SocketCallsFuzzTest {
     private static UserProcess bystanderB;
     private static int[] bystander;
     private static int baseSockets;
-    private static long basePages;
+    private static Footprint basePages;
 
     private static void boot() {
         if (m != null) {
@@ -63,7 +64,7 @@ class SocketCallsFuzzTest {
         bystander = new int[] {a, c};
         TestMachine.settle(m);
         baseSockets = m.liveSockets();
-        basePages = m.kernel().pages().pagesInUse();
+        basePages = m.footprint();
     }
 
     @FuzzTest(maxDuration = "2m")
@@ -87,7 +88,7 @@ class SocketCallsFuzzTest {
         assertThat(m.liveSockets()).as("sockets once both processes exited").isEqualTo(baseSockets);
         checkBystander();
         TestMachine.settle(m);
-        assertThat(m.kernel().pages().pagesInUse()).as("pages").isEqualTo(basePages);
+        assertThat(m.footprint()).as("pages outside slabs, slab objects").isEqualTo(basePages);
     }
 
     /** One system call with fuzzed arguments; its result. */

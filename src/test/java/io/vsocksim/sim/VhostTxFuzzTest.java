@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.vsocksim.kernel.KernelContext;
+import io.vsocksim.mm.Footprint;
 import io.vsocksim.uapi.ErrnoException;
 import io.vsocksim.testing.Settle;
 import io.vsocksim.uapi.Sock;
@@ -49,8 +50,8 @@ class VhostTxFuzzTest {
     private static VsockSocket hostEnd;
     private static VsockSocket guestEnd;
     private static int baseHostSockets;
-    private static long baseHostPages;
-    private static long baseHostilePages;
+    private static Footprint baseHostPages;
+    private static Footprint baseHostilePages;
 
     private static void boot() throws ErrnoException {
         if (host != null) {
@@ -180,7 +181,7 @@ class VhostTxFuzzTest {
         Settle.closeTimeouts(host, hostile, bystander);
     }
 
-    private static long pages(Machine m) {
-        return m.kernel().pages().pagesInUse() - m.devicePages();
+    private static Footprint pages(Machine m) {
+        return m.footprint();
     }
 }
