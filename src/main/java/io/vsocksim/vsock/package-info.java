@@ -13,7 +13,7 @@
  * {@link io.vsocksim.vsock.VsockCore} what the file keeps in globals: the registered transports, the
  * bound and connected tables with {@code vsock_table_lock}, the ephemeral port, socket creation and
  * destruction. {@link io.vsocksim.vsock.AfVsockTap} and {@link io.vsocksim.vsock.Vsockmon} are the taps;
- * {@link io.vsocksim.vsock.UbufInfoMsgzc} and {@link io.vsocksim.vsock.SockExtendedErr} carry MSG_ZEROCOPY
+ * {@link io.vsocksim.vsock.UbufInfoMsgzc} and {@link io.vsocksim.uapi.SockExtendedErr} carry MSG_ZEROCOPY
  * completions to the error queue.
  *
  * <p><b>Two kinds of socket.</b> A user's, made by {@code socket(2)}, starts unbound (on the extra list of
@@ -55,7 +55,7 @@
  * RFC's af_vsock part: the socket's {@code mmap} and {@code getsockopt(AF_VSOCK, 9)}. The transports
  * answer through the RFC's {@code zerocopy_dequeue} op ({@link io.vsocksim.vsock.VsockTransport}), whose
  * virtio half is {@code io.vsocksim.vsock.virtio.VirtioTransportZerocopy}; the guest driver posts page
- * buffers through {@code io.vsocksim.vsock.guest.ZerocopyRxBuffers}. {@link io.vsocksim.vsock.ZerocopyPolicy}
+ * buffers through {@code io.vsocksim.vsock.guest.ZerocopyRxBuffers}. {@link io.vsocksim.uapi.ZerocopyPolicy}
  * is the per-machine switch; with OFF, the default, none of it runs and the socket behaves as 6.12.117's
  * ({@code mmap} ENODEV, option 9 ENOPROTOOPT). Everything it adds is marked {@link io.vsocksim.NotUpstream}.
  *

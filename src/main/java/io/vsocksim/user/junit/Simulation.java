@@ -28,12 +28,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The machines of one test run by {@link VsockSimExtension}: a host (CID 2, loopback loaded) and its
  * guests, each guest with 32 MiB and the default device ({@code Guest.Options.DEFAULTS}), as
- * {@code Host.threaded} and {@code host.startGuest(cid)} make them. A test method or a lifecycle method
+ * {@code Host.virtualTime} and {@code host.startGuest(cid)} make them. A test method or a lifecycle method
  * receives it as a parameter.
  */
 public final class Simulation {
     private static final Logger log = LoggerFactory.getLogger("vsocksim.junit");
-    /** Bytes of memory of the host (as {@code Host.threaded}) and of each guest (as {@code startGuest(cid)}). */
+    /** Bytes of memory of the host (as {@code Host.virtualTime}) and of each guest (as {@code startGuest(cid)}). */
     private static final long HOST_MEMORY = GuestMemory.DEFAULT_SIZE;
     private static final long GUEST_MEMORY = 32L << 20;
     /**

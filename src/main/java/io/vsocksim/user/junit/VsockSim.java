@@ -53,7 +53,7 @@ public @interface VsockSim {
     /** How the machines' clocks run. */
     enum Time {
         /**
-         * Virtual time that runs by itself ({@code Host.threaded}'s clock): it follows real time, and
+         * Virtual time that runs by itself ({@code Host.virtualTime}'s clock): it follows real time, and
          * jumps to the next timer as soon as every thread using the machines waits, so a 2-s connect
          * timeout or the 8-s close timeout costs milliseconds.
          */
