@@ -182,6 +182,21 @@ class FaultsTest {
     }
 
     @Test
+    void shouldGiveBackTheIndirectTablesWhenAReplugFindsNoPageForTheEventBuffers() throws Exception {
+        Guest g = c.guest(3);
+        SimInternals.transport(g).remove();
+        io.vsocksim.mm.PageAllocator pages = SimInternals.kernel(g).pages();
+        // Room for the indirect tables (ten pages of 14 tables for 128 descriptors) and not one page more.
+        try (Faults.MemoryPressure m = Faults.takeFreeMemory(g, pages.freePages() - 10)) {
+            long before = pages.freePages();
+            assertThat(Faults.replugDevice(g)).as("no page for the event buffers").isEqualTo(-Errno.ENOMEM);
+            assertThat(pages.freePages()).as("what the failed probe took, given back").isEqualTo(before);
+        }
+        assertThat(SimInternals.driver(g)).as("no driver bound").isNull();
+        assertThat(Faults.replugDevice(g)).isZero();
+    }
+
+    @Test
     void shouldTimeTheHostsConnectOutWhileTheGuestIsPausedAndConnectAfterTheResume() throws Exception {
         Guest g = c.guest(3);
         VsockSocket l = c.track(VsockSocket.open(g, Sock.SOCK_STREAM));

@@ -75,6 +75,9 @@ public final class VirtioVsockTransport extends VirtioTransport {
             VirtioVsock vsock = new VirtioVsock(this, vdev, queueSize, DRIVER_FEATURES);
             int ret = vsock.allocEventList();
             if (ret < 0) {
+                // The kernel's probe frees what it took on this path (kfree of the vsock); here that
+                // includes the indirect tables the constructor took.
+                vsock.freeRings();
                 return ret;
             }
             ret = vsock.vqsInit();
