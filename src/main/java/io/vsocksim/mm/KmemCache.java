@@ -98,6 +98,12 @@ public final class KmemCache {
     private long slabPages;
     private long slabCount;
 
+    /**
+     * A cache of {@code size}-byte objects: the slab order from {@code calculate_order}, and
+     * {@code min_partial} as {@code ilog2(size) / 2} kept between {@code MIN_PARTIAL} and
+     * {@code MAX_PARTIAL}.
+     */
+    @Linux(file = "mm/slub.c", fn = "do_kmem_cache_create")
     KmemCache(PageAllocator pages, String name, int size, int id, int nrCpus) {
         if (size <= 0 || size > GuestMemory.PAGE_SIZE << SLUB_MAX_ORDER) {
             throw new IllegalArgumentException("object size outside 1.." + (GuestMemory.PAGE_SIZE << SLUB_MAX_ORDER)
@@ -309,12 +315,14 @@ public final class KmemCache {
         }
     }
 
-    /** Guest-physical address of the object's first byte. */
+    /**
+     * Guest-physical address of the object's first byte. Takes no lock (it runs once per packet): the
+     * caller got {@code handle} from {@link #alloc} or from a thread that did, through a lock or a
+     * queue, so the slab's fields as {@link #alloc} left them are visible; a stale handle is still
+     * caught unless its slot is being reused at that very moment.
+     */
     public long gpa(long handle) {
-        Slab s;
-        synchronized (lock) {
-            s = slabOf(handle, "gpa");
-        }
+        Slab s = slabOf(handle, "gpa");
         return pages.gpa(s.pages) + (handle & OBJECT_MASK) * size;
     }
 
@@ -348,7 +356,8 @@ public final class KmemCache {
             throw new IllegalArgumentException(op + ": not an object of " + name + ": handle=0x" + Long.toHexString(handle));
         }
         int index = (int) ((handle >>> SLAB_SHIFT) & SLAB_MASK);
-        Slab s = index < nrSlabSlots ? slabs[index] : null;
+        Slab[] table = slabs; // may be read without the lock (gpa): never index past the array read
+        Slab s = index < table.length ? table[index] : null;
         if (s == null || s.pages == 0 || s.stamp != (int) ((handle >>> STAMP_SHIFT) & STAMP_MASK)
                 || (handle & OBJECT_MASK) >= s.objects) {
             throw new IllegalStateException(op + ": stale slab object handle: " + describe(handle));
