@@ -220,10 +220,12 @@ final class VhostVsockPci implements VirtioVsockDevice {
             logEvent("dropped", Counter.EVENT_DROP_SHORT, "the chain is shorter than the event");
             return -Errno.EINVAL;
         }
-        vq.addUsed(head, VirtioVsock.VIRTIO_VSOCK_EVENT_SIZE);
-        vq.signal();
+        // Counted and logged before the guest can see it: its event work may run on another thread
+        // the moment the interrupt is signalled, and its own lines must follow this one.
         counters.inc(Counter.EVENTS_SENT);
         logEvent("sent", Counter.EVENTS_SENT, "the guest resets its connections");
+        vq.addUsed(head, VirtioVsock.VIRTIO_VSOCK_EVENT_SIZE);
+        vq.signal();
         return 0;
     }
 
